@@ -1,0 +1,141 @@
+// Reads the environment once into a frozen Config. The only module that touches process.env
+// (callers pass env in); every bad variable is reported in one error so an operator fixes all at once.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export type Config = Readonly<{
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  /** 32-byte key for mailbox credentials (AES-256-GCM); resolved by resolveSecretKey in embedded mode. */
+  secretKey: Buffer | null;
+  publicUrl: string;
+  blobDir: string;
+  s3: Readonly<{ bucket: string; endpoint: string | null; region: string; accessKeyId: string | null; secretAccessKey: string | null; forcePathStyle: boolean }> | null;
+  adminEmail: string | null;
+  adminPassword: string | null;
+  syncIntervalSeconds: number;
+  maxAttachmentBytes: number;
+  maxUploadBytes: number;
+  workerConcurrency: number;
+  cookieSecure: boolean;
+  logLevel: string;
+  /** Prefix for queue keys in Redis, so several installations (or test files) can share one Redis. */
+  queuePrefix: string;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = {}): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const url = (name: string, protocols: string[]): string | null => {
+    const raw = env[name];
+    if (!raw) return null;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) problems.push(`${name} must start with ${protocols.join(' or ')} (got "${u.protocol}")`);
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  };
+
+  const port = int('PORT', 3000, 0, 65535);
+  const dataDir = path.resolve(env.DOSSIER_DATA_DIR || './data');
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+  const publicUrl = url('DOSSIER_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
+
+  let secretKey: Buffer | null = null;
+  if (env.DOSSIER_SECRET_KEY) {
+    secretKey = parseKey(env.DOSSIER_SECRET_KEY);
+    if (!secretKey) problems.push('DOSSIER_SECRET_KEY must be 32 bytes as 64 hex characters or base64 (generate one with: openssl rand -hex 32)');
+  } else if (databaseUrl) {
+    problems.push('DOSSIER_SECRET_KEY is required when DATABASE_URL is set (every server and worker must share it; generate one with: openssl rand -hex 32)');
+  }
+  if (databaseUrl && !redisUrl) problems.push('REDIS_URL is required when DATABASE_URL is set (scaled mode runs jobs on Redis)');
+  if (redisUrl && !databaseUrl) problems.push('DATABASE_URL is required when REDIS_URL is set (workers on other machines cannot reach the embedded database)');
+
+  let s3: Config['s3'] = null;
+  if (env.DOSSIER_S3_BUCKET) {
+    s3 = Object.freeze({
+      bucket: env.DOSSIER_S3_BUCKET,
+      endpoint: url('DOSSIER_S3_ENDPOINT', ['http:', 'https:']),
+      region: env.DOSSIER_S3_REGION || 'us-east-1',
+      accessKeyId: env.DOSSIER_S3_ACCESS_KEY_ID || null,
+      secretAccessKey: env.DOSSIER_S3_SECRET_ACCESS_KEY || null,
+      forcePathStyle: env.DOSSIER_S3_FORCE_PATH_STYLE === 'true',
+    });
+  }
+
+  const adminEmail = env.DOSSIER_ADMIN_EMAIL || null;
+  const adminPassword = env.DOSSIER_ADMIN_PASSWORD || null;
+  if ((adminEmail === null) !== (adminPassword === null)) problems.push('DOSSIER_ADMIN_EMAIL and DOSSIER_ADMIN_PASSWORD must be set together');
+  if (adminPassword !== null && adminPassword.length < 10) problems.push('DOSSIER_ADMIN_PASSWORD must be at least 10 characters');
+
+  const config: Config = Object.freeze({
+    port,
+    host: env.HOST || '0.0.0.0',
+    dataDir,
+    databaseUrl,
+    redisUrl,
+    secretKey,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    blobDir: path.resolve(env.DOSSIER_BLOB_DIR || path.join(dataDir, 'blobs')),
+    s3,
+    adminEmail,
+    adminPassword,
+    syncIntervalSeconds: int('DOSSIER_SYNC_INTERVAL', 60, 5, 86400),
+    maxAttachmentBytes: int('DOSSIER_MAX_ATTACHMENT_MB', 25, 1, 1024) * 1024 * 1024,
+    maxUploadBytes: int('DOSSIER_MAX_UPLOAD_MB', 50, 1, 1024) * 1024 * 1024,
+    workerConcurrency: int('DOSSIER_WORKER_CONCURRENCY', 4, 1, 64),
+    cookieSecure: env.DOSSIER_COOKIE_SECURE ? env.DOSSIER_COOKIE_SECURE === 'true' : publicUrl.startsWith('https:'),
+    logLevel: env.LOG_LEVEL || 'info',
+    queuePrefix: env.DOSSIER_QUEUE_PREFIX || 'dossier',
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+function parseKey(raw: string): Buffer | null {
+  const hex = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : null;
+  const key = hex ?? Buffer.from(raw, 'base64');
+  return key.length === 32 ? key : null;
+}
+
+/** Embedded mode: a key generated once into the data dir, so `npm start` needs no setup. */
+export async function resolveSecretKey(config: Config): Promise<Config> {
+  if (config.secretKey) return config;
+  const file = path.join(config.dataDir, 'secret.key');
+  await mkdir(config.dataDir, { recursive: true });
+  let key: Buffer | null = null;
+  try {
+    key = parseKey((await readFile(file, 'utf8')).trim());
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (!key) {
+    key = randomBytes(32);
+    await writeFile(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  return Object.freeze({ ...config, secretKey: key });
+}

@@ -1,0 +1,27 @@
+// Domain errors carry a stable snake_case code and, when one input is at fault, its field path.
+// They know nothing of HTTP: src/server/errors.ts maps each class to a status.
+export class DomainError extends Error {
+  constructor(readonly code: string, message: string, readonly field?: string) {
+    super(message);
+  }
+}
+/** The object does not exist, or the caller may not see it (never reveal which). */
+export class NotFoundError extends DomainError {
+  constructor(what: string) {
+    super('not_found', `${what} not found`);
+  }
+}
+/** Input is malformed (schema-level). */
+export class InvalidInputError extends DomainError {}
+/** Input is well-formed but breaks a business rule (e.g. a non-editable field). */
+export class RuleError extends DomainError {}
+/** The request conflicts with existing state (duplicate email, ...). */
+export class ConflictError extends DomainError {}
+/** The caller is signed in but lacks the role for this action. */
+export class ForbiddenError extends DomainError {
+  constructor(message = 'You do not have permission to do this') {
+    super('forbidden', message);
+  }
+}
+/** A mail server said no: kept apart so the API can relay the server's own words. */
+export class MailServerError extends DomainError {}
