@@ -1,8 +1,12 @@
 // Domain errors carry a stable snake_case code and, when one input is at fault, its field path.
 // They know nothing of HTTP: src/server/errors.ts maps each class to a status.
 export class DomainError extends Error {
-  constructor(readonly code: string, message: string, readonly field?: string) {
+  readonly code: string;
+  readonly field: string | undefined;
+  constructor(code: string, message: string, field?: string) {
     super(message);
+    this.code = code;
+    this.field = field;
   }
 }
 /** The object does not exist, or the caller may not see it (never reveal which). */
