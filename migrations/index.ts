@@ -1,0 +1,6 @@
+// Every migration, in order. Never edit one that has shipped: add a new file and list it here.
+import { Migration20261125000000Initial } from './20261125000000-initial.ts';
+
+export const migrationsList = [
+  { name: '20261125000000-initial', class: Migration20261125000000Initial },
+];

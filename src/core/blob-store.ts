@@ -1,0 +1,87 @@
+// Content-addressed file store (sha256). Writes are atomic (temp file + rename), so a crash never leaves
+// a truncated blob under a real name; a file with no database row is swept later (sweepOrphanBlobs).
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export type StoredBlob = { sha256: string; size: number };
+
+export interface BlobStore {
+  /** Store bytes; returns their sha256. Storing the same content twice is a no-op. */
+  put(content: Readable | Buffer): Promise<StoredBlob>;
+  get(sha256: string): Promise<Readable>;
+  has(sha256: string): Promise<boolean>;
+  delete(sha256: string): Promise<void>;
+  /** Every stored blob with its modification time (for the orphan sweep). */
+  list(): AsyncIterable<{ sha256: string; mtime: Date }>;
+}
+
+const SHA = /^[0-9a-f]{64}$/;
+
+export function createLocalBlobStore(root: string): BlobStore {
+  const tmpDir = path.join(root, 'tmp');
+  const fileOf = (sha: string) => {
+    if (!SHA.test(sha)) throw new Error('invalid blob id');
+    return path.join(root, sha.slice(0, 2), sha.slice(2, 4), sha);
+  };
+  const ready = mkdir(tmpDir, { recursive: true });
+
+  return {
+    async put(content) {
+      await ready;
+      const tmp = path.join(tmpDir, randomUUID());
+      const hash = createHash('sha256');
+      let size = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      });
+      const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
+      try {
+        await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx' }));
+        const sha256 = hash.digest('hex');
+        const final = fileOf(sha256);
+        await mkdir(path.dirname(final), { recursive: true });
+        await rename(tmp, final);
+        return { sha256, size };
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    },
+    async get(sha) {
+      const file = fileOf(sha);
+      await stat(file);
+      return createReadStream(file);
+    },
+    async has(sha) {
+      try {
+        await stat(fileOf(sha));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async delete(sha) {
+      await rm(fileOf(sha), { force: true });
+    },
+    async *list() {
+      await ready;
+      for (const a of await readdir(root)) {
+        if (a === 'tmp' || a.length !== 2) continue;
+        for (const b of await readdir(path.join(root, a)).catch(() => [] as string[])) {
+          for (const name of await readdir(path.join(root, a, b)).catch(() => [] as string[])) {
+            if (!SHA.test(name)) continue;
+            const s = await stat(path.join(root, a, b, name)).catch(() => null);
+            if (s) yield { sha256: name, mtime: s.mtime };
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// Opens the database: PostgreSQL when DATABASE_URL is set, else embedded PGlite (real PostgreSQL in
+// WASM) under the data dir. Both use the same entities, the same migrations and the same SQL.
+import { MikroORM as PgORM, type Options } from '@mikro-orm/postgresql';
+import { PgliteDriver } from '@mikro-orm/pglite';
+import { Migrator } from '@mikro-orm/migrations';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from './config.ts';
+import { entities } from './entities.ts';
+import { migrationsList } from '../../migrations/index.ts';
+
+export type Db = PgORM;
+export type Em = EntityManager;
+
+export type OpenDbOptions = { migrate?: boolean; poolMax?: number; debug?: boolean };
+
+export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, opts: OpenDbOptions = {}): Promise<Db> {
+  const common: Options = {
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, snapshot: false, silent: true, transactional: true, allOrNothing: true },
+    // Unknown keys in em.create() are bugs, not data.
+    forceUndefined: false,
+    debug: opts.debug ?? false,
+    // Entities are plain objects built by defineEntity; no reflect-metadata, no discovery by path.
+    discovery: { warnWhenNoEntities: true },
+    allowGlobalContext: false,
+  };
+  let orm: Db;
+  if (config.databaseUrl) {
+    orm = await PgORM.init({ ...common, clientUrl: config.databaseUrl, pool: { min: 0, max: opts.poolMax ?? 10 } });
+  } else {
+    const dir = path.join(config.dataDir, 'db');
+    await mkdir(dir, { recursive: true });
+    const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
+    orm = (await PgORM.init({
+      ...common,
+      driver: PgliteDriver as never,
+      dbName: dir,
+      driverOptions: { extensions: { unaccent } },
+    })) as Db;
+  }
+  if (opts.migrate ?? true) await orm.migrator.up();
+  return orm;
+}

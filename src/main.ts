@@ -1,0 +1,135 @@
+// The composition root and CLI: `start` (server + worker in one process), `server`, `worker`,
+// `migrate`, `user add`. Builds config, database, queue and blob store once and passes them down.
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { ConfigError, loadConfig, resolveSecretKey, type Config } from './core/config.ts';
+import { openDb, type Db } from './core/db.ts';
+import { createBullQueue, createLocalQueue, type JobQueue } from './core/jobs.ts';
+import { createBlobStore } from './core/blob-stores.ts';
+import { createUser, ensureFirstAdmin } from './core/users.ts';
+import { buildApp } from './server/app.ts';
+import { startWorker } from './sync/worker.ts';
+
+type Command = 'start' | 'server' | 'worker' | 'migrate' | 'user';
+
+async function main(argv: string[]) {
+  const command = (argv[0] ?? 'start') as Command;
+  let config: Config;
+  try {
+    config = await resolveSecretKey(loadConfig(process.env));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = pino({ level: config.logLevel });
+
+  if (command === 'migrate') {
+    const db = await openDb(config);
+    log.info('migrations applied');
+    await db.close();
+    return;
+  }
+  if (command === 'user') return userCommand(config, argv.slice(1));
+  if (!['start', 'server', 'worker'].includes(command)) {
+    console.error(`Unknown command "${command}". Use: start | server | worker | migrate | user add`);
+    process.exit(2);
+  }
+  if (!config.databaseUrl && command !== 'start') {
+    console.error(`"${command}" runs one half of a scaled deployment: set DATABASE_URL and REDIS_URL (or use "start" for the all-in-one embedded mode).`);
+    process.exit(2);
+  }
+
+  const db = await openDb(config, { migrate: command !== 'worker' });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
+  const queue: JobQueue = config.redisUrl ? createBullQueue(config.redisUrl, config.queuePrefix) : createLocalQueue();
+  const blobs = createBlobStore(config);
+  const closers: (() => Promise<unknown>)[] = [];
+
+  if (command === 'start' || command === 'worker') {
+    await startWorker({ config, db, queue, blobs, log, workerId: `${command}-${process.pid}-${randomUUID().slice(0, 8)}` });
+    log.info({ mode: config.redisUrl ? 'bullmq' : 'in-process' }, 'worker started');
+  }
+  if (command === 'start' || command === 'server') {
+    const admin = await ensureFirstAdmin(db.em.fork(), config.adminEmail, config.adminPassword);
+    if (admin) log.info({ email: admin.email }, 'created the first administrator');
+    const app = await buildApp({ config, db, queue, blobs, redis, logger: { level: config.logLevel } });
+    await app.listen({ port: config.port, host: config.host });
+    closers.push(() => app.close());
+    await printWelcome(db, config);
+  }
+  // Order on shutdown: stop taking requests (in-flight ones finish), then jobs, then connections.
+  closers.push(() => queue.close(), async () => redis?.disconnect(), () => db.close());
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    for (const close of closers) await close().catch((err) => log.error({ err }, 'error while closing'));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function printWelcome(db: Db, config: Config) {
+  const users = await db.em.fork().getConnection().execute<{ n: number }[]>('select count(*)::int as n from app_user');
+  const lines = [`Dossier is running at ${config.publicUrl}`];
+  if (!config.databaseUrl) lines.push(`Embedded mode: data in ${config.dataDir}`);
+  if (!users[0]?.n) {
+    lines.push('No user yet. Create the first administrator with:');
+    lines.push('  npm run dossier -- user add --email you@firm.example --name "Your Name" --role admin');
+    lines.push('or start with DOSSIER_ADMIN_EMAIL and DOSSIER_ADMIN_PASSWORD set.');
+  }
+  console.log(lines.join('\n'));
+}
+
+async function userCommand(config: Config, args: string[]) {
+  const { positionals, values } = parseArgs({
+    args, allowPositionals: true,
+    options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', default: 'staff' }, password: { type: 'string' } },
+  });
+  if (positionals[0] !== 'add' || !values.email) {
+    console.error('Usage: dossier user add --email EMAIL [--name NAME] [--role admin|staff] [--password PASSWORD]\n(without --password, it is read from DOSSIER_USER_PASSWORD or standard input)');
+    process.exit(2);
+  }
+  if (values.role !== 'admin' && values.role !== 'staff') {
+    console.error('--role must be admin or staff');
+    process.exit(2);
+  }
+  const password = values.password ?? process.env.DOSSIER_USER_PASSWORD ?? (await readStdin());
+  const db = await openDb(config);
+  try {
+    const em = db.em.fork();
+    const user = await createUser(em, { email: values.email, name: values.name ?? values.email, password, role: values.role });
+    await em.flush();
+    console.log(`Created ${user.role} ${user.email}`);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exitCode = 1;
+  } finally {
+    await db.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stdout.write('Password: ');
+  let data = '';
+  for await (const chunk of process.stdin) {
+    data += chunk;
+    if (data.includes('\n')) break;
+  }
+  return data.split('\n')[0]!.trim();
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

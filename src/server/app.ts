@@ -1,0 +1,118 @@
+// Builds the Fastify instance (buildApp(deps)); listening is main.ts's job, so tests use app.inject.
+// Order matters: security headers, cookies, CSRF, rate limit, then auth, then the routes.
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Config } from '../core/config.ts';
+import type { Db, Em } from '../core/db.ts';
+import type { JobQueue } from '../core/jobs.ts';
+import type { BlobStore } from '../core/blob-store.ts';
+import { registerAuth } from './auth.ts';
+import { handleError, HttpError, STATUS } from './errors.ts';
+import { routes } from './routes/index.ts';
+
+export type AppDeps = {
+  config: Config;
+  db: Db;
+  queue: JobQueue;
+  blobs: BlobStore;
+  /** Shared rate-limit store in scaled mode, so limits hold across server instances. */
+  redis?: Redis | null;
+  /** Where the built web app lives (default dist/web); absent in API-only tests. */
+  webRoot?: string | null;
+  logger?: boolean | object;
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    em: Em;
+  }
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'body.password'] },
+    trustProxy: true,
+    bodyLimit: 2 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+  app.decorate('deps', deps);
+  app.decorateRequest('em', null as never);
+  app.addHook('onRequest', async (req) => {
+    req.em = deps.db.em.fork();
+  });
+  app.setErrorHandler(handleError);
+
+  const cookieSecret = createHmac('sha256', config.secretKey!).update('dossier cookie signing').digest('hex');
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        frameSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(cookie, { secret: cookieSecret });
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: 'dossier_csrf',
+    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/', secure: config.cookieSecure },
+    getToken: (req) => req.headers['x-csrf-token'] as string | undefined,
+  });
+  await app.register(rateLimit, { global: false, redis: deps.redis ?? undefined, nameSpace: `${config.queuePrefix}:ratelimit:` });
+  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 10, fields: 20 } });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Dossier API', version: '1.0.0', description: 'Client communication for professional firms. See API.md.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'dossier_session' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+  app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  registerAuth(app);
+  for (const plugin of routes) await app.register(plugin, { prefix: '/api' });
+
+  const webRoot = deps.webRoot === undefined ? path.resolve('dist/web') : deps.webRoot;
+  if (webRoot && existsSync(webRoot)) {
+    await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: 'index.html', maxAge: '1h' });
+  }
+  app.setNotFoundHandler(async (req, reply) => {
+    // The web app routes client-side: any non-API GET gets its shell.
+    if (webRoot && req.method === 'GET' && !req.url.startsWith('/api') && existsSync(path.join(webRoot, 'index.html'))) {
+      return reply.header('cache-control', 'no-cache').sendFile('index.html', webRoot);
+    }
+    throw new HttpError(STATUS.notFound, 'not_found', `No route ${req.method} ${req.url.split('?')[0]}`);
+  });
+  return app;
+}

@@ -1,0 +1,59 @@
+// Who is calling: a session cookie (browser) or a bearer API token (scripts). Every route is signed-in
+// by default; `config: {auth: 'public' | 'admin'}` opts out or up. Cookie-authenticated writes need the
+// CSRF token (synchroniser pattern, @fastify/csrf-protection); bearer requests can't be forged cross-site.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { User } from '../core/user.entity.ts';
+import { getSessionUser, getTokenUser } from '../core/sessions.ts';
+import { ForbiddenError } from '../core/errors.ts';
+import { unauthorized } from './errors.ts';
+
+export const SESSION_COOKIE = 'dossier_session';
+export type AuthLevel = 'public' | 'user' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthLevel;
+  }
+  interface FastifyRequest {
+    user: User | null;
+    authKind: 'cookie' | 'bearer' | null;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function registerAuth(app: FastifyInstance) {
+  app.decorateRequest('user', null);
+  app.decorateRequest('authKind', null);
+
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    const level: AuthLevel = req.routeOptions.config.auth ?? 'user';
+    const header = req.headers.authorization;
+    if (header?.startsWith('Bearer ')) {
+      req.user = await getTokenUser(req.em, header.slice(7).trim());
+      if (req.user) req.authKind = 'bearer';
+      else if (level !== 'public') throw unauthorized('Invalid or revoked API token');
+    } else {
+      const token = req.cookies[SESSION_COOKIE];
+      const found = token ? await getSessionUser(req.em, token) : null;
+      if (found) {
+        req.user = found.user;
+        req.authKind = 'cookie';
+      }
+    }
+    if (level === 'public') return;
+    if (!req.user) throw unauthorized();
+    if (level === 'admin' && req.user.role !== 'admin') throw new ForbiddenError('Only administrators can do this');
+    if (req.authKind === 'cookie' && !SAFE_METHODS.has(req.method)) {
+      await new Promise<void>((resolve, reject) => {
+        app.csrfProtection(req, reply, (err?: Error) => (err ? reject(err) : resolve()));
+      });
+    }
+  });
+}
+
+/** The signed-in user; routes behind the default auth level can rely on it. */
+export function currentUser(req: FastifyRequest): User {
+  if (!req.user) throw unauthorized();
+  return req.user;
+}

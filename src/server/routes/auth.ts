@@ -1,0 +1,50 @@
+// Sign in / out and the signed-in user's own profile. Login is rate-limited per client IP.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { checkCredentials, updateUser, viewUser } from '../../core/users.ts';
+import { createSession, deleteSession, SESSION_TTL_MS } from '../../core/sessions.ts';
+import { recordAudit } from '../../core/audit.ts';
+import { ErrorResponse, LoginBody, MePatch, SessionResponse } from '../schemas.ts';
+import { Type, type Static } from 'typebox';
+import { currentUser, SESSION_COOKIE } from '../auth.ts';
+import { HttpError, STATUS } from '../errors.ts';
+
+export const LOGIN_LIMIT = { max: 5, timeWindow: '1 minute' };
+
+export async function authRoutes(app: FastifyInstance) {
+  const csrfToken = (reply: FastifyReply) => reply.generateCsrf();
+
+  app.post<{ Body: Static<typeof LoginBody> }>('/auth/login', {
+    config: { auth: 'public', rateLimit: { ...LOGIN_LIMIT, errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `Too many sign-in attempts; try again in ${Math.ceil(ctx.ttl / 1000)} seconds` }) } },
+    schema: { tags: ['auth'], body: LoginBody, response: { 200: SessionResponse, 401: ErrorResponse, 429: ErrorResponse } },
+  }, async (req, reply) => {
+    const user = await checkCredentials(req.em, req.body.email, req.body.password);
+    if (!user) throw new HttpError(STATUS.unauthorized, 'invalid_credentials', 'Email or password is incorrect');
+    const token = createSession(req.em, user, { ip: req.ip, userAgent: req.headers['user-agent'] });
+    recordAudit(req.em, { actorId: user.id, action: 'user.login', entityType: 'user', entityId: user.id, details: { ip: req.ip } });
+    await req.em.flush();
+    reply.setCookie(SESSION_COOKIE, token, {
+      httpOnly: true, sameSite: 'lax', secure: app.deps.config.cookieSecure, path: '/', maxAge: SESSION_TTL_MS / 1000,
+    });
+    return { user: viewUser(user), csrfToken: csrfToken(reply) };
+  });
+
+  app.post('/auth/logout', {
+    config: { auth: 'public' },
+    schema: { tags: ['auth'], response: { 204: Type.Null() } },
+  }, async (req, reply) => {
+    const token = req.cookies[SESSION_COOKIE];
+    if (token) await deleteSession(req.em, token);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(STATUS.noContent).send();
+  });
+
+  app.get('/me', { schema: { tags: ['auth'], response: { 200: SessionResponse } } }, async (req, reply) => {
+    return { user: viewUser(currentUser(req)), csrfToken: csrfToken(reply) };
+  });
+
+  app.patch<{ Body: Static<typeof MePatch> }>('/me', { schema: { tags: ['auth'], body: MePatch, response: { 200: SessionResponse } } }, async (req, reply) => {
+    const user = await updateUser(req.em, currentUser(req), req.body);
+    await req.em.flush();
+    return { user: viewUser(user), csrfToken: csrfToken(reply) };
+  });
+}

@@ -1,0 +1,7 @@
+// Every route plugin, registered under /api by app.ts. Add new route files here.
+import { authRoutes } from './auth.ts';
+import { healthRoutes } from './health.ts';
+import { tokenRoutes } from './tokens.ts';
+import { userRoutes } from './users.ts';
+
+export const routes = [healthRoutes, authRoutes, userRoutes, tokenRoutes];

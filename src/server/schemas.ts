@@ -1,0 +1,49 @@
+// The API contract's shared shapes (TypeBox → JSON Schema → validation and OpenAPI). The web app
+// imports the static types from here; area-specific schemas live in schemas/*.ts.
+import { Type, type Static } from 'typebox';
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const DateTime = Type.String({ format: 'date-time' });
+export const Email = Type.String({ format: 'email', maxLength: 320 });
+export const IdParams = Type.Object({ id: Uuid });
+export const Language = Type.Union([Type.Literal('en'), Type.Literal('es'), Type.Literal('nl')]);
+export const Role = Type.Union([Type.Literal('admin'), Type.Literal('staff')]);
+
+export const ErrorResponse = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
+});
+
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+};
+export const page = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+export const UserView = Type.Object({
+  id: Uuid, email: Type.String(), name: Type.String(), role: Role, language: Language, signature: Type.String(), active: Type.Boolean(), createdAt: DateTime,
+});
+export type UserView = Static<typeof UserView>;
+export const SessionResponse = Type.Object({ user: UserView, csrfToken: Type.String() });
+export type SessionResponse = Static<typeof SessionResponse>;
+
+export const LoginBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export const MePatch = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  language: Type.Optional(Language),
+  signature: Type.Optional(Type.String({ maxLength: 10000 })),
+  password: Type.Optional(Type.String({ minLength: 10, maxLength: 1024 })),
+}, { additionalProperties: false });
+
+export const UserCreate = Type.Object({
+  email: Email, name: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 10, maxLength: 1024 }), role: Role, language: Type.Optional(Language),
+}, { additionalProperties: false });
+export const UserPatch = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), role: Type.Optional(Role), active: Type.Optional(Type.Boolean()),
+  password: Type.Optional(Type.String({ minLength: 10, maxLength: 1024 })), language: Type.Optional(Language),
+}, { additionalProperties: false });
+
+export const TokenCreate = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+export const TokenView = Type.Object({ id: Uuid, name: Type.String(), prefix: Type.String(), createdAt: DateTime, lastUsedAt: Type.Union([DateTime, Type.Null()]) });
+export type TokenView = Static<typeof TokenView>;
+export const TokenCreated = Type.Object({ id: Uuid, name: Type.String(), token: Type.String() });

@@ -1,0 +1,21 @@
+// The worker's job handlers: one function per job name of core/jobs.ts (a missing one is a type error).
+import type { Handlers } from '../core/jobs.ts';
+import type { WorkerDeps } from './worker-deps.ts';
+import { sweepOrphanBlobs } from '../core/blob-sweep.ts';
+
+export function createHandlers(deps: WorkerDeps): Handlers {
+  return {
+    'ping': async (payload) => {
+      deps.log.info({ payload, latencyMs: Date.now() - payload.at }, 'ping');
+      deps.onPing?.(payload);
+    },
+    'sweep-blobs': async ({ graceMs }) => {
+      const removed = await sweepOrphanBlobs(deps.db.em.fork(), deps.blobs, graceMs);
+      if (removed) deps.log.info({ removed }, 'removed orphan blobs');
+    },
+    'sync-account': async () => {},
+    'watch-account': async () => {},
+    'send-outbox': async () => {},
+    'file-address': async () => {},
+  };
+}

@@ -1,0 +1,19 @@
+// What every job handler may use: built once per process by main.ts (the composition root).
+import type { Config } from '../core/config.ts';
+import type { Db } from '../core/db.ts';
+import type { JobMap, JobQueue } from '../core/jobs.ts';
+import type { BlobStore } from '../core/blob-store.ts';
+
+export type Log = { info: (obj: object, msg?: string) => void; warn: (obj: object, msg?: string) => void; error: (obj: object, msg?: string) => void };
+
+export type WorkerDeps = {
+  config: Config;
+  db: Db;
+  queue: JobQueue;
+  blobs: BlobStore;
+  log: Log;
+  /** Unique per worker process: the owner name written into account leases. */
+  workerId: string;
+  /** Test hook: observe ping jobs. */
+  onPing?: (payload: JobMap['ping']) => void;
+};
