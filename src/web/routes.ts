@@ -1,0 +1,28 @@
+// The signed-in pages: one line per page. A page with `nav` also gets a link in the main navigation.
+// Pages load lazily (one chunk each) so the first load carries only the shell and the page opened.
+import { lazy } from 'preact-iso';
+import type { ComponentType } from 'preact';
+import type { ParseKeys } from 'i18next';
+import type { IconName } from './components/icon.tsx';
+
+export type PageRoute = {
+  /** preact-iso pattern: '/clients/:id', '/inbox/:rest*' ... */
+  path: string;
+  component: ComponentType & { preload?: () => Promise<unknown> };
+  nav?: { href: string; label: ParseKeys; icon: IconName };
+};
+
+export const pageRoutes: PageRoute[] = [
+  { path: '/inbox', component: lazy(() => import('./pages/inbox.tsx')), nav: { href: '/inbox', label: 'nav.inbox', icon: 'inbox' } },
+  { path: '/clients', component: lazy(() => import('./pages/clients.tsx')), nav: { href: '/clients', label: 'nav.clients', icon: 'clients' } },
+  { path: '/settings', component: lazy(() => import('./pages/settings.tsx')), nav: { href: '/settings', label: 'nav.settings', icon: 'settings' } },
+];
+
+/** Where signing in leads when no other page was asked for. */
+export const homePath = '/inbox';
+
+/** A `next` target from the URL, kept only when it is a path on this site (no open redirect). */
+export function safeNext(next: string | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || next.startsWith('/login')) return homePath;
+  return next;
+}

@@ -1,0 +1,98 @@
+// Who is signed in, and the actions that change it: sign in, sign out, change language.
+// The signed-in user's language is saved on the user (PATCH /api/me); before login, in this browser.
+import { createContext, type ComponentChildren } from 'preact';
+import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import * as api from './api.ts';
+import { applyLanguage, rememberLanguage, type Language } from './i18n/i18n.ts';
+
+/** Why the login page is showing, when it is not the first visit. */
+export type LoginNotice = 'signed-out' | 'session-expired' | null;
+
+export type SessionState =
+  | { status: 'loading' }
+  | { status: 'signed-out'; notice: LoginNotice }
+  | { status: 'signed-in'; user: api.User };
+
+export type SessionValue = {
+  state: SessionState;
+  signIn: (email: string, password: string) => Promise<void>;
+  signOut: () => Promise<void>;
+  changeLanguage: (language: Language) => Promise<void>;
+};
+
+const SessionContext = createContext<SessionValue | null>(null);
+
+export function SessionProvider({ children }: { children: ComponentChildren }) {
+  const [state, setState] = useState<SessionState>({ status: 'loading' });
+  const { route } = useLocation();
+
+  const enter = useCallback(async (user: api.User) => {
+    // The user's saved language wins over this browser's pre-login choice, and becomes it.
+    await applyLanguage(user.language);
+    rememberLanguage(user.language);
+    setState({ status: 'signed-in', user });
+  }, []);
+
+  useEffect(() => {
+    let live = true;
+    api
+      .getSession()
+      .then(async (session) => {
+        if (!live) return;
+        if (session) await enter(session.user);
+        else setState({ status: 'signed-out', notice: null });
+      })
+      .catch(() => live && setState({ status: 'signed-out', notice: null }));
+    return () => {
+      live = false;
+    };
+  }, [enter]);
+
+  useEffect(() => {
+    api.setUnauthorizedHandler(() => {
+      setState({ status: 'signed-out', notice: 'session-expired' });
+      const next = window.location.pathname + window.location.search;
+      route(`/login?next=${encodeURIComponent(next)}`, true);
+    });
+  }, [route]);
+
+  const signIn = useCallback(async (email: string, password: string) => {
+    const session = await api.login(email, password);
+    await enter(session.user);
+  }, [enter]);
+
+  const signOut = useCallback(async () => {
+    await api.logout();
+    setState({ status: 'signed-out', notice: 'signed-out' });
+    route('/login');
+  }, [route]);
+
+  const changeLanguage = useCallback(async (language: Language) => {
+    if (state.status === 'signed-in') {
+      const user = await api.updateMe({ language });
+      await applyLanguage(user.language);
+      rememberLanguage(user.language);
+      setState({ status: 'signed-in', user });
+    } else {
+      await applyLanguage(language);
+      rememberLanguage(language);
+    }
+  }, [state.status]);
+
+  const value = useMemo(() => ({ state, signIn, signOut, changeLanguage }), [state, signIn, signOut, changeLanguage]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): SessionValue {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error('useSession outside <SessionProvider>');
+  return value;
+}
+
+/** For pages inside the signed-in layout, where a user always exists. */
+export function useUser(): api.User {
+  const { state } = useSession();
+  if (state.status !== 'signed-in') throw new Error('useUser outside the signed-in layout');
+  return state.user;
+}
