@@ -21,13 +21,15 @@ declare module 'fastify' {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** API routes are signed-in unless they say otherwise; the web app's files and the API docs are public. */
+const defaultLevel = (url: string): AuthLevel => (url.startsWith('/api/') && !url.startsWith('/api/docs') ? 'user' : 'public');
 
 export function registerAuth(app: FastifyInstance) {
   app.decorateRequest('user', null);
   app.decorateRequest('authKind', null);
 
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
-    const level: AuthLevel = req.routeOptions.config.auth ?? 'user';
+    const level: AuthLevel = req.routeOptions.config.auth ?? defaultLevel(req.routeOptions.url ?? '');
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
       req.user = await getTokenUser(req.em, header.slice(7).trim());

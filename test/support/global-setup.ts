@@ -1,0 +1,50 @@
+// Runs once before the test files (tap's `before`): creates the test database when missing and migrates
+// it, so test files can open it without racing each other's migrations. Fails with one clear line when
+// PostgreSQL or Redis does not answer.
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { openDb } from '../../src/core/db.ts';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './env.ts';
+
+async function ensureDatabase(url: string) {
+  const target = new URL(url);
+  const dbName = decodeURIComponent(target.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`PostgreSQL does not answer at ${admin.host} (${(err as Error).message}): install and start it (Debian: apt-get install -y postgresql)`);
+  }
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [dbName]);
+    if (!found.rowCount) await client.query(`create database "${dbName.replace(/"/g, '""')}"`).catch((err) => {
+      if (!/already exists/.test(String(err))) throw err;
+    });
+  } finally {
+    await client.end();
+  }
+}
+
+async function checkRedis(url: string) {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    throw new Error(`Redis does not answer at ${url} (${(err as Error).message}): install and start it (Debian: apt-get install -y redis-server)`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+try {
+  await checkRedis(TEST_REDIS_URL);
+  await ensureDatabase(TEST_DATABASE_URL);
+  const db = await openDb({ databaseUrl: TEST_DATABASE_URL, dataDir: '/nonexistent' });
+  await db.close();
+} catch (err) {
+  console.error(`test setup failed: ${(err as Error).message}`);
+  process.exit(1);
+}
