@@ -1,17 +1,11 @@
 // The web app's only door to the server: every fetch() lives here. Typed helpers per endpoint,
 // the CSRF header on writes, one error type (ApiError) for every failure. No UI, no strings shown to users.
-import type { Language } from './i18n/i18n.ts';
+import type { SessionResponse, UserView } from '../server/schemas.ts';
 
-export type Role = 'admin' | 'staff';
-export type User = {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  language: Language;
-  signature: string;
-};
-export type Session = { user: User; csrfToken: string };
+// The API contract's types come from the server's schemas (types only: nothing of the server is bundled).
+export type User = UserView;
+export type Role = User['role'];
+export type Session = SessionResponse;
 export type UserPatch = Partial<Pick<User, 'name' | 'language' | 'signature'>>;
 
 /** Every failed call: the server's `{error: {code, message, field?}}`, or a code of our own when there is none. */
@@ -172,6 +166,7 @@ export async function getSession(): Promise<Session | null> {
 }
 
 export async function updateMe(patch: UserPatch): Promise<User> {
-  const { user } = await request<{ user: User }>('PATCH', '/me', { body: patch });
-  return user;
+  const session = await request<Session>('PATCH', '/me', { body: patch });
+  csrfToken = session.csrfToken;
+  return session.user;
 }

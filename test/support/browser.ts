@@ -1,0 +1,110 @@
+// Browser-test support: the system Chromium through playwright-core, the web app built into dist/web,
+// and screenshots under test-results/. Never downloads a browser: /usr/bin/chromium or a one-line error.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const webRoot = path.join(repoRoot, 'dist/web');
+export const resultsDir = path.join(repoRoot, 'test-results');
+
+const chromiumPath = '/usr/bin/chromium';
+
+// Playwright adds --headless (with headless: true), --no-sandbox (chromiumSandbox defaults to false)
+// and a fresh --user-data-dir in a temp directory that it deletes on close; it refuses a --user-data-dir
+// in `args`. The rest keeps Chromium from reaching the network on its own (updates, sync, QUIC probes)
+// and from needing a GPU.
+const chromiumArgs = [
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const desktopViewport = { width: 1280, height: 800 };
+export const phoneViewport = { width: 390, height: 844 };
+
+/** Launches the system Chromium headless. Each launch gets its own empty profile. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(chromiumPath)) throw new Error('chromium not found: apt-get install -y chromium');
+  return chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, timeout: 30_000 });
+}
+
+/**
+ * A fresh context (own cookies and localStorage) with a page; the page's console errors and failed
+ * requests are collected so a test can assert the app ran cleanly.
+ */
+export async function openPage(browser: Browser, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: desktopViewport, locale: 'en-US', ...options });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    // HTTP errors the app handles (401 from the session probe, a wrong password) are logged by Chromium
+    // as "Failed to load resource"; they are answers, not faults.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console error: ${message.text()}`);
+  });
+  return { context, page, problems };
+}
+
+/** Saves a full-page PNG as test-results/<name>.png and returns its path. */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  await mkdir(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${name.replace(/[^a-z0-9._-]+/gi, '-')}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the web app into dist/web unless the build there is newer than every source file, so
+ * `npm test` works from a fresh clone and tests always see the current UI. Test files run in parallel:
+ * a lock directory (mkdir is atomic) makes one build while the others wait for it.
+ */
+export async function ensureWebBuild(): Promise<string> {
+  const built = path.join(webRoot, 'index.html');
+  const isFresh = async () => {
+    if (!existsSync(built)) return false;
+    const sources = Math.max(await newestMtime(path.join(repoRoot, 'src/web')), (await stat(path.join(repoRoot, 'vite.config.ts'))).mtimeMs);
+    return (await stat(built)).mtimeMs >= sources;
+  };
+  if (await isFresh()) return webRoot;
+
+  const lock = path.join(repoRoot, 'dist/.web-build.lock');
+  await mkdir(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      // Another test file is building; a lock older than two minutes was left by a killed run.
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > 120_000) await rm(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error('timed out waiting for another web build (dist/.web-build.lock)');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    if (!(await isFresh())) {
+      const { build } = await import('vite');
+      await build({ configFile: path.join(repoRoot, 'vite.config.ts'), logLevel: 'warn' });
+    }
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+  return webRoot;
+}
