@@ -1,0 +1,101 @@
+// The web shell in a real Chromium against the real server: sign in (after a wrong password), the
+// signed-in layout, switching to Spanish (saved on the user, survives a reload), sign out, and the
+// layout at phone width. Screenshots go to test-results/.
+import t from 'tap';
+import type { AddressInfo } from 'node:net';
+import { createTestUser, startTestApp } from '../support/app.ts';
+import { ensureWebBuild, launchBrowser, openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
+
+const webRoot = await ensureWebBuild();
+const ta = await startTestApp({ webRoot });
+await ta.app.listen({ host: '127.0.0.1', port: 0 });
+const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
+const browser = await launchBrowser();
+t.teardown(async () => {
+  await browser.close();
+  await ta.close();
+});
+
+t.test('sign in, switch language, sign out', async (t) => {
+  const { email, password } = await createTestUser(ta.db, 'staff', 'Marta Ruiz');
+  const { context, page, problems } = await openPage(browser);
+  t.teardown(() => context.close());
+
+  // A deep link while signed out leads to the login page, which remembers where the user was going.
+  await page.goto(`${base}/clients`);
+  await page.getByLabel('Email address').waitFor();
+  t.equal(new URL(page.url()).pathname, '/login');
+  t.equal(new URL(page.url()).searchParams.get('next'), '/clients');
+
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  t.equal(await page.getByRole('alert').innerText(), 'The email address or password is not correct.', 'wrong password explained');
+  t.equal(new URL(page.url()).pathname, '/login', 'still on the login page');
+
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Clients' }).waitFor();
+  t.equal(new URL(page.url()).pathname, '/clients', 'lands on the page asked for');
+
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  t.same(await nav.getByRole('link').allInnerTexts(), ['Inbox', 'Clients', 'Settings'], 'main navigation');
+  t.equal(await nav.getByRole('link', { name: 'Clients' }).getAttribute('aria-current'), 'page', 'current page marked');
+  await nav.getByRole('link', { name: 'Inbox' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
+  t.equal(new URL(page.url()).pathname, '/inbox');
+  t.equal(await page.title(), 'Inbox · Dossier');
+  await saveScreenshot(page, 'shell-inbox-en');
+
+  await page.getByLabel('Language').selectOption('es');
+  await page.getByRole('heading', { level: 1, name: 'Bandeja de entrada' }).waitFor();
+  t.equal(await page.locator('html').getAttribute('lang'), 'es', '<html lang> follows');
+  const navEs = page.getByRole('navigation', { name: 'Principal' });
+  t.same(await navEs.getByRole('link').allInnerTexts(), ['Bandeja de entrada', 'Clientes', 'Ajustes'], 'navigation in Spanish');
+  const me = await context.request.get(`${base}/api/me`);
+  t.equal((await me.json()).user.language, 'es', 'saved on the user');
+
+  // Forget this browser's choice: after the reload the language can only come from the user.
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Bandeja de entrada' }).waitFor();
+  t.pass('still Spanish after a reload');
+  await navEs.getByRole('link', { name: 'Ajustes' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Ajustes' }).waitFor();
+  await saveScreenshot(page, 'shell-settings-es');
+
+  await page.getByRole('button', { name: 'Menú de la cuenta de Marta Ruiz' }).click();
+  await page.getByRole('button', { name: 'Cerrar sesión' }).click();
+  await page.getByLabel('Correo electrónico').waitFor();
+  t.equal(new URL(page.url()).pathname, '/login', 'back at the login page');
+  t.equal(await page.getByRole('status').innerText(), 'Has cerrado la sesión.', 'told they signed out, in their language');
+  t.equal((await context.request.get(`${base}/api/me`)).status(), 401, 'the session is over on the server');
+  await saveScreenshot(page, 'shell-signed-out-es');
+
+  await page.goto(`${base}/settings`);
+  await page.getByLabel('Correo electrónico').waitFor();
+  t.equal(new URL(page.url()).pathname, '/login', 'signed-in pages need a session again');
+  t.same(problems, [], 'no script errors');
+});
+
+t.test('the signed-in layout fits a phone screen', async (t) => {
+  const { email, password } = await createTestUser(ta.db, 'admin', 'Joost van der Berg');
+  const { context, page, problems } = await openPage(browser, { viewport: phoneViewport, isMobile: true, hasTouch: true });
+  t.teardown(() => context.close());
+
+  await page.goto(`${base}/`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
+
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  t.ok(overflow <= 0, `no sideways scrolling (overflow ${overflow}px)`);
+  for (const name of ['Inbox', 'Clients', 'Settings']) {
+    t.ok(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).isVisible(), `${name} visible`);
+  }
+  await page.getByRole('button', { name: 'Account menu for Joost van der Berg' }).click();
+  t.ok(await page.getByRole('button', { name: 'Sign out' }).isVisible(), 'sign out reachable');
+  await saveScreenshot(page, 'shell-phone-menu');
+  t.same(problems, [], 'no script errors');
+});
