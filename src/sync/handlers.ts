@@ -2,11 +2,15 @@
 import type { Handlers } from '../core/jobs.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 import { sweepOrphanBlobs } from '../core/blob-sweep.ts';
+import { recordAudit } from '../core/audit.ts';
 
 export function createHandlers(deps: WorkerDeps): Handlers {
   return {
     'ping': async (payload) => {
-      deps.log.info({ payload, latencyMs: Date.now() - payload.at }, 'ping');
+      // Recorded so the sender (often another process) can see the round trip completed.
+      const em = deps.db.em.fork();
+      recordAudit(em, { actorId: null, action: 'system.ping', entityType: 'system', details: { text: payload.text, latencyMs: Date.now() - payload.at, worker: deps.workerId } });
+      await em.flush();
       deps.onPing?.(payload);
     },
     'sweep-blobs': async ({ graceMs }) => {

@@ -1,7 +1,8 @@
 // Every route plugin, registered under /api by app.ts. Add new route files here.
 import { authRoutes } from './auth.ts';
 import { healthRoutes } from './health.ts';
+import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, authRoutes, userRoutes, tokenRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes];
