@@ -41,7 +41,8 @@ export async function launchBrowser(): Promise<Browser> {
 export async function openPage(browser: Browser, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: desktopViewport, locale: 'en-US', ...options });
   const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
+  // Generous: the whole suite shares two cores with Chromium; a real hang still fails well within tap's limit.
+  page.setDefaultTimeout(20_000);
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {

@@ -24,8 +24,8 @@ t.test('sign in, switch language, sign out', async (t) => {
   // A deep link while signed out leads to the login page, which remembers where the user was going.
   await page.goto(`${base}/clients`);
   await page.getByLabel('Email address').waitFor();
-  t.equal(new URL(page.url()).pathname, '/login');
-  t.equal(new URL(page.url()).searchParams.get('next'), '/clients');
+  t.equal(new URL(page.url()).pathname, '/login', 'signed-out visit goes to the login page');
+  t.equal(new URL(page.url()).searchParams.get('next'), '/clients', 'which keeps the page asked for');
 
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill('not the password');
@@ -43,8 +43,8 @@ t.test('sign in, switch language, sign out', async (t) => {
   t.equal(await nav.getByRole('link', { name: 'Clients' }).getAttribute('aria-current'), 'page', 'current page marked');
   await nav.getByRole('link', { name: 'Inbox' }).click();
   await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
-  t.equal(new URL(page.url()).pathname, '/inbox');
-  t.equal(await page.title(), 'Inbox · Dossier');
+  t.equal(new URL(page.url()).pathname, '/inbox', 'navigation changes the address');
+  t.equal(await page.title(), 'Inbox · Dossier', 'and the document title');
   await saveScreenshot(page, 'shell-inbox-en');
 
   await page.getByLabel('Language').selectOption('es');
@@ -98,4 +98,48 @@ t.test('the signed-in layout fits a phone screen', async (t) => {
   t.ok(await page.getByRole('button', { name: 'Sign out' }).isVisible(), 'sign out reachable');
   await saveScreenshot(page, 'shell-phone-menu');
   t.same(problems, [], 'no script errors');
+});
+
+t.test('a session that ends mid-use leads back to the login page, then to where the user was', async (t) => {
+  const { email, password } = await createTestUser(ta.db, 'staff', 'Lena Vos');
+  const { context, page, problems } = await openPage(browser);
+  t.teardown(() => context.close());
+  await page.goto(`${base}/settings`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+
+  // The session cookie disappears (expired, or signed out elsewhere); the next API call gets 401.
+  await context.clearCookies();
+  await page.getByLabel('Language').selectOption('nl');
+  await page.getByLabel('Email address').waitFor();
+  t.equal(new URL(page.url()).pathname, '/login', 'the 401 leads to the login page');
+  t.equal(await page.getByRole('status').innerText(), 'Your session has ended. Sign in again to continue.', 'with the reason');
+
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  t.equal(new URL(page.url()).pathname, '/settings', 'back where the user was');
+  t.same(problems, [], 'no script errors');
+});
+
+// Last: it uses up this server's login allowance for 127.0.0.1 (the limiter's keys are this file's own).
+t.test('too many attempts are explained with the wait, not as a wrong password', async (t) => {
+  const { email } = await createTestUser(ta.db);
+  const { context, page } = await openPage(browser);
+  t.teardown(() => context.close());
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email address').fill(email);
+  let status = 0;
+  for (let attempt = 1; attempt <= 7 && status !== 429; attempt++) {
+    await page.getByLabel('Password').fill(`wrong password ${attempt}`);
+    const answered = page.waitForResponse((res) => res.url().endsWith('/api/auth/login'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    status = (await answered).status();
+  }
+  t.equal(status, 429, 'the server rate-limited the attempts');
+  const alert = await page.getByRole('alert').filter({ hasText: 'Too many attempts' }).innerText();
+  t.match(alert, /^Too many attempts\. Try again in \d+ seconds\.$/, 'rate limit shown with the wait from Retry-After');
 });
