@@ -52,8 +52,7 @@ function reportFirstLoad(): Plugin {
       }
       const line = `first-load JS, worst case: ${worst.toFixed(1)} KB gzipped (budget ${firstLoadBudgetKb} KB)`;
       if (worst > firstLoadBudgetKb) this.error(line);
-      // Printed plainly (not through this.info) so it shows in `npm run build` output at the default log level.
-      console.log(`\n${line}`);
+      this.info(line);
     },
   };
 }
@@ -61,7 +60,7 @@ function reportFirstLoad(): Plugin {
 export default defineConfig({
   root,
   publicDir: false,
-  plugins: [preact({ devToolsEnabled: false, prefreshEnabled: true }), reportFirstLoad()],
+  plugins: [preact(), reportFirstLoad()],
   build: {
     outDir,
     emptyOutDir: true,

@@ -127,12 +127,13 @@ async function refreshCsrfToken(): Promise<boolean> {
   return true;
 }
 
-// Generic helpers for the pages that come later; keep endpoint-specific wrappers below when a shape repeats.
-export const apiGet = <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal });
-export const apiPost = <T>(path: string, body?: unknown) => request<T>('POST', path, { body });
-export const apiPut = <T>(path: string, body?: unknown) => request<T>('PUT', path, { body });
-export const apiPatch = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
-export const apiDelete = <T = void>(path: string) => request<T>('DELETE', path);
+// Generic helpers for the pages that come later (paths are relative to /api: getJson('/clients', {q})).
+// Add an endpoint-specific wrapper below when a shape repeats; type responses with the server's schemas.
+export const getJson = <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal });
+export const postJson = <T>(path: string, body?: unknown) => request<T>('POST', path, { body });
+export const putJson = <T>(path: string, body?: unknown) => request<T>('PUT', path, { body });
+export const patchJson = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
+export const deleteJson = <T = void>(path: string) => request<T>('DELETE', path);
 
 // --- auth and the current user -------------------------------------------------------------------
 

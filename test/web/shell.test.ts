@@ -26,6 +26,7 @@ t.test('sign in, switch language, sign out', async (t) => {
   await page.getByLabel('Email address').waitFor();
   t.equal(new URL(page.url()).pathname, '/login', 'signed-out visit goes to the login page');
   t.equal(new URL(page.url()).searchParams.get('next'), '/clients', 'which keeps the page asked for');
+  t.equal(await page.evaluate(() => document.activeElement?.id), 'login-email', 'ready to type the email address');
 
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill('not the password');

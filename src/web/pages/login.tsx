@@ -29,6 +29,9 @@ export function LoginPage({ notice }: { notice: LoginNotice }) {
     document.title = `${t('login.title')} · ${t('app.name')}`;
   }, [t]);
 
+  // The page has one job: start typing the email address right away.
+  useEffect(() => emailInput.current?.focus(), []);
+
   const onSubmit = async (event: Event) => {
     event.preventDefault();
     if (pending) return;
