@@ -1,6 +1,8 @@
 // Every migration, in order. Never edit one that has shipped: add a new file and list it here.
 import { Migration20261125000000Initial } from './20261125000000-initial.ts';
+import { Migration20261126090000SyncEngine } from './20261126090000-sync-engine.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
+  { name: '20261126090000-sync-engine', class: Migration20261126090000SyncEngine },
 ];

@@ -4,13 +4,14 @@ import { Client, ClientContact, Contact, ContactEmail } from './client.entity.ts
 import { Area, Communication, Reason } from './communication.entity.ts';
 import { Document } from './document.entity.ts';
 import { MailAccount, Mailbox } from './mail-account.entity.ts';
+import { ImapCheck } from './imap-check.entity.ts';
 import { Attachment, Blob, Message, MessageAddress, MessageLocation } from './message.entity.ts';
 import { Outbox } from './outbox.entity.ts';
 import { ApiToken, Session, User } from './user.entity.ts';
 
 export const entities = [
   User, Session, ApiToken, AuditEvent,
-  MailAccount, Mailbox, Message, MessageLocation, MessageAddress, Attachment, Blob,
+  MailAccount, Mailbox, ImapCheck, Message, MessageLocation, MessageAddress, Attachment, Blob,
   Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, Document,
   Outbox,
 ];

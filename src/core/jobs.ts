@@ -9,6 +9,8 @@ export type JobMap = {
   'sync-account': { accountId: string; reason: 'schedule' | 'idle' | 'manual' | 'created' };
   /** Keep an IDLE connection on an account's INBOX so new mail arrives within seconds. */
   'watch-account': { accountId: string };
+  /** Answer an imap_check row for the API: verify a login or list folders (the API never opens IMAP). */
+  'check-imap': { checkId: string };
   /** Send one outbox row over SMTP, then copy it to Sent. */
   'send-outbox': { outboxId: string };
   /** File existing mail for an address that was added, re-enabled or linked to a client. */

@@ -46,6 +46,9 @@ export const MailAccount = defineEntity({
     /** Lease: one runner per account across every worker (see sync/account-lease.ts). */
     leaseOwner: p.string().nullable(),
     leaseUntil: p.datetime().nullable(),
+    /** Watcher lease: one IDLE connection per account across every worker (see sync/idle.ts). */
+    watchOwner: p.string().nullable(),
+    watchUntil: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
@@ -73,6 +76,10 @@ export const Mailbox = defineEntity({
     progressTotal: p.integer().default(0),
     syncedAt: p.datetime().nullable(),
     lastError: p.text().nullable(),
+    /** Poison-mail guard: the first UID of the batch being attempted and how often it was tried, so a
+     *  message that keeps failing (or crashing the worker) is recorded as failed instead of retried forever. */
+    retryUid: p.bigint('number').nullable(),
+    retryCount: p.integer().default(0),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

@@ -3,6 +3,7 @@ import type { Handlers } from '../core/jobs.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 import { sweepOrphanBlobs } from '../core/blob-sweep.ts';
 import { recordAudit } from '../core/audit.ts';
+import { createAccountHandlers } from './account-jobs.ts';
 
 export function createHandlers(deps: WorkerDeps): Handlers {
   return {
@@ -17,8 +18,7 @@ export function createHandlers(deps: WorkerDeps): Handlers {
       const removed = await sweepOrphanBlobs(deps.db.em.fork(), deps.blobs, graceMs);
       if (removed) deps.log.info({ removed }, 'removed orphan blobs');
     },
-    'sync-account': async () => {},
-    'watch-account': async () => {},
+    ...createAccountHandlers(deps),
     'send-outbox': async () => {},
     'file-address': async () => {},
   };

@@ -1,8 +1,9 @@
 // Every route plugin, registered under /api by app.ts. Add new route files here.
 import { authRoutes } from './auth.ts';
 import { healthRoutes } from './health.ts';
+import { mailAccountRoutes } from './mail-accounts.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes];

@@ -1,0 +1,143 @@
+// The dedupe key of a message: Message-ID plus a hash over its content-defining parts. Copies of one
+// message in several mailboxes (a private INBOX and info@, INBOX and Sent) differ only in trace
+// headers that servers add on delivery, so those are left out; two different messages that merely
+// share a Message-ID (broken or hostile senders) differ in content and get different keys. Pure.
+import { createHash, type Hash } from 'node:crypto';
+
+/**
+ * Header fields that define a message (RFC 5322 §3.6 originator, destination, identification and
+ * informational fields, plus the MIME fields that decide how the body is read). Trace fields
+ * (Received, Return-Path, Delivered-To, RFC 5322 §3.6.7), authentication results, spam scores and
+ * status flags a server stores in the header are added per delivery and are not in this list. Bcc
+ * is left out too: the sender's Sent copy carries it, the recipients' copies do not.
+ */
+const CONTENT_FIELDS = new Set([
+  'from', 'sender', 'reply-to', 'to', 'cc', 'subject', 'date', 'message-id', 'in-reply-to', 'references',
+  'mime-version', 'content-type', 'content-transfer-encoding', 'content-disposition',
+]);
+
+/** A header block larger than this is not a real header: the rest is hashed as body. */
+const MAX_HEADER_BYTES = 1024 * 1024;
+
+export type DedupeHasher = {
+  update(chunk: Buffer): void;
+  /** The content hash (hex); call once, after the last chunk. */
+  digest(): string;
+};
+
+/** Streams a raw message (any chunking) into its content hash. */
+export function createContentHasher(): DedupeHasher {
+  const hash = createHash('sha256').update('dossier-content-v1\n');
+  let header: Buffer[] | null = [];
+  let headerBytes = 0;
+  // Trailing whitespace at the end of the body is held back: servers differ in the final newline.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+
+  const body = (chunk: Buffer) => {
+    const data = stripCR(chunk);
+    let last = data.length - 1;
+    while (last >= 0 && isWs(data[last]!)) last--;
+    if (last < 0) {
+      pending.push(data);
+      pendingBytes += data.length;
+      if (pendingBytes > MAX_HEADER_BYTES) {
+        // A body of megabytes of blank lines: stop holding it back (memory beats the final-newline nicety).
+        flushPending(hash, pending);
+        pending = [];
+        pendingBytes = 0;
+      }
+      return;
+    }
+    flushPending(hash, pending);
+    hash.update(data.subarray(0, last + 1));
+    pending = [data.subarray(last + 1)];
+    pendingBytes = data.length - last - 1;
+  };
+
+  return {
+    update(chunk) {
+      if (!header) return body(chunk);
+      header.push(chunk);
+      headerBytes += chunk.length;
+      const joined = Buffer.concat(header);
+      const end = findHeaderEnd(joined);
+      if (end === null && headerBytes <= MAX_HEADER_BYTES) {
+        header = [joined];
+        return;
+      }
+      header = null;
+      if (end === null) {
+        hash.update('\n\n');
+        return body(joined);
+      }
+      hash.update(canonicalHeader(joined.subarray(0, end.headerEnd)));
+      hash.update('\n\n');
+      body(joined.subarray(end.bodyStart));
+    },
+    digest() {
+      if (header) {
+        // Header only (no blank line): the whole message is the header.
+        hash.update(canonicalHeader(Buffer.concat(header)));
+        hash.update('\n\n');
+      }
+      return hash.digest('hex');
+    },
+  };
+}
+
+export const contentHashOf = (raw: Buffer): string => {
+  const h = createContentHasher();
+  h.update(raw);
+  return h.digest();
+};
+
+/** The stored dedupe key: the Message-ID (normalised, or empty) together with the content hash. */
+export function dedupeKey(messageId: string | null, contentHash: string): string {
+  return createHash('sha256').update(`${messageId ?? ''}\n${contentHash}`).digest('hex');
+}
+
+function flushPending(hash: Hash, pending: Buffer[]) {
+  for (const p of pending) hash.update(p);
+}
+
+const isWs = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
+function stripCR(chunk: Buffer): Buffer {
+  if (!chunk.includes(0x0d)) return chunk;
+  const out = Buffer.allocUnsafe(chunk.length);
+  let n = 0;
+  for (const b of chunk) if (b !== 0x0d) out[n++] = b;
+  return out.subarray(0, n);
+}
+
+/** Where the header ends (RFC 5322 §2.1: the first empty line), accepting bare LF line ends. */
+function findHeaderEnd(buf: Buffer): { headerEnd: number; bodyStart: number } | null {
+  if (buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) return { headerEnd: 0, bodyStart: 2 };
+  if (buf.length >= 1 && buf[0] === 0x0a) return { headerEnd: 0, bodyStart: 1 };
+  for (let i = 0; i < buf.length - 1; i++) {
+    if (buf[i] !== 0x0a) continue;
+    if (buf[i + 1] === 0x0a) return { headerEnd: i + 1, bodyStart: i + 2 };
+    if (buf[i + 1] === 0x0d && buf[i + 2] === 0x0a) return { headerEnd: i + 1, bodyStart: i + 3 };
+  }
+  return null;
+}
+
+/** The content fields in order, unfolded (RFC 5322 §2.2.3), whitespace runs collapsed, names lowercased. */
+function canonicalHeader(raw: Buffer): string {
+  const text = raw.toString('latin1').replace(/\r/g, '');
+  const fields: string[] = [];
+  for (const line of text.split('\n')) {
+    if (/^[ \t]/.test(line) && fields.length) fields[fields.length - 1] += ` ${line}`;
+    else if (line) fields.push(line);
+  }
+  const out: string[] = [];
+  for (const f of fields) {
+    const colon = f.indexOf(':');
+    if (colon <= 0) continue;
+    const name = f.slice(0, colon).trim().toLowerCase();
+    if (!CONTENT_FIELDS.has(name)) continue;
+    out.push(`${name}:${f.slice(colon + 1).replace(/[ \t]+/g, ' ').trim()}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,104 @@
+// Mail accounts API (API.md "Mail accounts"): thin handlers over core/accounts.ts. Logins are checked
+// by a sync worker through core/imap-checks.ts (the API never opens IMAP); jobs are enqueued after commit.
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import {
+  createMailAccount, deleteMailAccount, getMailAccount, getManagedMailAccount, listMailAccounts, previewImapSettings,
+  requestAccountSync, scheduleAccountSync, unscheduleAccountSync, updateMailAccount, viewMailAccount, viewMailAccounts,
+} from '../../core/accounts.ts';
+import { checkImapThroughWorker } from '../../core/imap-checks.ts';
+import { recordAudit } from '../../core/audit.ts';
+import { ForbiddenError } from '../../core/errors.ts';
+import { currentUser } from '../auth.ts';
+import { IdParams } from '../schemas.ts';
+import { MailAccountCreate, MailAccountPatch, MailAccountView, ServerFolderList } from '../schemas/mail-accounts.ts';
+import { STATUS } from '../errors.ts';
+
+const Queued = Type.Object({ queued: Type.Integer() });
+
+export async function mailAccountRoutes(app: FastifyInstance) {
+  const { db, queue, config } = app.deps;
+  const tags = ['mail-accounts'];
+
+  app.get('/mail-accounts', { schema: { tags, response: { 200: Type.Object({ items: Type.Array(MailAccountView) }) } } }, async (req) => {
+    return { items: await viewMailAccounts(req.em, await listMailAccounts(req.em, currentUser(req))) };
+  });
+
+  app.post<{ Body: MailAccountCreate }>('/mail-accounts', { schema: { tags, body: MailAccountCreate, response: { 201: MailAccountView } } }, async (req, reply) => {
+    const user = currentUser(req);
+    if (req.body.visibility === 'public' && user.role !== 'admin') throw new ForbiddenError('Only administrators can add a shared (public) mailbox');
+    const imap = req.body.imap;
+    // Credentials first: nothing is saved unless the server accepts the login.
+    await checkImapThroughWorker(db, queue, config.secretKey, {
+      kind: 'login',
+      settings: { host: imap.host.trim(), port: imap.port, secure: imap.secure, username: imap.username, password: imap.password, allowInsecure: imap.allowInsecure ?? !imap.secure },
+    });
+    const account = await createMailAccount(req.em, user, req.body, config.secretKey);
+    recordAudit(req.em, { actorId: user.id, action: 'mail_account.create', entityType: 'mail_account', entityId: account.id, details: { email: account.email, visibility: account.visibility } });
+    await req.em.flush();
+    await scheduleAccountSync(queue, config.syncIntervalSeconds, account.id, 'created');
+    return reply.status(STATUS.created).send(await viewMailAccount(req.em, account));
+  });
+
+  app.post('/mail-accounts/sync', { schema: { tags, response: { 202: Queued } } }, async (req, reply) => {
+    const accounts = await listMailAccounts(req.em, currentUser(req));
+    for (const a of accounts) await requestAccountSync(queue, a.id, 'manual');
+    return reply.status(STATUS.accepted).send({ queued: accounts.length });
+  });
+
+  app.get<{ Params: Static<typeof IdParams> }>('/mail-accounts/:id', { schema: { tags, params: IdParams, response: { 200: MailAccountView } } }, async (req) => {
+    return viewMailAccount(req.em, await getMailAccount(req.em, currentUser(req), req.params.id));
+  });
+
+  app.patch<{ Params: Static<typeof IdParams>; Body: MailAccountPatch }>('/mail-accounts/:id', {
+    schema: { tags, params: IdParams, body: MailAccountPatch, response: { 200: MailAccountView } },
+  }, async (req) => {
+    const user = currentUser(req);
+    const account = await getManagedMailAccount(req.em, user, req.params.id);
+    const i = req.body.imap;
+    if (i && Object.keys(i).length) {
+      // New IMAP settings or a re-entered password are verified before they replace the working ones.
+      await checkImapThroughWorker(db, queue, config.secretKey, { kind: 'login', settings: await previewImapSettings(req.em, config.secretKey, account, req.body) });
+    }
+    const outcome = await updateMailAccount(req.em, user, account, req.body, config.secretKey);
+    recordAudit(req.em, {
+      actorId: user.id, action: 'mail_account.update', entityType: 'mail_account', entityId: account.id,
+      details: { fields: Object.keys(req.body), credentials: Boolean(req.body.imap?.password || req.body.smtp?.password) },
+    });
+    await req.em.flush();
+    if (outcome.imapChanged || outcome.resumed) await scheduleAccountSync(queue, config.syncIntervalSeconds, account.id, 'manual');
+    else if (outcome.foldersChanged) await requestAccountSync(queue, account.id, 'manual');
+    return viewMailAccount(req.em, account);
+  });
+
+  app.delete<{ Params: Static<typeof IdParams> }>('/mail-accounts/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
+    const user = currentUser(req);
+    const account = await getManagedMailAccount(req.em, user, req.params.id);
+    const id = account.id;
+    recordAudit(req.em, { actorId: user.id, action: 'mail_account.delete', entityType: 'mail_account', entityId: id, details: { email: account.email } });
+    await deleteMailAccount(req.em, account);
+    await req.em.flush();
+    await unscheduleAccountSync(queue, id);
+    return reply.status(STATUS.noContent).send();
+  });
+
+  app.post<{ Params: Static<typeof IdParams> }>('/mail-accounts/:id/sync', { schema: { tags, params: IdParams, response: { 202: Queued } } }, async (req, reply) => {
+    const account = await getMailAccount(req.em, currentUser(req), req.params.id);
+    await requestAccountSync(queue, account.id, 'manual');
+    return reply.status(STATUS.accepted).send({ queued: 1 });
+  });
+
+  // The folder picker: what the server has, which are synced by default and which are picked.
+  app.get<{ Params: Static<typeof IdParams> }>('/mail-accounts/:id/server-folders', {
+    schema: { tags, params: IdParams, response: { 200: ServerFolderList } },
+  }, async (req) => {
+    const account = await getManagedMailAccount(req.em, currentUser(req), req.params.id);
+    const result = await checkImapThroughWorker(db, queue, config.secretKey, { kind: 'folders', accountId: account.id });
+    return {
+      items: (result.folders ?? []).map((f) => {
+        const isDefault = f.path.toUpperCase() === 'INBOX' || f.specialUse === '\\Sent';
+        return { path: f.path, name: f.name, specialUse: f.specialUse, isDefault, selected: isDefault || account.extraFolders.includes(f.path) };
+      }),
+    };
+  });
+}

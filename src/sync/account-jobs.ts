@@ -1,0 +1,28 @@
+// The mail-account job handlers: 'sync-account' (scheduler, IDLE wake-up, "sync now"), 'watch-account'
+// (make sure some worker keeps IDLE on the account's INBOX) and 'check-imap' (answer the API's login
+// check or folder listing). handlers.ts wires them in; the logic lives in the modules they call.
+import type { Handlers } from '../core/jobs.ts';
+import type { WorkerDeps } from './worker-deps.ts';
+import { answerImapCheck, getPendingImapCheck } from '../core/imap-checks.ts';
+import { getImapSettings } from '../core/accounts.ts';
+import { checkImapLogin } from './imap.ts';
+
+type AccountHandlers = Pick<Handlers, 'sync-account' | 'watch-account' | 'check-imap'>;
+
+export function createAccountHandlers(deps: WorkerDeps): AccountHandlers {
+  return {
+    'sync-account': async () => {},
+    'watch-account': async () => {},
+    'check-imap': async ({ checkId }) => {
+      const em = deps.db.em.fork();
+      const pending = await getPendingImapCheck(em, deps.config.secretKey, checkId);
+      if (!pending) return;
+      const { check } = pending;
+      const settings = pending.settings ?? (check.account ? await getImapSettings(em, deps.config.secretKey, check.account) : null);
+      const result = settings
+        ? await checkImapLogin(settings, check.kind === 'folders')
+        : ({ ok: false, code: 'imap_unreachable', message: 'The account no longer exists' } as const);
+      await answerImapCheck(em, checkId, result);
+    },
+  };
+}
