@@ -116,6 +116,17 @@ function parseFlags(s: string): string[] {
   return s.split(' ').filter((f) => f !== '' && f !== '\\Recent').sort();
 }
 
+function imapQuote(s: string): string {
+  return `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** INTERNALDATE form of RFC 3501 date-time, in UTC. */
+function imapDate(d: Date): string {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${p2(d.getUTCDate())}-${months[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
+}
+
 export async function getDovecotVersion(): Promise<string> {
   if (!existsSync(DOVECOT) || !existsSync(DOVEADM)) throw new Error(NOT_FOUND);
   const { stdout } = await run(DOVECOT, ['--version']);
@@ -300,7 +311,9 @@ export class Dovecot {
 
   /** Runs doveadm against this instance (`-f tab` output); the escape hatch for anything not wrapped below. */
   async doveadm(args: string[], input?: Buffer | string): Promise<string> {
-    const { stdout } = await run(this.#doveadm, ['-c', this.configPath, '-f', 'tab', ...args], input);
+    // The running config service's socket instead of dovecot.conf: doveadm then skips parsing the config
+    // (a save takes 8 ms instead of 20).
+    const { stdout } = await run(this.#doveadm, ['-c', path.join(this.dir, 'run', 'config'), '-f', 'tab', ...args], input);
     return stdout;
   }
 
@@ -343,14 +356,60 @@ export class Dovecot {
   async deliverMany(user: string, raws: (Buffer | string)[], opts: DeliverOptions = {}): Promise<number[]> {
     const folder = opts.folder ?? 'INBOX';
     return this.#locked(user, async () => {
-      const uids: number[] = [];
-      for (const raw of raws) {
-        await this.doveadm(['save', '-u', user, '-m', folder], raw);
-        // One save at a time per user (this lock), so the new message is the one just below UIDNEXT.
-        uids.push((await this.folderStatus(user, folder)).uidnext - 1);
+      const { uidnext } = await this.folderStatus(user, folder);
+      // One save at a time (this lock): Dovecot gives each the next UID, so the new UIDs come in save order.
+      for (const raw of raws) await this.doveadm(['save', '-u', user, '-m', folder], raw);
+      const uids = (await this.listUids(user, folder)).filter((uid) => uid >= uidnext);
+      if (uids.length !== raws.length) {
+        throw new Error(`${user}/${folder}: saved ${raws.length} messages but found ${uids.length} new UIDs (something else saved there meanwhile)`);
       }
       if (opts.flags?.length && uids.length) await this.addFlags(user, folder, uids, opts.flags);
       return uids;
+    });
+  }
+
+  /**
+   * Appends messages over IMAP as the user (LOGIN, then pipelined APPENDs), the way a mail client or migration tool
+   * files mail: much faster than deliverMany for a whole corpus. Literals are sent as BINARY literal8 (RFC 3516), so
+   * NUL bytes and bare line ends reach Dovecot unchanged. Returns the UIDs from APPENDUID (RFC 4315), in order.
+   */
+  async appendMany(user: string, raws: (Buffer | string)[], opts: DeliverOptions & { internalDate?: Date } = {}): Promise<number[]> {
+    const password = this.#users.get(user);
+    if (password === undefined) throw new Error(`unknown user ${user}: create it with addUser()`);
+    const folder = opts.folder ?? 'INBOX';
+    const flags = opts.flags?.length ? ` (${opts.flags.join(' ')})` : '';
+    const date = opts.internalDate ? ` "${imapDate(opts.internalDate)}"` : '';
+    const socket = net.connect(this.port, this.host);
+    const lines: string[] = [];
+    let buf = '';
+    const done = new Promise<void>((resolve, reject) => {
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+      socket.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        let i;
+        while ((i = buf.indexOf('\r\n')) >= 0) {
+          lines.push(buf.slice(0, i));
+          buf = buf.slice(i + 2);
+        }
+      });
+    });
+    socket.write(`a0 LOGIN ${imapQuote(user)} ${imapQuote(password)}\r\n`);
+    raws.forEach((raw, i) => {
+      const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
+      socket.write(`a${i + 1} APPEND ${imapQuote(folder)}${flags}${date} ~{${bytes.length}+}\r\n`);
+      socket.write(bytes);
+      socket.write('\r\n');
+    });
+    socket.end('z LOGOUT\r\n');
+    await done;
+    const tagged = new Map(lines.filter((l) => /^a\d+ /.test(l)).map((l) => [l.slice(0, l.indexOf(' ')), l]));
+    if (!/^a0 OK/.test(tagged.get('a0') ?? '')) throw new Error(`IMAP LOGIN as ${user} failed: ${tagged.get('a0') ?? lines.join(' | ')}`);
+    return raws.map((_, i) => {
+      const reply = tagged.get(`a${i + 1}`) ?? 'no reply';
+      const uid = /^a\d+ OK \[APPENDUID \d+ (\d+)\]/.exec(reply)?.[1];
+      if (uid === undefined) throw new Error(`APPEND of message ${i} to ${user}/${folder} failed: ${reply}`);
+      return Number(uid);
     });
   }
 

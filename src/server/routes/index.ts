@@ -2,8 +2,9 @@
 import { authRoutes } from './auth.ts';
 import { healthRoutes } from './health.ts';
 import { mailAccountRoutes } from './mail-accounts.ts';
+import { messageRoutes } from './messages.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes];

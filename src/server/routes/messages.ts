@@ -1,0 +1,100 @@
+// Messages (Inbox+): lists, one message, its sandboxed HTML body, threads, raw and attachment
+// downloads, and filing by hand. Thin: visibility and queries live in core/message-queries.ts.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
+import { fileMessageToClient, unfileMessageFromClient } from '../../core/communications.ts';
+import { getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/message-queries.ts';
+import { currentUser } from '../auth.ts';
+import { STATUS } from '../errors.ts';
+import { sendFile } from '../file-response.ts';
+import { IdParams } from '../schemas.ts';
+import {
+  DownloadQuery, FileBody, ImagesQuery, MessageDetail, MessageListQuery, MessagePage, MessageSummary, ThreadParams, ThreadResponse, UnfileParams,
+} from '../schemas/messages.ts';
+
+const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'true' || v === '1');
+
+/** cid: images point here; same origin as the API, so the body frame's img-src 'self' admits them. */
+const attachmentUrl = (id: string) => `/api/attachments/${id}?inline=1`;
+const detailOptions = (req: FastifyRequest<{ Querystring: Static<typeof ImagesQuery> }>): DetailOptions => ({
+  allowRemoteImages: flag(req.query.images) === true,
+  attachmentUrl,
+});
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * The sanitised body as a standalone document for <iframe sandbox="allow-popups
+ * allow-popups-to-escape-sandbox">: no scripts can run in it (sandbox and CSP), links open outside,
+ * and the charset is pinned so no byte sequence can be re-read as markup.
+ */
+function bodyDocument(html: string | null, text: string): string {
+  const body = html ?? `<pre style="white-space:pre-wrap;word-wrap:break-word;font:inherit">${escapeHtml(text)}</pre>`;
+  return '<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">' +
+    '<style>body{margin:0;padding:8px;font-family:system-ui,sans-serif;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style>' +
+    `</head><body>${body}</body></html>`;
+}
+
+export function bodyCsp(allowRemoteImages: boolean): string {
+  const img = allowRemoteImages ? "'self' https: http:" : "'self'";
+  return `default-src 'none'; img-src ${img}; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'`;
+}
+
+export async function messageRoutes(app: FastifyInstance) {
+  const tags = ['messages'];
+
+  app.get<{ Querystring: MessageListQuery }>('/messages', { schema: { tags, querystring: MessageListQuery, response: { 200: MessagePage } } }, async (req) => {
+    const { limit = 50, cursor, filed, hasAttachments, ...rest } = req.query;
+    return listMessages(req.em, currentUser(req), { ...rest, filed: flag(filed), hasAttachments: flag(hasAttachments) }, { limit, cursor });
+  });
+
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ImagesQuery> }>('/messages/:id', {
+    schema: { tags, params: IdParams, querystring: ImagesQuery, response: { 200: MessageDetail } },
+  }, async (req) => getMessage(req.em, currentUser(req), req.params.id, detailOptions(req)));
+
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ImagesQuery> }>('/messages/:id/body', {
+    schema: { tags, params: IdParams, querystring: ImagesQuery, produces: ['text/html'] },
+  }, async (req, reply) => {
+    const opts = detailOptions(req);
+    const message = await getMessage(req.em, currentUser(req), req.params.id, opts);
+    return reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', bodyCsp(opts.allowRemoteImages))
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'private, no-store')
+      .send(bodyDocument(message.html, message.text));
+  });
+
+  app.get<{ Params: Static<typeof IdParams> }>('/messages/:id/raw', { schema: { tags, params: IdParams, produces: ['message/rfc822'] } }, async (req, reply) => {
+    const file = await getMessageRaw(req.em, currentUser(req), req.params.id);
+    return sendFile(reply, { ...file, stream: await app.deps.blobs.get(file.sha256) });
+  });
+
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof DownloadQuery> }>('/attachments/:id', {
+    schema: { tags, params: IdParams, querystring: DownloadQuery, produces: ['application/octet-stream'] },
+  }, async (req, reply) => {
+    const file = await getAttachmentFile(req.em, currentUser(req), req.params.id);
+    return sendFile(reply, { ...file, inline: flag(req.query.inline) === true, stream: await app.deps.blobs.get(file.sha256) });
+  });
+
+  app.get<{ Params: Static<typeof ThreadParams>; Querystring: Static<typeof ImagesQuery> }>('/threads/:threadId', {
+    schema: { tags, params: ThreadParams, querystring: ImagesQuery, response: { 200: ThreadResponse } },
+  }, async (req) => ({ items: await listThread(req.em, currentUser(req), req.params.threadId, detailOptions(req)) }));
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof FileBody> }>('/messages/:id/clients', {
+    schema: { tags, params: IdParams, body: FileBody, response: { 200: MessageSummary, 201: MessageSummary } },
+  }, async (req, reply) => {
+    const user = currentUser(req);
+    const { created } = await fileMessageToClient(req.em, user, req.params.id, req.body.clientId);
+    await req.em.flush();
+    const [summary] = await loadSummaries(req.em, user, [req.params.id]);
+    return reply.status(created ? STATUS.created : STATUS.ok).send(summary);
+  });
+
+  app.delete<{ Params: Static<typeof UnfileParams> }>('/messages/:id/clients/:clientId', { schema: { tags, params: UnfileParams } }, async (req, reply) => {
+    await unfileMessageFromClient(req.em, currentUser(req), req.params.id, req.params.clientId);
+    await req.em.flush();
+    return reply.status(STATUS.noContent).send();
+  });
+}

@@ -1,0 +1,77 @@
+// API contract for messages (Inbox+), threads, downloads and manual filing. The web app imports the
+// static types; response schemas list every field returned (Fastify strips the rest).
+import { Type, type Static } from 'typebox';
+import { DateTime, PageQuery, Uuid, page } from '../schemas.ts';
+
+const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
+
+export const MessageListQuery = Type.Object({
+  accountId: Type.Optional(Uuid),
+  folder: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  clientId: Type.Optional(Uuid),
+  filed: Type.Optional(Bool),
+  hasAttachments: Type.Optional(Bool),
+  reasonId: Type.Optional(Uuid),
+  areaId: Type.Optional(Uuid),
+  direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+  q: Type.Optional(Type.String({ maxLength: 500 })),
+  ...PageQuery,
+}, { additionalProperties: false });
+export type MessageListQuery = Static<typeof MessageListQuery>;
+
+export const ImagesQuery = Type.Object({
+  /** 1 = load remote images (the user clicked "show images"); blocked by default. */
+  images: Type.Optional(Bool),
+}, { additionalProperties: false });
+export type ImagesQuery = Static<typeof ImagesQuery>;
+
+export const DownloadQuery = Type.Object({
+  /** 1 = Content-Disposition inline, honoured only for PDF and raster images (the UI preview). */
+  inline: Type.Optional(Bool),
+}, { additionalProperties: false });
+export type DownloadQuery = Static<typeof DownloadQuery>;
+
+export const AddressView = Type.Object({ name: Type.Union([Type.String(), Type.Null()]), address: Type.String() });
+export const ClientRef = Type.Object({ id: Uuid, name: Type.String() });
+
+export const MessageSummary = Type.Object({
+  id: Uuid,
+  threadId: Uuid,
+  subject: Type.String(),
+  from: Type.Union([AddressView, Type.Null()]),
+  to: Type.Array(AddressView),
+  cc: Type.Array(AddressView),
+  date: DateTime,
+  snippet: Type.String(),
+  hasAttachments: Type.Boolean(),
+  direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
+  clients: Type.Array(ClientRef),
+  folders: Type.Array(Type.Object({ accountId: Uuid, path: Type.String() })),
+  unread: Type.Boolean(),
+});
+export type MessageSummary = Static<typeof MessageSummary>;
+
+export const AttachmentView = Type.Object({ id: Uuid, filename: Type.String(), contentType: Type.String(), size: Type.Integer(), inline: Type.Boolean() });
+export type AttachmentView = Static<typeof AttachmentView>;
+
+export const MessageDetail = Type.Object({
+  ...MessageSummary.properties,
+  messageIdHeader: Type.Union([Type.String(), Type.Null()]),
+  inReplyTo: Type.Union([Type.String(), Type.Null()]),
+  references: Type.Array(Type.String()),
+  text: Type.String(),
+  html: Type.Union([Type.String(), Type.Null()]),
+  attachments: Type.Array(AttachmentView),
+  parseStatus: Type.Union([Type.Literal('ok'), Type.Literal('partial'), Type.Literal('failed')]),
+  blockedImages: Type.Integer(),
+});
+export type MessageDetail = Static<typeof MessageDetail>;
+
+export const MessagePage = page(MessageSummary);
+export type MessagePage = Static<typeof MessagePage>;
+export const ThreadResponse = Type.Object({ items: Type.Array(MessageDetail) });
+export type ThreadResponse = Static<typeof ThreadResponse>;
+
+export const ThreadParams = Type.Object({ threadId: Uuid });
+export const FileBody = Type.Object({ clientId: Uuid }, { additionalProperties: false });
+export const UnfileParams = Type.Object({ id: Uuid, clientId: Uuid });
