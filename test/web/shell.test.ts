@@ -26,7 +26,9 @@ t.test('sign in, switch language, sign out', async (t) => {
   await page.getByLabel('Email address').waitFor();
   t.equal(new URL(page.url()).pathname, '/login', 'signed-out visit goes to the login page');
   t.equal(new URL(page.url()).searchParams.get('next'), '/clients', 'which keeps the page asked for');
-  t.equal(await page.evaluate(() => document.activeElement?.id), 'login-email', 'ready to type the email address');
+  // Focus and the document title are set in effects, just after the render: wait for them, don't race.
+  await page.waitForFunction(() => document.activeElement?.id === 'login-email');
+  t.pass('ready to type the email address');
 
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill('not the password');
@@ -45,7 +47,8 @@ t.test('sign in, switch language, sign out', async (t) => {
   await nav.getByRole('link', { name: 'Inbox' }).click();
   await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
   t.equal(new URL(page.url()).pathname, '/inbox', 'navigation changes the address');
-  t.equal(await page.title(), 'Inbox · Dossier', 'and the document title');
+  await page.waitForFunction(() => document.title === 'Inbox · Dossier');
+  t.pass('and the document title');
   await saveScreenshot(page, 'shell-inbox-en');
 
   await page.getByLabel('Language').selectOption('es');
