@@ -70,6 +70,7 @@ export function createBullQueue(redisUrl: string, prefix: string): JobQueue {
   const lockConn = connection();
   const queue = new Queue(QUEUE_NAME, { connection: queueConn, prefix });
   let worker: Worker | null = null;
+  let workerConn: Redis | null = null;
   const aborts = new Set<AbortController>();
 
   const toBull = (opts: EnqueueOptions = {}) => ({
@@ -137,7 +138,7 @@ export function createBullQueue(redisUrl: string, prefix: string): JobQueue {
         } finally {
           aborts.delete(ac);
         }
-      }, { connection: connection(), prefix, concurrency: opts.concurrency ?? 4 });
+      }, { connection: (workerConn = connection()), prefix, concurrency: opts.concurrency ?? 4 });
       worker.on('failed', (job, err) => { if (!(err instanceof DelayedError)) opts.onError?.(err, job?.name ?? '?'); });
       worker.on('error', (err) => opts.onError?.(err, 'worker'));
     },
@@ -146,8 +147,10 @@ export function createBullQueue(redisUrl: string, prefix: string): JobQueue {
       for (const ac of aborts) ac.abort();
       await worker?.close();
       await queue.close();
+      // Connections we pass in are ours to close; BullMQ only closes the ones it creates.
       queueConn.disconnect();
       lockConn.disconnect();
+      workerConn?.disconnect();
     },
   };
 }
