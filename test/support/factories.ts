@@ -1,7 +1,6 @@
-// Factories for CRM and filing tests: real rows through the entities and core functions (mail account,
-// mailbox, message with addresses, attachments and blobs in the real blob store). Until the sync
-// pipeline's storeMessage is used here, messages are built directly; `file: true` then runs the real
-// fileMessage in the same transaction, as the pipeline does.
+// Factories for CRM and filing tests: real Message/MessageAddress/Attachment/Blob rows through the
+// entities, bytes in the real blob store; storeRawMail parses real source with the pipeline's parser.
+// Filing runs through the real fileMessage in the same transaction, as the sync pipeline does.
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore } from '../../src/core/blob-store.ts';
 import type { Db, Em } from '../../src/core/db.ts';
@@ -12,6 +11,7 @@ import { createContact, type ContactEmailInput } from '../../src/core/contacts.t
 import { fileMessage, type FilingDeps, type FilingResult } from '../../src/core/filing.ts';
 import type { Client, Contact } from '../../src/core/client.entity.ts';
 import type { User } from '../../src/core/user.entity.ts';
+import { parseMessage } from '../../src/sync/parse-message.ts';
 import { uniq, uniqEmail } from './env.ts';
 
 export type Box = { account: MailAccount; inbox: Mailbox };
@@ -128,4 +128,24 @@ export function fakePdf(size = 40_000, seed = randomUUID()): Buffer {
 export function fakePng(size = 3_000, seed = randomUUID()): Buffer {
   const head = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(seed)]);
   return Buffer.concat([head, Buffer.alloc(Math.max(0, size - head.length), 1)]);
+}
+
+/**
+ * Stores real RFC 5322 source: the pipeline's parseMessage (attachments into the blob store), then the
+ * rows and fileMessage in one transaction as the pipeline does. (The pipeline's own storeMessage is not
+ * used yet: its array parameters still fail on PostgreSQL; switch once that lands.)
+ */
+export async function storeRawMail(db: Db, blobs: BlobStore, mailbox: Mailbox, raw: Buffer, filing: FilingDeps): Promise<Message> {
+  const parsed = await parseMessage(raw, { writeBlob: (content) => blobs.put(content) });
+  const attachments: FileSpec[] = [];
+  for (const a of parsed.attachments) {
+    const chunks: Buffer[] = [];
+    for await (const c of await blobs.get(a.sha256)) chunks.push(c as Buffer);
+    attachments.push({ filename: a.filename, contentType: a.contentType, content: Buffer.concat(chunks), inline: a.inline, contentId: a.contentId ?? undefined });
+  }
+  const { message } = await storeMessage(db, blobs, {
+    from: parsed.from?.address, to: parsed.to.map((a) => a.address), cc: parsed.cc.map((a) => a.address), replyTo: parsed.replyTo.map((a) => a.address),
+    subject: parsed.subject, text: parsed.text, html: parsed.html, sentAt: parsed.date ?? new Date(), attachments, mailboxes: [mailbox],
+  }, filing);
+  return message;
 }
