@@ -1,10 +1,12 @@
 // Every route plugin, registered under /api by app.ts. Add new route files here.
 import { authRoutes } from './auth.ts';
+import { communicationRoutes } from './communications.ts';
 import { healthRoutes } from './health.ts';
 import { mailAccountRoutes } from './mail-accounts.ts';
 import { messageRoutes } from './messages.ts';
+import { reasonAreaRoutes } from './reasons-areas.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, communicationRoutes, reasonAreaRoutes];
