@@ -304,3 +304,35 @@ t.test('filing by hand: 201 then idempotent 200, audit events, unfile from one c
     `select action, client_id from audit_event where entity_id = ? order by at, action`, [m.id]);
   t.same(audit.map((e) => `${e.action}:${e.client_id === a.id ? 'a' : 'b'}`), ['message.file:a', 'message.file:b', 'message.unfile:a']);
 });
+
+const OUR_HEAD = '<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">' +
+  '<style>body{margin:0;padding:8px;font-family:system-ui,sans-serif;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head>';
+
+t.test('hostile corpus mail stored through the real pipeline renders with no script, handlers or script URLs', async (t) => {
+  const { storeRawMail } = await import('../support/factories.ts');
+  const { readFile, readdir } = await import('node:fs/promises');
+  const dir = new URL('../../../shared/corpus/hostile/', import.meta.url);
+  const files = (await readdir(dir)).filter((f) => /^(html-|cid-hostile|nested-rfc822-hostile|content-type-lies|charset-abuse)/.test(f) && f.endsWith('.eml'));
+  t.ok(files.length >= 12, `${files.length} hostile HTML messages`);
+  const s = await userSession(ta);
+  const box = await createTestAccount(db, s.user, 'private');
+  for (const file of files) {
+    const message = await storeRawMail(db, blobs, box.inbox, await readFile(new URL(file, dir)), { blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes });
+    for (const images of ['', '?images=1']) {
+      const res = await s.request('GET', `/api/messages/${message.id}${images}`);
+      t.equal(res.statusCode, 200, `${file}${images} opens`);
+      const html: string = res.json().html ?? '';
+      const doc = (await s.request('GET', `/api/messages/${message.id}/body${images}`)).body;
+      // The document's own head (charset, base target, style) is ours; the mail is what follows <body>.
+      t.equal(doc.slice(0, doc.indexOf('<body>')), OUR_HEAD, `${file}: the head is ours alone`);
+      const body = doc.slice(doc.indexOf('<body>'));
+      for (const [what, out] of [['html', html], ['body', body]] as const) {
+        // Text that merely looks like markup is escaped (&lt;), so any "<" left opens a real element.
+        t.notMatch(out, /<\s*\/?\s*(script|iframe|object|embed|svg|math|form|base|meta|link|style|frame|portal|template)\b/i, `${file}${images} ${what}: no dangerous element`);
+        t.notMatch(out, /<[^>]*\son[a-z]+\s*=/i, `${file}${images} ${what}: no event handler`);
+        t.notMatch(out, /<[^>]*\s(href|src|action|formaction|xlink:href)\s*=\s*["']?\s*(javascript|vbscript|data):/i, `${file}${images} ${what}: no script or data URL`);
+      }
+      if (!images) t.notMatch(html, /<img[^>]*\ssrc\s*=\s*["']?https?:/i, `${file}: no remote image without ?images=1`);
+    }
+  }
+});
