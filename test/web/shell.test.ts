@@ -130,6 +130,8 @@ t.test('a session that ends mid-use leads back to the login page, then to where 
 });
 
 // Last: it uses up this server's login allowance for 127.0.0.1 (the limiter's keys are this file's own).
+// Mind the budget: the login limit is 5 a minute per address and the tests above already sign in 5 times
+// from 127.0.0.1, so a new sign-in goes in a new test file (own server, own limiter prefix).
 t.test('too many attempts are explained with the wait, not as a wrong password', async (t) => {
   const { email } = await createTestUser(ta.db);
   const { context, page } = await openPage(browser);
