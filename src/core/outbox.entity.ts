@@ -9,6 +9,9 @@ import { User } from './user.entity.ts';
 export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 export type OutboxAddress = { name?: string; address: string };
+/** What became of the copy in the account's Sent folder after sending (RFC 6154 \Sent special-use). */
+export const SENT_COPY_RESULTS = ['appended', 'already_there', 'skipped', 'failed'] as const;
+export type SentCopyResult = (typeof SENT_COPY_RESULTS)[number];
 
 export const Outbox = defineEntity({
   name: 'Outbox',
@@ -18,6 +21,8 @@ export const Outbox = defineEntity({
     createdBy: () => p.manyToOne(User).nullable().deleteRule('set null'),
     /** What produced it (reply, new, notification, file_request, reminder, ...). */
     kind: p.string(),
+    /** Display name for From, fixed when queued (the sender's name or the shared account's name). */
+    fromName: p.text().nullable(),
     to: p.json<OutboxAddress[]>(),
     cc: p.json<OutboxAddress[]>().default('[]'),
     bcc: p.json<OutboxAddress[]>().default('[]'),
@@ -32,10 +37,15 @@ export const Outbox = defineEntity({
     documentIds: p.json<string[]>().default('[]'),
     clientId: p.uuid().nullable(),
     replyToMessage: () => p.manyToOne(Message).nullable().deleteRule('set null'),
+    /** A forward carries this stored message, unchanged, as a message/rfc822 attachment. */
+    forwardMessage: () => p.manyToOne(Message).nullable().deleteRule('set null'),
     status: p.enum(OUTBOX_STATUSES).default('queued'),
     attempts: p.integer().default(0),
     error: p.text().nullable(),
     sentAt: p.datetime().nullable(),
+    /** One attempt at a time across every worker: set while an attempt runs (a stalled job may be re-run). */
+    leaseUntil: p.datetime().nullable(),
+    sentCopy: p.enum(SENT_COPY_RESULTS).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
