@@ -2,8 +2,10 @@
 import type { Handlers } from '../core/jobs.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 import { sweepOrphanBlobs } from '../core/blob-sweep.ts';
+import { runFileAddressJob } from '../core/retro-filing.ts';
 import { recordAudit } from '../core/audit.ts';
 import { createAccountHandlers } from './account-jobs.ts';
+import { sendOutbox } from './send-outbox.ts';
 
 export function createHandlers(deps: WorkerDeps): Handlers {
   return {
@@ -19,7 +21,10 @@ export function createHandlers(deps: WorkerDeps): Handlers {
       if (removed) deps.log.info({ removed }, 'removed orphan blobs');
     },
     ...createAccountHandlers(deps),
-    'send-outbox': async () => {},
-    'file-address': async () => {},
+    'send-outbox': ({ outboxId }, ctx) => sendOutbox(deps, outboxId, ctx),
+    'file-address': async (payload) => {
+      const result = await runFileAddressJob(deps.db, payload, { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes });
+      if (result.records) deps.log.info({ address: payload.address, ...result }, 'filed existing mail for an address');
+    },
   };
 }

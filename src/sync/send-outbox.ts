@@ -1,0 +1,224 @@
+// The 'send-outbox' job: sends one outbox row at most once (queued → sending → sent | failed), saves the
+// copy in the account's Sent folder, then asks for a sync so the copy joins the thread and the client log.
+// Recipients and content were decided when the row was queued (core/outbox.ts); this only delivers them.
+import type { Readable } from 'node:stream';
+import type { JobContext } from '../core/jobs.ts';
+import { getImapSettings, getSmtpSettings, requestAccountSync } from '../core/accounts.ts';
+import { Document } from '../core/document.entity.ts';
+import { cleanHeaderText } from '../core/text.ts';
+import { Mailbox, type MailAccount } from '../core/mail-account.entity.ts';
+import { Message } from '../core/message.entity.ts';
+import { Outbox, type SentCopyResult } from '../core/outbox.entity.ts';
+import { SEND_ATTEMPTS, enqueueSend } from '../core/outbox.ts';
+import type { Em } from '../core/db.ts';
+import { appendMessage, classifyImapError, closeImap, findSentFolder, openImap, searchByMessageId, type ImapFlow } from './imap.ts';
+import { SmtpSendError, UnsafeHeaderError, composeMail, sendMail, type ComposedMail, type OutgoingAttachment, type OutgoingMail, type SmtpTimeouts } from './send-message.ts';
+import type { WorkerDeps } from './worker-deps.ts';
+
+/** How long one attempt may hold a row; a crashed attempt's row is looked at again after this. */
+export const SEND_LEASE_MS = 10 * 60_000;
+
+/**
+ * SMTP hosts of providers that file a copy of every message sent through them in the Sent folder
+ * themselves, so APPENDing one more would show it twice ('auto' mode). Gmail / Google Workspace and
+ * Microsoft 365 / Outlook.com do; most other servers (Dovecot + Postfix, cPanel, Fastmail...) do not.
+ */
+const SELF_SAVING_SMTP_HOSTS = ['smtp.gmail.com', 'smtp.googlemail.com', 'smtp.office365.com', 'smtp-mail.outlook.com', 'smtp.outlook.com'];
+
+export function providerSavesSentMail(smtpHost: string): boolean {
+  return SELF_SAVING_SMTP_HOSTS.includes(smtpHost.trim().toLowerCase().replace(/\.$/u, ''));
+}
+
+export function shouldAppendSentCopy(account: Pick<MailAccount, 'sentCopy' | 'smtpHost'>): boolean {
+  if (account.sentCopy === 'never') return false;
+  if (account.sentCopy === 'always') return true;
+  return !providerSavesSentMail(account.smtpHost);
+}
+
+export type SendOutboxOptions = { smtpTimeouts?: SmtpTimeouts };
+
+type Claim =
+  | { kind: 'claimed'; previous: 'queued' | 'sending' }
+  | { kind: 'done' }
+  | { kind: 'busy'; retryInMs: number };
+
+/**
+ * Takes the row for this attempt: one atomic UPDATE under a row lock, so two workers (a stalled job run
+ * again, a duplicate enqueue) never both send it. Returns the status it had: 'sending' means an earlier
+ * attempt stopped without a clear answer, and the mail may have gone out.
+ */
+async function claimOutbox(em: Em, id: string): Promise<Claim> {
+  const rows = await em.execute<{ previous: 'queued' | 'sending' }[]>(
+    `update outbox o set status = 'sending', attempts = o.attempts + 1, lease_until = now() + (? * interval '1 millisecond'), updated_at = now()
+     from (select id, status from outbox where id = ? for update) prev
+     where o.id = prev.id and o.status in ('queued', 'sending') and (o.lease_until is null or o.lease_until < now())
+     returning prev.status as previous`,
+    [SEND_LEASE_MS, id],
+  );
+  if (rows[0]) return { kind: 'claimed', previous: rows[0].previous };
+  const state = await em.execute<{ status: string; wait_ms: number | string | null }[]>(
+    `select status, ceil(extract(epoch from (lease_until - now())) * 1000)::int as wait_ms from outbox where id = ?`,
+    [id],
+  );
+  const s = state[0];
+  if (!s || s.status === 'sent' || s.status === 'failed') return { kind: 'done' };
+  return { kind: 'busy', retryInMs: Math.max(1000, Number(s.wait_ms ?? 0) + 1000) };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  return Buffer.concat(chunks);
+}
+
+/** A file name fit for a header: one line, no directories (Content-Disposition, RFC 6266/2231 by nodemailer). */
+function attachmentName(name: string, fallback: string): string {
+  const base = cleanHeaderText(name).split(/[/\\]/u).pop()?.trim() ?? '';
+  return (base.replace(/^\.+$/u, '') || fallback).slice(0, 200);
+}
+const safeContentType = (t: string) => (/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/iu.test(t) ? t.toLowerCase() : 'application/octet-stream');
+
+/** Refuses to send: the row can never be sent as it is (missing file, unsafe header). */
+class CannotSendError extends Error {}
+
+async function buildMail(em: Em, deps: WorkerDeps, row: Outbox, account: MailAccount): Promise<OutgoingMail> {
+  const attachments: OutgoingAttachment[] = [];
+  if (row.documentIds.length) {
+    const docs = await em.find(Document, { id: { $in: row.documentIds } });
+    for (const id of row.documentIds) {
+      const doc = docs.find((d) => d.id === id);
+      if (!doc || !doc.sha256) throw new CannotSendError('An attached document no longer exists; nothing was sent');
+      const content = await readAll(await deps.blobs.get(doc.sha256));
+      attachments.push({ filename: attachmentName(doc.name, 'document'), contentType: safeContentType(doc.contentType), content });
+    }
+  }
+  if (row.forwardMessage) {
+    const original = await em.findOne(Message, { id: row.forwardMessage.id });
+    if (!original) throw new CannotSendError('The forwarded message no longer exists; nothing was sent');
+    const content = await readAll(await deps.blobs.get(original.rawBlob));
+    attachments.push({ filename: `${attachmentName(original.subject, 'message')}.eml`, contentType: 'message/rfc822', content });
+  }
+  return {
+    from: { name: row.fromName ?? '', address: account.email },
+    to: row.to,
+    cc: row.cc,
+    bcc: row.bcc,
+    subject: row.subject,
+    text: row.text,
+    html: row.html ?? null,
+    messageId: row.messageIdHeader,
+    inReplyTo: row.inReplyTo ?? null,
+    references: row.references,
+    date: new Date(),
+    attachments,
+  };
+}
+
+/** Opens the account's IMAP, finds its Sent folder (the \Sent special-use one, else our stored role) and runs fn. */
+async function withSentFolder<T>(em: Em, deps: WorkerDeps, account: MailAccount, fn: (client: ImapFlow, path: string) => Promise<T>): Promise<T> {
+  let client: ImapFlow | null = null;
+  try {
+    client = await openImap(await getImapSettings(em, deps.config.secretKey, account), { id: `send-${account.id}` });
+    const stored = await em.findOne(Mailbox, { account: account.id, role: 'sent' });
+    const path = (await findSentFolder(client)) ?? stored?.path ?? null;
+    if (!path) throw new Error('the account has no Sent folder');
+    return await fn(client, path);
+  } finally {
+    await closeImap(client);
+  }
+}
+
+/** Sends one outbox row; the job's handler. Throws only to have the queue retry a transient failure. */
+export async function sendOutbox(deps: WorkerDeps, outboxId: string, ctx: JobContext, opts: SendOutboxOptions = {}): Promise<void> {
+  const em = deps.db.em.fork();
+  const claim = await claimOutbox(em, outboxId);
+  if (claim.kind === 'done') return;
+  if (claim.kind === 'busy') {
+    // Another attempt holds the row (or crashed holding it): look again when its lease ends.
+    await enqueueSend(deps.queue, outboxId, claim.retryInMs);
+    return;
+  }
+  const row = await em.findOneOrFail(Outbox, { id: outboxId }, { populate: ['account'] });
+  const account = row.account;
+  const last = ctx.attempt >= SEND_ATTEMPTS;
+
+  const settle = async (status: 'queued' | 'sending' | 'sent' | 'failed', error: string | null, extra: { sentCopy?: SentCopyResult } = {}) => {
+    row.status = status;
+    row.error = error;
+    row.leaseUntil = null;
+    if (status === 'sent') row.sentAt = new Date();
+    if (extra.sentCopy) row.sentCopy = extra.sentCopy;
+    await em.flush();
+  };
+  /** A failure worth trying again: back to the queue (or, on the last attempt, failed for good). */
+  const retry = async (status: 'queued' | 'sending', message: string): Promise<void> => {
+    if (last) {
+      const hint = status === 'sending' ? ' It may have been delivered: check the Sent folder before sending again.' : '';
+      await settle('failed', `Gave up after ${row.attempts} attempts: ${message}.${hint}`);
+      return;
+    }
+    await settle(status, `Retrying: ${message}`);
+    throw new Error(message);
+  };
+
+  // An earlier attempt ended without an answer (crash, timeout after DATA): the mail may be out. If the
+  // Sent folder has our Message-ID, it was sent: never send it again.
+  if (claim.previous === 'sending') {
+    let found: number[];
+    try {
+      found = await withSentFolder(em, deps, account, (client, path) => searchByMessageId(client, path, row.messageIdHeader));
+    } catch (err) {
+      return retry('sending', `could not check the Sent folder for an earlier attempt (${classifyImapError(err).message})`);
+    }
+    if (found.length > 0) {
+      await settle('sent', null, { sentCopy: 'already_there' });
+      await requestAccountSync(deps.queue, account.id, 'manual');
+      deps.log.info({ outboxId, messageId: row.messageIdHeader }, 'outbox: found in Sent after an interrupted attempt, not sent again');
+      return;
+    }
+  }
+
+  let composed: ComposedMail;
+  try {
+    composed = await composeMail(await buildMail(em, deps, row, account));
+  } catch (err) {
+    if (err instanceof CannotSendError || err instanceof UnsafeHeaderError) {
+      await settle('failed', err instanceof UnsafeHeaderError ? `Not sent: ${err.message}` : err.message);
+      return;
+    }
+    return retry('queued', `could not prepare the message (${(err as Error).message})`);
+  }
+
+  let result;
+  try {
+    result = await sendMail(await getSmtpSettings(em, deps.config.secretKey, account), composed, opts.smtpTimeouts);
+  } catch (err) {
+    if (!(err instanceof SmtpSendError)) return retry('queued', (err as Error).message);
+    if (err.permanent) {
+      await settle('failed', `The mail server refused the message: ${err.message}`);
+      return;
+    }
+    // A refusal with a reply code means nothing was delivered; a dropped transaction may have been.
+    return retry(err.ambiguous ? 'sending' : 'queued', `the mail server did not take the message (${err.message})`);
+  }
+
+  const notDelivered = result.rejected.map((r) => `${r.address}: ${r.response}`).join('; ');
+  // Recorded as sent first (the smallest window in which a crash could make us send twice), then copied.
+  await settle('sent', notDelivered ? `Not delivered to some recipients: ${notDelivered}` : null);
+  deps.log.info({ outboxId, messageId: row.messageIdHeader, response: result.response }, 'outbox: sent');
+
+  let sentCopy: SentCopyResult = 'skipped';
+  let copyError: string | null = null;
+  if (shouldAppendSentCopy(account)) {
+    try {
+      await withSentFolder(em, deps, account, (client, path) => appendMessage(client, path, composed.raw, ['\\Seen']));
+      sentCopy = 'appended';
+    } catch (err) {
+      sentCopy = 'failed';
+      copyError = `Sent, but the copy could not be saved in the Sent folder: ${classifyImapError(err).message}`;
+      deps.log.warn({ outboxId, err }, 'outbox: Sent copy failed');
+    }
+  }
+  await settle('sent', [row.error, copyError].filter(Boolean).join(' ') || null, { sentCopy });
+  await requestAccountSync(deps.queue, account.id, 'manual');
+}
