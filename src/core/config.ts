@@ -22,6 +22,8 @@ export type Config = Readonly<{
   maxUploadBytes: number;
   workerConcurrency: number;
   cookieSecure: boolean;
+  /** Believe X-Forwarded-* (true, a hop count, or a list of proxy addresses) — set only behind a reverse proxy. */
+  trustProxy: boolean | number | string;
   logLevel: string;
   /** Prefix for queue keys in Redis, so several installations (or test files) can share one Redis. */
   queuePrefix: string;
@@ -111,11 +113,18 @@ export function loadConfig(env: Env = {}): Config {
     maxUploadBytes: int('DOSSIER_MAX_UPLOAD_MB', 50, 1, 1024) * 1024 * 1024,
     workerConcurrency: int('DOSSIER_WORKER_CONCURRENCY', 4, 1, 64),
     cookieSecure: env.DOSSIER_COOKIE_SECURE ? env.DOSSIER_COOKIE_SECURE === 'true' : publicUrl.startsWith('https:'),
+    trustProxy: parseTrustProxy(env.DOSSIER_TRUST_PROXY),
     logLevel: env.LOG_LEVEL || 'info',
     queuePrefix: env.DOSSIER_QUEUE_PREFIX || 'dossier',
   });
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
 }
 
 function parseKey(raw: string): Buffer | null {

@@ -1,6 +1,6 @@
 // Builds the Fastify instance (buildApp(deps)); listening is main.ts's job, so tests use app.inject.
 // Order matters: security headers, cookies, CSRF, rate limit, then auth, then the routes.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import helmet from '@fastify/helmet';
@@ -46,7 +46,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'body.password'] },
-    trustProxy: true,
+    // Only behind a reverse proxy may X-Forwarded-For be believed; otherwise clients could dodge the login limit.
+    trustProxy: config.trustProxy as FastifyServerOptions['trustProxy'],
     bodyLimit: 2 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
@@ -109,7 +110,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   app.setNotFoundHandler(async (req, reply) => {
     // The web app routes client-side: any non-API GET gets its shell.
-    if (webRoot && req.method === 'GET' && !req.url.startsWith('/api') && existsSync(path.join(webRoot, 'index.html'))) {
+    // Missing files (e.g. /assets/ of an older build) get a real 404, not the shell with the wrong type.
+    const isFile = /\.[a-z0-9]{1,8}$/i.test(req.url.split('?')[0]!) || req.url.startsWith('/assets/');
+    if (webRoot && req.method === 'GET' && !req.url.startsWith('/api') && !isFile && existsSync(path.join(webRoot, 'index.html'))) {
       return reply.header('cache-control', 'no-cache').sendFile('index.html', webRoot);
     }
     throw new HttpError(STATUS.notFound, 'not_found', `No route ${req.method} ${req.url.split('?')[0]}`);

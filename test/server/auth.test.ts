@@ -131,3 +131,11 @@ t.test('security headers are set', async (t) => {
   t.equal(res.headers['x-content-type-options'], 'nosniff');
   t.match(String(res.headers['content-security-policy']), /default-src 'self'/);
 });
+
+t.test('the login limit is per account: a colleague on the same network can still sign in', async (t) => {
+  const a = await createTestUser(ta.db);
+  const b = await createTestUser(ta.db);
+  for (let i = 0; i < 6; i++) await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: a.email, password: 'wrong password' }, remoteAddress: '10.78.0.1' });
+  const other = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: b.email, password: TEST_PASSWORD }, remoteAddress: '10.78.0.1' });
+  t.equal(other.statusCode, 200);
+});

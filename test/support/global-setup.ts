@@ -15,7 +15,7 @@ async function ensureDatabase(url: string) {
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL does not answer at ${admin.host} (${(err as Error).message}): install and start it (Debian: apt-get install -y postgresql)`);
+    throw new Error(`PostgreSQL does not answer at ${admin.host} (${(err as Error).message}): install and start it (Debian: apt-get install -y postgresql)`, { cause: err });
   }
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [dbName]);
@@ -33,7 +33,7 @@ async function checkRedis(url: string) {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new Error(`Redis does not answer at ${url} (${(err as Error).message}): install and start it (Debian: apt-get install -y redis-server)`);
+    throw new Error(`Redis does not answer at ${url} (${(err as Error).message}): install and start it (Debian: apt-get install -y redis-server)`, { cause: err });
   } finally {
     redis.disconnect();
   }
