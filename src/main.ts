@@ -10,7 +10,7 @@ import { createBullQueue, createLocalQueue, type JobQueue } from './core/jobs.ts
 import { createBlobStore } from './core/blob-stores.ts';
 import { createUser, ensureFirstAdmin } from './core/users.ts';
 import { buildApp } from './server/app.ts';
-import { startWorker } from './sync/worker.ts';
+import { startWorker, type WorkerHandle } from './sync/worker.ts';
 
 type Command = 'start' | 'server' | 'worker' | 'migrate' | 'user';
 
@@ -49,9 +49,10 @@ async function main(argv: string[]) {
   const queue: JobQueue = config.redisUrl ? createBullQueue(config.redisUrl, config.queuePrefix) : createLocalQueue();
   const blobs = createBlobStore(config);
   const closers: (() => Promise<unknown>)[] = [];
+  let worker: WorkerHandle | null = null;
 
   if (command === 'start' || command === 'worker') {
-    await startWorker({ config, db, queue, blobs, log, workerId: `${command}-${process.pid}-${randomUUID().slice(0, 8)}` });
+    worker = await startWorker({ config, db, queue, blobs, log, workerId: `${command}-${process.pid}-${randomUUID().slice(0, 8)}`, adoptAccounts: true });
     log.info({ mode: config.redisUrl ? 'bullmq' : 'in-process' }, 'worker started');
   }
   if (command === 'start' || command === 'server') {
@@ -63,7 +64,8 @@ async function main(argv: string[]) {
     await printWelcome(db, config);
   }
   // Order on shutdown: stop taking requests (in-flight ones finish), then jobs, then connections.
-  closers.push(() => queue.close(), async () => redis?.disconnect(), () => db.close());
+  // The sync engine's IDLE watchers and parse threads stop after the queue (in-flight syncs finish first).
+  closers.push(() => queue.close(), async () => worker?.stop(), async () => redis?.disconnect(), () => db.close());
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -9,7 +9,7 @@ export async function sweepOrphanBlobs(em: Em, blobs: BlobStore, graceMs: number
   let batch: string[] = [];
   const flush = async () => {
     if (!batch.length) return;
-    const rows = await em.getConnection().execute<{ sha256: string }[]>('select sha256 from blob where sha256 = any(?)', [batch]);
+    const rows = await em.getConnection().execute<{ sha256: string }[]>('select sha256 from blob where sha256 in (?)', [batch]);
     const known = new Set(rows.map((r) => r.sha256));
     for (const sha of batch) {
       if (!known.has(sha)) {

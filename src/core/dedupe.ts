@@ -3,6 +3,7 @@
 // headers that servers add on delivery, so those are left out; two different messages that merely
 // share a Message-ID (broken or hostile senders) differ in content and get different keys. Pure.
 import { createHash, type Hash } from 'node:crypto';
+import { parseMessageIdField } from './threading.ts';
 
 /**
  * Header fields that define a message (RFC 5322 §3.6 originator, destination, identification and
@@ -23,6 +24,8 @@ export type DedupeHasher = {
   update(chunk: Buffer): void;
   /** The content hash (hex); call once, after the last chunk. */
   digest(): string;
+  /** The first Message-ID field's raw value, once the header has been seen (null when absent). */
+  messageIdField(): string | null;
 };
 
 /** Streams a raw message (any chunking) into its content hash. */
@@ -33,6 +36,13 @@ export function createContentHasher(): DedupeHasher {
   // Trailing whitespace at the end of the body is held back: servers differ in the final newline.
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  let messageId: string | null = null;
+  const headerDone = (raw: Buffer) => {
+    const h = canonicalHeader(raw);
+    messageId = h.messageId;
+    hash.update(h.canonical);
+    hash.update('\n\n');
+  };
 
   const body = (chunk: Buffer) => {
     const data = stripCR(chunk);
@@ -71,30 +81,37 @@ export function createContentHasher(): DedupeHasher {
         hash.update('\n\n');
         return body(joined);
       }
-      hash.update(canonicalHeader(joined.subarray(0, end.headerEnd)));
-      hash.update('\n\n');
+      headerDone(joined.subarray(0, end.headerEnd));
       body(joined.subarray(end.bodyStart));
     },
     digest() {
       if (header) {
         // Header only (no blank line): the whole message is the header.
-        hash.update(canonicalHeader(Buffer.concat(header)));
-        hash.update('\n\n');
+        headerDone(Buffer.concat(header));
       }
       return hash.digest('hex');
     },
+    messageIdField: () => messageId,
   };
 }
-
-export const contentHashOf = (raw: Buffer): string => {
-  const h = createContentHasher();
-  h.update(raw);
-  return h.digest();
-};
 
 /** The stored dedupe key: the Message-ID (normalised, or empty) together with the content hash. */
 export function dedupeKey(messageId: string | null, contentHash: string): string {
   return createHash('sha256').update(`${messageId ?? ''}\n${contentHash}`).digest('hex');
+}
+
+/** Dedupe key and Message-ID of a finished hasher. */
+export function finishDedupe(h: DedupeHasher): { dedupeHash: string; messageId: string | null } {
+  const contentHash = h.digest();
+  const messageId = parseMessageIdField(h.messageIdField());
+  return { dedupeHash: dedupeKey(messageId, contentHash), messageId };
+}
+
+/** Dedupe key and Message-ID of a whole raw message in memory. */
+export function dedupeOf(raw: Buffer): { dedupeHash: string; messageId: string | null } {
+  const h = createContentHasher();
+  h.update(raw);
+  return finishDedupe(h);
 }
 
 function flushPending(hash: Hash, pending: Buffer[]) {
@@ -124,7 +141,7 @@ function findHeaderEnd(buf: Buffer): { headerEnd: number; bodyStart: number } | 
 }
 
 /** The content fields in order, unfolded (RFC 5322 §2.2.3), whitespace runs collapsed, names lowercased. */
-function canonicalHeader(raw: Buffer): string {
+function canonicalHeader(raw: Buffer): { canonical: string; messageId: string | null } {
   const text = raw.toString('latin1').replace(/\r/g, '');
   const fields: string[] = [];
   for (const line of text.split('\n')) {
@@ -132,12 +149,15 @@ function canonicalHeader(raw: Buffer): string {
     else if (line) fields.push(line);
   }
   const out: string[] = [];
+  let messageId: string | null = null;
   for (const f of fields) {
     const colon = f.indexOf(':');
     if (colon <= 0) continue;
     const name = f.slice(0, colon).trim().toLowerCase();
     if (!CONTENT_FIELDS.has(name)) continue;
-    out.push(`${name}:${f.slice(colon + 1).replace(/[ \t]+/g, ' ').trim()}`);
+    const value = f.slice(colon + 1).replace(/[ \t]+/g, ' ').trim();
+    if (name === 'message-id' && messageId === null) messageId = value;
+    out.push(`${name}:${value}`);
   }
-  return out.join('\n');
+  return { canonical: out.join('\n'), messageId };
 }

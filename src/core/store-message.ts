@@ -8,31 +8,7 @@ import { fileMessage, type FilingDeps } from './filing.ts';
 import { getThreadRootId, listThreadCandidates, threadIdFromRootId } from './threading.ts';
 import { Attachment, Message, MessageAddress, MessageLocation, type AddressRole, type ParseStatus } from './message.entity.ts';
 import type { Mailbox } from './mail-account.entity.ts';
-
-export type ParsedAddress = { address: string; name: string | null };
-
-/** What the parser made of a message (the sync adapts IncomingMessage to this). */
-export type ParsedContent = {
-  messageId: string | null;
-  subject: string;
-  date: Date | null;
-  from: ParsedAddress[];
-  sender: ParsedAddress[];
-  replyTo: ParsedAddress[];
-  to: ParsedAddress[];
-  cc: ParsedAddress[];
-  bcc: ParsedAddress[];
-  inReplyTo: string | null;
-  references: string[];
-  text: string;
-  html: string | null;
-  snippet: string;
-  /** Parts already written to the blob store (by sha256). */
-  attachments: { sha256: string; size: number; filename: string; contentType: string; contentId: string | null; inline: boolean }[];
-  status: Exclude<ParseStatus, 'failed'>;
-  /** For 'partial': what could not be read. */
-  problem: string | null;
-};
+import type { IncomingMessage, MailAddress } from './incoming-message.ts';
 
 export type StoreItem = {
   uid: number;
@@ -42,16 +18,19 @@ export type StoreItem = {
   /** The raw source, already in the blob store. */
   raw: { sha256: string; size: number };
   dedupeHash: string;
-  /** Best-effort Message-ID even when parsing failed (for threading and the dedupe key). */
+  /** Message-ID as used in the dedupe key (for threading when nothing was parsed). */
   messageId: string | null;
-  /** Null when the content is already stored (only a location is added) or parsing failed. */
-  parsed: ParsedContent | null;
-  /** Why parsing failed; the message is stored raw with parseStatus 'failed'. */
+  /**
+   * The parse (its parseStatus may be 'failed': header fields as far as they could be read, raw kept).
+   * Null when the content is already stored (only a location is added) or the parser gave up
+   * (crashed, timed out): then it is stored raw as failed with parseError.
+   */
+  parsed: IncomingMessage | null;
   parseError: string | null;
 };
 
 export type StoreContext = {
-  mailbox: Mailbox;
+  mailbox: Pick<Mailbox, 'id' | 'role'>;
   uidValidity: string;
   /** Normalised addresses of every connected account: mail from them is outbound. */
   ownAddresses: ReadonlySet<string>;
@@ -61,14 +40,14 @@ export type StoreContext = {
 export type StoreResult = { uid: number; messageId: string; created: boolean; linked: boolean };
 
 const SNIPPET_LENGTH = 200;
-const ROLES: [keyof ParsedContent & ('from' | 'sender' | 'replyTo' | 'to' | 'cc' | 'bcc'), AddressRole][] = [
+const ROLES: ['from' | 'sender' | 'replyTo' | 'to' | 'cc' | 'bcc', AddressRole][] = [
   ['from', 'from'], ['sender', 'sender'], ['replyTo', 'reply_to'], ['to', 'to'], ['cc', 'cc'], ['bcc', 'bcc'],
 ];
 
 /** Message ids (dedupe key -> id) already stored, for the caller to skip parsing what is known. */
 export async function findStoredMessages(em: Em, dedupeHashes: string[]): Promise<Map<string, string>> {
   if (!dedupeHashes.length) return new Map();
-  const rows = await em.execute<{ id: string; dedupe_hash: string }[]>('select id, dedupe_hash from message where dedupe_hash = any(?)', [dedupeHashes]);
+  const rows = await em.execute<{ id: string; dedupe_hash: string }[]>('select id, dedupe_hash from message where dedupe_hash in (?)', [dedupeHashes]);
   return new Map(rows.map((r) => [r.dedupe_hash, r.id]));
 }
 
@@ -98,7 +77,7 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   const threadOf = new Map<string, string>();
   if (candidates.size) {
     const rows = await em.execute<{ message_id_header: string; thread_id: string }[]>(
-      'select message_id_header, thread_id from message where message_id_header = any(?) order by created_at asc',
+      'select message_id_header, thread_id from message where message_id_header in (?) order by created_at asc',
       [[...candidates]],
     );
     for (const r of rows) if (!threadOf.has(r.message_id_header)) threadOf.set(r.message_id_header, r.thread_id);
@@ -112,9 +91,11 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
     let messageId = known.get(item.dedupeHash) ?? created.get(item.dedupeHash)?.id;
     let isNew = false;
     if (!messageId) {
+      // Known when the batch was prepared (so not parsed), gone now: let the caller retry the batch.
+      if (!item.raw.sha256) throw new Error(`stored content of UID ${item.uid} disappeared while syncing`);
       const message = createContent(em, ctx, item, threadOf);
       blobs.set(item.raw.sha256, item.raw.size);
-      for (const a of item.parsed?.attachments ?? []) blobs.set(a.sha256, a.size);
+      for (const a of item.parsed?.attachments ?? []) if (a.stored) blobs.set(a.sha256, a.size);
       created.set(item.dedupeHash, message);
       if (item.messageId) threadOf.set(item.messageId, message.threadId);
       messageId = message.id;
@@ -147,7 +128,7 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
       entries.flatMap(([sha, size]) => [sha, size]),
     );
   }
-  if (outboundIds.length) await em.execute("update message set direction = 'outbound' where id = any(?) and direction <> 'outbound'", [outboundIds]);
+  if (outboundIds.length) await em.execute("update message set direction = 'outbound' where id in (?) and direction <> 'outbound'", [outboundIds]);
   await em.flush();
   for (const message of created.values()) await fileMessage(em, message, ctx.filing);
   await em.flush();
@@ -156,8 +137,13 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
 
 function threadHeaders(i: StoreItem) {
   const p = i.parsed;
-  return { messageId: p?.messageId ?? i.messageId, inReplyTo: p?.inReplyTo ?? null, references: p?.references ?? [] };
+  return { messageId: p?.messageIdHeader ?? i.messageId, inReplyTo: p?.inReplyTo ?? null, references: p?.references ?? [] };
 }
+
+const addressList = (p: IncomingMessage, key: (typeof ROLES)[number][0]): MailAddress[] => {
+  const v = p[key];
+  return Array.isArray(v) ? v : v ? [v] : [];
+};
 
 function createContent(em: Em, ctx: StoreContext, item: StoreItem, threadOf: Map<string, string>): Message {
   const p = item.parsed;
@@ -165,32 +151,33 @@ function createContent(em: Em, ctx: StoreContext, item: StoreItem, threadOf: Map
   const found = listThreadCandidates(headers).find((c) => threadOf.has(c));
   const root = getThreadRootId(headers);
   const threadId = found ? threadOf.get(found)! : root ? threadIdFromRootId(root) : randomUUID();
-  const from = p?.from.map((a) => ({ address: normalizeAddress(a.address), name: a.name })).find((a) => a.address) ?? null;
-  const outbound = ctx.mailbox.role === 'sent' || (from?.address ? ctx.ownAddresses.has(from.address) : false);
-  const status: ParseStatus = p ? p.status : 'failed';
+  const fromAddress = p?.from ? normalizeAddress(p.from.address) : null;
+  const outbound = ctx.mailbox.role === 'sent' || (fromAddress ? ctx.ownAddresses.has(fromAddress) : false);
+  const status: ParseStatus = p ? p.parseStatus : 'failed';
+  const text = p?.text ?? '';
   const message = em.create(Message, {
     messageIdHeader: headers.messageId,
     dedupeHash: item.dedupeHash,
     rawBlob: item.raw.sha256,
     rawSize: item.raw.size,
     subject: p?.subject ?? '',
-    fromAddress: from?.address ?? null,
-    fromName: from?.name ?? null,
+    fromAddress,
+    fromName: p?.from?.name || null,
     sentAt: p?.date ?? item.internalDate ?? new Date(),
-    text: p?.text ?? '',
+    text,
     html: p?.html ?? null,
-    snippet: p ? (p.snippet || p.text.replace(/\s+/g, ' ').trim()).slice(0, SNIPPET_LENGTH) : '',
+    snippet: text.replace(/\s+/g, ' ').trim().slice(0, SNIPPET_LENGTH),
     threadId,
     inReplyTo: p?.inReplyTo ?? null,
     references: p?.references ?? [],
     hasAttachments: p ? p.attachments.some((a) => !a.inline) : false,
     direction: outbound ? 'outbound' : 'inbound',
     parseStatus: status,
-    parseError: p ? p.problem : (item.parseError ?? 'not parsed'),
+    parseError: p ? (p.parseError ?? (status === 'ok' ? null : 'could not be fully parsed')) : (item.parseError ?? 'not parsed'),
   } as never);
   if (p) {
     for (const [key, role] of ROLES) {
-      p[key].forEach((a, position) => {
+      addressList(p, key).forEach((a, position) => {
         const address = normalizeAddress(a.address);
         if (!address) return;
         em.create(MessageAddress, { message, role, address, name: a.name || null, position } as never);

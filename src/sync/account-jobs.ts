@@ -6,13 +6,25 @@ import type { WorkerDeps } from './worker-deps.ts';
 import { answerImapCheck, getPendingImapCheck } from '../core/imap-checks.ts';
 import { getImapSettings } from '../core/accounts.ts';
 import { checkImapLogin } from './imap.ts';
+import { syncAccount } from './sync-account.ts';
 
 type AccountHandlers = Pick<Handlers, 'sync-account' | 'watch-account' | 'check-imap'>;
 
 export function createAccountHandlers(deps: WorkerDeps): AccountHandlers {
+  const runtime = () => {
+    if (!deps.accounts) throw new Error('the sync engine is not started in this process (startWorker creates it)');
+    return deps.accounts;
+  };
   return {
-    'sync-account': async () => {},
-    'watch-account': async () => {},
+    'sync-account': async ({ accountId, reason }, { signal }) => {
+      const accounts = runtime();
+      const result = await syncAccount(deps, { pool: accounts.pool }, accountId, { reason, signal });
+      // Whichever worker syncs an account also makes sure someone watches its INBOX.
+      if (result.outcome === 'done' || result.outcome === 'busy') accounts.watchers.ensure(accountId);
+    },
+    'watch-account': async ({ accountId }) => {
+      runtime().watchers.ensure(accountId);
+    },
     'check-imap': async ({ checkId }) => {
       const em = deps.db.em.fork();
       const pending = await getPendingImapCheck(em, deps.config.secretKey, checkId);

@@ -13,6 +13,8 @@ export type OpenImapOptions = {
   /** Connection id for the server's and our logs. */
   id?: string;
   connectTimeoutMs?: number;
+  /** A connection that sits in IDLE: restart IDLE this often (RFC 2177 asks for less than 29 minutes). */
+  idleRestartMs?: number;
 };
 
 /** Connects and logs in. TLS is required unless the account explicitly allows plain text. */
@@ -34,6 +36,7 @@ export async function openImap(settings: ImapConnectSettings, opts: OpenImapOpti
     socketTimeout: 120_000,
     clientInfo: { name: 'Dossier', vendor: 'Dossier' },
     id: opts.id,
+    maxIdleTime: opts.idleRestartMs,
   };
   const client = new ImapFlow(options);
   // An 'error' event without a listener would crash the process; failures surface through the pending command.

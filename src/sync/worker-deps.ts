@@ -3,6 +3,7 @@ import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db.ts';
 import type { JobMap, JobQueue } from '../core/jobs.ts';
 import type { BlobStore } from '../core/blob-store.ts';
+import type { AccountRuntime } from './account-runtime.ts';
 
 export type Log = { info: (obj: object, msg?: string) => void; warn: (obj: object, msg?: string) => void; error: (obj: object, msg?: string) => void };
 
@@ -14,6 +15,10 @@ export type WorkerDeps = {
   log: Log;
   /** Unique per worker process: the owner name written into account leases. */
   workerId: string;
+  /** The sync engine's per-process state (parse threads, IDLE watchers); startWorker creates it when absent. */
+  accounts?: AccountRuntime;
+  /** Schedule and watch every mail account in the database on start (deployments; tests leave it off). */
+  adoptAccounts?: boolean;
   /** Test hook: observe ping jobs. */
   onPing?: (payload: JobMap['ping']) => void;
 };

@@ -1,13 +1,33 @@
-// Starts job processing in this process: handlers plus the recurring housekeeping schedules.
+// Starts job processing in this process: handlers, the sync engine (parse threads, IDLE watchers) and
+// the recurring schedules. Returns a handle whose stop() ends the watchers and threads (after the queue).
 import type { WorkerDeps } from './worker-deps.ts';
 import { createHandlers } from './handlers.ts';
+import { createAccountRuntime } from './account-runtime.ts';
+import { accountJobKey, accountSchedulerId } from '../core/accounts.ts';
 
 const HOUR = 3600_000;
 
-export async function startWorker(deps: WorkerDeps): Promise<void> {
+export type WorkerHandle = { deps: WorkerDeps; stop: () => Promise<void> };
+
+export async function startWorker(input: WorkerDeps): Promise<WorkerHandle> {
+  const deps: WorkerDeps = { ...input };
+  deps.accounts ??= createAccountRuntime(deps, { adoptAll: deps.adoptAccounts ?? false });
   deps.queue.work(createHandlers(deps), {
     concurrency: deps.config.workerConcurrency,
     onError: (err, name) => deps.log.warn({ err, job: name }, 'job failed'),
   });
   await deps.queue.schedule('sweep-blobs', 6 * HOUR, 'sweep-blobs', { graceMs: HOUR });
+  if (deps.adoptAccounts) await scheduleEveryAccount(deps);
+  return { deps, stop: () => deps.accounts!.close() };
+}
+
+/**
+ * One job scheduler per account (idempotent upsert): schedules survive in Redis, but the in-process
+ * queue of embedded mode keeps them in memory only, and a lost Redis loses them too.
+ */
+async function scheduleEveryAccount(deps: WorkerDeps): Promise<void> {
+  const rows = await deps.db.em.fork().execute<{ id: string }[]>('select id from mail_account');
+  for (const { id } of rows) {
+    await deps.queue.schedule(accountSchedulerId(id), deps.config.syncIntervalSeconds * 1000, 'sync-account', { accountId: id, reason: 'schedule' }, { key: accountJobKey(id) });
+  }
 }

@@ -1,0 +1,28 @@
+// What the sync engine keeps per worker process: the parse thread pool and the IDLE watchers. Built by
+// startWorker (or a test), closed on shutdown; nothing here starts at import time.
+import type { WorkerDeps } from './worker-deps.ts';
+import { requestAccountSync } from '../core/accounts.ts';
+import { createParsePool, type ParsePool } from './parse-pool.ts';
+import { createWatcherRegistry, type WatcherRegistry } from './idle.ts';
+
+export type AccountRuntime = {
+  pool: ParsePool;
+  watchers: WatcherRegistry;
+  close(): Promise<void>;
+};
+
+export function createAccountRuntime(deps: WorkerDeps, opts: { adoptAll?: boolean; parseThreads?: number } = {}): AccountRuntime {
+  const pool = createParsePool(deps.config, { threads: opts.parseThreads });
+  const watchers = createWatcherRegistry(deps, {
+    adoptAll: opts.adoptAll ?? false,
+    onNewMail: (accountId) => requestAccountSync(deps.queue, accountId, 'idle'),
+  });
+  return {
+    pool,
+    watchers,
+    async close() {
+      await watchers.stop();
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,454 @@
+// Brings one folder up to date: plan (sync-plan.ts), fetch new UIDs in bounded batches with BODY.PEEK
+// (never sets \Seen; the folder is opened read-only), parse on the thread pool, store, and commit each
+// batch together with the cursor that covers it. Then flags (CONDSTORE) and expunges (VANISHED or a
+// UID SEARCH diff). Never writes to the mailbox. The pipeline overlaps fetch, parse and store.
+import { Transform } from 'node:stream';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { ImapFlow } from 'imapflow';
+import type { Db } from '../core/db.ts';
+import type { BlobStore } from '../core/blob-store.ts';
+import type { FolderRole } from '../core/mail-account.entity.ts';
+import { createContentHasher, dedupeKey, dedupeOf, finishDedupe } from '../core/dedupe.ts';
+import { cleanFlags, findStoredMessages, refreshMailboxCounts, storeMessages, type StoreContext, type StoreItem } from '../core/store-message.ts';
+import type { FilingDeps } from '../core/filing.ts';
+import { advanceUidCursor, isUidToFetch, needsExpungeScan, planSync, type FlagSync, type SyncPlan } from './sync-plan.ts';
+import type { ParsePool } from './parse-pool.ts';
+import { classifyImapError } from './imap.ts';
+import type { Log } from './worker-deps.ts';
+
+/** A batch holds at most this many messages... */
+export const BATCH_MESSAGES = 100;
+/** ...and about this many bytes of source in memory (two batches are in flight at once). */
+export const BATCH_BYTES = 8 * 1024 * 1024;
+/** Larger messages are streamed one at a time to the blob store instead of held in memory. */
+export const STREAM_ABOVE_BYTES = 2 * 1024 * 1024;
+/** Attempts at the same first UID before it is tried alone, and before it is given up on (poison mail). */
+const ALONE_AFTER_ATTEMPTS = 3;
+const GIVE_UP_AFTER_ATTEMPTS = 5;
+/** Concurrent transactions may insert the same content (another account, same message): retry once it is visible. */
+const STORE_ATTEMPTS = 4;
+
+export type MailboxRef = { id: string; path: string; role: FolderRole };
+
+export type MailboxSyncContext = {
+  db: Db;
+  blobs: BlobStore;
+  pool: ParsePool;
+  log: Log;
+  filing: FilingDeps;
+  accountId: string;
+  ownAddresses: ReadonlySet<string>;
+  signal: AbortSignal;
+  /** Without CONDSTORE, compare every message's flags this run (the caller spaces these out). */
+  fullFlagScan?: boolean;
+};
+
+export type MailboxSyncResult = { plan: SyncPlan['kind']; fetched: number; stored: number; failed: number; removed: number; flagsChanged: number };
+
+type Meta = { uid: number; size: number; flags: string[]; modseq: string | null; internalDate: Date | null };
+type Fetched = { meta: Meta; raw: Buffer | null; blob: { sha256: string; size: number } | null; dedupeHash: string; messageId: string | null };
+type Prepared = { items: StoreItem[]; maxUid: number; count: number };
+
+type MailboxRow = { uid_validity: string | null; last_uid: string | number; highest_modseq: string | null; retry_uid: string | number | null; retry_count: number };
+
+export class TruncatedFetchError extends Error {
+  readonly code = 'NoConnection';
+}
+
+export async function syncMailbox(ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef): Promise<MailboxSyncResult> {
+  const opened = await client.mailboxOpen(box.path, { readOnly: true });
+  const condstore = client.enabled.has('CONDSTORE') && !opened.noModseq && opened.highestModseq !== undefined;
+  const server = {
+    uidValidity: opened.uidValidity,
+    uidNext: opened.uidNext > 0 ? opened.uidNext : null,
+    highestModseq: condstore ? opened.highestModseq! : null,
+    exists: opened.exists,
+    condstore,
+    qresync: client.enabled.has('QRESYNC'),
+  };
+  const uidValidity = String(opened.uidValidity);
+  const row = await loadMailboxRow(ctx.db, box.id);
+  const storedCount = row.uid_validity === null ? 0 : await countLive(ctx.db, box.id, row.uid_validity);
+  const stored = row.uid_validity === null ? null : {
+    uidValidity: row.uid_validity, uidNext: Number(row.last_uid) + 1, highestModseq: row.highest_modseq, storedCount,
+  };
+  const plan = planSync(stored, server, { fullFlagScan: ctx.fullFlagScan });
+  const result: MailboxSyncResult = { plan: plan.kind, fetched: 0, stored: 0, failed: 0, removed: 0, flagsChanged: 0 };
+  if (plan.kind !== 'none') ctx.log.info({ accountId: ctx.accountId, folder: box.path, plan: plan.kind, reason: plan.reason }, 'syncing folder');
+
+  let lastUid = Number(row.last_uid);
+  let flagsDone = plan.kind === 'none';
+  if (plan.kind === 'initial' || plan.kind === 'reset') {
+    // Stored UIDs are void (RFC 3501 §2.3.1.1): start over under the new UIDVALIDITY. Old locations are
+    // marked removed; the re-list links their content again by dedupe key (nothing re-parsed or re-saved).
+    await resetMailbox(ctx.db, box.id, uidValidity);
+    lastUid = 0;
+    flagsDone = true; // every message comes with its current flags
+  }
+  if (plan.kind === 'initial' || plan.kind === 'reset' || plan.kind === 'fetch-new') {
+    const from = plan.kind === 'fetch-new' ? plan.fromUid : 1;
+    const fetched = await fetchNew(ctx, client, box, uidValidity, from, server.uidNext, row);
+    Object.assign(result, { fetched: fetched.fetched, stored: fetched.stored, failed: fetched.failed });
+    lastUid = Math.max(lastUid, fetched.lastUid);
+  }
+  if (plan.kind === 'fetch-new' || plan.kind === 'flags-only') {
+    if (plan.flags.mode !== 'none') {
+      const r = await syncFlags(ctx, client, box, uidValidity, plan.flags, lastUid);
+      result.flagsChanged = r.changed;
+      result.removed += r.removed;
+    }
+    flagsDone = true;
+    const live = await countLive(ctx.db, box.id, uidValidity);
+    if (plan.checkExpunged && needsExpungeScan(client.mailbox ? client.mailbox.exists : opened.exists, live)) {
+      result.removed += await removeExpunged(ctx, client, box, uidValidity, lastUid);
+    }
+  }
+  // HIGHESTMODSEQ as seen at SELECT (before fetching): a change made meanwhile is seen again next time.
+  await finishMailbox(ctx.db, box.id, {
+    serverMessages: client.mailbox ? client.mailbox.exists : opened.exists,
+    highestModseq: flagsDone && server.highestModseq !== null ? String(server.highestModseq) : undefined,
+  });
+  return result;
+}
+
+// ---------------------------------------------------------------- new mail
+
+async function fetchNew(
+  ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef, uidValidity: string, from: number, uidNext: number | null, row: MailboxRow,
+): Promise<{ fetched: number; stored: number; failed: number; lastUid: number }> {
+  const metas: Meta[] = [];
+  // Metadata first (small), sources after: a command cannot be issued while a FETCH is being read.
+  for await (const m of client.fetch(`${from}:*`, { uid: true, flags: true, size: true, internalDate: true }, { uid: true })) {
+    // "UID FETCH N:*" returns the last message even when its UID is below N (RFC 3501 §6.4.8).
+    if (!isUidToFetch(m.uid, from)) continue;
+    metas.push({
+      uid: m.uid, size: m.size ?? 0, flags: cleanFlags(m.flags ?? []), modseq: m.modseq !== undefined ? String(m.modseq) : null,
+      internalDate: m.internalDate ? new Date(m.internalDate) : null,
+    });
+  }
+  metas.sort((a, b) => a.uid - b.uid);
+  const out = { fetched: 0, stored: 0, failed: 0, lastUid: 0 };
+  const storeCtx: StoreContext = { mailbox: { id: box.id, role: box.role }, uidValidity, ownAddresses: ctx.ownAddresses, filing: ctx.filing };
+
+  if (metas.length) {
+    const attempts = await countAttempt(ctx.db, box.id, row, metas[0]!.uid);
+    if (attempts >= GIVE_UP_AFTER_ATTEMPTS) {
+      // Poison mail: the same message failed (or took the worker down) again and again. Record it as
+      // failed without its source rather than retry forever; the rest of the folder goes on.
+      const meta = metas.shift()!;
+      await storeUnfetchable(ctx, storeCtx, meta, attempts);
+      out.failed++;
+      out.lastUid = meta.uid;
+    }
+    await setProgress(ctx.db, box.id, metas.length);
+    const batches = planBatches(metas, attempts >= ALONE_AFTER_ATTEMPTS && attempts < GIVE_UP_AFTER_ATTEMPTS);
+    const prepared = lookahead(mapAsync(lookahead(fetchBatches(ctx, client, batches), 1), (b) => prepareBatch(ctx, b)), 1);
+    for await (const p of prepared) {
+      if (ctx.signal.aborted) throw new Error('sync stopped');
+      await commitBatch(ctx, storeCtx, box, uidValidity, p);
+      out.fetched += p.count;
+      out.stored += p.items.length;
+      out.failed += p.items.filter((i) => i.parsed === null ? i.parseError !== null : i.parsed.parseStatus === 'failed').length;
+      out.lastUid = Math.max(out.lastUid, p.maxUid);
+    }
+  }
+  // Every UID below UIDNEXT (at SELECT) was either in the list above or is gone: the cursor may pass them.
+  const cursor = uidNext !== null ? uidNext - 1 : out.lastUid;
+  if (cursor > 0) await advanceCursor(ctx.db, box.id, uidValidity, cursor);
+  out.lastUid = Math.max(out.lastUid, cursor);
+  return out;
+}
+
+function planBatches(metas: Meta[], firstAlone: boolean): Meta[][] {
+  const batches: Meta[][] = [];
+  let current: Meta[] = [];
+  let bytes = 0;
+  const close = () => {
+    if (current.length) batches.push(current);
+    current = [];
+    bytes = 0;
+  };
+  for (const m of metas) {
+    if (m.size > STREAM_ABOVE_BYTES || (firstAlone && batches.length === 0 && current.length === 0)) {
+      close();
+      batches.push([m]);
+      continue;
+    }
+    if (current.length >= BATCH_MESSAGES || bytes + m.size > BATCH_BYTES) close();
+    current.push(m);
+    bytes += m.size;
+  }
+  close();
+  return batches;
+}
+
+/** Compact IMAP sequence set (RFC 3501 §9 sequence-set) for sorted UIDs: "1:5,9,12:13". */
+export function toSequenceSet(uids: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < uids.length; ) {
+    let j = i;
+    while (j + 1 < uids.length && uids[j + 1] === uids[j]! + 1) j++;
+    parts.push(i === j ? String(uids[i]) : `${uids[i]}:${uids[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+async function* fetchBatches(ctx: MailboxSyncContext, client: ImapFlow, batches: Meta[][]): AsyncGenerator<Fetched[]> {
+  for (const batch of batches) {
+    if (ctx.signal.aborted) return;
+    if (batch.length === 1 && batch[0]!.size > STREAM_ABOVE_BYTES) {
+      const one = await streamLarge(ctx, client, batch[0]!);
+      yield one ? [one] : [];
+      continue;
+    }
+    const got = new Map<number, { raw: Buffer; flags: string[] }>();
+    for await (const m of client.fetch(toSequenceSet(batch.map((b) => b.uid)), { uid: true, flags: true, source: true }, { uid: true })) {
+      if (m.source) got.set(m.uid, { raw: m.source, flags: cleanFlags(m.flags ?? []) });
+    }
+    const out: Fetched[] = [];
+    for (const meta of batch) {
+      const g = got.get(meta.uid);
+      if (!g) continue; // expunged since the metadata fetch: nothing to store
+      const d = dedupeOf(g.raw);
+      out.push({ meta: { ...meta, flags: g.flags }, raw: g.raw, blob: null, ...d });
+    }
+    yield out;
+  }
+}
+
+/** A large message goes from the socket to the blob store in chunks, hashed on the way; never whole in memory. */
+async function streamLarge(ctx: MailboxSyncContext, client: ImapFlow, meta: Meta): Promise<Fetched | null> {
+  const dl = await client.download(String(meta.uid), undefined, { uid: true, chunkSize: 1024 * 1024 });
+  if (!dl.content) return null;
+  const hasher = createContentHasher();
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hasher.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  dl.content.on('error', (err) => tap.destroy(err));
+  const blob = await ctx.blobs.put(dl.content.pipe(tap));
+  // A transfer cut short (dropped connection) must not be stored as if it were the message.
+  if (blob.size < meta.size && !client.usable) throw new TruncatedFetchError(`the connection dropped after ${blob.size} of ${meta.size} bytes of UID ${meta.uid}`);
+  return { meta, raw: null, blob, ...finishDedupe(hasher) };
+}
+
+async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[]): Promise<Prepared> {
+  const known = await findStoredMessages(ctx.db.em.fork(), [...new Set(fetched.map((f) => f.dedupeHash))]);
+  const seen = new Set<string>();
+  const items = await Promise.all(fetched.map(async (f): Promise<StoreItem> => {
+    const base = { uid: f.meta.uid, flags: f.meta.flags, modseq: f.meta.modseq, internalDate: f.meta.internalDate, dedupeHash: f.dedupeHash, messageId: f.messageId };
+    // Known content (another folder, another account, or a folder re-listed after UIDVALIDITY changed):
+    // only a location is added, so it is neither parsed nor saved again.
+    if (known.has(f.dedupeHash) || seen.has(f.dedupeHash)) return { ...base, raw: { sha256: '', size: 0 }, parsed: null, parseError: null };
+    seen.add(f.dedupeHash);
+    const raw = f.blob ?? (await ctx.blobs.put(f.raw!));
+    const outcome = await ctx.pool.parse(f.raw ? { raw: f.raw } : { rawSha256: raw.sha256 });
+    if (outcome.kind === 'io-error') throw new Error(`could not store attachments: ${outcome.error}`);
+    if (outcome.kind === 'gave-up') return { ...base, raw, parsed: null, parseError: outcome.reason };
+    return { ...base, raw, parsed: outcome.message, parseError: null };
+  }));
+  return { items, maxUid: Math.max(0, ...fetched.map((f) => f.meta.uid)), count: fetched.length };
+}
+
+/** Rows and the cursor that covers them commit together; the cursor only moves forward. */
+async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box: MailboxRef, uidValidity: string, p: Prepared): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.db.em.fork().transactional(async (em) => {
+        await storeMessages(em, storeCtx, p.items);
+        if (p.maxUid > 0) {
+          const moved = await em.execute<{ id: string }[]>(
+            `update mailbox set last_uid = greatest(last_uid, ?), progress_done = least(progress_total, progress_done + ?),
+               retry_uid = case when retry_uid <= ? then null else retry_uid end, retry_count = case when retry_uid <= ? then 0 else retry_count end
+             where id = ? and uid_validity = ? returning id`,
+            [p.maxUid, p.count, p.maxUid, p.maxUid, box.id, uidValidity],
+          );
+          // Another runner reset the folder meanwhile: these UIDs belong to a UIDVALIDITY no longer current.
+          if (!moved.length) throw new Error(`folder ${box.path} changed UIDVALIDITY during the sync`);
+        }
+        await refreshMailboxCounts(em, box.id);
+      });
+      return;
+    } catch (err) {
+      // The same content was committed by a concurrent sync (another account): now it is visible, and
+      // the next attempt links it instead of inserting it.
+      if (!(err instanceof UniqueConstraintViolationException) || attempt >= STORE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function storeUnfetchable(ctx: MailboxSyncContext, storeCtx: StoreContext, meta: Meta, attempts: number): Promise<void> {
+  const row = await loadMailboxRow(ctx.db, storeCtx.mailbox.id);
+  const empty = await ctx.blobs.put(Buffer.alloc(0));
+  const lastError = await ctx.db.em.fork().execute<{ last_error: string | null }[]>('select last_error from mailbox where id = ?', [storeCtx.mailbox.id]);
+  const item: StoreItem = {
+    uid: meta.uid, flags: meta.flags, modseq: meta.modseq, internalDate: meta.internalDate,
+    raw: empty, dedupeHash: dedupeKey(null, `unfetchable:${storeCtx.mailbox.id}:${storeCtx.uidValidity}:${meta.uid}`), messageId: null, parsed: null,
+    parseError: `Skipped after ${attempts - 1} failed attempts to fetch and store it${lastError[0]?.last_error ? ` (last error: ${lastError[0].last_error})` : ''}`,
+  };
+  ctx.log.warn({ accountId: ctx.accountId, uid: meta.uid, attempts: attempts - 1, retryUid: row.retry_uid }, 'giving up on a message that keeps failing');
+  await commitBatch(ctx, storeCtx, { id: storeCtx.mailbox.id, path: '', role: storeCtx.mailbox.role }, storeCtx.uidValidity, { items: [item], maxUid: meta.uid, count: 1 });
+}
+
+// ---------------------------------------------------------------- flags and expunges
+
+async function syncFlags(
+  ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef, uidValidity: string, flags: Exclude<FlagSync, { mode: 'none' }>, lastUid: number,
+): Promise<{ changed: number; removed: number }> {
+  if (lastUid < 1) return { changed: 0, removed: 0 };
+  const seen = new Map<number, { flags: string[]; modseq: string | null }>();
+  const vanished: number[] = [];
+  const onExpunge = (e: { uid?: number; vanished: boolean }) => {
+    if (e.vanished && e.uid) vanished.push(e.uid);
+  };
+  client.on('expunge', onExpunge);
+  try {
+    const options = flags.mode === 'changed-since' ? { uid: true, changedSince: flags.changedSince } : { uid: true };
+    for await (const m of client.fetch(`1:${lastUid}`, { uid: true, flags: true }, options)) {
+      seen.set(m.uid, { flags: cleanFlags(m.flags ?? []), modseq: m.modseq !== undefined ? String(m.modseq) : null });
+    }
+  } finally {
+    client.off('expunge', onExpunge);
+  }
+  return ctx.db.em.fork().transactional(async (em) => {
+    const rows = await em.execute<{ uid: string | number; flags: string[] }[]>(
+      'select uid, flags from message_location where mailbox_id = ? and uid_validity = ? and removed_at is null and uid <= ?',
+      [box.id, uidValidity, lastUid],
+    );
+    let changed = 0;
+    const gone: number[] = [...vanished];
+    for (const r of rows) {
+      const uid = Number(r.uid);
+      const now = seen.get(uid);
+      if (!now) {
+        // A full scan lists every message that exists: one not listed was expunged.
+        if (flags.mode === 'full') gone.push(uid);
+        continue;
+      }
+      if (now.flags.join(' ') === [...(r.flags ?? [])].sort().join(' ')) continue;
+      await em.execute('update message_location set flags = array[?]::text[], modseq = ? where mailbox_id = ? and uid_validity = ? and uid = ?', [now.flags, now.modseq, box.id, uidValidity, uid]);
+      changed++;
+    }
+    const removed = gone.length ? await markRemoved(em, box.id, uidValidity, gone) : 0;
+    await refreshMailboxCounts(em, box.id);
+    return { changed, removed };
+  });
+}
+
+/** Without VANISHED: the UIDs the server still has, compared with the live locations (UID SEARCH ALL). */
+async function removeExpunged(ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef, uidValidity: string, lastUid: number): Promise<number> {
+  const found = await client.search({ all: true }, { uid: true });
+  if (!Array.isArray(found)) return 0;
+  const present = new Set(found);
+  return ctx.db.em.fork().transactional(async (em) => {
+    const rows = await em.execute<{ uid: string | number }[]>(
+      'select uid from message_location where mailbox_id = ? and uid_validity = ? and removed_at is null and uid <= ?',
+      [box.id, uidValidity, lastUid],
+    );
+    const gone = rows.map((r) => Number(r.uid)).filter((u) => !present.has(u));
+    const removed = gone.length ? await markRemoved(em, box.id, uidValidity, gone) : 0;
+    await refreshMailboxCounts(em, box.id);
+    return removed;
+  });
+}
+
+async function markRemoved(em: ReturnType<Db['em']['fork']>, mailboxId: string, uidValidity: string, uids: number[]): Promise<number> {
+  let removed = 0;
+  // Array parameters expand to one placeholder per value: chunk below PostgreSQL's 65,535 parameters.
+  for (let i = 0; i < uids.length; i += 10_000) {
+    const rows = await em.execute<{ id: string }[]>(
+      'update message_location set removed_at = now() where mailbox_id = ? and uid_validity = ? and uid in (?) and removed_at is null returning id',
+      [mailboxId, uidValidity, uids.slice(i, i + 10_000)],
+    );
+    removed += rows.length;
+  }
+  return removed;
+}
+
+// ---------------------------------------------------------------- mailbox row
+
+async function loadMailboxRow(db: Db, id: string): Promise<MailboxRow> {
+  const rows = await db.em.fork().execute<MailboxRow[]>('select uid_validity, last_uid, highest_modseq, retry_uid, retry_count from mailbox where id = ?', [id]);
+  if (!rows[0]) throw new Error('folder no longer exists');
+  return rows[0];
+}
+
+async function countLive(db: Db, mailboxId: string, uidValidity: string): Promise<number> {
+  const rows = await db.em.fork().execute<{ n: number }[]>('select count(*)::int as n from message_location where mailbox_id = ? and uid_validity = ? and removed_at is null', [mailboxId, uidValidity]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function resetMailbox(db: Db, mailboxId: string, uidValidity: string): Promise<void> {
+  await db.em.fork().transactional(async (em) => {
+    await em.execute('update message_location set removed_at = now() where mailbox_id = ? and uid_validity <> ? and removed_at is null', [mailboxId, uidValidity]);
+    await em.execute('update mailbox set uid_validity = ?, last_uid = 0, highest_modseq = null, retry_uid = null, retry_count = 0 where id = ?', [uidValidity, mailboxId]);
+    await refreshMailboxCounts(em, mailboxId);
+  });
+}
+
+async function advanceCursor(db: Db, mailboxId: string, uidValidity: string, uid: number): Promise<void> {
+  await db.em.fork().execute('update mailbox set last_uid = greatest(last_uid, ?) where id = ? and uid_validity = ?', [uid, mailboxId, uidValidity]);
+}
+
+/** Counts one more attempt at the folder's next UID (committed before trying, so a crash counts too). */
+async function countAttempt(db: Db, mailboxId: string, row: MailboxRow, firstUid: number): Promise<number> {
+  const attempts = row.retry_uid !== null && Number(row.retry_uid) === firstUid ? row.retry_count + 1 : 1;
+  await db.em.fork().execute('update mailbox set retry_uid = ?, retry_count = ? where id = ?', [firstUid, attempts, mailboxId]);
+  return attempts;
+}
+
+/** A network failure is not the message's fault: it does not count as an attempt. */
+export async function forgiveAttempt(db: Db, mailboxId: string): Promise<void> {
+  await db.em.fork().execute('update mailbox set retry_count = greatest(0, retry_count - 1) where id = ?', [mailboxId]);
+}
+
+async function setProgress(db: Db, mailboxId: string, total: number): Promise<void> {
+  await db.em.fork().execute('update mailbox set progress_total = ?, progress_done = 0 where id = ?', [total, mailboxId]);
+}
+
+async function finishMailbox(db: Db, mailboxId: string, s: { serverMessages: number; highestModseq: string | undefined }): Promise<void> {
+  await db.em.fork().execute(
+    `update mailbox set server_messages = ?, synced_at = now(), last_error = null, progress_total = 0, progress_done = 0
+       ${s.highestModseq !== undefined ? ', highest_modseq = ?' : ''} where id = ?`,
+    s.highestModseq !== undefined ? [s.serverMessages, s.highestModseq, mailboxId] : [s.serverMessages, mailboxId],
+  );
+}
+
+export async function recordMailboxError(db: Db, mailboxId: string, err: unknown): Promise<void> {
+  await db.em.fork().execute('update mailbox set last_error = ?, progress_total = 0, progress_done = 0 where id = ?', [classifyImapError(err).message, mailboxId]);
+}
+
+// ---------------------------------------------------------------- pipeline helpers
+
+/** Pulls up to `depth` items ahead of the consumer, so the producer works while the consumer does. */
+async function* lookahead<T>(source: AsyncIterable<T>, depth: number): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  const queue: Promise<IteratorResult<T>>[] = [];
+  const pull = () => {
+    const p = it.next();
+    p.catch(() => undefined); // observed when its turn comes
+    queue.push(p);
+  };
+  try {
+    for (let i = 0; i <= depth; i++) pull();
+    for (;;) {
+      const r = await queue.shift()!;
+      if (r.done) return;
+      pull();
+      yield r.value;
+    }
+  } finally {
+    // Let an in-flight step finish before the source is closed (a FETCH must not be left half read).
+    await Promise.allSettled(queue);
+    await it.return?.(undefined);
+  }
+}
+
+async function* mapAsync<T, U>(source: AsyncIterable<T>, fn: (t: T) => Promise<U>): AsyncGenerator<U> {
+  for await (const t of source) yield await fn(t);
+}
+
+export { advanceUidCursor };

@@ -1,0 +1,115 @@
+// The sync engine on the real services for tests: shared test database, own blob dir, a per-file Dovecot,
+// the parse thread pool, and accounts created through core (the login check is the API tests' business).
+import { randomUUID } from 'node:crypto';
+import { openDb, type Db } from '../../src/core/db.ts';
+import type { Config } from '../../src/core/config.ts';
+import { createLocalBlobStore, type BlobStore } from '../../src/core/blob-store.ts';
+import { createLocalQueue, type JobQueue } from '../../src/core/jobs.ts';
+import { createMailAccount } from '../../src/core/accounts.ts';
+import type { MailAccount, Visibility } from '../../src/core/mail-account.entity.ts';
+import type { User } from '../../src/core/user.entity.ts';
+import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
+import { createAccountRuntime, type AccountRuntime } from '../../src/sync/account-runtime.ts';
+import { syncAccount, type SyncOutcome, type SyncReason } from '../../src/sync/sync-account.ts';
+import { getDovecot, type Dovecot, type MailUser } from './dovecot.ts';
+import { testConfig } from './env.ts';
+import { createTestUser } from './app.ts';
+
+export type SyncEnv = {
+  db: Db;
+  config: Config;
+  blobs: BlobStore;
+  dovecot: Dovecot;
+  deps: WorkerDeps;
+  runtime: AccountRuntime;
+  close: () => Promise<void>;
+};
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export async function startSyncEnv(opts: { config?: Config; queue?: JobQueue; verbose?: boolean } = {}): Promise<SyncEnv> {
+  const config = opts.config ?? testConfig();
+  const db = await openDb(config, { migrate: false, poolMax: 6 });
+  const blobs = createLocalBlobStore(config.blobDir);
+  const dovecot = await getDovecot();
+  await warmUp(dovecot);
+  const log = opts.verbose ? { info: (o: object, m?: string) => console.log(m, o), warn: (o: object, m?: string) => console.log('WARN', m, o), error: (o: object, m?: string) => console.log('ERROR', m, o) } : silent;
+  const deps: WorkerDeps = { config, db, blobs, queue: opts.queue ?? createLocalQueue(), log, workerId: `test-${randomUUID().slice(0, 8)}` };
+  const runtime = createAccountRuntime(deps, { parseThreads: 2 });
+  deps.accounts = runtime;
+  return {
+    db, config, blobs, dovecot, deps, runtime,
+    close: async () => {
+      await runtime.close();
+      await deps.queue.close();
+      await db.close();
+    },
+  };
+}
+
+/** Dovecot's auth process may still be starting after the greeting: wait until a login goes through. */
+async function warmUp(dovecot: Dovecot): Promise<void> {
+  const probe = await dovecot.addUser({ prefix: 'warmup' });
+  for (let i = 0; ; i++) {
+    try {
+      await dovecot.appendMany(probe.user, ['Subject: warm-up\r\n\r\nhi\r\n']);
+      return;
+    } catch (err) {
+      if (i >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export async function createAccountFor(env: Pick<SyncEnv, 'db' | 'config'>, mail: MailUser, opts: { owner?: User; visibility?: Visibility; folders?: string[]; host?: string; port?: number; password?: string } = {}): Promise<MailAccount> {
+  const owner = opts.owner ?? (await createTestUser(env.db, opts.visibility === 'public' ? 'admin' : 'staff')).user;
+  const em = env.db.em.fork();
+  const server = { host: opts.host ?? mail.host, port: opts.port ?? mail.port, secure: false, allowInsecure: true, username: mail.user, password: opts.password ?? mail.password };
+  const account = await createMailAccount(em, owner, { name: `Mail ${mail.user}`, email: mail.email, visibility: opts.visibility ?? 'private', imap: server, smtp: server, folders: opts.folders }, env.config.secretKey);
+  await em.flush();
+  return account;
+}
+
+export function runSync(env: SyncEnv, accountId: string, reason: SyncReason = 'manual'): Promise<SyncOutcome> {
+  return syncAccount(env.deps, { pool: env.runtime.pool }, accountId, { reason });
+}
+
+export async function query<T = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []): Promise<T[]> {
+  return db.em.fork().execute<T[]>(sql, params);
+}
+
+/** Live locations of one account's folder, with their message's parse status. */
+export async function listLocations(db: Db, accountId: string, path = 'INBOX') {
+  return query<{ uid: number; message_id: string; flags: string[]; parse_status: string; subject: string; raw_blob: string; raw_size: number }>(db,
+    `select l.uid::int as uid, l.message_id, l.flags, m.parse_status, m.subject, m.raw_blob, m.raw_size from message_location l
+       join mailbox b on b.id = l.mailbox_id join message m on m.id = l.message_id
+      where b.account_id = ? and b.path = ? and l.removed_at is null order by l.uid`, [accountId, path]);
+}
+
+export async function getFolder(db: Db, accountId: string, path = 'INBOX') {
+  const rows = await query<{ id: string; server_messages: number; stored_messages: number; failed_messages: number; last_uid: number; uid_validity: string; synced_at: Date | null; progress_total: number }>(db,
+    'select id, server_messages, stored_messages, failed_messages, last_uid::int as last_uid, uid_validity::text as uid_validity, synced_at, progress_total from mailbox where account_id = ? and path = ?', [accountId, path]);
+  return rows[0];
+}
+
+let counter = 0;
+/** A small, unique RFC 5322 message. */
+export function makeMail(opts: { subject?: string; from?: string; to?: string; messageId?: string; body?: string; inReplyTo?: string; attachment?: { name: string; content: Buffer } } = {}): Buffer {
+  const id = opts.messageId ?? `<${randomUUID()}@test.example>`;
+  const head = [
+    `From: ${opts.from ?? 'Client <client@client.example>'}`,
+    `To: ${opts.to ?? 'staff@firm.example'}`,
+    `Subject: ${opts.subject ?? `Test ${++counter}`}`,
+    `Date: Mon, 3 Mar 2025 10:00:${String(counter % 60).padStart(2, '0')} +0000`,
+    `Message-ID: ${id}`,
+    ...(opts.inReplyTo ? [`In-Reply-To: ${opts.inReplyTo}`, `References: ${opts.inReplyTo}`] : []),
+    'MIME-Version: 1.0',
+  ];
+  const body = opts.body ?? `Hello ${randomUUID()}\r\n`;
+  if (!opts.attachment) return Buffer.from([...head, 'Content-Type: text/plain; charset=utf-8', '', body].join('\r\n'));
+  const b = `b-${randomUUID()}`;
+  const b64 = opts.attachment.content.toString('base64').replace(/.{76}/g, '$&\r\n');
+  return Buffer.from([...head, `Content-Type: multipart/mixed; boundary="${b}"`, '', `--${b}`, 'Content-Type: text/plain; charset=utf-8', '', body,
+    `--${b}`, `Content-Type: application/octet-stream; name="${opts.attachment.name}"`, `Content-Disposition: attachment; filename="${opts.attachment.name}"`,
+    'Content-Transfer-Encoding: base64', '', b64, `--${b}--`, ''].join('\r\n'));
+}
