@@ -382,9 +382,14 @@ export class Dovecot {
     const socket = net.connect(this.port, this.host);
     const lines: string[] = [];
     let buf = '';
-    const done = new Promise<void>((resolve, reject) => {
-      socket.on('error', reject);
-      socket.on('close', () => resolve());
+    let onLine = () => {};
+    let failure: Error | undefined;
+    const closed = new Promise<void>((resolve) => {
+      socket.on('error', (err) => (failure = err));
+      socket.on('close', () => {
+        onLine();
+        resolve();
+      });
       socket.on('data', (d: Buffer) => {
         buf += d.toString('latin1');
         let i;
@@ -392,9 +397,24 @@ export class Dovecot {
           lines.push(buf.slice(0, i));
           buf = buf.slice(i + 2);
         }
+        onLine();
       });
     });
+    const tagged = () => new Map(lines.filter((l) => /^a\d+ /.test(l)).map((l) => [l.slice(0, l.indexOf(' ')), l]));
+    // Log in before sending any message: the login process buffers little, and it may still be waiting for
+    // the auth process (the first login after start) while pipelined literals pile up.
     socket.write(`a0 LOGIN ${imapQuote(user)} ${imapQuote(password)}\r\n`);
+    await new Promise<void>((resolve) => {
+      onLine = () => {
+        if (tagged().has('a0') || socket.destroyed) resolve();
+      };
+      onLine();
+    });
+    const login = tagged().get('a0');
+    if (!login?.startsWith('a0 OK')) {
+      socket.destroy();
+      throw new Error(`IMAP LOGIN as ${user} failed: ${login ?? failure?.message ?? lines.join(' | ')}`);
+    }
     raws.forEach((raw, i) => {
       const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
       socket.write(`a${i + 1} APPEND ${imapQuote(folder)}${flags}${date} ~{${bytes.length}+}\r\n`);
@@ -402,13 +422,12 @@ export class Dovecot {
       socket.write('\r\n');
     });
     socket.end('z LOGOUT\r\n');
-    await done;
-    const tagged = new Map(lines.filter((l) => /^a\d+ /.test(l)).map((l) => [l.slice(0, l.indexOf(' ')), l]));
-    if (!/^a0 OK/.test(tagged.get('a0') ?? '')) throw new Error(`IMAP LOGIN as ${user} failed: ${tagged.get('a0') ?? lines.join(' | ')}`);
+    await closed;
+    const replies = tagged();
     return raws.map((_, i) => {
-      const reply = tagged.get(`a${i + 1}`) ?? 'no reply';
+      const reply = replies.get(`a${i + 1}`) ?? 'no reply';
       const uid = /^a\d+ OK \[APPENDUID \d+ (\d+)\]/.exec(reply)?.[1];
-      if (uid === undefined) throw new Error(`APPEND of message ${i} to ${user}/${folder} failed: ${reply}`);
+      if (uid === undefined) throw new Error(`APPEND of message ${i} to ${user}/${folder} failed: ${failure?.message ?? reply}`);
       return Number(uid);
     });
   }
