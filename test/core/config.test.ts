@@ -1,0 +1,62 @@
+// Configuration: defaults for the one-command start, one error listing every bad variable, and the
+// embedded secret key generated once and reused (losing it would make stored mailbox passwords unreadable).
+import t from 'tap';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig, resolveSecretKey } from '../../src/core/config.ts';
+import { decryptSecret, encryptSecret } from '../../src/core/secrets.ts';
+
+t.test('nothing configured means embedded mode on port 3000 with data under ./data', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.port, 3000);
+  t.equal(c.databaseUrl, null);
+  t.equal(c.redisUrl, null);
+  t.equal(c.dataDir, path.resolve('data'));
+  t.equal(c.syncIntervalSeconds, 60);
+  t.equal(c.maxAttachmentBytes, 25 * 1024 * 1024);
+  t.equal(c.trustProxy, false);
+  t.ok(Object.isFrozen(c));
+});
+
+t.test('every bad variable is reported at once', async (t) => {
+  try {
+    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', DOSSIER_SYNC_INTERVAL: '1', DOSSIER_ADMIN_EMAIL: 'a@b.example' });
+    t.fail('should throw');
+  } catch (err) {
+    t.ok(err instanceof ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'DATABASE_URL', 'DOSSIER_SYNC_INTERVAL', 'DOSSIER_SECRET_KEY', 'REDIS_URL', 'DOSSIER_ADMIN_PASSWORD']) {
+      t.match(problems, name, `names ${name}`);
+    }
+  }
+});
+
+t.test('scaled mode needs a shared secret key of 32 bytes', async (t) => {
+  const base = { DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h:6379' };
+  t.throws(() => loadConfig({ ...base, DOSSIER_SECRET_KEY: 'short' }), /DOSSIER_SECRET_KEY must be 32 bytes/);
+  const c = loadConfig({ ...base, DOSSIER_SECRET_KEY: 'ab'.repeat(32) });
+  t.equal(c.secretKey!.length, 32);
+});
+
+t.test('embedded mode generates a private key file once and keeps using it', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dossier-key-'));
+  const first = await resolveSecretKey(loadConfig({ DOSSIER_DATA_DIR: dir }));
+  const file = path.join(dir, 'secret.key');
+  t.equal(statSync(file).mode & 0o777, 0o600, 'readable by the owner only');
+  const sealed = encryptSecret(first.secretKey!, 'imap password');
+  const second = await resolveSecretKey(loadConfig({ DOSSIER_DATA_DIR: dir }));
+  t.equal(decryptSecret(second.secretKey!, sealed), 'imap password', 'a restart can still read stored credentials');
+  t.equal(readFileSync(file, 'utf8').trim().length, 64);
+});
+
+t.test('sealed secrets do not contain the plaintext and tampering is detected', async (t) => {
+  const key = Buffer.alloc(32, 7);
+  const sealed = encryptSecret(key, 'hunter2-hunter2');
+  t.notMatch(sealed, 'hunter2');
+  t.not(encryptSecret(key, 'hunter2-hunter2'), sealed, 'a fresh nonce each time');
+  const parts = sealed.split(':');
+  parts[3] = Buffer.from('tampered').toString('base64');
+  t.throws(() => decryptSecret(key, parts.join(':')));
+  t.throws(() => decryptSecret(Buffer.alloc(32, 8), sealed), 'another key cannot open it');
+});
