@@ -109,9 +109,10 @@ export function toSendableAddress(raw: string): string | null {
 
 function parseAddressInput(input: AddressInput, field: string): OutboxAddress {
   const raw = typeof input === 'string' ? { address: input } : input;
-  assertHeaderText(raw.address, `${field}.address`);
+  const addressField = typeof input === 'string' ? field : `${field}.address`;
+  assertHeaderText(raw.address, addressField);
   const address = toSendableAddress(raw.address);
-  if (address === null) throw new InvalidInputError('invalid_address', `${field} is not an e-mail address we can send to`, typeof input === 'string' ? field : `${field}.address`);
+  if (address === null) throw new InvalidInputError('invalid_address', `${addressField} is not an e-mail address we can send to`, addressField);
   const name = raw.name ?? '';
   assertHeaderText(name, `${field}.name`);
   const cleaned = cleanHeaderText(name).slice(0, 200);

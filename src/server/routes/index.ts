@@ -4,9 +4,10 @@ import { communicationRoutes } from './communications.ts';
 import { healthRoutes } from './health.ts';
 import { mailAccountRoutes } from './mail-accounts.ts';
 import { messageRoutes } from './messages.ts';
+import { outboxRoutes } from './outbox.ts';
 import { reasonAreaRoutes } from './reasons-areas.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, communicationRoutes, reasonAreaRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes];
