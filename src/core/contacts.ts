@@ -9,6 +9,7 @@ import { ConflictError, InvalidInputError, NotFoundError, RuleError } from './er
 import { fileAddress, listOwnAddresses, type FilingDeps } from './filing.ts';
 import type { Language } from './user.entity.ts';
 import { cleanHeaderText } from './text.ts';
+import { assertMessageVisible } from './visibility.ts';
 
 export type Actor = { id: string } | null;
 
@@ -286,4 +287,44 @@ export async function unlinkContact(em: Em, actor: Actor, clientId: string, cont
   if (!link) throw new NotFoundError('Client contact');
   recordAudit(em, { actorId: actor?.id ?? null, action: 'contact.unlink', entityType: 'contact', entityId: contactId, clientId, details: { name: (link.contact as unknown as Contact).name } });
   em.remove(link);
+}
+
+/**
+ * "Add the sender as a contact of client X" from the unfiled queue: the sender's address joins the
+ * client (a new contact, or its existing contact linked, with sync turned on since staff asked for it),
+ * then this message and the rest of that address's mail are filed to the client.
+ */
+export async function addSenderAsContact(
+  em: Em, actor: { id: string }, messageId: string, input: { clientId: string; name?: string }, deps: FilingDeps,
+): Promise<{ contactId: string; contactCreated: boolean; address: string; clientId: string; filed: number }> {
+  await assertMessageVisible(em, actor, messageId);
+  const client = await getClientRow(em, input.clientId);
+  const [msg] = await em.execute<{ from_address: string | null; from_name: string | null }[]>('select from_address, from_name from message where id = ?', [messageId]);
+  const address = normalizeAddress(msg?.from_address);
+  if (!address) throw new RuleError('no_sender', 'This message has no usable sender address');
+  if ((await listOwnAddresses(em)).includes(address)) throw new RuleError('own_mailbox_address', `${address} is one of the firm's own mailboxes and cannot be a client address`);
+  const existing = await em.findOne(ContactEmail, { address } as never, { populate: ['contact'] as never });
+  let contact: Contact;
+  if (existing) {
+    contact = existing.contact as unknown as Contact;
+    if (!existing.sync) {
+      existing.sync = true;
+      await auditContact(em, actor, contact.id, 'contact_email.update', 'contact_email', existing.id, { address, changed: { sync: true } });
+    }
+    if (!(await em.findOne(ClientContact, { client: client.id, contact: contact.id } as never))) {
+      em.create(ClientContact, { client, contact, role: null } as never);
+      recordAudit(em, { actorId: actor.id, action: 'contact.link', entityType: 'contact', entityId: contact.id, clientId: client.id, details: { name: contact.name, via: 'add_sender', messageId } });
+    }
+  } else {
+    const name = input.name ? cleanName(input.name, 'name') : cleanHeaderText(msg?.from_name ?? '').slice(0, 200) || address;
+    contact = em.create(Contact, { name, notes: '' } as never);
+    createEmailRow(em, contact, address, {});
+    em.create(ClientContact, { client, contact, role: null } as never);
+    recordAudit(em, { actorId: actor.id, action: 'contact.create', entityType: 'contact', entityId: contact.id, clientId: client.id, details: { name, addresses: [address], via: 'add_sender', messageId } });
+  }
+  const result = await fileAddress(em, address, deps, { clientIds: [client.id] });
+  if (result.messages) {
+    recordAudit(em, { actorId: actor.id, action: 'message.file', entityType: 'message', entityId: messageId, clientId: client.id, details: { via: 'add_sender', address, messages: result.messages } });
+  }
+  return { contactId: contact.id, contactCreated: !existing, address, clientId: client.id, filed: result.messages };
 }

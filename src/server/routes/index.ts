@@ -1,5 +1,10 @@
 // Every route plugin, registered under /api by app.ts. Add new route files here.
 import { authRoutes } from './auth.ts';
+import { clientRoutes } from './clients.ts';
+import { contactRoutes } from './contacts.ts';
+import { documentRoutes } from './documents.ts';
+import { filingRoutes } from './filing.ts';
+import { importRoutes } from './import.ts';
 import { communicationRoutes } from './communications.ts';
 import { healthRoutes } from './health.ts';
 import { mailAccountRoutes } from './mail-accounts.ts';
@@ -10,4 +15,4 @@ import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes];

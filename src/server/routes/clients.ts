@@ -1,0 +1,71 @@
+// Clients: CRUD, the list with contact counts and notify/sync flags, linking contacts, bulk contact
+// settings and the client's audit trail. Thin: each handler calls core functions and commits once.
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import { createClient, deleteClient, getClientView, listClients, updateClient } from '../../core/clients.ts';
+import { linkContact, unlinkContact } from '../../core/contacts.ts';
+import { applyBulkContactSettings } from '../../core/bulk-contact-settings.ts';
+import { enqueueAddressFiling } from '../../core/retro-filing.ts';
+import { listClientAudit } from '../../core/audit-trail.ts';
+import { currentUser } from '../auth.ts';
+import { IdParams } from '../schemas.ts';
+import {
+  AuditPage, BulkSettingsBody, BulkSettingsResult, ClientContactParams, ClientCreate, ClientPage, ClientPatch, ClientView,
+  LinkBody, LinkResult, ListQuery, PageOnlyQuery,
+} from '../schemas/crm.ts';
+import { STATUS } from '../errors.ts';
+
+export async function clientRoutes(app: FastifyInstance) {
+  const tags = ['clients'];
+  const filingDeps = () => ({ blobs: app.deps.blobs, maxAttachmentBytes: app.deps.config.maxAttachmentBytes });
+
+  app.get<{ Querystring: ListQuery }>('/clients', { schema: { tags, querystring: ListQuery, response: { 200: ClientPage } } }, async (req) => {
+    return listClients(req.em, { q: req.query.q, limit: req.query.limit ?? 50, cursor: req.query.cursor });
+  });
+
+  app.post<{ Body: ClientCreate }>('/clients', { schema: { tags, body: ClientCreate, response: { 201: ClientView } } }, async (req, reply) => {
+    const client = createClient(req.em, currentUser(req), req.body);
+    await req.em.flush();
+    return reply.status(STATUS.created).send(await getClientView(req.em, client.id));
+  });
+
+  app.get<{ Params: Static<typeof IdParams> }>('/clients/:id', { schema: { tags, params: IdParams, response: { 200: ClientView } } }, async (req) => {
+    return getClientView(req.em, req.params.id);
+  });
+
+  app.patch<{ Params: Static<typeof IdParams>; Body: ClientPatch }>('/clients/:id', { schema: { tags, params: IdParams, body: ClientPatch, response: { 200: ClientView } } }, async (req) => {
+    await updateClient(req.em, currentUser(req), req.params.id, req.body);
+    await req.em.flush();
+    return getClientView(req.em, req.params.id);
+  });
+
+  app.delete<{ Params: Static<typeof IdParams> }>('/clients/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
+    await deleteClient(req.em, currentUser(req), req.params.id);
+    await req.em.flush();
+    return reply.status(STATUS.noContent).send();
+  });
+
+  app.put<{ Params: ClientContactParams; Body: LinkBody }>('/clients/:id/contacts/:contactId', {
+    schema: { tags, params: ClientContactParams, body: LinkBody, response: { 200: LinkResult } },
+  }, async (req) => {
+    return req.em.transactional((em) => linkContact(em, currentUser(req), req.params.id, req.params.contactId, { role: req.body?.role }, filingDeps()));
+  });
+
+  app.delete<{ Params: ClientContactParams }>('/clients/:id/contacts/:contactId', { schema: { tags, params: ClientContactParams } }, async (req, reply) => {
+    await unlinkContact(req.em, currentUser(req), req.params.id, req.params.contactId);
+    await req.em.flush();
+    return reply.status(STATUS.noContent).send();
+  });
+
+  app.post<{ Body: BulkSettingsBody }>('/clients/bulk/contact-settings', { schema: { tags, body: BulkSettingsBody, response: { 200: BulkSettingsResult } } }, async (req) => {
+    const user = currentUser(req);
+    const result = await applyBulkContactSettings(req.em, user, req.body);
+    // Each client committed on its own; file the mail of addresses whose sync was turned on.
+    await enqueueAddressFiling(app.deps.queue, result.syncEnabled, user.id);
+    return result;
+  });
+
+  app.get<{ Params: Static<typeof IdParams>; Querystring: PageOnlyQuery }>('/clients/:id/audit', {
+    schema: { tags, params: IdParams, querystring: PageOnlyQuery, response: { 200: AuditPage } },
+  }, async (req) => listClientAudit(req.em, req.params.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor }));
+}

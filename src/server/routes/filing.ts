@@ -1,0 +1,25 @@
+// Filing actions that are not plain message reads: the preview of what adding an address would file,
+// and "add the sender as a contact of client X" from the unfiled queue (files it and the rest of that
+// address's mail). Kept apart from routes/messages.ts, which serves the messages themselves.
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import { previewFiling } from '../../core/filing.ts';
+import { addSenderAsContact } from '../../core/contacts.ts';
+import { currentUser } from '../auth.ts';
+import { IdParams } from '../schemas.ts';
+import { AddSenderBody, AddSenderResult, FilingPreview, FilingPreviewQuery } from '../schemas/crm.ts';
+
+export async function filingRoutes(app: FastifyInstance) {
+  const tags = ['filing'];
+
+  app.get<{ Querystring: FilingPreviewQuery }>('/filing-preview', { schema: { tags, querystring: FilingPreviewQuery, response: { 200: FilingPreview } } }, async (req) => {
+    return previewFiling(req.em, req.query.address, { clientId: req.query.clientId });
+  });
+
+  app.post<{ Params: Static<typeof IdParams>; Body: AddSenderBody }>('/messages/:id/add-sender-as-contact', {
+    schema: { tags, params: IdParams, body: AddSenderBody, response: { 200: AddSenderResult } },
+  }, async (req) => {
+    const deps = { blobs: app.deps.blobs, maxAttachmentBytes: app.deps.config.maxAttachmentBytes };
+    return req.em.transactional((em) => addSenderAsContact(em, currentUser(req), req.params.id, req.body, deps));
+  });
+}
