@@ -1,6 +1,6 @@
-// Factories for CRM and filing tests: real Message/MessageAddress/Attachment/Blob rows through the
-// entities, bytes in the real blob store; storeRawMail parses real source with the pipeline's parser.
-// Filing runs through the real fileMessage in the same transaction, as the sync pipeline does.
+// Factories for CRM and filing tests. storeRawMail runs real source through the sync pipeline's
+// parseMessage and storeMessage (which files); buildMessage writes Message/MessageAddress/Attachment/Blob
+// rows through the entities for tests that need exact addresses fast, filed by the real fileMessage.
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore } from '../../src/core/blob-store.ts';
 import type { Db, Em } from '../../src/core/db.ts';
@@ -12,6 +12,9 @@ import { fileMessage, type FilingDeps, type FilingResult } from '../../src/core/
 import type { Client, Contact } from '../../src/core/client.entity.ts';
 import type { User } from '../../src/core/user.entity.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
+import { storeMessage as storePipelineMessage } from '../../src/core/store-message.ts';
+import { dedupeOf } from '../../src/core/dedupe.ts';
+import { normalizeAddress } from '../../src/core/addresses.ts';
 import { uniq, uniqEmail } from './env.ts';
 
 export type Box = { account: MailAccount; inbox: Mailbox };
@@ -131,21 +134,18 @@ export function fakePng(size = 3_000, seed = randomUUID()): Buffer {
 }
 
 /**
- * Stores real RFC 5322 source: the pipeline's parseMessage (attachments into the blob store), then the
- * rows and fileMessage in one transaction as the pipeline does. (The pipeline's own storeMessage is not
- * used yet: its array parameters still fail on PostgreSQL; switch once that lands.)
+ * Stores real RFC 5322 source exactly as the sync pipeline does: parseMessage (attachments into the blob
+ * store), the dedupe key, then the pipeline's storeMessage, which files new content in its transaction.
  */
 export async function storeRawMail(db: Db, blobs: BlobStore, mailbox: Mailbox, raw: Buffer, filing: FilingDeps): Promise<Message> {
   const parsed = await parseMessage(raw, { writeBlob: (content) => blobs.put(content) });
-  const attachments: FileSpec[] = [];
-  for (const a of parsed.attachments) {
-    const chunks: Buffer[] = [];
-    for await (const c of await blobs.get(a.sha256)) chunks.push(c as Buffer);
-    attachments.push({ filename: a.filename, contentType: a.contentType, content: Buffer.concat(chunks), inline: a.inline, contentId: a.contentId ?? undefined });
-  }
-  const { message } = await storeMessage(db, blobs, {
-    from: parsed.from?.address, to: parsed.to.map((a) => a.address), cc: parsed.cc.map((a) => a.address), replyTo: parsed.replyTo.map((a) => a.address),
-    subject: parsed.subject, text: parsed.text, html: parsed.html, sentAt: parsed.date ?? new Date(), attachments, mailboxes: [mailbox],
-  }, filing);
-  return message;
+  const stored = await blobs.put(raw);
+  const own = await db.em.fork().execute<{ email: string }[]>('select email from mail_account');
+  const ownAddresses = new Set(own.map((r) => normalizeAddress(r.email)).filter((a): a is string => a !== null));
+  const result = await db.em.fork().transactional((em) =>
+    storePipelineMessage(em, { mailbox, uidValidity: '1', ownAddresses, filing }, {
+      uid: ++nextUid, flags: [], modseq: null, internalDate: new Date(), raw: stored, ...dedupeOf(raw), parsed, parseError: null,
+    }),
+  );
+  return db.em.fork().findOneOrFail(Message, { id: result.messageId } as never);
 }
