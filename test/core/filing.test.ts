@@ -11,7 +11,7 @@ import { Message } from '../../src/core/message.entity.ts';
 import { DomainError } from '../../src/core/errors.ts';
 import { testConfig, uniqEmail } from '../support/env.ts';
 import { createTestUser } from '../support/app.ts';
-import { addLocation, buildMessage, createMailbox, makeClient, makeContact, recordsOf, storeMessage } from '../support/factories.ts';
+import { addLocation, buildMessage, createMailbox, makeClient, makeContact, recordsOf, storeMessage, storeRawMail } from '../support/factories.ts';
 
 const config = testConfig();
 const db = await openDb(config, { migrate: false, poolMax: 4 });
@@ -155,4 +155,20 @@ t.test('bad addresses and duplicates are refused naming the field', async (t) =>
   const addr = uniqEmail('dup');
   await makeContact(db, deps, { emails: [addr] });
   await t.rejects(makeContact(db, deps, { emails: [addr] }), { code: 'address_taken', field: 'emails.0.address' });
+});
+
+t.test('through the pipeline: one source delivered to a private mailbox and to info@ is one message, one record', async (t) => {
+  const client = await makeClient(db);
+  const addr = uniqEmail('pipeline');
+  await makeContact(db, deps, { emails: [addr], clientIds: [client.id] });
+  const priv = await createMailbox(db, user, { visibility: 'private' });
+  const info = await createMailbox(db, user, { visibility: 'public' });
+  const raw = Buffer.from(
+    `From: Client <${addr}>\r\nTo: ${priv.account.email}, ${info.account.email}\r\nSubject: Both boxes\r\n` +
+    `Message-ID: <${uniqEmail('mid')}>\r\nDate: Tue, 07 Jan 2025 09:00:00 +0100\r\n\r\nHello both\r\n`,
+  );
+  const first = await storeRawMail(db, blobs, priv.inbox, raw, deps);
+  const second = await storeRawMail(db, blobs, info.inbox, raw, deps);
+  t.equal(second.id, first.id, 'one content row');
+  t.same((await recordsOf(db, first.id)).map((r) => [r.client_id, r.initiated_by, r.subject]), [[client.id, 'client', 'Both boxes']]);
 });
