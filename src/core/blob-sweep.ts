@@ -9,6 +9,7 @@ export async function sweepOrphanBlobs(em: Em, blobs: BlobStore, graceMs: number
   let batch: string[] = [];
   const flush = async () => {
     if (!batch.length) return;
+    // MikroORM expands an array parameter into a list: `in (?)`, not `= any(?)`.
     const rows = await em.getConnection().execute<{ sha256: string }[]>('select sha256 from blob where sha256 in (?)', [batch]);
     const known = new Set(rows.map((r) => r.sha256));
     for (const sha of batch) {
