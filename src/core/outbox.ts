@@ -152,12 +152,15 @@ export function replySubject(original: string): string {
 export function replyThreading(parent: { messageIdHeader?: string | null; references: readonly string[]; inReplyTo?: string | null }): { inReplyTo: string | null; references: string[] } {
   const parentId = normalizeMessageId(parent.messageIdHeader);
   const ancestors = parent.references.length > 0 ? parent.references : parent.inReplyTo ? [parent.inReplyTo] : [];
-  const ids: string[] = [];
+  // A Set: hostile chains carry 10,000 ids, and Array.includes would make this quadratic.
+  const ids = new Set<string>();
   for (const raw of [...ancestors, ...(parentId ? [parentId] : [])]) {
     const id = normalizeMessageId(raw);
-    if (id && id.length <= MAX_REFERENCE_ID_LENGTH && !ids.includes(id)) ids.push(id);
+    if (id && id.length <= MAX_REFERENCE_ID_LENGTH) ids.add(id);
   }
-  return { inReplyTo: parentId, references: capReferences(ids, MAX_REPLY_REFERENCES) };
+  // A repeated id keeps its first place; the parent, already listed, is moved to the end.
+  if (parentId && ids.delete(parentId) && parentId.length <= MAX_REFERENCE_ID_LENGTH) ids.add(parentId);
+  return { inReplyTo: parentId, references: capReferences([...ids], MAX_REPLY_REFERENCES) };
 }
 
 /** Line breaks as LF only (nodemailer writes CRLF on the wire), control characters removed. */
