@@ -13,6 +13,8 @@ export type JobMap = {
   'check-imap': { checkId: string };
   /** Send one outbox row over SMTP, then copy it to Sent. */
   'send-outbox': { outboxId: string };
+  /** Enqueue 'send-outbox' again for rows whose job was lost (enqueue failed after the commit, queue lost). */
+  'resume-outbox': { staleMs: number };
   /** File existing mail for an address that was added, re-enabled or linked to a client. */
   'file-address': { address: string; actorId: string | null };
   /** Delete blob files no row refers to (left by a crash between write and commit). */

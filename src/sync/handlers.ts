@@ -5,7 +5,7 @@ import { sweepOrphanBlobs } from '../core/blob-sweep.ts';
 import { runFileAddressJob } from '../core/retro-filing.ts';
 import { recordAudit } from '../core/audit.ts';
 import { createAccountHandlers } from './account-jobs.ts';
-import { sendOutbox } from './send-outbox.ts';
+import { resumeOutbox, sendOutbox } from './send-outbox.ts';
 
 export function createHandlers(deps: WorkerDeps): Handlers {
   return {
@@ -22,6 +22,10 @@ export function createHandlers(deps: WorkerDeps): Handlers {
     },
     ...createAccountHandlers(deps),
     'send-outbox': ({ outboxId }, ctx) => sendOutbox(deps, outboxId, ctx),
+    'resume-outbox': async ({ staleMs }) => {
+      const resumed = await resumeOutbox(deps, staleMs);
+      if (resumed) deps.log.info({ resumed }, 'outbox: re-enqueued rows whose send job was lost');
+    },
     'file-address': async (payload) => {
       const result = await runFileAddressJob(deps.db, payload, { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes });
       if (result.records) deps.log.info({ address: payload.address, ...result }, 'filed existing mail for an address');

@@ -109,6 +109,7 @@ async function buildMail(em: Em, deps: WorkerDeps, row: Outbox, account: MailAcc
     messageId: row.messageIdHeader,
     inReplyTo: row.inReplyTo ?? null,
     references: row.references,
+    replyTo: row.replyTo ? { address: row.replyTo } : null,
     date: new Date(),
     attachments,
   };
@@ -140,7 +141,8 @@ export async function sendOutbox(deps: WorkerDeps, outboxId: string, ctx: JobCon
   }
   const row = await em.findOneOrFail(Outbox, { id: outboxId }, { populate: ['account'] });
   const account = row.account;
-  const last = ctx.attempt >= SEND_ATTEMPTS;
+  // The row counts real attempts (a resumed or deferred job starts its own count at 1).
+  const last = Math.max(ctx.attempt, row.attempts) >= SEND_ATTEMPTS;
 
   const settle = async (status: 'queued' | 'sending' | 'sent' | 'failed', error: string | null, extra: { sentCopy?: SentCopyResult } = {}) => {
     row.status = status;
@@ -221,4 +223,23 @@ export async function sendOutbox(deps: WorkerDeps, outboxId: string, ctx: JobCon
   }
   await settle('sent', [row.error, copyError].filter(Boolean).join(' ') || null, { sentCopy });
   await requestAccountSync(deps.queue, account.id, 'manual');
+}
+
+/** Most rows re-enqueued per run; the next run takes the rest. */
+const RESUME_BATCH = 500;
+
+/**
+ * Re-enqueues rows nobody is working on: queued (or left 'sending' between attempts) and untouched for
+ * `staleMs`, with no live lease. Their job was lost (the enqueue after the commit failed, Redis lost
+ * data); enqueueing a row that does have a job is harmless, the claim lets only one run send it.
+ * `accountId` limits it to one account's rows.
+ */
+export async function resumeOutbox(deps: WorkerDeps, staleMs: number, opts: { accountId?: string } = {}): Promise<number> {
+  const rows = await deps.db.em.fork().execute<{ id: string }[]>(
+    `select id from outbox where status in ('queued', 'sending') and (lease_until is null or lease_until < now())
+       and updated_at < now() - (? * interval '1 millisecond') ${opts.accountId ? 'and account_id = ?' : ''} order by updated_at asc limit ?`,
+    [staleMs, ...(opts.accountId ? [opts.accountId] : []), RESUME_BATCH],
+  );
+  for (const { id } of rows) await enqueueSend(deps.queue, id);
+  return rows.length;
 }

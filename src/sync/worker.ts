@@ -17,6 +17,7 @@ export async function startWorker(input: WorkerDeps): Promise<WorkerHandle> {
     onError: (err, name) => deps.log.warn({ err, job: name }, 'job failed'),
   });
   await deps.queue.schedule('sweep-blobs', 6 * HOUR, 'sweep-blobs', { graceMs: HOUR });
+  await deps.queue.schedule('resume-outbox', HOUR / 12, 'resume-outbox', { staleMs: HOUR / 12 });
   if (deps.adoptAccounts) await scheduleEveryAccount(deps);
   return { deps, stop: () => deps.accounts!.close() };
 }

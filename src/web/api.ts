@@ -30,6 +30,8 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Query = Record<string, string | number | boolean | undefined | null>;
 type RequestOptions = {
   body?: unknown;
+  /** Sent as is (FormData for uploads, CSV text): fetch sets a FormData's multipart boundary itself. */
+  raw?: { body: FormData | string; contentType?: string };
   query?: Query;
   signal?: AbortSignal;
   /** false when a 401 is an answer the caller handles (login form, the start-up session probe). */
@@ -86,12 +88,13 @@ async function toApiError(res: Response): Promise<ApiError> {
 async function send(method: Method, path: string, options: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.raw?.contentType) headers['content-type'] = options.raw.contentType;
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   try {
     return await fetch(buildUrl(path, options.query), {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.raw ? options.raw.body : options.body === undefined ? undefined : JSON.stringify(options.body),
       credentials: 'same-origin',
       signal: options.signal,
     });
@@ -134,6 +137,9 @@ export const postJson = <T>(path: string, body?: unknown) => request<T>('POST', 
 export const putJson = <T>(path: string, body?: unknown) => request<T>('PUT', path, { body });
 export const patchJson = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
 export const deleteJson = <T = void>(path: string) => request<T>('DELETE', path);
+/** Uploads (multipart FormData) and other non-JSON bodies such as CSV text; the answer is JSON. */
+export const postRaw = <T>(path: string, body: FormData | string, options: { contentType?: string; query?: Query } = {}) =>
+  request<T>('POST', path, { raw: { body, contentType: options.contentType }, query: options.query });
 
 // --- auth and the current user -------------------------------------------------------------------
 

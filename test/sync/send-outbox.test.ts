@@ -10,7 +10,7 @@ import { createLocalBlobStore } from '../../src/core/blob-store.ts';
 import { Outbox } from '../../src/core/outbox.entity.ts';
 import { enqueueSend, queueReply } from '../../src/core/outbox.ts';
 import { createHandlers } from '../../src/sync/handlers.ts';
-import { providerSavesSentMail, shouldAppendSentCopy } from '../../src/sync/send-outbox.ts';
+import { providerSavesSentMail, resumeOutbox, shouldAppendSentCopy } from '../../src/sync/send-outbox.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { startSmtpSink, type SmtpMessage } from '../support/smtp-sink.ts';
@@ -228,4 +228,20 @@ t.test('a reply quoting smtp-smuggling.eml arrives as one message, with no smugg
   t.same(arrived[0]!.to, ['sender@attacker.example']);
   t.notOk(sink.messages.some((m) => m.to.includes('victim@example.net')), 'no smuggled recipient');
   t.ok(arrived[0]!.raw.toString('latin1').includes('wire the money'), 'the quote went as text');
+});
+
+t.test('a queued row whose job was lost is picked up again by resume-outbox, and sent once', async (t) => {
+  const f = await setup();
+  const messageId = await receive(f, rawMail(f));
+  const row = await reply(f, messageId);
+  // Committed, but the enqueue never happened (queue down after the commit): only the sweep can find it.
+  await db.em.fork().getConnection().execute("update outbox set updated_at = now() - interval '10 minutes' where id = ?", [row.id]);
+  const fresh = await reply(f, messageId);
+  const resumed = await resumeOutbox(deps, 5 * 60_000, { accountId: f.account.id });
+  t.equal(resumed, 1, 'only the stale row');
+  const done = await waitForStatus(row.id, ['sent', 'failed']);
+  t.equal(done.status, 'sent');
+  t.equal(sink.messages.filter(withId(row.messageIdHeader)).length, 1);
+  const untouched = await db.em.fork().findOneOrFail(Outbox, { id: fresh.id });
+  t.equal(untouched.status, 'queued', 'a row queued just now is left to its own job');
 });

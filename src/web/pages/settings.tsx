@@ -1,27 +1,43 @@
-// Settings (placeholder until issue 5): for now, who you are; mail accounts, users and tokens come later.
+// Settings: your profile, display language and signature; mail accounts; your API tokens; and for
+// administrators the reasons and areas of the log and the staff users. One page, one section each,
+// with a table of contents so each section is one jump away.
 import { PageHeader } from '../components/page-header.tsx';
-import { EmptyState } from '../components/empty-state.tsx';
 import { useI18n } from '../i18n/context.tsx';
 import { useUser } from '../session.tsx';
+import { SettingsProfile } from '../components/settings-profile.tsx';
+import { AccountList } from '../components/account-list.tsx';
+import { SettingsTokens } from '../components/settings-tokens.tsx';
+import { SettingsTags } from '../components/settings-tags.tsx';
+import { SettingsUsers } from '../components/settings-users.tsx';
+import '../styles/client-settings.css';
 
 export default function SettingsPage() {
   const { t } = useI18n();
   const user = useUser();
+  const admin = user.role === 'admin';
+  const sections = [
+    ['settings-profile', t('settings.profile')],
+    ['settings-accounts', t('accounts.title')],
+    ...(admin ? [['settings-tags', t('settings.tags.title')], ['settings-users', t('settings.users.title')]] : []),
+    ['settings-tokens', t('settings.tokens.title')],
+  ] as const;
   return (
     <>
       <PageHeader title={t('settings.title')} />
-      <section class="card" aria-labelledby="settings-profile">
-        <h2 id="settings-profile">{t('settings.profile')}</h2>
-        <dl class="details">
-          <dt>{t('settings.name')}</dt>
-          <dd>{user.name}</dd>
-          <dt>{t('settings.email')}</dt>
-          <dd>{user.email}</dd>
-          <dt>{t('settings.role')}</dt>
-          <dd>{t(`userMenu.role.${user.role}`)}</dd>
-        </dl>
-      </section>
-      <EmptyState icon="settings" text={t('settings.empty')} />
+      <nav class="toc" aria-label={t('settings.sections')}>
+        <ul>
+          {sections.map(([id, label]) => (
+            <li key={id}>
+              <a href={`#${id}`}>{label}</a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <SettingsProfile />
+      <AccountList />
+      {admin && <SettingsTags />}
+      {admin && <SettingsUsers />}
+      <SettingsTokens />
     </>
   );
 }

@@ -1,0 +1,213 @@
+// Settings → mail accounts: each mailbox the user may see with its status, the last problem in plain
+// words, a progress bar while it syncs, and per-folder counts; add (with the server's login check and
+// the folder picker), re-enter the password, sync now, refresh all, delete. Polls while anything syncs.
+import { useEffect, useState } from 'preact/hooks';
+import type { MailAccountView } from '../../server/schemas/mail-accounts.ts';
+import { deleteJson, getJson, postJson } from '../api.ts';
+import { useI18n } from '../i18n/context.tsx';
+import { useUser } from '../session.tsx';
+import { ErrorAlert, useAction, useLoad } from './client-ui.tsx';
+import { AccountAddDialog, AccountFoldersDialog, AccountPasswordDialog } from './account-dialogs.tsx';
+
+type Accounts = { items: MailAccountView[] };
+const FAST_POLL_MS = 1500;
+const SLOW_POLL_MS = 15_000;
+
+export function AccountList() {
+  const { t } = useI18n();
+  const accounts = useLoad((signal) => getJson<Accounts>('/mail-accounts', undefined, signal), []);
+  const [dialog, setDialog] = useState<{ kind: 'add' } | { kind: 'folders' | 'password'; account: MailAccountView } | null>(null);
+  // A sync asked for a moment ago may not show as "syncing" yet: poll fast for a while after asking.
+  const [watchUntil, setWatchUntil] = useState(0);
+  const refresh = useAction();
+  const items = accounts.data?.items ?? [];
+  const busy = items.some((a) => a.status === 'syncing' || a.progress !== null || a.folders.length === 0);
+  const { reload } = accounts;
+
+  useEffect(() => {
+    const fast = busy || Date.now() < watchUntil;
+    const timer = setTimeout(reload, fast ? FAST_POLL_MS : SLOW_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [accounts.data, busy, watchUntil, reload]);
+
+  const watch = () => {
+    setWatchUntil(Date.now() + 20_000);
+    reload();
+  };
+  const onRefreshAll = () => refresh.run(async () => {
+    await postJson('/mail-accounts/sync');
+    watch();
+  });
+
+  return (
+    <section id="settings-accounts" class="card" aria-labelledby="settings-accounts-heading">
+      <div class="section-head">
+        <h2 id="settings-accounts-heading">{t('accounts.title')}</h2>
+        <div class="toolbar">
+          <button type="button" class="btn" onClick={onRefreshAll} disabled={refresh.busy || items.length === 0}>
+            {t('accounts.refreshAll')}
+          </button>
+          <button type="button" class="btn btn-primary" onClick={() => setDialog({ kind: 'add' })}>
+            {t('accounts.add')}
+          </button>
+        </div>
+      </div>
+      <ErrorAlert error={accounts.data ? null : accounts.error} />
+      <ErrorAlert error={refresh.error} />
+      {accounts.data && items.length === 0 && <p class="muted">{t('accounts.empty')}</p>}
+      {items.map((a) => (
+        <AccountCard
+          key={a.id}
+          account={a}
+          onSynced={watch}
+          onDeleted={reload}
+          onFolders={() => setDialog({ kind: 'folders', account: a })}
+          onPassword={() => setDialog({ kind: 'password', account: a })}
+        />
+      ))}
+      {dialog?.kind === 'add' && (
+        <AccountAddDialog
+          onClose={() => setDialog(null)}
+          onCreated={watch}
+        />
+      )}
+      {dialog?.kind === 'folders' && (
+        <AccountFoldersDialog
+          account={dialog.account}
+          onClose={() => setDialog(null)}
+          onSaved={() => {
+            setDialog(null);
+            watch();
+          }}
+        />
+      )}
+      {dialog?.kind === 'password' && (
+        <AccountPasswordDialog
+          account={dialog.account}
+          onClose={() => setDialog(null)}
+          onSaved={() => {
+            setDialog(null);
+            watch();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function AccountCard({ account: a, onSynced, onDeleted, onFolders, onPassword }: { account: MailAccountView; onSynced: () => void; onDeleted: () => void; onFolders: () => void; onPassword: () => void }) {
+  const { t, formatDate, formatNumber } = useI18n();
+  const user = useUser();
+  const action = useAction();
+  const manages = a.owner.id === user.id || user.role === 'admin';
+  const stored = a.folders.reduce((n, f) => n + f.storedMessages, 0);
+  const onServer = a.folders.reduce((n, f) => n + f.serverMessages, 0);
+  // During a folder's initial fetch the server says exactly how far it is; otherwise compare the counts.
+  const done = a.progress ? a.progress.done : Math.min(stored, onServer);
+  const total = a.progress ? a.progress.total : onServer;
+  const syncing = a.status === 'syncing' || a.progress !== null;
+  const headingId = `account-${a.id}`;
+  const onDelete = async () => {
+    if (!window.confirm(t('accounts.deleteConfirm', { email: a.email }))) return;
+    if (await action.run(() => deleteJson(`/mail-accounts/${a.id}`))) onDeleted();
+  };
+  return (
+    <article class="account" aria-labelledby={headingId}>
+      <div class="section-head">
+        <div>
+          <h3 id={headingId}>
+            {a.name} <span class="muted account-email">&lt;{a.email}&gt;</span>
+          </h3>
+          <p class="muted small">
+            {a.visibility === 'public' ? t('accounts.public') : t('accounts.private', { owner: a.owner.name })}
+            {' · '}
+            {a.lastSyncAt ? t('accounts.lastSync', { date: formatDate(a.lastSyncAt, { dateStyle: 'medium', timeStyle: 'short' }) }) : t('accounts.neverSynced')}
+          </p>
+        </div>
+        <span class={`badge account-status status-${a.status}`}>{t(`accounts.status.${a.status}`)}</span>
+      </div>
+
+      {a.lastError && (
+        <div class="alert alert-error" role="alert">
+          <p>
+            <strong>{a.status === 'needs_reauth' ? t('accounts.reauthNeeded') : t('accounts.lastError')}</strong> {a.lastError}
+          </p>
+        </div>
+      )}
+
+      <div class="sync-progress">
+        <label for={`progress-${a.id}`}>
+          {syncing
+            ? total > 0
+              ? t('accounts.progress', { done: formatNumber(done), total: formatNumber(total) })
+              : t('accounts.starting')
+            : t('accounts.stored', { count: stored, n: formatNumber(stored) })}
+        </label>
+        {syncing && total === 0 ? (
+          <progress id={`progress-${a.id}`} class="progress" />
+        ) : (
+          <progress id={`progress-${a.id}`} class="progress" value={done} max={Math.max(total, 1)} data-complete={!syncing && done >= total ? 'true' : 'false'} />
+        )}
+      </div>
+
+      {a.folders.length > 0 && (
+        <div class="table-wrap">
+          <table class="table table-compact">
+            <caption class="visually-hidden">{t('accounts.foldersOf', { email: a.email })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('accounts.folder')}</th>
+                <th scope="col" class="num">{t('accounts.messages')}</th>
+                <th scope="col" class="num">{t('accounts.failed')}</th>
+                <th scope="col">{t('accounts.syncedAt')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {a.folders.map((f) => (
+                <tr key={f.path}>
+                  <th scope="row">
+                    {f.path}
+                    {f.role !== 'other' && <span class="badge">{t(`accounts.role.${f.role}`)}</span>}
+                  </th>
+                  <td class="num">{t('accounts.count', { stored: formatNumber(f.storedMessages), server: formatNumber(f.serverMessages) })}</td>
+                  <td class="num">{formatNumber(f.failedMessages)}</td>
+                  <td>{f.syncedAt ? formatDate(f.syncedAt, { dateStyle: 'short', timeStyle: 'short' }) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <ErrorAlert error={action.error} />
+      <div class="toolbar">
+        <button
+          type="button"
+          class="btn btn-small"
+          disabled={action.busy}
+          onClick={() =>
+            action.run(async () => {
+              await postJson(`/mail-accounts/${a.id}/sync`);
+              onSynced();
+            })
+          }
+        >
+          {t('accounts.syncNow')}
+        </button>
+        {manages && (
+          <>
+            <button type="button" class={`btn btn-small${a.status === 'needs_reauth' ? ' btn-primary' : ''}`} onClick={onPassword}>
+              {t('accounts.reenterPassword')}
+            </button>
+            <button type="button" class="btn btn-small" onClick={onFolders}>
+              {t('accounts.chooseFolders')}
+            </button>
+            <button type="button" class="btn btn-small btn-danger" onClick={onDelete} disabled={action.busy}>
+              {t('client.delete')}
+            </button>
+          </>
+        )}
+      </div>
+    </article>
+  );
+}

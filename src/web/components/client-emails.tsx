@@ -1,0 +1,81 @@
+// A client's Emails tab: the messages filed to the client, newest first, each linking to the message
+// view (/messages/:id, the Inbox+ pages). Read-only here: filing and replying happen in the message view.
+import { useState } from 'preact/hooks';
+import type { MessagePage, MessageSummary } from '../../server/schemas/messages.ts';
+import { getJson } from '../api.ts';
+import { useI18n } from '../i18n/context.tsx';
+import { ErrorAlert, useAction, useLoad } from './client-ui.tsx';
+
+export function ClientEmails({ clientId }: { clientId: string }) {
+  const { t, formatDate } = useI18n();
+  const [more, setMore] = useState<MessageSummary[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const list = useLoad(async (signal) => {
+    const page = await getJson<MessagePage>('/messages', { clientId, limit: 50 }, signal);
+    setMore([]);
+    setCursor(page.nextCursor);
+    return page;
+  }, [clientId]);
+  const loadMore = useAction();
+  const items = [...(list.data?.items ?? []), ...more];
+  return (
+    <section aria-labelledby="emails-heading">
+      <h2 id="emails-heading">{t('client.emails.title')}</h2>
+      <ErrorAlert error={list.error} />
+      {list.data && items.length === 0 ? (
+        <p class="muted">{t('client.emails.empty')}</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">{t('client.emails.date')}</th>
+                <th scope="col">{t('client.emails.from')}</th>
+                <th scope="col">{t('client.emails.subject')}</th>
+                <th scope="col">
+                  <span class="visually-hidden">{t('client.emails.attachments')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody aria-busy={list.loading}>
+              {items.map((m) => (
+                <tr key={m.id} class={m.unread ? 'row-unread' : undefined}>
+                  <td class="nowrap">{formatDate(m.date, { dateStyle: 'short', timeStyle: 'short' })}</td>
+                  <td>
+                    {m.direction === 'outbound'
+                      ? t('client.emails.to', { to: m.to.map((a) => a.name || a.address).join(', ') })
+                      : m.from?.name || m.from?.address || '—'}
+                  </td>
+                  <td>
+                    <a href={`/messages/${m.id}`}>{m.subject || t('client.log.noSubject')}</a>
+                    {m.snippet && <span class="snippet muted"> — {m.snippet}</span>}
+                  </td>
+                  <td>{m.hasAttachments && <span title={t('client.emails.attachments')}>📎<span class="visually-hidden">{t('client.emails.attachments')}</span></span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {cursor && (
+        <p class="load-more">
+          <button
+            type="button"
+            class="btn"
+            disabled={loadMore.busy}
+            onClick={() =>
+              loadMore.run(async () => {
+                const page = await getJson<MessagePage>('/messages', { clientId, limit: 50, cursor });
+                setMore([...more, ...page.items]);
+                setCursor(page.nextCursor);
+              })
+            }
+          >
+            {t('client.loadMore')}
+          </button>
+        </p>
+      )}
+      <ErrorAlert error={loadMore.error} />
+    </section>
+  );
+}
