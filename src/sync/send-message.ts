@@ -23,6 +23,8 @@ export type OutgoingMail = {
   messageId: string;
   inReplyTo: string | null;
   references: string[];
+  /** Reply-To (RFC 5322 §3.6.2), e.g. a file request's plus-address token; null for none. */
+  replyTo?: MailAddress | null;
   date: Date;
   attachments: OutgoingAttachment[];
 };
@@ -113,6 +115,7 @@ export async function composeMail(mail: OutgoingMail): Promise<ComposedMail> {
   checkId(mail.messageId, 'Message-ID');
   if (mail.inReplyTo !== null) checkId(mail.inReplyTo, 'In-Reply-To');
   mail.references.forEach((id) => checkId(id, 'References'));
+  if (mail.replyTo) checkAddress(mail.replyTo, 'Reply-To');
   for (const a of mail.attachments) checkText(a.filename, 'Attachment name');
   const recipients = [...mail.to, ...mail.cc, ...mail.bcc].map((a) => a.address);
   if (recipients.length === 0) throw new UnsafeHeaderError('no recipients');
@@ -123,6 +126,7 @@ export async function composeMail(mail: OutgoingMail): Promise<ComposedMail> {
     to: mail.to.map(addr),
     cc: mail.cc.length ? mail.cc.map(addr) : undefined,
     bcc: mail.bcc.length ? mail.bcc.map(addr) : undefined,
+    replyTo: mail.replyTo ? addr(mail.replyTo) : undefined,
     subject: mail.subject,
     messageId: `<${mail.messageId}>`,
     inReplyTo: mail.inReplyTo ? `<${mail.inReplyTo}>` : undefined,
