@@ -14,6 +14,7 @@ export type PageRoute = {
 
 export const pageRoutes: PageRoute[] = [
   { path: '/inbox', component: lazy(() => import('./pages/inbox.tsx')), nav: { href: '/inbox', label: 'nav.inbox', icon: 'inbox' } },
+  { path: '/inbox/:id', component: lazy(() => import('./pages/message.tsx')) },
   { path: '/clients', component: lazy(() => import('./pages/clients.tsx')), nav: { href: '/clients', label: 'nav.clients', icon: 'clients' } },
   { path: '/clients/:id/:tab?', component: lazy(() => import('./pages/client.tsx')) },
   { path: '/settings', component: lazy(() => import('./pages/settings.tsx')), nav: { href: '/settings', label: 'nav.settings', icon: 'settings' } },

@@ -1,16 +1,287 @@
-// Inbox+ (placeholder until issue 5): the unified list of every mailbox the user may see.
+// Inbox+: one list across every mailbox the user may see, newest first, with filters and search kept in
+// the address, infinite scroll, and the keyboard (j/k move, Enter open, r reply, a reply all, f file,
+// / search, Esc leave the search). Unread is shown as the mailbox has it; Dossier never changes flags.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
 import { PageHeader } from '../components/page-header.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
 import { useI18n } from '../i18n/context.tsx';
+import { describeError } from '../i18n/describe-error.ts';
+import { useShortcuts } from '../components/keyboard-shortcuts.ts';
+import {
+  fileMessage, filterKeys, listMessages, type MessageFilters, type MessageSummary,
+} from '../components/message-api.ts';
+import { MailIcon } from '../components/message-icons.tsx';
+import { saveInboxSnapshot, takeInboxSnapshot } from '../components/message-list-state.ts';
+import { InboxFilters } from '../components/message-filters.tsx';
+import { FileToClientDialog } from '../components/file-to-client.tsx';
+import { MessageDialog } from '../components/message-dialog.tsx';
+import { Compose } from '../components/compose.tsx';
+import '../styles/mail.css';
+
+function filtersOf(query: Record<string, string>): MessageFilters {
+  const filters: Record<string, string> = {};
+  for (const key of filterKeys) if (query[key]) filters[key] = query[key];
+  return filters as MessageFilters;
+}
+
+function urlOf(filters: MessageFilters): string {
+  const params = new URLSearchParams();
+  for (const key of filterKeys) if (filters[key]) params.set(key, filters[key]);
+  const search = params.toString();
+  return `/inbox${search ? `?${search}` : ''}`;
+}
 
 export default function InboxPage() {
-  const { t, formatDate } = useI18n();
+  const { t } = useI18n();
+  const { query, route } = useLocation();
+  const filters = useMemo(() => filtersOf(query), [query]);
+  const url = urlOf(filters);
+  const saved = takeInboxSnapshot(url);
+  const [items, setItems] = useState<MessageSummary[] | null>(saved?.items ?? null);
+  const [nextCursor, setNextCursor] = useState<string | null>(saved?.nextCursor ?? null);
+  const [active, setActive] = useState(saved?.active ?? 0);
+  const [loading, setLoading] = useState(false);
+  const [failure, setFailure] = useState<unknown>(null);
+  const [filing, setFiling] = useState<MessageSummary | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [composing, setComposing] = useState(false);
+  const [search, setSearch] = useState(filters.q ?? '');
+  const searchInput = useRef<HTMLInputElement>(null);
+  const list = useRef<HTMLUListElement>(null);
+  const sentinel = useRef<HTMLDivElement>(null);
+  const loadedUrl = useRef<string | null>(saved ? url : null);
+  const state = useRef({ items, nextCursor, active, url });
+  state.current = { items, nextCursor, active, url };
+
+  // Coming back from a message: the list, the row and the scroll position as they were.
+  useEffect(() => {
+    if (saved) {
+      window.scrollTo(0, saved.scrollY);
+      focusRow(saved.active);
+    }
+    return () => {
+      const s = state.current;
+      if (s.items) saveInboxSnapshot({ url: s.url, items: s.items, nextCursor: s.nextCursor, active: s.active, scrollY: window.scrollY });
+    };
+  }, []);
+
+  const loadPage = async (cursor: string | null, reset: boolean, signal?: AbortSignal) => {
+    setLoading(true);
+    setFailure(null);
+    try {
+      const page = await listMessages(filters, cursor, signal);
+      setItems((prev) => (reset || !prev ? page.items : [...prev, ...page.items]));
+      setNextCursor(page.nextCursor);
+      if (reset) setActive(0);
+    } catch (error) {
+      if (!(error instanceof DOMException && error.name === 'AbortError')) setFailure(error);
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  useEffect(() => {
+    setSearch(filters.q ?? '');
+    if (loadedUrl.current === url) return;
+    loadedUrl.current = url;
+    const ctrl = new AbortController();
+    void loadPage(null, true, ctrl.signal);
+    return () => ctrl.abort();
+  }, [url]);
+
+  // Infinite scroll: the next page loads when the end of the list comes into view.
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || !nextCursor || loading) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) void loadPage(nextCursor, false);
+    }, { rootMargin: '400px' });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [nextCursor, loading, items]);
+
+  const setFilters = (next: MessageFilters) => route(urlOf(next), true);
+
+  function focusRow(index: number) {
+    const row = list.current?.querySelectorAll<HTMLAnchorElement>('a.message-row')[index];
+    row?.focus();
+    row?.scrollIntoView({ block: 'nearest' });
+  }
+
+  const move = (delta: number) => {
+    if (!items?.length) return;
+    const next = Math.min(items.length - 1, Math.max(0, active + delta));
+    setActive(next);
+    focusRow(next);
+    // Near the end: fetch more so j keeps going.
+    if (delta > 0 && next >= items.length - 3 && nextCursor && !loading) void loadPage(nextCursor, false);
+  };
+  const current = items?.[active] ?? null;
+  const open = (compose?: 'reply' | 'replyAll') => {
+    if (current) route(`/inbox/${current.id}${compose ? `?compose=${compose}` : ''}`);
+  };
+
+  useShortcuts({
+    j: () => move(1),
+    k: () => move(-1),
+    ArrowDown: (e) => (e.target instanceof HTMLElement && e.target.closest('.message-list') ? move(1) : undefined),
+    ArrowUp: (e) => (e.target instanceof HTMLElement && e.target.closest('.message-list') ? move(-1) : undefined),
+    Enter: () => open(),
+    r: () => open('reply'),
+    a: () => open('replyAll'),
+    f: () => current && setFiling(current),
+    '/': () => searchInput.current?.focus(),
+    Escape: (e) => {
+      if (e.target === searchInput.current) {
+        searchInput.current?.blur();
+        focusRow(active);
+      }
+    },
+  });
+
+  const onSearch = (event: Event) => {
+    event.preventDefault();
+    setFilters({ ...filters, q: search.trim() || undefined });
+  };
+
+  const filtered = filterKeys.some((k) => filters[k]);
   return (
-    <>
+    <div class="inbox-page">
       <PageHeader title={t('inbox.title')}>
-        <p class="muted">{t('inbox.today', { date: formatDate(new Date(), { weekday: 'long', day: 'numeric', month: 'long' }) })}</p>
+        <button type="button" class="btn btn-primary" onClick={() => setComposing(true)}>
+          <MailIcon name="pen" size={16} />
+          {t('inbox.newMessage')}
+        </button>
       </PageHeader>
-      <EmptyState icon="inbox" text={t('inbox.empty')} />
-    </>
+
+      <form role="search" class="inbox-search" onSubmit={onSearch}>
+        <label for="inbox-search" class="visually-hidden">
+          {t('inbox.search')}
+        </label>
+        <MailIcon name="search" />
+        <input
+          ref={searchInput}
+          id="inbox-search"
+          type="search"
+          value={search}
+          placeholder={t('inbox.searchPlaceholder')}
+          aria-keyshortcuts="/"
+          onInput={(e) => setSearch(e.currentTarget.value)}
+        />
+        <button type="submit" class="btn">
+          {t('inbox.searchButton')}
+        </button>
+      </form>
+
+      <InboxFilters filters={filters} onChange={setFilters} />
+
+      <p class="muted keyboard-hint">
+        <MailIcon name="keyboard" size={16} /> {t('inbox.keyboardHint')}
+      </p>
+      <p role="status" aria-live="polite" class="notice">
+        {notice}
+      </p>
+      {failure !== null && (
+        <div class="alert alert-error" role="alert">
+          <p>{describeError(t, failure)}</p>
+          <button type="button" class="btn" onClick={() => void loadPage(items ? nextCursor : null, !items)}>
+            {t('inbox.retry')}
+          </button>
+        </div>
+      )}
+
+      {items === null ? (
+        <div class="splash-inline" role="status">
+          <span class="spinner" aria-hidden="true" />
+          <span class="visually-hidden">{t('app.loading')}</span>
+        </div>
+      ) : items.length === 0 ? (
+        <EmptyState icon="inbox" text={filtered ? t('inbox.noMatches') : t('inbox.empty')} />
+      ) : (
+        <ul class="message-list" ref={list} aria-label={t('inbox.listLabel')}>
+          {items.map((m, i) => (
+            <MessageRow key={m.id} message={m} active={i === active} onFocus={() => setActive(i)} />
+          ))}
+        </ul>
+      )}
+      <div ref={sentinel} class="list-end">
+        {loading && items !== null && <span class="muted">{t('app.loading')}</span>}
+        {!loading && nextCursor && (
+          <button type="button" class="btn" onClick={() => void loadPage(nextCursor, false)}>
+            {t('inbox.loadMore')}
+          </button>
+        )}
+      </div>
+
+      {filing && (
+        <FileToClientDialog
+          action="file"
+          subject={filing.subject}
+          exclude={filing.clients.map((c) => c.id)}
+          onClose={() => setFiling(null)}
+          onPick={async (client) => {
+            const updated = await fileMessage(filing.id, client.id);
+            setItems((prev) => prev?.map((m) => (m.id === updated.id ? { ...m, clients: updated.clients } : m)) ?? null);
+            setNotice(t('message.filed', { client: client.name }));
+            setFiling(null);
+          }}
+        />
+      )}
+      {composing && (
+        <MessageDialog title={t('compose.new')} onClose={() => setComposing(false)} wide labelId="compose-new-dialog">
+          <Compose mode="new" onClose={() => setComposing(false)} />
+        </MessageDialog>
+      )}
+    </div>
+  );
+}
+
+function MessageRow({ message, active, onFocus }: { message: MessageSummary; active: boolean; onFocus: () => void }) {
+  const { t, formatDate } = useI18n();
+  const date = new Date(message.date);
+  const now = new Date();
+  const sameDay = date.toDateString() === now.toDateString();
+  const shortDate = sameDay
+    ? formatDate(date, { timeStyle: 'short' })
+    : date.getFullYear() === now.getFullYear()
+      ? formatDate(date, { day: 'numeric', month: 'short' })
+      : formatDate(date, { dateStyle: 'medium' });
+  const who = message.direction === 'outbound'
+    ? t('inbox.toWhom', { names: message.to.map((a) => a.name || a.address).join(', ') || '—' })
+    : message.from?.name || message.from?.address || t('message.unknownSender');
+  return (
+    <li class={`message-item${message.unread ? ' unread' : ''}${active ? ' active' : ''}`}>
+      <a class="message-row" href={`/inbox/${message.id}`} tabIndex={active ? 0 : -1} onFocus={onFocus} aria-current={active ? 'true' : undefined}>
+        <span class="row-from">
+          {message.unread && <span class="visually-hidden">{t('inbox.unread')} </span>}
+          {who}
+        </span>
+        <span class="row-main">
+          <span class="row-subject">{message.subject || t('message.noSubject')}</span>
+          <span class="row-snippet"> — {message.snippet}</span>
+        </span>
+        <span class="row-meta">
+          {message.clients.length > 0 && (
+            <span class="row-chips">
+              {message.clients.map((c) => (
+                <span key={c.id} class="chip chip-small">
+                  {c.name}
+                </span>
+              ))}
+            </span>
+          )}
+          {message.hasAttachments && (
+            <span class="row-clip" title={t('inbox.hasAttachments')}>
+              <MailIcon name="paperclip" size={15} />
+              <span class="visually-hidden">{t('inbox.hasAttachments')}</span>
+            </span>
+          )}
+          <time dateTime={message.date} title={formatDate(date, { dateStyle: 'full', timeStyle: 'short' })}>
+            {shortDate}
+          </time>
+        </span>
+      </a>
+    </li>
   );
 }

@@ -1,0 +1,34 @@
+// Inbox+ remembered across a visit to a message: the list already loaded, where the user was in it and
+// the filters in the address, so Esc / Back returns to the same place without reloading from the top.
+import type { MessageSummary } from './message-api.ts';
+
+export type InboxSnapshot = {
+  /** The inbox address (path + query) the snapshot belongs to. */
+  url: string;
+  items: MessageSummary[];
+  nextCursor: string | null;
+  active: number;
+  scrollY: number;
+};
+
+let snapshot: InboxSnapshot | null = null;
+
+export function saveInboxSnapshot(value: InboxSnapshot): void {
+  snapshot = value;
+}
+
+/** The saved list for this exact address, if any (filters differ → start afresh). */
+export function takeInboxSnapshot(url: string): InboxSnapshot | null {
+  return snapshot && snapshot.url === url ? snapshot : null;
+}
+
+/** Where "back to the inbox" leads: the last inbox address, filters included. */
+export function inboxUrl(): string {
+  return snapshot?.url ?? '/inbox';
+}
+
+/** A message changed (filed, replied): the saved list may be stale for that row; forget it. */
+export function updateSnapshotMessage(message: MessageSummary): void {
+  if (!snapshot) return;
+  snapshot = { ...snapshot, items: snapshot.items.map((m) => (m.id === message.id ? { ...m, clients: message.clients } : m)) };
+}
