@@ -3,10 +3,12 @@ import { Migration20261125000000Initial } from './20261125000000-initial.ts';
 import { Migration20261126090000SyncEngine } from './20261126090000-sync-engine.ts';
 import { Migration20261126100000OutboxSending } from './20261126100000-outbox-sending.ts';
 import { Migration20261126120000AttachmentNameSearch } from './20261126120000-attachment-name-search.ts';
+import { Migration20261126140000FileRequests } from './20261126140000-file-requests.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
   { name: '20261126090000-sync-engine', class: Migration20261126090000SyncEngine },
   { name: '20261126100000-outbox-sending', class: Migration20261126100000OutboxSending },
   { name: '20261126120000-attachment-name-search', class: Migration20261126120000AttachmentNameSearch },
+  { name: '20261126140000-file-requests', class: Migration20261126140000FileRequests },
 ];

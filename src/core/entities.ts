@@ -3,8 +3,10 @@ import { AuditEvent } from './audit-event.entity.ts';
 import { Client, ClientContact, Contact, ContactEmail } from './client.entity.ts';
 import { Area, Communication, Reason } from './communication.entity.ts';
 import { Document } from './document.entity.ts';
+import { FileRequest, FileRequestDocument, FileRequestEvent, FileRequestItem, FileRequestRecipient } from './file-request.entity.ts';
 import { MailAccount, Mailbox } from './mail-account.entity.ts';
 import { ImapCheck } from './imap-check.entity.ts';
+import { FirmSetting, Notification } from './notification.entity.ts';
 import { Attachment, Blob, Message, MessageAddress, MessageLocation } from './message.entity.ts';
 import { Outbox } from './outbox.entity.ts';
 import { ApiToken, Session, User } from './user.entity.ts';
@@ -14,4 +16,5 @@ export const entities = [
   MailAccount, Mailbox, ImapCheck, Message, MessageLocation, MessageAddress, Attachment, Blob,
   Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, Document,
   Outbox,
+  FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,
 ];

@@ -19,6 +19,10 @@ export type JobMap = {
   'file-address': { address: string; actorId: string | null };
   /** Delete blob files no row refers to (left by a crash between write and commit). */
   'sweep-blobs': { graceMs: number };
+  /** Send a file request's next reminder if it is still due (the job re-checks the database). */
+  'file-request-reminder': { requestId: string };
+  /** Periodic safety net: enqueue due reminders the queue lost, mark overdue requests, send stranded request mail. */
+  'file-request-scan': { reason: 'schedule' | 'manual' };
   /** Round-trip check used by `dossier` health commands and tests. */
   'ping': { text: string; at: number };
 };

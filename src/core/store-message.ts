@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Em } from './db.ts';
 import { normalizeAddress } from './addresses.ts';
 import { fileMessage, type FilingDeps } from './filing.ts';
+import { matchFileRequestReply } from './file-request-replies.ts';
 import { getThreadRootId, listThreadCandidates, threadIdFromRootId } from './threading.ts';
 import { Attachment, Message, MessageAddress, MessageLocation, type AddressRole, type ParseStatus } from './message.entity.ts';
 import type { Mailbox } from './mail-account.entity.ts';
@@ -131,6 +132,7 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   if (outboundIds.length) await em.execute("update message set direction = 'outbound' where id in (?) and direction <> 'outbound'", [outboundIds]);
   await em.flush();
   for (const message of created.values()) await fileMessage(em, message, ctx.filing);
+  for (const message of created.values()) await matchFileRequestReply(em, message, ctx.filing);
   await em.flush();
   return results;
 }

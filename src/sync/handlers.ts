@@ -4,6 +4,7 @@ import type { WorkerDeps } from './worker-deps.ts';
 import { sweepOrphanBlobs } from '../core/blob-sweep.ts';
 import { runFileAddressJob } from '../core/retro-filing.ts';
 import { recordAudit } from '../core/audit.ts';
+import { runFileRequestScan, runReminderJob } from '../core/file-request-reminders.ts';
 import { createAccountHandlers } from './account-jobs.ts';
 import { resumeOutbox, sendOutbox } from './send-outbox.ts';
 
@@ -25,6 +26,14 @@ export function createHandlers(deps: WorkerDeps): Handlers {
     'resume-outbox': async ({ staleMs }) => {
       const resumed = await resumeOutbox(deps, staleMs);
       if (resumed) deps.log.info({ resumed }, 'outbox: re-enqueued rows whose send job was lost');
+    },
+    'file-request-reminder': async ({ requestId }) => {
+      const outcome = await runReminderJob(deps.db, deps.queue, requestId);
+      if (outcome.kind === 'sent') deps.log.info({ requestId, mails: outcome.outboxIds.length }, 'file request: reminder queued');
+    },
+    'file-request-scan': async () => {
+      const result = await runFileRequestScan(deps.db, deps.queue);
+      if (result.reminders || result.overdue || result.stranded) deps.log.info(result, 'file request scan');
     },
     'file-address': async (payload) => {
       const result = await runFileAddressJob(deps.db, payload, { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes });

@@ -3,6 +3,7 @@ import { authRoutes } from './auth.ts';
 import { clientRoutes } from './clients.ts';
 import { contactRoutes } from './contacts.ts';
 import { documentRoutes } from './documents.ts';
+import { fileRequestRoutes } from './file-requests.ts';
 import { filingRoutes } from './filing.ts';
 import { importRoutes } from './import.ts';
 import { communicationRoutes } from './communications.ts';
@@ -15,4 +16,4 @@ import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes];

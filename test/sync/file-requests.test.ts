@@ -1,0 +1,315 @@
+// File requests end to end on real services: the API queues one mail per contact (their language, a
+// reply token, a recorded Message-ID), the worker sends them to the SMTP peer and saves them in Sent, the
+// sync files them; a contact's reply delivered to Dovecot fulfils the request; strangers are held; reminders
+// go out on schedule and never after fulfilment, cancel or notify off; hostile subjects are sent safely.
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createMailAccount, requestAccountSync } from '../../src/core/accounts.ts';
+import type { Language } from '../../src/core/user.entity.ts';
+import { User } from '../../src/core/user.entity.ts';
+import { runFileRequestScan } from '../../src/core/file-request-reminders.ts';
+import { createHandlers } from '../../src/sync/handlers.ts';
+import { createAccountRuntime } from '../../src/sync/account-runtime.ts';
+import { parseMessage } from '../../src/sync/parse-message.ts';
+import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
+import { createTestUser, signIn, startTestApp, type Session } from '../support/app.ts';
+import { getDovecot, type MailUser } from '../support/dovecot.ts';
+import { uniq, uniqEmail } from '../support/env.ts';
+import { fakePdf, makeClient, makeContact } from '../support/factories.ts';
+import { headerFields, headerValues } from '../support/sending.ts';
+import { startSmtpSink, type SmtpMessage } from '../support/smtp-sink.ts';
+
+const HOSTILE = new URL('../../../shared/corpus/hostile/', import.meta.url);
+const ta = await startTestApp();
+const silent = { info: () => {}, warn: () => {}, error: () => {} };
+const deps: WorkerDeps = { config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `test-${randomUUID()}` };
+const runtime = createAccountRuntime(deps, { parseThreads: 2 });
+deps.accounts = runtime;
+ta.queue.work(createHandlers(deps), { concurrency: 4 });
+const dovecot = await getDovecot();
+const sink = await startSmtpSink();
+t.teardown(async () => {
+  await runtime.close();
+  await ta.close();
+  await sink.close();
+});
+const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Firm = { s: Session; user: User; accountId: string; accountEmail: string; mail: MailUser };
+
+/** A staff member signed in, with a mailbox on Dovecot (IMAP) that sends through the SMTP sink. */
+async function setupFirm(): Promise<Firm> {
+  const { user, email } = await createTestUser(ta.db, 'staff', 'Ana Firm');
+  const mail = await dovecot.addUser({ prefix: 'fr' });
+  const em = ta.db.em.fork();
+  const owner = await em.findOneOrFail(User, { id: user.id });
+  const account = await createMailAccount(em, owner, {
+    name: 'Ana at the firm', email: mail.email, visibility: 'private',
+    imap: { host: mail.host, port: mail.port, secure: false, username: mail.user, password: mail.password, allowInsecure: true },
+    smtp: { host: sink.host, port: sink.port, secure: false, username: sink.user, password: sink.password, allowInsecure: true },
+  }, ta.config.secretKey);
+  await em.flush();
+  return { s: { user, ...(await signIn(ta.app, email)) }, user, accountId: account.id, accountEmail: mail.email, mail };
+}
+
+async function setupClient(contacts: { language: Language; name?: string; categories?: string[] }[]) {
+  const client = await makeClient(ta.db);
+  const addresses: string[] = [];
+  for (const c of contacts) {
+    const address = uniqEmail('contact');
+    await makeContact(ta.db, filing, {
+      name: c.name ?? uniq('Contact'),
+      emails: [{ address, language: c.language, ...(c.categories ? { notifyCategories: c.categories as never } : {}) }],
+      clientIds: [client.id],
+    });
+    addresses.push(address);
+  }
+  return { client, addresses };
+}
+
+const to = (address: string) => (m: SmtpMessage) => m.to.includes(address);
+const subjectOf = (m: SmtpMessage) => headerValues(m.raw, 'subject')[0] ?? '';
+const decodedSubject = async (m: SmtpMessage) => (await parseMessage(m.raw)).subject;
+
+async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  return ta.db.em.fork().execute<T[]>(sql, params);
+}
+
+async function getRequest(s: Session, id: string) {
+  const res = await s.request('GET', `/api/file-requests/${id}`);
+  if (res.statusCode !== 200) throw new Error(`GET request: ${res.statusCode} ${res.body}`);
+  return res.json();
+}
+
+/** Syncs the firm's mailbox (as IDLE or the scheduler would) until `done` says the result is in. */
+async function syncUntil<T>(firm: Firm, done: () => Promise<T | null | undefined | false>, timeoutMs = 40_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await done();
+    if (value) return value;
+    if (Date.now() > until) throw new Error('timed out waiting for the sync to bring the result');
+    await requestAccountSync(ta.queue, firm.accountId, 'manual');
+    await sleep(700);
+  }
+}
+
+/** A reply from `from` with PDFs attached, addressed to the token and threaded to the request mail. */
+function replyMail(opts: { from: string; to: string; inReplyTo?: string; subject: string; files: { name: string; content: Buffer }[]; body?: string }): Buffer {
+  const b = `b-${randomUUID()}`;
+  const head = [
+    `From: ${opts.from}`, `To: ${opts.to}`, `Subject: ${opts.subject}`, `Date: ${new Date().toUTCString()}`,
+    `Message-ID: <${randomUUID()}@client.example>`,
+    ...(opts.inReplyTo ? [`In-Reply-To: <${opts.inReplyTo}>`, `References: <${opts.inReplyTo}>`] : []),
+    'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${b}"`, '',
+    `--${b}`, 'Content-Type: text/plain; charset=utf-8', '', opts.body ?? 'Here you are.', '',
+  ];
+  const parts = opts.files.flatMap((f) => [
+    `--${b}`, `Content-Type: application/pdf; name="${f.name}"`, `Content-Disposition: attachment; filename="${f.name}"`,
+    'Content-Transfer-Encoding: base64', '', f.content.toString('base64').replace(/.{76}/g, '$&\r\n'), '',
+  ]);
+  return Buffer.from([...head, ...parts, `--${b}--`, ''].join('\r\n'));
+}
+
+t.test('a request to two contacts: each gets it in their language with a reply token, and the client log shows it', async (t) => {
+  const firm = await setupFirm();
+  const { client, addresses: [es, nl] } = await setupClient([{ language: 'es', name: 'Lucía Gómez' }, { language: 'nl', name: 'Daan de Vries' }]);
+  const res = await firm.s.request('POST', '/api/file-requests', {
+    clientId: client.id, accountId: firm.accountId, recipients: [es, nl], subject: 'Year-end 2025',
+    description: 'We need your documents for the 2025 return.', items: ['2025 tax return', 'Signed engagement letter'], dueDate: '2030-01-31',
+  });
+  t.equal(res.statusCode, 201, res.body);
+  const { request, outboxIds } = res.json();
+  t.equal(outboxIds.length, 2, 'one outbox mail per recipient');
+  t.equal(request.status, 'open');
+  t.same(request.reminders, { count: 1, intervalDays: 3 }, 'firm default: one reminder after 3 days');
+  const recipients = await query<{ address: string; token: string; message_id_header: string }>('select address, token, message_id_header from file_request_recipient where file_request_id = ?', [request.id]);
+
+  const gotEs = await sink.waitFor(to(es!), 30_000);
+  const gotNl = await sink.waitFor(to(nl!), 30_000);
+  t.equal(await decodedSubject(gotEs), 'Solicitud de documentos: Year-end 2025');
+  t.equal(await decodedSubject(gotNl), 'Verzoek om documenten: Year-end 2025');
+  t.match((await parseMessage(gotEs.raw)).text, /Por favor, envíenos:\n\s+- 2025 tax return/);
+  t.match((await parseMessage(gotNl.raw)).text, /beantwoordt u deze e-mail/);
+  for (const [got, address] of [[gotEs, es], [gotNl, nl]] as const) {
+    const rec = recipients.find((r) => r.address === address)!;
+    t.same(got.to, [address], 'each mail goes to its own recipient only');
+    const [local, domain] = firm.accountEmail.split('@');
+    t.same(headerValues(got.raw, 'reply-to'), [`${local}+r-${rec.token}@${domain}`], 'Reply-To carries the recipient token');
+    t.same(headerValues(got.raw, 'message-id'), [`<${rec.message_id_header}>`], 'the Message-ID replies will reference is recorded');
+  }
+  t.not(recipients[0]!.token, recipients[1]!.token);
+
+  // The Sent copy is synced and filed: the client's log shows the request mail.
+  const ids = recipients.map((r) => r.message_id_header);
+  const logged = await syncUntil(firm, async () => {
+    const rows = await query<{ subject: string; initiated_by: string }>(
+      'select c.subject, c.initiated_by from communication c join message m on m.id = c.message_id where c.client_id = ? and m.message_id_header in (?)', [client.id, ids]);
+    return rows.length === 2 ? rows : null;
+  });
+  t.ok(logged.every((r) => r.initiated_by === 'firm'));
+  t.same(logged.map((r) => r.subject).sort(), ['Solicitud de documentos: Year-end 2025', 'Verzoek om documenten: Year-end 2025']);
+  const timeline = (await getRequest(firm.s, request.id)).timeline;
+  t.same(timeline.map((e: { kind: string }) => e.kind), ['sent', 'sent']);
+});
+
+t.test('a contact\'s reply with two PDFs fulfils the request; the owner is notified; no reminder follows', async (t) => {
+  const firm = await setupFirm();
+  const { client, addresses: [address] } = await setupClient([{ language: 'en', name: 'Jo Client' }]);
+  const intervalSeconds = 15;
+  const res = await firm.s.request('POST', '/api/file-requests', {
+    clientId: client.id, accountId: firm.accountId, recipients: [address], subject: 'Tax return documents',
+    description: 'Please send both files.', items: ['2025 tax return', 'Signed engagement letter'],
+    reminders: { count: 1, intervalDays: intervalSeconds / 86400 },
+  });
+  t.equal(res.statusCode, 201, res.body);
+  const createdAt = Date.now();
+  const { request } = res.json();
+  const sent = await sink.waitFor(to(address!), 30_000);
+  const replyTo = headerValues(sent.raw, 'reply-to')[0]!;
+  const messageId = headerValues(sent.raw, 'message-id')[0]!.slice(1, -1);
+
+  const pdfs = [{ name: 'tax-return-2025.pdf', content: fakePdf(30_000) }, { name: 'engagement-letter-signed.pdf', content: fakePdf(31_000) }];
+  await dovecot.deliver(firm.mail.user, replyMail({ from: `Jo Client <${address}>`, to: replyTo, inReplyTo: messageId, subject: 'Re: File request: Tax return documents', files: pdfs }));
+  const view = await syncUntil(firm, async () => {
+    const v = await getRequest(firm.s, request.id);
+    return v.status === 'fulfilled' ? v : null;
+  });
+  t.equal(view.status, 'fulfilled');
+  t.equal(view.receivedDocuments.length, 2, 'both PDFs linked to the request');
+  t.ok(view.items.every((i: { fulfilled: boolean; documentIds: string[] }) => i.fulfilled && i.documentIds.length === 1), 'each item got its file');
+  t.same(view.timeline.map((e: { kind: string }) => e.kind), ['sent', 'replied', 'document_received', 'fulfilled']);
+  t.equal(view.nextReminderAt, null);
+  const docs = await query<{ name: string; source: string }>('select name, source from document where client_id = ? order by name', [client.id]);
+  t.same(docs, [{ name: 'engagement-letter-signed.pdf', source: 'request' }, { name: 'tax-return-2025.pdf', source: 'request' }], 'client documents with source request');
+
+  const notes = await firm.s.request('GET', '/api/notifications');
+  t.equal(notes.statusCode, 200, notes.body);
+  t.ok(notes.json().items.some((n: { kind: string; fileRequestId: string }) => n.kind === 'request_fulfilled' && n.fileRequestId === request.id), 'the owner has a notification');
+  t.ok(notes.json().unread >= 1);
+
+  // Past the reminder's time: the delayed job fires, re-checks the database and sends nothing; so does the scan.
+  await sleep(Math.max(0, createdAt + intervalSeconds * 1000 + 2500 - Date.now()));
+  await runFileRequestScan(ta.db, ta.queue);
+  await sleep(500);
+  t.equal(sink.messages.filter(to(address!)).length, 1, 'no reminder after fulfilment');
+});
+
+t.test('a reply with files from a stranger quoting the token is held for review, not accepted', async (t) => {
+  const firm = await setupFirm();
+  const { client, addresses: [address] } = await setupClient([{ language: 'en' }]);
+  const res = await firm.s.request('POST', '/api/file-requests', {
+    clientId: client.id, accountId: firm.accountId, recipients: [address], subject: 'Bank statements', reminders: { count: 0, intervalDays: 3 },
+  });
+  t.equal(res.statusCode, 201, res.body);
+  const { request } = res.json();
+  const sent = await sink.waitFor(to(address!), 30_000);
+  const replyTo = headerValues(sent.raw, 'reply-to')[0]!;
+  await dovecot.deliver(firm.mail.user, replyMail({ from: 'Mallory <mallory@attacker.example>', to: replyTo, subject: 'Re: Bank statements', files: [{ name: 'statement.pdf', content: fakePdf() }] }));
+  const view = await syncUntil(firm, async () => {
+    const v = await getRequest(firm.s, request.id);
+    return v.heldForReview > 0 ? v : null;
+  });
+  t.equal(view.status, 'open', 'not fulfilled by a stranger');
+  t.equal(view.receivedDocuments.length, 0);
+  const held = view.timeline.find((e: { kind: string }) => e.kind === 'held_for_review');
+  t.equal(held.address, 'mallory@attacker.example');
+  t.same(await query('select id from document where client_id = ?', [client.id]), [], 'no client document from the stranger');
+
+  // Staff accept it after review: then it counts.
+  const accepted = await firm.s.request('POST', `/api/file-requests/${request.id}/held/${held.messageId}/accept`);
+  t.equal(accepted.statusCode, 200, accepted.body);
+  t.equal(accepted.json().status, 'fulfilled', 'no items: one document fulfils it');
+});
+
+t.test('reminders: sent on schedule in the thread, none after cancel, none to an address whose notify was turned off', async (t) => {
+  const firm = await setupFirm();
+  const { client, addresses: [a, b] } = await setupClient([{ language: 'en' }, { language: 'es' }]);
+  const interval = { count: 2, intervalDays: 2 / 86400 };
+  const res = await firm.s.request('POST', '/api/file-requests', { clientId: client.id, accountId: firm.accountId, recipients: [a, b], subject: 'Payroll', reminders: interval });
+  t.equal(res.statusCode, 201, res.body);
+  const { request } = res.json();
+  const cancelled = (await firm.s.request('POST', '/api/file-requests', { clientId: client.id, accountId: firm.accountId, recipients: [a], subject: 'Cancelled one', reminders: { count: 1, intervalDays: 2 / 86400 } })).json().request;
+  const cancel = await firm.s.request('POST', `/api/file-requests/${cancelled.id}/cancel`);
+  t.equal(cancel.statusCode, 200, cancel.body);
+  t.equal(cancel.json().status, 'cancelled');
+
+  const firstA = await sink.waitFor((m) => to(a!)(m) && subjectOf(m).includes('Payroll') && !subjectOf(m).startsWith('Reminder'), 30_000);
+  // b turns notify off before the first reminder is due.
+  await query(`update contact_email set notify = false where address = ?`, [b]);
+  const reminder = await sink.waitFor((m) => to(a!)(m) && subjectOf(m) === 'Reminder: Payroll', 30_000);
+  const originalId = headerValues(firstA.raw, 'message-id')[0]!;
+  t.same(headerValues(reminder.raw, 'in-reply-to'), [originalId], 'the reminder continues the request thread');
+  t.same(headerValues(reminder.raw, 'reply-to'), headerValues(firstA.raw, 'reply-to'), 'same reply token');
+  t.match((await parseMessage(reminder.raw)).text, /friendly reminder/);
+
+  const view = await syncUntil(firm, async () => {
+    const v = await getRequest(firm.s, request.id);
+    return v.remindersSent === 2 ? v : null;
+  }, 30_000);
+  t.equal(view.nextReminderAt, null, 'count reached: no more reminders');
+  await sleep(3000);
+  await runFileRequestScan(ta.db, ta.queue);
+  await sleep(500);
+  const toA = sink.messages.filter((m) => to(a!)(m) && subjectOf(m) === 'Reminder: Payroll');
+  t.equal(toA.length, 2, 'two reminders, as configured');
+  t.equal(sink.messages.filter((m) => to(b!)(m) && subjectOf(m).startsWith('Recordatorio')).length, 0, 'none to the address whose notify is off');
+  t.equal(sink.messages.filter((m) => subjectOf(m) === 'Reminder: Cancelled one').length, 0, 'none after cancel');
+  t.equal(view.timeline.filter((e: { kind: string; address: string }) => e.kind === 'reminded' && e.address === a).length, 2);
+});
+
+t.test('recipients must be the client\'s contacts with notify and the file_requests category (422 naming the field)', async (t) => {
+  const firm = await setupFirm();
+  const { client, addresses: [ok, noCategory] } = await setupClient([{ language: 'en' }, { language: 'en', categories: ['documents'] }]);
+  const other = await setupClient([{ language: 'en' }]);
+  const base = { clientId: client.id, accountId: firm.accountId, subject: 'Docs' };
+  const stranger = await firm.s.request('POST', '/api/file-requests', { ...base, recipients: [ok, other.addresses[0]] });
+  t.equal(stranger.statusCode, 422);
+  t.match(stranger.json().error, { code: 'recipient_not_contact', field: 'recipients.1' });
+  const category = await firm.s.request('POST', '/api/file-requests', { ...base, recipients: [noCategory] });
+  t.equal(category.statusCode, 422);
+  t.match(category.json().error, { code: 'recipient_category_off', field: 'recipients.0' });
+  const choices = (await firm.s.request('GET', `/api/clients/${client.id}/file-request-recipients`)).json().items;
+  t.same(choices.map((c: { address: string; eligible: boolean; reason: string | null }) => [c.address, c.eligible, c.reason]).sort(), [[ok, true, null], [noCategory, false, 'category_off']].sort());
+  t.equal(await query('select id from file_request where client_id = ?', [client.id]).then((r) => r.length), 0, 'nothing saved');
+});
+
+t.test('a hostile subject (CR/LF header injection, template syntax) is sent as literal text on one line', async (t) => {
+  const firm = await setupFirm();
+  const { client, addresses: [address] } = await setupClient([{ language: 'en', name: 'Eve {{name}}' }]);
+  // The payloads of the hostile corpus: the encoded Subject of header-injection-subject.eml and attachment names.
+  const eml = readFileSync(new URL('header-injection-subject.eml', HOSTILE), 'latin1');
+  const encoded = /^Subject: =\?UTF-8\?B\?([^?]+)\?=/m.exec(eml)![1]!;
+  const injected = Buffer.from(encoded, 'base64').toString('utf8');
+  t.match(injected, /\r\nBcc: victim@example\.net\r\nX-Injected: yes/, 'the payload carries CR/LF and header fields');
+  const names = readFileSync(new URL('attachment-name-injection.eml', HOSTILE), 'latin1');
+  const template = /filename="(\{\{[^"]+)"/.exec(names)![1]!.replace(/\.txt$/, '');
+  t.equal(template, '{{7*7}}${7*7}<%= 7*7 %>');
+  const subject = `${injected} ${template}`;
+  const preview = await firm.s.request('POST', '/api/file-requests/preview', {
+    clientId: client.id, accountId: firm.accountId, recipients: [address], subject, description: `${template}\n<img src=x onerror=alert(1)>`, items: [template],
+  });
+  t.equal(preview.statusCode, 200, preview.body);
+  const [p] = preview.json().items;
+  t.equal(p.subject, `File request: Invoice 42 Bcc: victim@example.net X-Injected: yes ${template}`, 'one line, CR/LF stripped');
+  t.match(p.text, template, 'template syntax stays literal in text');
+  t.match(p.html, '{{7*7}}${7*7}&lt;%= 7*7 %&gt;');
+  t.notMatch(p.html, '<img src=x', 'user text is escaped in HTML');
+
+  const res = await firm.s.request('POST', '/api/file-requests', {
+    clientId: client.id, accountId: firm.accountId, recipients: [address], subject, description: `${template}\n<img src=x onerror=alert(1)>`, items: [template],
+  });
+  t.equal(res.statusCode, 201, res.body);
+  const got = await sink.waitFor(to(address!), 30_000);
+  t.same(got.to, [address], 'no injected envelope recipient');
+  const fields = headerFields(got.raw).map(([n]) => n);
+  t.equal(fields.filter((n) => n === 'subject').length, 1);
+  t.notOk(fields.includes('bcc') || fields.includes('x-injected'), 'no injected header field');
+  const parsed = await parseMessage(got.raw);
+  t.equal(parsed.subject, `File request: Invoice 42 Bcc: victim@example.net X-Injected: yes ${template}`);
+  t.match(parsed.text, `  - ${template}`);
+  t.notMatch(parsed.text, /\b49\b/, 'nothing was evaluated');
+  t.match(parsed.text, /Dear Eve \{\{name\}\},/);
+  t.match(parsed.html ?? '', '&lt;img src=x', 'escaped in the HTML part');
+});
