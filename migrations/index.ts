@@ -4,6 +4,7 @@ import { Migration20261126090000SyncEngine } from './20261126090000-sync-engine.
 import { Migration20261126100000OutboxSending } from './20261126100000-outbox-sending.ts';
 import { Migration20261126120000AttachmentNameSearch } from './20261126120000-attachment-name-search.ts';
 import { Migration20261126140000FileRequests } from './20261126140000-file-requests.ts';
+import { Migration20261126160000DiscussionsShares } from './20261126160000-discussions-shares.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
@@ -11,4 +12,5 @@ export const migrationsList = [
   { name: '20261126100000-outbox-sending', class: Migration20261126100000OutboxSending },
   { name: '20261126120000-attachment-name-search', class: Migration20261126120000AttachmentNameSearch },
   { name: '20261126140000-file-requests', class: Migration20261126140000FileRequests },
+  { name: '20261126160000-discussions-shares', class: Migration20261126160000DiscussionsShares },
 ];

@@ -2,6 +2,7 @@
 import { AuditEvent } from './audit-event.entity.ts';
 import { Client, ClientContact, Contact, ContactEmail } from './client.entity.ts';
 import { Area, Communication, Reason } from './communication.entity.ts';
+import { Discussion, DiscussionComment, DiscussionParticipant } from './discussion.entity.ts';
 import { Document } from './document.entity.ts';
 import { FileRequest, FileRequestDocument, FileRequestEvent, FileRequestItem, FileRequestRecipient } from './file-request.entity.ts';
 import { MailAccount, Mailbox } from './mail-account.entity.ts';
@@ -9,6 +10,7 @@ import { ImapCheck } from './imap-check.entity.ts';
 import { FirmSetting, Notification } from './notification.entity.ts';
 import { Attachment, Blob, Message, MessageAddress, MessageLocation } from './message.entity.ts';
 import { Outbox } from './outbox.entity.ts';
+import { Share, ShareDownload, ShareLink, ShareRecipient } from './share.entity.ts';
 import { ApiToken, Session, User } from './user.entity.ts';
 
 export const entities = [
@@ -17,4 +19,5 @@ export const entities = [
   Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, Document,
   Outbox,
   FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,
+  Discussion, DiscussionParticipant, DiscussionComment, Share, ShareRecipient, ShareLink, ShareDownload,
 ];

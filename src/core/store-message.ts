@@ -6,6 +6,7 @@ import type { Em } from './db.ts';
 import { normalizeAddress } from './addresses.ts';
 import { fileMessage, type FilingDeps } from './filing.ts';
 import { matchFileRequestReply } from './file-request-replies.ts';
+import { matchDiscussionReply } from './discussion-replies.ts';
 import { getThreadRootId, listThreadCandidates, threadIdFromRootId } from './threading.ts';
 import { Attachment, Message, MessageAddress, MessageLocation, type AddressRole, type ParseStatus } from './message.entity.ts';
 import type { Mailbox } from './mail-account.entity.ts';
@@ -133,6 +134,7 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   await em.flush();
   for (const message of created.values()) await fileMessage(em, message, ctx.filing);
   for (const message of created.values()) await matchFileRequestReply(em, message, ctx.filing);
+  for (const message of created.values()) await matchDiscussionReply(em, message);
   await em.flush();
   return results;
 }

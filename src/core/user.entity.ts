@@ -19,6 +19,8 @@ export const User = defineEntity({
     passwordHash: p.string().hidden(),
     language: p.enum(LANGUAGES).default('en'),
     signature: p.text().default(''),
+    /** Also send in-app notifications to the user's address (off by default). */
+    notifyByEmail: p.boolean().default(false),
     active: p.boolean().default(true),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),

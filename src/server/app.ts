@@ -20,6 +20,7 @@ import type { BlobStore } from '../core/blob-store.ts';
 import { registerAuth } from './auth.ts';
 import { handleError, HttpError, STATUS } from './errors.ts';
 import { routes } from './routes/index.ts';
+import { shareLinkRoutes } from './routes/share-links.ts';
 
 export type AppDeps = {
   config: Config;
@@ -103,6 +104,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerAuth(app);
   for (const plugin of routes) await app.register(plugin, { prefix: '/api' });
+  // Share links are mailed to clients: short public URLs outside /api.
+  await app.register(shareLinkRoutes);
 
   const webRoot = deps.webRoot === undefined ? path.resolve('dist/web') : deps.webRoot;
   if (webRoot && existsSync(webRoot)) {

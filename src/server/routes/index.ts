@@ -2,6 +2,7 @@
 import { authRoutes } from './auth.ts';
 import { clientRoutes } from './clients.ts';
 import { contactRoutes } from './contacts.ts';
+import { discussionRoutes } from './discussions.ts';
 import { documentRoutes } from './documents.ts';
 import { fileRequestRoutes } from './file-requests.ts';
 import { filingRoutes } from './filing.ts';
@@ -10,10 +11,12 @@ import { communicationRoutes } from './communications.ts';
 import { healthRoutes } from './health.ts';
 import { mailAccountRoutes } from './mail-accounts.ts';
 import { messageRoutes } from './messages.ts';
+import { notificationBellRoutes } from './notification-bell.ts';
 import { outboxRoutes } from './outbox.ts';
 import { reasonAreaRoutes } from './reasons-areas.ts';
+import { shareRoutes } from './shares.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes, discussionRoutes, shareRoutes, notificationBellRoutes];
