@@ -148,7 +148,7 @@ export async function sendOutbox(deps: WorkerDeps, outboxId: string, ctx: JobCon
     row.status = status;
     row.error = error;
     row.leaseUntil = null;
-    if (status === 'sent') row.sentAt = new Date();
+    if (status === 'sent') row.sentAt ??= new Date();
     if (extra.sentCopy) row.sentCopy = extra.sentCopy;
     await em.flush();
   };

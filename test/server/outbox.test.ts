@@ -136,3 +136,18 @@ t.test('nobody replies from, or sees the outbox of, another user\'s private mail
   t.equal((await s.request('POST', `/api/messages/${randomUUID()}/reply`, { text: 'Hi' })).statusCode, 404, 'unknown message');
   await waitForOutbox(s, mine.json().outboxId);
 });
+
+t.test('a forward carries the original, unchanged, as a message/rfc822 attachment', async (t) => {
+  const { f, s } = await signedIn({ sentCopy: 'never' });
+  const originalId = `${uniq('orig')}@client.example`;
+  const messageId = await receiveMail(services, f, clientMail(f, { messageId: originalId, subject: 'Contract draft', body: 'Draft attached, please review.' }));
+  const res = await s.request('POST', '/api/outbox', { accountId: f.account.id, to: ['partner@firm.example'], subject: 'Fwd: Contract draft', text: 'FYI', forwardMessageId: messageId });
+  t.equal(res.statusCode, 202, res.body);
+  const done = await waitForOutbox(s, res.json().outboxId);
+  t.equal(done.status, 'sent', done.error ?? '');
+  const raw = (await sink.waitFor(withId(done.messageId))).raw.toString('latin1');
+  t.match(raw, /Content-Type: message\/rfc822/);
+  t.ok(raw.includes(`Message-ID: <${originalId}>`), 'the original header block travels inside');
+  t.ok(raw.includes('Draft attached, please review.'));
+  t.same(headerValues((await sink.waitFor(withId(done.messageId))).raw, 'in-reply-to'), [], 'a forward does not claim to be a reply');
+});
