@@ -1,5 +1,5 @@
 // A client's Emails tab: the messages filed to the client, newest first, each linking to the message
-// view (/messages/:id, the Inbox+ pages). Read-only here: filing and replying happen in the message view.
+// view (/inbox/:id, the Inbox+ pages). Read-only here: filing and replying happen in the message view.
 import { useState } from 'preact/hooks';
 import type { MessagePage, MessageSummary } from '../../server/schemas/messages.ts';
 import { getJson } from '../api.ts';
@@ -47,7 +47,7 @@ export function ClientEmails({ clientId }: { clientId: string }) {
                       : m.from?.name || m.from?.address || '—'}
                   </td>
                   <td>
-                    <a href={`/messages/${m.id}`}>{m.subject || t('client.log.noSubject')}</a>
+                    <a href={`/inbox/${m.id}`}>{m.subject || t('client.log.noSubject')}</a>
                     {m.snippet && <span class="snippet muted"> — {m.snippet}</span>}
                   </td>
                   <td>{m.hasAttachments && <span title={t('client.emails.attachments')}>📎<span class="visually-hidden">{t('client.emails.attachments')}</span></span>}</td>

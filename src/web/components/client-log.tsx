@@ -305,7 +305,7 @@ function LogDetail({ record, reasons, areas, onChanged, onEdit, onDeleted, onClo
       )}
       {record.messageId && (
         <p>
-          <a href={`/messages/${record.messageId}`}>{t('client.log.openEmail')}</a>
+          <a href={`/inbox/${record.messageId}`}>{t('client.log.openEmail')}</a>
         </p>
       )}
       <div class="form tag-form">

@@ -1,0 +1,140 @@
+// Settings in a real Chromium against the real server, a sync worker and Dovecot: a new administrator
+// adds a mailbox (a wrong password is refused with the mail server's words first), picks folders, and
+// watches the sync finish with per-folder counts; makes an API token (shown once) and a reason.
+// Screenshots of Settings in English and Spanish go to test-results/.
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createTestUser, startTestApp } from '../support/app.ts';
+import { ensureWebBuild, launchBrowser, openPage, saveScreenshot } from '../support/browser.ts';
+import { getDovecot } from '../support/dovecot.ts';
+import { makeMail } from '../support/sync.ts';
+import { uniq } from '../support/env.ts';
+import { startWorker } from '../../src/sync/worker.ts';
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const webRoot = await ensureWebBuild();
+const ta = await startTestApp({ webRoot });
+// The API checks logins and syncs through jobs: a worker on the same queue answers them.
+const worker = await startWorker({ config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `web-settings-${randomUUID().slice(0, 8)}` });
+await ta.app.listen({ host: '127.0.0.1', port: 0 });
+const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
+const dovecot = await getDovecot();
+const browser = await launchBrowser();
+t.teardown(async () => {
+  await browser.close();
+  // The worker's IDLE watchers and parse threads stop after the queue, and before the database closes.
+  await ta.app.close();
+  await ta.queue.close();
+  await worker.stop();
+  ta.redis.disconnect();
+  await ta.db.close();
+});
+
+t.test('a new administrator adds a mailbox and watches its sync finish', async (t) => {
+  const mail = await dovecot.addUser({ prefix: 'office' });
+  // Dovecot's auth process may still be starting: the harness's own IMAP login waits for it.
+  await dovecot.appendMany(mail.user, [1, 2, 3].map((n) => makeMail({ subject: `Invoice ${n}`, to: mail.email })));
+  await dovecot.appendMany(mail.user, [makeMail({ subject: 'Sent reply', from: mail.email })], { folder: 'Sent' });
+
+  const { email, password } = await createTestUser(ta.db, 'admin', 'Ana Romero');
+  const { context, page, problems } = await openPage(browser);
+  t.teardown(() => context.close());
+  await page.goto(`${base}/settings`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  await page.getByText('No mail accounts yet.', { exact: false }).waitFor();
+
+  await page.getByRole('button', { name: 'Add mailbox' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add mailbox' });
+  await dialog.getByLabel('Name shown in Dossier').fill('Office');
+  await dialog.getByLabel('Email address').fill(mail.email);
+  const imap = dialog.getByRole('group', { name: 'Incoming mail (IMAP)' });
+  await imap.getByLabel('Server').fill(mail.host);
+  await imap.getByLabel('Port').fill(String(mail.port));
+  await imap.getByRole('switch', { name: 'Encrypted connection (SSL/TLS)' }).uncheck();
+  await imap.getByLabel('User name').fill(mail.user);
+  await imap.getByLabel('Password').fill('not-the-password');
+  const smtp = dialog.getByRole('group', { name: 'Outgoing mail (SMTP)' });
+  await smtp.getByLabel('Server').fill(mail.host);
+  await smtp.getByLabel('Port').fill('2525');
+  await smtp.getByRole('switch', { name: 'Encrypted connection (SSL/TLS)' }).uncheck();
+
+  // The login is checked before anything is saved; the refusal carries the mail server's own words.
+  await dialog.getByRole('button', { name: 'Check and add' }).click();
+  const refusal = dialog.getByRole('alert');
+  await refusal.waitFor();
+  t.match(await refusal.innerText(), /^The mail server refused the user name or password\. The server said: ".+"$/, 'wrong password explained with the server\'s words');
+  t.same((await (await context.request.get(`${base}/api/mail-accounts`)).json()).items, [], 'nothing saved');
+
+  await imap.getByLabel('Password').fill(mail.password);
+  await dialog.getByRole('button', { name: 'Check and add' }).click();
+  const picker = page.getByRole('dialog', { name: `Folders to sync for ${mail.email}` });
+  await picker.getByText('Mailbox added.', { exact: false }).waitFor();
+  const folders = picker.getByRole('group', { name: 'Folders' });
+  await folders.getByRole('checkbox').first().waitFor();
+  t.ok(await folders.getByRole('checkbox', { name: /INBOX/ }).isChecked(), 'INBOX always synced');
+  t.ok(await folders.getByRole('checkbox', { name: /INBOX/ }).isDisabled(), 'and cannot be unticked');
+  t.notOk(await folders.getByRole('checkbox', { name: 'Trash' }).isChecked(), 'Trash not synced by default');
+  await picker.getByRole('button', { name: 'Save folders' }).click();
+  await picker.waitFor({ state: 'detached' });
+
+  // The account card: a progress bar that fills up, then the per-folder counts.
+  const card = page.getByRole('article', { name: /Office/ });
+  const bar = card.getByRole('progressbar');
+  await bar.waitFor();
+  await page.waitForFunction(() => document.querySelector('.account progress')?.getAttribute('data-complete') === 'true', undefined, { timeout: 30_000 });
+  t.same(await bar.evaluate((p: HTMLProgressElement) => [p.value, p.max]), [4, 4], 'the progress bar is full: every message stored');
+  await card.getByText('Up to date').waitFor();
+  await card.getByText('4 messages stored').waitFor();
+  const inboxRow = card.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /INBOX/ }) });
+  t.match(await inboxRow.innerText(), /3 of 3/, 'INBOX: 3 of 3 messages');
+  t.match(await card.getByRole('row').filter({ hasText: 'Sent' }).innerText(), /1 of 1/, 'Sent: 1 of 1');
+  await saveScreenshot(page, 'settings-en');
+
+  // Sync now is accepted and the card stays consistent.
+  const synced = page.waitForResponse((res) => res.url().endsWith('/sync') && res.request().method() === 'POST');
+  await card.getByRole('button', { name: 'Sync now' }).click();
+  t.equal((await synced).status(), 202, 'sync now queued');
+
+  await page.getByRole('combobox', { name: 'Language' }).selectOption('es');
+  await page.getByRole('heading', { level: 1, name: 'Ajustes' }).waitFor();
+  await page.getByRole('heading', { name: 'Cuentas de correo' }).waitFor();
+  await card.getByText('4 mensajes guardados').waitFor();
+  t.match(await inboxRow.innerText(), /3 de 3/, 'counts in Spanish');
+  await saveScreenshot(page, 'settings-es');
+  t.same(problems, [], 'no script errors');
+});
+
+t.test('API tokens are shown once; administrators add reasons', async (t) => {
+  const { email, password } = await createTestUser(ta.db, 'admin', 'Bram Jansen');
+  const { context, page, problems } = await openPage(browser);
+  t.teardown(() => context.close());
+  await page.goto(`${base}/settings`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+
+  await page.getByLabel('New token name').fill('Invoicing script');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const shown = page.getByLabel('Your new token "Invoicing script"');
+  await shown.waitFor();
+  const token = await shown.inputValue();
+  t.ok(token.length >= 20, 'the token is shown');
+  const viaToken = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(viaToken.status, 200, 'and works as a Bearer token (no cookie)');
+  await page.reload();
+  await page.getByRole('cell', { name: 'Invoicing script', exact: true }).waitFor();
+  t.equal(await page.getByLabel('Your new token "Invoicing script"').count(), 0, 'after a reload it is never shown again');
+
+  const reason = uniq('Payroll');
+  await page.getByRole('textbox', { name: 'New reason' }).fill(reason);
+  await page.getByRole('group', { name: 'Reasons' }).getByRole('button', { name: 'Add' }).click();
+  await page.getByRole('group', { name: 'Reasons' }).getByText(reason).waitFor();
+  const reasons = await (await context.request.get(`${base}/api/reasons`)).json();
+  t.ok(reasons.items.some((r: { name: string }) => r.name === reason), 'the reason is saved');
+  t.same(problems, [], 'no script errors');
+});
