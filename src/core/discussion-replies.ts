@@ -1,6 +1,6 @@
 // Discussion replies by mail: a newly stored message that references a discussion's Message-IDs
 // (In-Reply-To/References) becomes a comment when its sender is a participant; from anyone else it is
-// kept as a held comment for staff. Every discussion message is filed to the client. Runs inside the
+// kept as a held comment for staff. Our mail and participants' replies are filed to the client. Runs inside the
 // sync's store transaction; never sends mail (a staff email copy is left queued for resume-outbox).
 import { randomUUID } from 'node:crypto';
 import type { Em } from './db.ts';
@@ -95,8 +95,11 @@ export async function matchDiscussionReply(em: Em, message: Message, opts: { pub
     discussion, status, authorUser: null, authorAddress: from ?? oneLine(message.fromAddress ?? '').slice(0, 320), authorName: oneLine(message.fromName ?? '').slice(0, 200) || participant?.name || null,
     body: extractReplyText(message.text ?? '').slice(0, 200_000), message: message.id, messageIdHeader: own, outboxId: null,
   } as never);
-  if (participant) discussion.updatedAt = new Date();
-  await fileToClient(em, discussion.client.id, message);
+  // A participant's reply is the client's conversation; a stranger's waits for staff (not filed by us).
+  if (participant) {
+    discussion.updatedAt = new Date();
+    await fileToClient(em, discussion.client.id, message);
+  }
   const who = oneLine(message.fromName ?? '') || from || '?';
   for (const userId of await listFollowers(em, discussion)) {
     await createNotification(em, {

@@ -52,7 +52,7 @@ export type ShareAccess =
 
 /**
  * What a token opens. The row is found by the token's hash; the signature must then match that row's
- * recipient, document and the share's expiry. Revoked and expired links say so (in the recipient's
+ * recipient, document and expiry. Revoked and expired links say so (in the recipient's
  * language); anything else is 'invalid' and reveals nothing.
  */
 export async function resolveShareToken(em: Em, secretKey: Buffer, token: string, now = new Date()): Promise<ShareAccess> {
@@ -65,11 +65,10 @@ export async function resolveShareToken(em: Em, secretKey: Buffer, token: string
   const exp = parseInt(m[2]!, 36);
   const expected = Buffer.from(mac(shareKey(secretKey), m[1]!, recipient.id, link.document.id, exp));
   const given = Buffer.from(m[3]!);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given) || exp !== Math.floor(share.expiresAt.getTime() / 1000)) {
-    return { kind: 'invalid', language: recipient.language };
-  }
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { kind: 'invalid', language: recipient.language };
   if (share.revokedAt) return { kind: 'revoked', language: recipient.language };
-  if (now.getTime() >= share.expiresAt.getTime()) return { kind: 'expired', language: recipient.language };
+  // The signed expiry and the share's own (which may have been shortened since): the earlier one wins.
+  if (now.getTime() >= Math.min(exp * 1000, share.expiresAt.getTime())) return { kind: 'expired', language: recipient.language };
   const document = link.document;
   if (document.client.id !== share.client.id || document.status !== 'saved' || !document.sha256) return { kind: 'invalid', language: recipient.language };
   return { kind: 'ok', link, document, recipient, share };
