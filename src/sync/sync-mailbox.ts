@@ -11,7 +11,7 @@ import type { FolderRole } from '../core/mail-account.entity.ts';
 import { createContentHasher, dedupeKey, dedupeOf, finishDedupe } from '../core/dedupe.ts';
 import { cleanFlags, findStoredMessages, refreshMailboxCounts, storeMessages, type StoreContext, type StoreItem } from '../core/store-message.ts';
 import type { FilingDeps } from '../core/filing.ts';
-import { advanceUidCursor, isUidToFetch, needsExpungeScan, planSync, type FlagSync, type SyncPlan } from './sync-plan.ts';
+import { isUidToFetch, needsExpungeScan, planSync, type FlagSync, type SyncPlan } from './sync-plan.ts';
 import type { ParsePool } from './parse-pool.ts';
 import { classifyImapError } from './imap.ts';
 import type { Log } from './worker-deps.ts';
@@ -150,6 +150,8 @@ async function fetchNew(
       out.stored += p.items.length;
       out.failed += p.items.filter((i) => i.parsed === null ? i.parseError !== null : i.parsed.parseStatus === 'failed').length;
       out.lastUid = Math.max(out.lastUid, p.maxUid);
+      // Progress of a long (initial) fetch, in the log as in the API's account view.
+      if (metas.length > BATCH_MESSAGES) ctx.log.info({ accountId: ctx.accountId, folder: box.path, done: out.fetched, total: metas.length }, 'sync progress');
     }
   }
   // Every UID below UIDNEXT (at SELECT) was either in the list above or is gone: the cursor may pass them.
@@ -450,5 +452,3 @@ async function* lookahead<T>(source: AsyncIterable<T>, depth: number): AsyncGene
 async function* mapAsync<T, U>(source: AsyncIterable<T>, fn: (t: T) => Promise<U>): AsyncGenerator<U> {
   for await (const t of source) yield await fn(t);
 }
-
-export { advanceUidCursor };
