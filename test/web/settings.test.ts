@@ -92,6 +92,7 @@ t.test('a new administrator adds a mailbox and watches its sync finish', async (
   const inboxRow = card.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /INBOX/ }) });
   t.match(await inboxRow.innerText(), /3 of 3/, 'INBOX: 3 of 3 messages');
   t.match(await card.getByRole('row').filter({ hasText: 'Sent' }).innerText(), /1 of 1/, 'Sent: 1 of 1');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await saveScreenshot(page, 'settings-en');
 
   // Sync now is accepted and the card stays consistent.
@@ -104,6 +105,7 @@ t.test('a new administrator adds a mailbox and watches its sync finish', async (
   await page.getByRole('heading', { name: 'Cuentas de correo' }).waitFor();
   await card.getByText('4 mensajes guardados').waitFor();
   t.match(await inboxRow.innerText(), /3 de 3/, 'counts in Spanish');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await saveScreenshot(page, 'settings-es');
   t.same(problems, [], 'no script errors');
 });

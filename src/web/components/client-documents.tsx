@@ -63,6 +63,7 @@ export function ClientDocuments({ clientId }: { clientId: string }) {
 function DocumentRow({ doc, onChanged, onEdit, onDeleted }: { doc: DocumentView; onChanged: (d: DocumentView) => void; onEdit: () => void; onDeleted: () => void }) {
   const { t, formatDate, formatNumber } = useI18n();
   const action = useAction();
+  const [visible, setVisible] = useState(doc.visibleToClient);
   const onDelete = async () => {
     if (!window.confirm(t('client.documents.deleteConfirm', { name: doc.name }))) return;
     if (await action.run(() => deleteJson(`/documents/${doc.id}`))) onDeleted();
@@ -87,10 +88,14 @@ function DocumentRow({ doc, onChanged, onEdit, onDeleted }: { doc: DocumentView;
       <td class="nowrap">{formatDate(doc.createdAt)}</td>
       <td>
         <Switch
-          label={doc.visibleToClient ? t('client.documents.shown') : t('client.documents.hidden')}
-          checked={doc.visibleToClient}
+          label={visible ? t('client.documents.shown') : t('client.documents.hidden')}
+          checked={visible}
           disabled={action.busy}
-          onChange={(on) => action.run(async () => onChanged(await patchJson<DocumentView>(`/documents/${doc.id}`, { visibleToClient: on })))}
+          onChange={async (on) => {
+            // Shown at once; put back if the server refuses.
+            setVisible(on);
+            if (!(await action.run(async () => onChanged(await patchJson<DocumentView>(`/documents/${doc.id}`, { visibleToClient: on }))))) setVisible(!on);
+          }}
         />
       </td>
       <td class="nowrap">

@@ -60,6 +60,7 @@ function TagRow({ kind, tag, onChanged }: { kind: 'reasons' | 'areas'; tag: TagV
   const { t } = useI18n();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(tag.name);
+  const [active, setActive] = useState(tag.active);
   const action = useAction();
   const save = async (event: Event) => {
     event.preventDefault();
@@ -89,15 +90,16 @@ function TagRow({ kind, tag, onChanged }: { kind: 'reasons' | 'areas'; tag: TagV
         </form>
       ) : (
         <>
-          <span class={tag.active ? 'tag-name' : 'tag-name muted'}>{tag.name}</span>
+          <span class={active ? 'tag-name' : 'tag-name muted'}>{tag.name}</span>
           <Switch
-            label={tag.active ? t('settings.tags.active') : t('settings.tags.inactive')}
-            checked={tag.active}
+            label={active ? t('settings.tags.active') : t('settings.tags.inactive')}
+            checked={active}
             disabled={action.busy}
-            onChange={(active) => action.run(async () => {
-              await patchJson(`/${kind}/${tag.id}`, { active });
-              onChanged();
-            })}
+            onChange={async (on) => {
+              setActive(on);
+              if (await action.run(() => patchJson(`/${kind}/${tag.id}`, { active: on }))) onChanged();
+              else setActive(!on);
+            }}
           />
           <button type="button" class="btn btn-small" onClick={() => setEditing(true)} aria-label={t('settings.tags.renameNamed', { name: tag.name })}>
             {t('client.overview.rename')}

@@ -55,6 +55,7 @@ function UserRow({ user, onChanged }: { user: User; onChanged: () => void }) {
   const me = useUser();
   const action = useAction();
   const self = me.id === user.id;
+  const [active, setActive] = useState(user.active);
   const patch = (change: Partial<Pick<User, 'role' | 'active'>>) => action.run(async () => {
     await patchJson(`/users/${user.id}`, change);
     onChanged();
@@ -73,7 +74,15 @@ function UserRow({ user, onChanged }: { user: User; onChanged: () => void }) {
         </select>
       </td>
       <td>
-        <Switch label={user.active ? t('settings.users.canSignIn') : t('settings.users.blocked')} checked={user.active} disabled={self || action.busy} onChange={(active) => patch({ active })} />
+        <Switch
+          label={active ? t('settings.users.canSignIn') : t('settings.users.blocked')}
+          checked={active}
+          disabled={self || action.busy}
+          onChange={async (on) => {
+            setActive(on);
+            if (!(await patch({ active: on }))) setActive(!on);
+          }}
+        />
         <ErrorAlert error={action.error} />
       </td>
     </tr>
