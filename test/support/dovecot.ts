@@ -627,21 +627,14 @@ let shared: Promise<Dovecot> | undefined;
 let sharedInstance: Dovecot | undefined;
 
 /**
- * One Dovecot per test file, started on first use and stopped when the process is done: tests call it freely and
- * give each test its own user (addUser) instead of stopping it.
+ * One Dovecot per test file, started on first use: tests call it freely and give each test its own user (addUser)
+ * instead of stopping it. It does not keep the process alive; when the process ends, the wrapper stops Dovecot and
+ * removes its dir in the background (1–2 s), so the next test file need not wait for that.
  */
 export function getDovecot(): Promise<Dovecot> {
   if (!shared) {
     shared = startDovecot();
     shared.then((d) => (sharedInstance = d)).catch(() => undefined);
-    let stopping = false;
-    // beforeExit: the event loop is empty, so the tests are done; stop gracefully (this keeps the loop alive
-    // until Dovecot has exited). 'exit' covers process.exit(); the wrapper covers being killed.
-    process.on('beforeExit', () => {
-      if (stopping || !sharedInstance) return;
-      stopping = true;
-      void sharedInstance.stop();
-    });
     process.once('exit', () => sharedInstance?.stopNow());
   }
   return shared;
