@@ -79,7 +79,7 @@ export async function runReminderJob(db: Db, queue: JobQueue, requestId: string)
 }
 
 /** Request mail older than this still queued had its send job lost (e.g. queued inside a sync transaction). */
-const STRANDED_MS = 15_000;
+const STRANDED_MS = 5_000;
 
 /**
  * The 'file-request-scan' job: enqueues every reminder the database says is due (whatever the queue

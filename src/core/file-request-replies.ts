@@ -85,18 +85,26 @@ export function assignItems(items: { id: string; label: string; fulfilled: boole
 
 type Candidate = { requestId: string; via: 'token' | 'thread' | 'sender' };
 
-async function findCandidate(em: Em, message: Message, from: string, headerBlock: string): Promise<Candidate | null> {
-  const addressRows = await em.execute<{ address: string }[]>(`select address from message_address where message_id = ? and role in ('to', 'cc')`, [message.id]);
-  const delivered = [...headerValuesOf(headerBlock, 'delivered-to'), ...headerValuesOf(headerBlock, 'x-original-to')];
+async function findByToken(em: Em, addresses: string[]): Promise<Candidate | null> {
   const tokens = new Set<string>();
-  for (const a of [...addressRows.map((r) => r.address), ...delivered]) {
+  for (const a of addresses) {
     const m = TOKEN.exec(a);
     if (m) tokens.add(m[1]!.toLowerCase());
   }
-  if (tokens.size) {
-    const rows = await em.execute<{ file_request_id: string }[]>('select file_request_id from file_request_recipient where token in (?) order by created_at limit 1', [[...tokens]]);
-    if (rows[0]) return { requestId: rows[0].file_request_id, via: 'token' };
-  }
+  if (!tokens.size) return null;
+  const rows = await em.execute<{ file_request_id: string }[]>('select file_request_id from file_request_recipient where token in (?) order by created_at limit 1', [[...tokens]]);
+  return rows[0] ? { requestId: rows[0].file_request_id, via: 'token' } : null;
+}
+
+/**
+ * The request a message answers, if any. The raw header block (Delivered-To, for a token that reached us
+ * through Bcc or a forward) is read only for mail from an address some request was sent to, so an
+ * initial sync of a large mailbox does not read every message twice.
+ */
+async function findCandidate(em: Em, message: Message, from: string, headerBlock: () => Promise<string>): Promise<Candidate | null> {
+  const addressRows = await em.execute<{ address: string }[]>(`select address from message_address where message_id = ? and role in ('to', 'cc')`, [message.id]);
+  const byToken = await findByToken(em, addressRows.map((r) => r.address));
+  if (byToken) return byToken;
   const ids = [...new Set([message.inReplyTo, ...(message.references ?? [])].map((id) => normalizeMessageId(id)).filter((id): id is string => !!id))];
   if (ids.length) {
     // The request mail of a recipient, or a reminder / resend of the request (its outbox row is on the timeline).
@@ -107,6 +115,11 @@ async function findCandidate(em: Em, message: Message, from: string, headerBlock
       [ids, ids]);
     if (rows[0]) return { requestId: rows[0].file_request_id, via: 'thread' };
   }
+  const [known] = await em.execute<{ n: number }[]>('select count(*)::int as n from (select 1 from file_request_recipient where address = ? limit 1) x', [from]);
+  if (!Number(known?.n)) return null;
+  const block = await headerBlock();
+  const delivered = await findByToken(em, [...headerValuesOf(block, 'delivered-to'), ...headerValuesOf(block, 'x-original-to')]);
+  if (delivered) return delivered;
   // Fallback: files from a recipient of exactly one open request. A plain note without files is not
   // taken as an answer here: the client may be writing about anything else.
   if (!message.hasAttachments) return null;
@@ -128,13 +141,14 @@ export async function matchFileRequestReply(em: Em, message: Message, deps: Fili
   if (!from) return { kind: 'none' };
   const [any] = await em.execute<{ n: number }[]>(`select count(*)::int as n from (select 1 from file_request where status in ('open', 'partially_fulfilled') limit 1) x`);
   if (!Number(any?.n)) return { kind: 'none' };
-  const headerBlock = await readHeaderBlock(await deps.blobs.get(message.rawBlob)).catch(() => '');
-  // Out-of-office and other automatic replies (RFC 3834) answer nothing.
-  const auto = headerValuesOf(headerBlock, 'auto-submitted')[0]?.toLowerCase();
-  if (auto && auto !== 'no') return { kind: 'none' };
+  let block: string | null = null;
+  const headerBlock = async () => (block ??= await deps.blobs.get(message.rawBlob).then(readHeaderBlock).catch(() => ''));
 
   const candidate = await findCandidate(em, message, from, headerBlock);
   if (!candidate) return { kind: 'none' };
+  // Out-of-office and other automatic replies (RFC 3834) answer nothing.
+  const auto = headerValuesOf(await headerBlock(), 'auto-submitted')[0]?.toLowerCase();
+  if (auto && auto !== 'no') return { kind: 'none' };
   const request = await em.findOneOrFail(FileRequest, { id: candidate.requestId });
   const recipients = await em.find(FileRequestRecipient, { fileRequest: request.id });
   const sender = recipients.find((r) => r.address === from);

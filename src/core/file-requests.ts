@@ -258,9 +258,13 @@ export function createRequestOutbox(em: Em, input: {
   } as never);
 }
 
+/** Event times never repeat within a process, so events written together keep their order on the timeline. */
+let lastEventAt = 0;
+const nextEventTime = () => new Date((lastEventAt = Math.max(Date.now(), lastEventAt + 1)));
+
 export function addEvent(em: Em, request: FileRequest | string, kind: FileRequestEventKind, extra: { actor?: User | string | null; address?: string | null; message?: string | null; outboxId?: string | null; documentIds?: string[]; details?: Record<string, unknown> } = {}): FileRequestEvent {
   return em.create(FileRequestEvent, {
-    fileRequest: request, kind, actor: extra.actor ?? null, address: extra.address ?? null, message: extra.message ?? null,
+    fileRequest: request, kind, at: nextEventTime(), actor: extra.actor ?? null, address: extra.address ?? null, message: extra.message ?? null,
     outboxId: extra.outboxId ?? null, documentIds: extra.documentIds ?? [], details: extra.details ?? {},
   } as never);
 }

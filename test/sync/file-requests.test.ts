@@ -313,3 +313,93 @@ t.test('a hostile subject (CR/LF header injection, template syntax) is sent as l
   t.match(parsed.text, /Dear Eve \{\{name\}\},/);
   t.match(parsed.html ?? '', '&lt;img src=x', 'escaped in the HTML part');
 });
+
+t.test('staff tick items by hand; the list filters open, overdue, fulfilled and cancelled, per client and firm-wide; resend stays in the thread', async (t) => {
+  const firm = await setupFirm();
+  const { client, addresses: [address] } = await setupClient([{ language: 'en' }]);
+  const create = (subject: string, extra: Record<string, unknown> = {}) => firm.s.request('POST', '/api/file-requests', {
+    clientId: client.id, accountId: firm.accountId, recipients: [address], subject, reminders: { count: 0, intervalDays: 3 }, ...extra,
+  }).then((r) => r.json().request);
+  const overdue = await create('Late one', { dueDate: '2020-01-31', items: ['Invoices Q1', 'Invoices Q2'] });
+  const other = await create('Other one');
+  const cancelled = await create('Dropped');
+  await firm.s.request('POST', `/api/file-requests/${cancelled.id}/cancel`);
+
+  const list = async (q: string) => (await firm.s.request('GET', `/api/file-requests?clientId=${client.id}${q}`)).json().items.map((r: { subject: string }) => r.subject);
+  t.same(await list('&status=overdue'), ['Late one']);
+  t.same(await list('&status=open'), ['Other one', 'Late one'], 'newest first');
+  t.same(await list('&status=cancelled'), ['Dropped']);
+  t.same(await list(''), ['Dropped', 'Other one', 'Late one']);
+  const firmWide = await firm.s.request('GET', '/api/file-requests?status=overdue&limit=200');
+  t.ok(firmWide.json().items.some((r: { id: string; overdue: boolean }) => r.id === overdue.id && r.overdue), 'firm-wide list');
+
+  const [q1, q2] = overdue.items;
+  const half = await firm.s.request('PATCH', `/api/file-requests/${overdue.id}/items/${q1.id}`, { fulfilled: true });
+  t.equal(half.statusCode, 200, half.body);
+  t.equal(half.json().status, 'partially_fulfilled');
+  const all = await firm.s.request('PATCH', `/api/file-requests/${overdue.id}/items/${q2.id}`, { fulfilled: true });
+  t.equal(all.json().status, 'fulfilled');
+  t.equal(all.json().overdue, false);
+  t.same(await list('&status=fulfilled'), ['Late one']);
+  t.equal((await firm.s.request('POST', `/api/file-requests/${overdue.id}/cancel`)).statusCode, 409, 'a fulfilled request is not cancelled');
+  t.equal((await firm.s.request('PATCH', `/api/file-requests/${cancelled.id}/items/${q1.id}`, { fulfilled: true })).statusCode, 409);
+  t.equal((await firm.s.request('GET', `/api/file-requests/${randomUUID()}`)).statusCode, 404);
+
+  const first = await sink.waitFor((m) => to(address!)(m) && subjectOf(m) === 'File request: Other one', 30_000);
+  const resent = await firm.s.request('POST', `/api/file-requests/${other.id}/resend`);
+  t.equal(resent.statusCode, 202, resent.body);
+  const again = await sink.waitFor((m) => to(address!)(m) && subjectOf(m) === 'File request: Other one' && m !== first, 30_000);
+  t.same(headerValues(again.raw, 'in-reply-to'), headerValues(first.raw, 'message-id'), 'the resend continues the thread');
+  t.same(headerValues(again.raw, 'reply-to'), headerValues(first.raw, 'reply-to'), 'with the same token');
+  t.same(resent.json().request.timeline.map((e: { kind: string }) => e.kind), ['sent', 'resent']);
+});
+
+t.test('with acknowledgement on, a reply with files is thanked in the thread; an out-of-office reply answers nothing', async (t) => {
+  const admin = await userSessionWithAccount();
+  const staffTry = await admin.staff.request('PATCH', '/api/settings/file-requests', { acknowledge: true });
+  t.equal(staffTry.statusCode, 403, 'firm settings are for administrators');
+  const on = await admin.s.request('PATCH', '/api/settings/file-requests', { acknowledge: true });
+  t.equal(on.statusCode, 200, on.body);
+  t.same(on.json(), { reminderCount: 1, reminderIntervalDays: 3, acknowledge: true });
+  t.teardown(async () => {
+    await admin.s.request('PATCH', '/api/settings/file-requests', { acknowledge: false });
+  });
+  const firm = admin.firm;
+  const { client, addresses: [address] } = await setupClient([{ language: 'nl', name: 'Sanne' }]);
+  const res = await firm.s.request('POST', '/api/file-requests', { clientId: client.id, accountId: firm.accountId, recipients: [address], subject: 'Loonstroken', reminders: { count: 0, intervalDays: 3 } });
+  const { request } = res.json();
+  const sent = await sink.waitFor(to(address!), 30_000);
+  const replyTo = headerValues(sent.raw, 'reply-to')[0]!;
+
+  const ooo = Buffer.from([`From: Sanne <${address}>`, `To: ${replyTo}`, 'Subject: Afwezig', 'Auto-Submitted: auto-replied', `Message-ID: <${randomUUID()}@client.example>`,
+    `Date: ${new Date().toUTCString()}`, '', 'Ik ben afwezig.', ''].join('\r\n'));
+  await dovecot.deliver(firm.mail.user, ooo);
+  const replyId = `${randomUUID()}@client.example`;
+  const withFile = replyMail({ from: `Sanne <${address}>`, to: replyTo, subject: 'Re: Loonstroken', files: [{ name: 'loonstrook.pdf', content: fakePdf() }] })
+    .toString('latin1').replace(/^Message-ID: <[^>]+>/m, `Message-ID: <${replyId}>`);
+  await dovecot.deliver(firm.mail.user, withFile);
+  const view = await syncUntil(firm, async () => {
+    const v = await getRequest(firm.s, request.id);
+    return v.status === 'fulfilled' ? v : null;
+  });
+  t.equal(view.timeline.filter((e: { kind: string }) => e.kind === 'replied').length, 1, 'the automatic reply is not an answer');
+  t.ok(view.timeline.some((e: { kind: string }) => e.kind === 'acknowledged'));
+  // Queued inside the sync's transaction: the scan sends it (the minutely job in production).
+  await sleep(5500);
+  await runFileRequestScan(ta.db, ta.queue);
+  const ack = await sink.waitFor((m) => to(address!)(m) && subjectOf(m) === 'Ontvangen: Loonstroken', 30_000);
+  t.same(headerValues(ack.raw, 'in-reply-to'), [`<${replyId}>`], 'threaded under the client\'s reply');
+  t.match((await parseMessage(ack.raw)).text, /we hebben uw bestand ontvangen/);
+});
+
+/** An administrator (who changes firm settings), a staff session, and a firm mailbox. */
+async function userSessionWithAccount() {
+  const { email } = await createTestUser(ta.db, 'admin', 'Admin');
+  const firm = await setupFirm();
+  const { email: staffEmail, user: staffUser } = await createTestUser(ta.db, 'staff', 'Staff');
+  return {
+    s: { user: firm.user, ...(await signIn(ta.app, email)) } as Session,
+    staff: { user: staffUser, ...(await signIn(ta.app, staffEmail)) } as Session,
+    firm,
+  };
+}
