@@ -3,6 +3,7 @@
 // text, so foreign markup never enters a message; the server sanitises the HTML again before sending.
 import { useRef, useState } from 'preact/hooks';
 import { useI18n } from '../i18n/context.tsx';
+import { MailIcon } from './message-icons.tsx';
 
 export type EditorValue = { html: string; text: string };
 
@@ -76,7 +77,7 @@ export function ComposeEditor({ id, labelledBy, onChange }: { id: string; labell
         {tool(t('compose.bulletList'), 'insertUnorderedList', '•')}
         {tool(t('compose.numberedList'), 'insertOrderedList', '1.')}
         <button type="button" class="editor-tool" aria-label={t('compose.link')} title={t('compose.link')} aria-expanded={linking} onMouseDown={(e) => e.preventDefault()} onClick={startLink}>
-          <span aria-hidden="true">🔗</span>
+          <MailIcon name="link" size={16} />
         </button>
       </div>
       {linking && (

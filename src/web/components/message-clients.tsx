@@ -1,6 +1,7 @@
 // A message's clients: chips with unfile, "File to client…", "Add sender as contact of…", and the reason and
 // area of each client's log record for it (the only fields of an email record staff may change).
 import { useEffect, useState } from 'preact/hooks';
+import type { TFunction } from 'i18next';
 import { useI18n } from '../i18n/context.tsx';
 import { describeError } from '../i18n/describe-error.ts';
 import { FileToClientDialog, type ClientAction } from './file-to-client.tsx';
@@ -29,14 +30,16 @@ export function MessageClients({ message, onChange, action, onAction }: {
   onAction: (action: ClientAction | null) => void;
 }) {
   const { t } = useI18n();
-  const [notice, setNotice] = useState<string | null>(null);
+  // A sentence built at render time, so it follows a change of language.
+  const [notice, setNotice] = useState<((tr: TFunction) => string) | null>(null);
+  const say = (sentence: (tr: TFunction) => string) => setNotice(() => sentence);
   const [failure, setFailure] = useState<unknown>(null);
 
   const unfile = async (clientId: string, name: string) => {
     setFailure(null);
     try {
       await unfileMessage(message.id, clientId);
-      setNotice(t('message.unfiled', { client: name }));
+      say((tr) => tr('message.unfiled', { client: name }));
       onChange();
     } catch (error) {
       setFailure(error);
@@ -70,7 +73,7 @@ export function MessageClients({ message, onChange, action, onAction }: {
         )}
       </div>
       <p role="status" aria-live="polite" class="muted notice">
-        {notice}
+        {notice?.(t)}
       </p>
       {failure !== null && (
         <p class="field-error" role="alert">
@@ -94,10 +97,10 @@ export function MessageClients({ message, onChange, action, onAction }: {
           onPick={async (client) => {
             if (action === 'file') {
               await fileMessage(message.id, client.id);
-              setNotice(t('message.filed', { client: client.name }));
+              say((tr) => tr('message.filed', { client: client.name }));
             } else {
               const result = await addSenderAsContact(message.id, client.id);
-              setNotice(t('message.contactAdded', { address: result.address, client: client.name, count: result.filed }));
+              say((tr) => tr('message.contactAdded', { address: result.address, client: client.name, count: result.filed }));
             }
             onAction(null);
             onChange();

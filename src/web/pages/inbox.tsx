@@ -2,6 +2,7 @@
 // the address, infinite scroll, and the keyboard (j/k move, Enter open, r reply, a reply all, f file,
 // / search, Esc leave the search). Unread is shown as the mailbox has it; Dossier never changes flags.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { TFunction } from 'i18next';
 import { useLocation } from 'preact-iso';
 import { PageHeader } from '../components/page-header.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
@@ -44,7 +45,7 @@ export default function InboxPage() {
   const [loading, setLoading] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
   const [filing, setFiling] = useState<MessageSummary | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<((tr: TFunction) => string) | null>(null);
   const [composing, setComposing] = useState(false);
   const [search, setSearch] = useState(filters.q ?? '');
   const searchInput = useRef<HTMLInputElement>(null);
@@ -180,7 +181,7 @@ export default function InboxPage() {
         <MailIcon name="keyboard" size={16} /> {t('inbox.keyboardHint')}
       </p>
       <p role="status" aria-live="polite" class="notice">
-        {notice}
+        {notice?.(t)}
       </p>
       {failure !== null && (
         <div class="alert alert-error" role="alert">
@@ -223,7 +224,7 @@ export default function InboxPage() {
           onPick={async (client) => {
             const updated = await fileMessage(filing.id, client.id);
             setItems((prev) => prev?.map((m) => (m.id === updated.id ? { ...m, clients: updated.clients } : m)) ?? null);
-            setNotice(t('message.filed', { client: client.name }));
+            setNotice(() => (tr: TFunction) => tr('message.filed', { client: client.name }));
             setFiling(null);
           }}
         />
