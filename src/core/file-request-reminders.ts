@@ -103,7 +103,7 @@ export async function runFileRequestScan(db: Db, queue: JobQueue): Promise<{ rem
       [new Date().toISOString().slice(0, 10)]);
     for (const r of rows) {
       addEvent(tx, r.id, 'overdue');
-      notifyUser(tx, r.created_by_id, { kind: 'request_overdue', title: `File request overdue: ${r.subject}`, clientId: r.client_id, fileRequestId: r.id });
+      await notifyUser(tx, r.created_by_id, { kind: 'request_overdue', title: `File request overdue: ${r.subject}`, clientId: r.client_id, fileRequestId: r.id });
     }
     return rows.length;
   });

@@ -159,7 +159,7 @@ export async function matchFileRequestReply(em: Em, message: Message, deps: Fili
     // Someone else holds the token (forwarded mail, a guessed or leaked address): staff decide.
     const via = candidate.via === 'sender' ? 'thread' : candidate.via;
     addEvent(em, request, 'held_for_review', { address: from, message: message.id, details: { via } });
-    notifyUser(em, request.createdBy?.id, { kind: 'request_held', title: `Reply held for review: ${request.subject}`, body: `From ${from}, who is not a recipient of the request`, clientId: request.client.id, fileRequestId: request.id, messageId: message.id });
+    await notifyUser(em, request.createdBy?.id, { kind: 'request_held', title: `Reply held for review: ${request.subject}`, body: `From ${from}, who is not a recipient of the request`, clientId: request.client.id, fileRequestId: request.id, messageId: message.id });
     await em.flush();
     return { kind: 'held', requestId: request.id, via };
   }
@@ -206,7 +206,7 @@ async function acceptReply(em: Em, request: FileRequest, message: Message, from:
   const before = request.status;
   await recomputeFileRequestStatus(em, request, null);
   if (request.status !== 'fulfilled' || before === 'fulfilled') {
-    notifyUser(em, request.createdBy?.id, {
+    await notifyUser(em, request.createdBy?.id, {
       kind: documentIds.length ? 'request_documents' : 'request_replied',
       title: documentIds.length ? `${documentIds.length} file(s) received: ${request.subject}` : `Client replied: ${request.subject}`,
       clientId: request.client.id, fileRequestId: request.id, messageId: message.id,

@@ -15,7 +15,8 @@ import {
 } from './file-request.entity.ts';
 import { decodeCursor, encodeCursor, cursorTimeSql } from './keyset-cursor.ts';
 import { MailAccount } from './mail-account.entity.ts';
-import { FirmSetting, Notification } from './notification.entity.ts';
+import { FirmSetting } from './notification.entity.ts';
+import { createNotification } from './staff-notifications.ts';
 import { Outbox } from './outbox.entity.ts';
 import { MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES, enqueueSend, newMessageId } from './outbox.ts';
 import { renderRequestMail, oneLine, type RenderedMail } from './templates/render.ts';
@@ -269,9 +270,10 @@ export function addEvent(em: Em, request: FileRequest | string, kind: FileReques
   } as never);
 }
 
-export function notifyUser(em: Em, userId: string | null | undefined, n: { kind: string; title: string; body?: string; clientId?: string | null; fileRequestId?: string | null; messageId?: string | null }): void {
+/** Tells the request's owner (the bell, and an email copy if they asked for one: core/staff-notifications.ts). */
+export async function notifyUser(em: Em, userId: string | null | undefined, n: { kind: string; title: string; body?: string; clientId?: string | null; fileRequestId?: string | null; messageId?: string | null }): Promise<void> {
   if (!userId) return;
-  em.create(Notification, { user: userId, kind: n.kind, title: oneLine(n.title).slice(0, 300), body: n.body ?? '', client: n.clientId ?? null, fileRequest: n.fileRequestId ?? null, message: n.messageId ?? null } as never);
+  await createNotification(em, { userId, ...n, link: n.fileRequestId ? `/file-requests/${n.fileRequestId}` : null });
 }
 
 /** Creates the request and queues one mail per recipient. The caller flushes, then enqueueFileRequestJobs. */
@@ -494,7 +496,7 @@ export async function recomputeFileRequestStatus(em: Em, request: FileRequest, a
     request.fulfilledAt = new Date();
     request.nextReminderAt = null;
     addEvent(em, request, 'fulfilled', { actor });
-    notifyUser(em, request.createdBy?.id, { kind: 'request_fulfilled', title: `File request fulfilled: ${request.subject}`, clientId: request.client.id, fileRequestId: request.id });
+    await notifyUser(em, request.createdBy?.id, { kind: 'request_fulfilled', title: `File request fulfilled: ${request.subject}`, clientId: request.client.id, fileRequestId: request.id });
   } else if (was === 'fulfilled') {
     // Un-ticked by hand: open again; reminders stay off until staff resend.
     request.fulfilledAt = null;
