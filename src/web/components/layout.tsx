@@ -7,6 +7,7 @@ import { useI18n } from '../i18n/context.tsx';
 import { homePath, pageRoutes } from '../routes.ts';
 import { Icon } from './icon.tsx';
 import { LanguageSwitch } from './language-switch.tsx';
+import { NotificationBell } from './notification-bell.tsx';
 import { UserMenu } from './user-menu.tsx';
 
 export function Layout({ children }: { children: ComponentChildren }) {
@@ -50,6 +51,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
           </ul>
         </nav>
         <div class="topbar-tools">
+          <NotificationBell />
           <LanguageSwitch id="layout-language" compact />
           <UserMenu />
         </div>
