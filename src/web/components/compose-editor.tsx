@@ -24,8 +24,30 @@ export function ComposeEditor({ id, labelledBy, onChange }: { id: string; labell
     onChange({ html: text.trim() ? el.innerHTML : '', text });
   };
 
+  // Where the caret was in the editor, so a toolbar command applies there even if focus left meanwhile.
+  const caret = useRef<Range | null>(null);
+  const rememberCaret = () => {
+    const selection = window.getSelection();
+    if (selection && selection.rangeCount > 0 && area.current?.contains(selection.anchorNode)) caret.current = selection.getRangeAt(0).cloneRange();
+  };
+  const restoreCaret = () => {
+    const el = area.current;
+    if (!el) return;
+    el.focus();
+    const selection = window.getSelection();
+    if (!selection || (selection.rangeCount > 0 && el.contains(selection.anchorNode))) return;
+    selection.removeAllRanges();
+    if (caret.current) selection.addRange(caret.current);
+    else {
+      const end = document.createRange();
+      end.selectNodeContents(el);
+      end.collapse(false);
+      selection.addRange(end);
+    }
+  };
+
   const run = (command: string, value?: string) => {
-    area.current?.focus();
+    restoreCaret();
     // execCommand is deprecated on paper but it is what every browser's editing undo stack understands.
     document.execCommand(command, false, value);
     emit();
@@ -118,7 +140,13 @@ export function ComposeEditor({ id, labelledBy, onChange }: { id: string; labell
         aria-multiline="true"
         aria-labelledby={labelledBy}
         spellcheck
-        onInput={emit}
+        onInput={() => {
+          rememberCaret();
+          emit();
+        }}
+        onKeyUp={rememberCaret}
+        onMouseUp={rememberCaret}
+        onBlur={rememberCaret}
         onPaste={onPaste}
       />
     </div>

@@ -58,15 +58,17 @@ export function Compose({ mode, message, onClose, onSent }: {
   useEffect(() => {
     listMailAccounts()
       .then((items) => {
-        setAccounts(items);
+        // The user's own mailboxes first: shared ones are many and rarely the one meant.
+        const sorted = [...items.filter((a) => a.owner.id === user.id), ...items.filter((a) => a.owner.id !== user.id)];
+        setAccounts(sorted);
         const through = message?.folders.map((f) => f.accountId).find((id) => items.some((a) => a.id === id));
-        setAccountId(through ?? items[0]?.id ?? '');
+        setAccountId(through ?? sorted[0]?.id ?? '');
       })
       .catch((error: unknown) => setState({ phase: 'error', error }));
     if (!message?.clients.length) {
       listClients('').then(setClients).catch(() => setClients([]));
     }
-  }, [message]);
+  }, [message, user.id]);
 
   useEffect(() => {
     setPicked([]);

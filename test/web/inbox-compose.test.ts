@@ -1,0 +1,71 @@
+// Compose in a real Chromium against the real server, sync worker, Dovecot and SMTP sink: a new message from
+// Inbox+, a forward (the original attached unchanged), and a refused send shown with the mail server's words.
+import t from 'tap';
+import { headerValues } from '../support/sending.ts';
+import { addMailbox, clientMessage, signInNewUser, startMailStack, waitForInbox } from './inbox-helpers.ts';
+
+const stack = await startMailStack();
+t.teardown(() => stack.close());
+
+t.test('new message, forward, and a refused send explained', async (t) => {
+  const mail = await stack.dovecot.addUser({ prefix: 'compose' });
+  const original = clientMessage({ to: mail.email, subject: 'Signed engagement letter', minutesAgo: 20 });
+  await stack.dovecot.deliver(mail.user, original.raw);
+  const { context, page, problems } = await signInNewUser(stack, 'Nora Nieuw');
+  t.teardown(() => context.close());
+  const account = await addMailbox(page, stack, mail);
+  await waitForInbox(page, stack.base, account.id, 1);
+  await page.goto(`${stack.base}/inbox?accountId=${account.id}`);
+  await page.locator('.message-row').first().waitFor();
+
+  // New message from Inbox+.
+  await page.getByRole('button', { name: 'New message' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New message' });
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'Send', exact: true }).click();
+  t.equal(await dialog.getByText('Enter at least one recipient.').count(), 1, 'a message needs a recipient');
+  await dialog.getByLabel('To', { exact: true }).fill('tax.office@agency.example, clerk@agency.example');
+  await dialog.getByLabel('Subject').fill('Filing extension request');
+  await dialog.getByRole('textbox', { name: 'Message' }).click();
+  await page.keyboard.type('We request a two-week extension for:');
+  await page.keyboard.press('Enter');
+  await dialog.getByRole('button', { name: 'Bulleted list' }).click();
+  await page.keyboard.type('Client A');
+  await dialog.getByRole('button', { name: 'Send', exact: true }).click();
+
+  await dialog.getByText('Sent.', { exact: true }).waitFor({ timeout: 30_000 });
+  const sentNew = await stack.sink.waitFor((m) => headerValues(m.raw, 'subject')[0] === 'Filing extension request', 10_000);
+  t.same(sentNew.to.sort(), ['clerk@agency.example', 'tax.office@agency.example'], 'to both recipients');
+  t.same(headerValues(sentNew.raw, 'in-reply-to'), [], 'a new message starts its own thread');
+  t.match(sentNew.raw.toString('utf8'), /<ul><li>Client A(<br>)?<\/li><\/ul>/, 'the list survives as HTML');
+  t.match(sentNew.raw.toString('utf8'), /We request a two-week extension for:/, 'after the text typed before it');
+  await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+  await dialog.waitFor({ state: 'hidden' });
+
+  // Forward: the original goes along as an attachment.
+  await page.locator('.message-row').first().click();
+  await page.getByRole('heading', { level: 1, name: 'Signed engagement letter' }).waitFor();
+  await page.getByRole('button', { name: 'Forward' }).click();
+  await page.getByLabel('To', { exact: true }).fill('partner@firm.example');
+  t.equal(await page.getByLabel('Subject').inputValue(), 'Fwd: Signed engagement letter', 'Fwd: subject proposed');
+  await page.getByRole('textbox', { name: 'Message' }).click();
+  await page.keyboard.type('For your file.');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.getByText('Sent.', { exact: true }).waitFor({ timeout: 30_000 });
+  const forwarded = await stack.sink.waitFor((m) => m.to.includes('partner@firm.example'), 10_000);
+  t.match(forwarded.raw.toString('utf8'), /Content-Type: message\/rfc822/i, 'the original is attached');
+  t.match(forwarded.raw.toString('utf8'), new RegExp(original.messageId.replace(/[.-]/g, '\\$&')), 'unchanged, with its Message-ID');
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+
+  // The mail server refuses the next reply for good: the sender reads its words.
+  stack.sink.rejectNext(1, 550, { message: 'Mailbox unavailable: recipient blocked by policy' });
+  await page.getByRole('button', { name: 'Reply', exact: true }).click();
+  await page.getByRole('textbox', { name: 'Message' }).click();
+  await page.keyboard.type('This one will bounce.');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'Not sent.' });
+  await alert.waitFor({ timeout: 30_000 });
+  t.match(await alert.innerText(), /Not sent\. The mail server said: .*recipient blocked by policy/, 'the failure in the server’s own words');
+  t.ok(await page.getByRole('button', { name: 'Send', exact: true }).isVisible(), 'and the reply can be sent again');
+  t.same(problems, [], 'no script errors');
+});
