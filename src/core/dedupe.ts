@@ -120,11 +120,20 @@ function flushPending(hash: Hash, pending: Buffer[]) {
 
 const isWs = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
+/** Removes every CR. Copies the runs between CRs (native indexOf/copy): a byte loop ran at ~40 MB/s on
+ *  the sync's main thread, the largest CPU cost of storing mail. */
 function stripCR(chunk: Buffer): Buffer {
-  if (!chunk.includes(0x0d)) return chunk;
+  let cr = chunk.indexOf(0x0d);
+  if (cr < 0) return chunk;
   const out = Buffer.allocUnsafe(chunk.length);
   let n = 0;
-  for (const b of chunk) if (b !== 0x0d) out[n++] = b;
+  let start = 0;
+  while (cr >= 0) {
+    n += chunk.copy(out, n, start, cr);
+    start = cr + 1;
+    cr = chunk.indexOf(0x0d, start);
+  }
+  n += chunk.copy(out, n, start);
   return out.subarray(0, n);
 }
 
