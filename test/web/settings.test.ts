@@ -69,6 +69,18 @@ t.test('a new administrator adds a mailbox and watches its sync finish', async (
   t.match(await refusal.innerText(), /^The mail server refused the user name or password\. The server said: ".+"$/, 'wrong password explained with the server\'s words');
   t.same((await (await context.request.get(`${base}/api/mail-accounts`)).json()).items, [], 'nothing saved');
 
+  // Every state the account's progress bar goes through, as the user saw it.
+  // (A string, not a function: the test runner's transform would add helpers the page does not have.)
+  await page.evaluate(`{
+    const seen = [];
+    window.progressSeen = seen;
+    new MutationObserver(() => {
+      const bar = document.querySelector('.account progress');
+      if (!bar) return;
+      const state = { value: bar.value, max: bar.max, complete: bar.getAttribute('data-complete'), label: bar.labels[0]?.textContent ?? '' };
+      if (JSON.stringify(seen.at(-1)) !== JSON.stringify(state)) seen.push(state);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  }`);
   await imap.getByLabel('Password').fill(mail.password);
   await dialog.getByRole('button', { name: 'Check and add' }).click();
   const picker = page.getByRole('dialog', { name: `Folders to sync for ${mail.email}` });
@@ -88,6 +100,9 @@ t.test('a new administrator adds a mailbox and watches its sync finish', async (
   await page.waitForFunction(() => document.querySelector('.account progress')?.getAttribute('data-complete') === 'true', undefined, { timeout: 30_000 });
   t.same(await bar.evaluate((p: HTMLProgressElement) => [p.value, p.max]), [4, 4], 'the progress bar is full: every message stored');
   await card.getByText('Up to date').waitFor();
+  const seen = await page.evaluate(() => (window as unknown as { progressSeen: { complete: string | null; label: string }[] }).progressSeen);
+  t.ok(seen.some((s) => s.complete === 'false' && /^(Starting to sync|Syncing)/.test(s.label)), `the bar was shown unfinished while syncing: ${JSON.stringify(seen.slice(0, 3))}`);
+  t.equal(seen.at(-1)?.complete, 'true', 'and finished');
   await card.getByText('4 messages stored').waitFor();
   const inboxRow = card.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /INBOX/ }) });
   t.match(await inboxRow.innerText(), /3 of 3/, 'INBOX: 3 of 3 messages');

@@ -21,7 +21,7 @@ export function AccountList() {
   const [watchUntil, setWatchUntil] = useState(0);
   const refresh = useAction();
   const items = accounts.data?.items ?? [];
-  const busy = items.some((a) => a.status === 'syncing' || a.progress !== null || a.folders.length === 0);
+  const busy = items.some((a) => a.status === 'syncing' || a.progress !== null || (a.lastSyncAt === null && a.status === 'idle'));
   const { reload } = accounts;
 
   useEffect(() => {
@@ -105,7 +105,10 @@ function AccountCard({ account: a, onSynced, onDeleted, onFolders, onPassword }:
   // During a folder's initial fetch the server says exactly how far it is; otherwise compare the counts.
   const done = a.progress ? a.progress.done : Math.min(stored, onServer);
   const total = a.progress ? a.progress.total : onServer;
-  const syncing = a.status === 'syncing' || a.progress !== null;
+  // Just added: until the first sync has run, nothing is known about the folders (nor "up to date").
+  const starting = a.lastSyncAt === null && (a.status === 'idle' || a.status === 'syncing');
+  const syncing = a.status === 'syncing' || a.progress !== null || starting;
+  const status = starting ? 'syncing' : a.status;
   const headingId = `account-${a.id}`;
   const onDelete = async () => {
     if (!window.confirm(t('accounts.deleteConfirm', { email: a.email }))) return;
@@ -124,7 +127,7 @@ function AccountCard({ account: a, onSynced, onDeleted, onFolders, onPassword }:
             {a.lastSyncAt ? t('accounts.lastSync', { date: formatDate(a.lastSyncAt, { dateStyle: 'medium', timeStyle: 'short' }) }) : t('accounts.neverSynced')}
           </p>
         </div>
-        <span class={`badge account-status status-${a.status}`}>{t(`accounts.status.${a.status}`)}</span>
+        <span class={`badge account-status status-${status}`}>{t(`accounts.status.${status}`)}</span>
       </div>
 
       {a.lastError && (
@@ -144,7 +147,7 @@ function AccountCard({ account: a, onSynced, onDeleted, onFolders, onPassword }:
             : t('accounts.stored', { count: stored, n: formatNumber(stored) })}
         </label>
         {syncing && total === 0 ? (
-          <progress id={`progress-${a.id}`} class="progress" />
+          <progress id={`progress-${a.id}`} class="progress" data-complete="false" />
         ) : (
           <progress id={`progress-${a.id}`} class="progress" value={done} max={Math.max(total, 1)} data-complete={!syncing && done >= total ? 'true' : 'false'} />
         )}
