@@ -107,7 +107,7 @@ export async function matchDiscussionReply(em: Em, message: Message, opts: { pub
       kind: participant ? 'discussion_replied' : 'discussion_reply_held',
       title: participant ? `${who} replied to "${discussion.subject}"` : `Reply held for review on "${discussion.subject}" (from ${who}, not a participant)`,
       body: participant ? comment.body.slice(0, 500) : '',
-      link: `/clients/${discussion.client.id}?discussion=${discussion.id}`,
+      link: `/clients/${discussion.client.id}/discussions?open=${discussion.id}`,
       clientId: discussion.client.id,
       messageId: message.id,
     }, opts);

@@ -152,7 +152,7 @@ export async function recordShareDownload(em: Em, access: Extract<ShareAccess, {
   const { outboxId } = await createNotification(em, {
     userId: access.share.createdBy.id, kind: 'share_downloaded',
     title: `${access.recipient.address} downloaded "${access.document.name}"`,
-    link: `/clients/${access.share.client.id}?document=${access.document.id}`, clientId: access.share.client.id,
+    link: `/clients/${access.share.client.id}/documents?document=${access.document.id}`, clientId: access.share.client.id,
   }, opts);
   return { first: true, outboxId };
 }

@@ -17,6 +17,8 @@ export const pageRoutes: PageRoute[] = [
   { path: '/inbox/:id', component: lazy(() => import('./pages/message.tsx')) },
   { path: '/clients', component: lazy(() => import('./pages/clients.tsx')), nav: { href: '/clients', label: 'nav.clients', icon: 'clients' } },
   { path: '/clients/:id/:tab?', component: lazy(() => import('./pages/client.tsx')) },
+  { path: '/file-requests', component: lazy(() => import('./pages/requests.tsx')), nav: { href: '/file-requests', label: 'nav.requests', icon: 'requests' } },
+  { path: '/file-requests/:id', component: lazy(() => import('./pages/request.tsx')) },
   { path: '/settings', component: lazy(() => import('./pages/settings.tsx')), nav: { href: '/settings', label: 'nav.settings', icon: 'settings' } },
 ];
 

@@ -136,7 +136,7 @@ t.test('a topic goes to the group as one mail; a participant\'s email reply beco
   t.same(filed.map((r) => r.client_id), [client.id], 'the reply is filed to the client');
   const notes = await query<{ kind: string; link: string }>('select kind, link from notification where user_id = ? and kind = ?', [firm.user.id, 'discussion_replied']);
   t.equal(notes.length, 1, 'the author is notified of the reply');
-  t.equal(notes[0]!.link, `/clients/${client.id}?discussion=${discussion.id}`);
+  t.equal(notes[0]!.link, `/clients/${client.id}/discussions?open=${discussion.id}`);
 
   // Someone outside the group replies in the same thread: kept for staff, never a comment.
   const stranger = uniqEmail('stranger');

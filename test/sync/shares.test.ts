@@ -159,7 +159,7 @@ t.test('each recipient gets their own links: the right file downloads, tampered 
   t.equal(page.statusCode, 200, page.body);
   t.equal(page.json().items.length, 2);
   t.ok(page.json().nextCursor, 'a cursor to the next page');
-  t.match(page.json().items[0].link, `/clients/${client.id}?document=`);
+  t.match(page.json().items[0].link, `/clients/${client.id}/documents?document=`);
   const read = await firm.s.request('POST', `/api/notifications/${notes[0]!.id}/read`);
   t.equal(read.statusCode, 204, read.body);
   t.equal(await count(), 2);
@@ -248,7 +248,7 @@ t.test('with notifyByEmail on, a notification is also mailed from the firm\'s pu
   t.equal(rows[0]!.visibility, 'public', 'sent from a public mailbox');
   t.same(rows[0]!.to.map((a) => a.address), [firm.user.email]);
   t.equal(rows[0]!.subject, `[Dossier] ${c!.address} downloaded "notice.pdf"`);
-  t.match(rows[0]!.text, `${ta.config.publicUrl}/clients/${client.id}?document=${doc.id}`, 'with the link into the app');
+  t.match(rows[0]!.text, `${ta.config.publicUrl}/clients/${client.id}/documents?document=${doc.id}`, 'with the link into the app');
   t.ok(admin.accountId, 'a public mailbox exists');
   const quiet = await setupFirm();
   const { client: c2, contacts: [q] } = await setupClient([{ language: 'en', name: uniq('Client') }]);

@@ -2,11 +2,12 @@
 // comment from the app (sent to the group in the thread). Mail is sent after the commit.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { addDiscussionComment, createDiscussion, enqueueDiscussionMail, getDiscussionView, listDiscussions } from '../../core/discussions.ts';
+import { getClient } from '../../core/clients.ts';
+import { addDiscussionComment, createDiscussion, enqueueDiscussionMail, getDiscussionView, listClientAddresses, listDiscussions } from '../../core/discussions.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS } from '../errors.ts';
 import { IdParams } from '../schemas.ts';
-import { CommentCreate, CommentCreated, DiscussionCreate, DiscussionCreated, DiscussionPage, DiscussionView, ListQuery } from '../schemas/collaboration.ts';
+import { CommentCreate, CommentCreated, ContactAddressList, DiscussionCreate, DiscussionCreated, DiscussionPage, DiscussionView, ListQuery } from '../schemas/collaboration.ts';
 
 export async function discussionRoutes(app: FastifyInstance) {
   const tags = ['discussions'];
@@ -18,6 +19,14 @@ export async function discussionRoutes(app: FastifyInstance) {
     await req.em.flush();
     await enqueueDiscussionMail(app.deps.queue, outboxIds);
     return reply.status(STATUS.created).send({ discussion: await getDiscussionView(req.em, discussion.id), outboxIds });
+  });
+
+  // For the discussion and share dialogs: every contact address of the client with its notify switches.
+  app.get<{ Params: Static<typeof IdParams> }>('/clients/:id/contact-addresses', {
+    schema: { tags, params: IdParams, response: { 200: ContactAddressList } },
+  }, async (req) => {
+    await getClient(req.em, req.params.id);
+    return { items: await listClientAddresses(req.em, req.params.id) };
   });
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: ListQuery }>('/clients/:id/discussions', {

@@ -39,6 +39,8 @@ export async function shareLinkRoutes(app: FastifyInstance) {
   app.get<{ Params: Static<typeof TokenParams> }>('/s/:token', {
     onRequest: app.rateLimit({ ...LINK_LIMIT, keyGenerator: (req) => `share-link:${req.ip}` }),
     config: { auth: 'public' },
+    // The URL is a bearer secret: keep it out of the request/response log lines (info level).
+    logLevel: 'warn',
     schema: { hide: true, params: TokenParams },
   }, async (req, reply) => {
     const { config, blobs, queue } = app.deps;

@@ -37,6 +37,9 @@ export const DiscussionSummary = Type.Object({
   participants: Type.Integer(), comments: Type.Integer(), lastCommentAt: Nullable(DateTime),
 });
 export const DiscussionPage = page(DiscussionSummary);
+export const ContactAddressList = Type.Object({
+  items: Type.Array(Type.Object({ contactEmailId: Uuid, contactName: Type.String(), address: Type.String(), language: Language, notify: Type.Boolean(), categories: Type.Array(Type.String()) })),
+});
 export const ListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
 export type ListQuery = Static<typeof ListQuery>;
 

@@ -1,6 +1,7 @@
 // API shapes for file requests (answered by email), their preview, the recipient picker, the firm's
 // defaults and staff notifications. Form only here: core/file-requests.ts applies the business rules.
 import { Type, type Static } from 'typebox';
+import { FILE_REQUEST_EVENT_KINDS } from '../../core/file-request.entity.ts';
 import { DateTime, Language, PageQuery, Uuid, page } from '../schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -48,7 +49,8 @@ const summaryFields = {
 export const FileRequestSummary = Type.Object({ ...summaryFields, items: Type.Object({ total: Type.Integer(), fulfilled: Type.Integer() }) });
 export const FileRequestPage = page(FileRequestSummary);
 
-export const FileRequestEventKind = Type.Union(['sent', 'resent', 'reminded', 'replied', 'document_received', 'held_for_review', 'accepted', 'item_updated', 'acknowledged', 'overdue', 'cancelled', 'fulfilled'].map((k) => Type.Literal(k)));
+export const FileRequestEventKind = Type.Union(FILE_REQUEST_EVENT_KINDS.map((k) => Type.Literal(k)));
+export type FileRequestEventKindName = (typeof FILE_REQUEST_EVENT_KINDS)[number];
 export const FileRequestView = Type.Object({
   ...summaryFields,
   description: Type.String(),

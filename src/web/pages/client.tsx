@@ -1,4 +1,4 @@
-// One client: its name and tax id, and tabs (Overview, Log, Emails, Documents, Audit), each tab its
+// One client: its name and tax id, and tabs (Overview, Log, Emails, Documents, Discussions, Audit), each tab its
 // own address (/clients/:id/log ...) so a tab can be linked to and Back works.
 import { useRoute } from 'preact-iso';
 import type { ClientView } from '../../server/schemas/crm.ts';
@@ -10,11 +10,12 @@ import { ClientLog } from '../components/client-log.tsx';
 import { ClientEmails } from '../components/client-emails.tsx';
 import { ClientDocuments } from '../components/client-documents.tsx';
 import { ClientAudit } from '../components/client-audit.tsx';
+import { ClientDiscussions } from '../components/discussion-tab.tsx';
 import { NotFoundPage } from './not-found.tsx';
 import { useI18n } from '../i18n/context.tsx';
 import '../styles/client-settings.css';
 
-const tabs = ['overview', 'log', 'emails', 'documents', 'audit'] as const;
+const tabs = ['overview', 'log', 'emails', 'documents', 'discussions', 'audit'] as const;
 type Tab = (typeof tabs)[number];
 const isTab = (value: string | undefined): value is Tab => (tabs as readonly string[]).includes(value ?? '');
 
@@ -53,6 +54,7 @@ export default function ClientPage() {
           {tab === 'log' && <ClientLog clientId={c.id} clientName={c.name} />}
           {tab === 'emails' && <ClientEmails clientId={c.id} />}
           {tab === 'documents' && <ClientDocuments clientId={c.id} />}
+          {tab === 'discussions' && <ClientDiscussions clientId={c.id} />}
           {tab === 'audit' && <ClientAudit clientId={c.id} />}
         </div>
       )}

@@ -1,0 +1,78 @@
+// The New file request dialog and the request pages in a real Chromium against the real server: addresses
+// that cannot get requests are greyed out with the reason, the preview shows the recipient's language, sending
+// opens the request with its timeline, and ticking the only checklist item fulfils it.
+import t from 'tap';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
+import { createTestUser, startTestApp } from '../support/app.ts';
+import { ensureWebBuild, launchBrowser, openPage, saveScreenshot } from '../support/browser.ts';
+import { createTestAccount } from '../support/message-factory.ts';
+import { makeClient, makeContact } from '../support/factories.ts';
+import { uniq, uniqEmail } from '../support/env.ts';
+
+const webRoot = await ensureWebBuild();
+const ta = await startTestApp({ webRoot });
+await ta.app.listen({ host: '127.0.0.1', port: 0 });
+const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
+const browser = await launchBrowser();
+t.teardown(async () => {
+  await browser.close();
+  await ta.close();
+});
+const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
+
+async function signIn(page: Page, email: string, password: string, path: string) {
+  await page.goto(`${base}${path}`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+t.test('new request: greyed-out address with its reason, preview in the contact\'s language, send, tick the item', async (t) => {
+  const { user, email, password } = await createTestUser(ta.db, 'staff', 'Marta Ruiz');
+  await createTestAccount(ta.db, user);
+  const client = await makeClient(ta.db, uniq('García López SL'));
+  const ok = uniqEmail('lucia');
+  const off = uniqEmail('pedro');
+  await makeContact(ta.db, filing, { name: 'Lucía García', emails: [{ address: ok, language: 'es' }], clientIds: [client.id] });
+  await makeContact(ta.db, filing, { name: 'Pedro López', emails: [{ address: off, notifyCategories: ['documents'] }], clientIds: [client.id] });
+  const { context, page, problems } = await openPage(browser);
+  t.teardown(() => context.close());
+
+  await signIn(page, email, password, '/file-requests');
+  await page.getByRole('heading', { level: 1, name: 'File requests' }).waitFor();
+  await page.getByRole('button', { name: 'New request' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New file request' });
+  await dialog.getByLabel('Client').fill(client.name);
+  await dialog.getByRole('button', { name: client.name }).click();
+  const okBox = dialog.getByRole('checkbox', { name: new RegExp(ok.replace(/[.+]/g, '\\$&')) });
+  const offBox = dialog.getByRole('checkbox', { name: new RegExp(off.replace(/[.+]/g, '\\$&')) });
+  await okBox.waitFor();
+  t.ok(await offBox.isDisabled(), 'an address without the file-requests category cannot be chosen');
+  t.ok(await dialog.getByText('this address does not receive file requests').isVisible(), 'and the dialog says why');
+  await okBox.check();
+  await dialog.getByRole('button', { name: 'Next' }).click();
+  const subject = uniq('Cierre 2025');
+  await dialog.getByLabel('Subject').fill(subject);
+  await dialog.getByLabel('Description').fill('Necesitamos la documentación del cierre.');
+  await dialog.getByLabel('Checklist (one item per line, optional)').fill('Modelo 303');
+  await dialog.getByRole('button', { name: 'Next' }).click();
+  await dialog.getByRole('button', { name: 'Preview' }).click();
+  await dialog.getByText(`Solicitud de documentos: ${subject}`).waitFor();
+  t.ok(await dialog.getByText(/Por favor, envíenos:/).isVisible(), 'the preview is the Spanish mail');
+  await saveScreenshot(page, 'file-request-dialog-preview');
+  await dialog.getByRole('button', { name: 'Send request' }).click();
+
+  await page.getByRole('heading', { level: 1, name: subject }).waitFor();
+  t.match(page.url(), /\/file-requests\/[0-9a-f-]{36}$/);
+  await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+  t.ok(await page.getByText(/· Sent · /).isVisible(), 'the timeline shows the mail to the contact');
+  // The box follows the server's answer (the request's status is recomputed there).
+  await page.getByRole('checkbox', { name: 'Modelo 303' }).click();
+  await page.getByText('Fulfilled', { exact: true }).first().waitFor();
+  t.ok(await page.getByRole('checkbox', { name: 'Modelo 303' }).isChecked());
+  await page.goto(`${base}/file-requests`);
+  await page.getByRole('button', { name: 'Fulfilled' }).click();
+  await page.getByRole('link', { name: subject }).waitFor();
+  t.same(problems, [], 'no console errors');
+});
