@@ -5,6 +5,7 @@ import { Migration20261126100000OutboxSending } from './20261126100000-outbox-se
 import { Migration20261126120000AttachmentNameSearch } from './20261126120000-attachment-name-search.ts';
 import { Migration20261126140000FileRequests } from './20261126140000-file-requests.ts';
 import { Migration20261126160000DiscussionsShares } from './20261126160000-discussions-shares.ts';
+import { Migration20261126180000MessageSearchCap } from './20261126180000-message-search-cap.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
@@ -13,4 +14,5 @@ export const migrationsList = [
   { name: '20261126120000-attachment-name-search', class: Migration20261126120000AttachmentNameSearch },
   { name: '20261126140000-file-requests', class: Migration20261126140000FileRequests },
   { name: '20261126160000-discussions-shares', class: Migration20261126160000DiscussionsShares },
+  { name: '20261126180000-message-search-cap', class: Migration20261126180000MessageSearchCap },
 ];
