@@ -2,16 +2,18 @@
 // Inbox+, a forward (the original attached unchanged), and a refused send shown with the mail server's words.
 import t from 'tap';
 import { headerValues } from '../support/sending.ts';
-import { addMailbox, clientMessage, signInNewUser, startMailStack, waitForInbox } from './inbox-helpers.ts';
+import { addMailbox, apiGet, apiWrite, clientMessage, signInNewUser, startMailStack, waitForInbox } from './inbox-helpers.ts';
 
 const stack = await startMailStack();
 t.teardown(() => stack.close());
 
-t.test('new message, forward, and a refused send explained', async (t) => {
+t.test('new message, forward, add sender as contact, tag, upload, and a refused send explained', async (t) => {
   const mail = await stack.dovecot.addUser({ prefix: 'compose' });
-  const original = clientMessage({ to: mail.email, subject: 'Signed engagement letter', minutesAgo: 20 });
+  // A sender of its own: adding it as a contact files every message from that address in the shared database.
+  const sender = `carmen-${Date.now()}@client.example`;
+  const original = clientMessage({ to: mail.email, subject: 'Signed engagement letter', minutesAgo: 20, from: `"Carmen Client" <${sender}>` });
   await stack.dovecot.deliver(mail.user, original.raw);
-  const { context, page, problems } = await signInNewUser(stack, 'Nora Nieuw');
+  const { context, page, problems } = await signInNewUser(stack, 'Nora Nieuw', '/inbox', 'admin');
   t.teardown(() => context.close());
   const account = await addMailbox(page, stack, mail);
   await waitForInbox(page, stack.base, account.id, 1);
@@ -55,6 +57,36 @@ t.test('new message, forward, and a refused send explained', async (t) => {
   const forwarded = await stack.sink.waitFor((m) => m.to.includes('partner@firm.example'), 10_000);
   t.match(forwarded.raw.toString('utf8'), /Content-Type: message\/rfc822/i, 'the original is attached');
   t.match(forwarded.raw.toString('utf8'), new RegExp(original.messageId.replace(/[.-]/g, '\\$&')), 'unchanged, with its Message-ID');
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+
+  // Add the sender as a contact of a client: the message is filed there; then tag its log record.
+  const client = await apiWrite<{ id: string; name: string }>(page, stack.base, 'POST', '/clients', { name: `Engagement Client ${Date.now()}` });
+  const reason = await apiWrite<{ id: string; name: string }>(page, stack.base, 'POST', '/reasons', { name: `Engagement ${Date.now()}` });
+  await page.getByRole('button', { name: 'Add sender as contact of…' }).click();
+  const picker = page.getByRole('dialog', { name: 'Add sender as contact' });
+  await picker.getByLabel('Search clients').fill(client.name);
+  await picker.getByRole('button', { name: client.name }).click();
+  await page.getByText(`${sender} is now a contact of ${client.name}; 1 message was filed.`).waitFor();
+  await page.getByRole('link', { name: client.name }).waitFor();
+  t.pass('the sender became a contact and the message was filed');
+  const tags = page.getByRole('group', { name: `Log record for ${client.name}` });
+  await tags.getByLabel('Reason').selectOption({ label: reason.name });
+  await tags.getByText('Saved.').waitFor();
+  const log = await apiGet<{ items: { messageId?: string; reason: { id: string } | null }[] }>(page, stack.base, `/clients/${client.id}/communications?kind=email`);
+  t.equal(log.items[0]?.reason?.id, reason.id, 'the reason is on the client\'s log record');
+
+  // Reply with a file uploaded from this computer: it becomes the client's document and goes along.
+  await page.getByRole('button', { name: 'Reply', exact: true }).click();
+  await page.getByLabel('Client', { exact: true }).selectOption(client.id);
+  await page.getByLabel('Upload files').setInputFiles({ name: 'engagement-signed.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+  await page.getByRole('checkbox', { name: 'engagement-signed.pdf' }).waitFor();
+  t.ok(await page.getByRole('checkbox', { name: 'engagement-signed.pdf' }).isChecked(), 'the upload is attached');
+  await page.getByRole('textbox', { name: 'Message' }).click();
+  await page.keyboard.type('Countersigned copy attached.');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.getByText('Sent.', { exact: true }).waitFor({ timeout: 30_000 });
+  const withFile = await stack.sink.waitFor((m) => m.raw.toString('utf8').includes('Countersigned copy attached.'), 10_000);
+  t.match(withFile.raw.toString('utf8'), /filename="?engagement-signed\.pdf/, 'the uploaded file went with the reply');
   await page.getByRole('button', { name: 'Close', exact: true }).click();
 
   // The mail server refuses the next reply for good: the sender reads its words.

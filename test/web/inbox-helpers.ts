@@ -52,8 +52,8 @@ async function warmUp(dovecot: Dovecot): Promise<void> {
 }
 
 /** A new staff user signed in through the login page (a fresh user per test: the login limit is per address). */
-export async function signInNewUser(stack: MailStack, name: string, path = '/inbox') {
-  const { email, password, user } = await createTestUser(stack.ta.db, 'staff', name);
+export async function signInNewUser(stack: MailStack, name: string, path = '/inbox', role: 'staff' | 'admin' = 'staff') {
+  const { email, password, user } = await createTestUser(stack.ta.db, role, name);
   const opened = await openPage(stack.browser);
   const { page } = opened;
   await page.goto(`${stack.base}${path}`);

@@ -7,7 +7,7 @@ import { describeError } from '../i18n/describe-error.ts';
 import { useUser } from '../session.tsx';
 import { ComposeEditor, type EditorValue } from './compose-editor.tsx';
 import {
-  getOutbox, listClientDocuments, listClients, listMailAccounts, sendMessage, sendReply,
+  getOutbox, listClientDocuments, uploadClientDocuments, listClients, listMailAccounts, sendMessage, sendReply,
   type ClientListItem, type DocumentView, type MailAccountView, type MessageDetail, type OutboxView,
 } from './message-api.ts';
 
@@ -51,6 +51,8 @@ export function Compose({ mode, message, onClose, onSent }: {
   const [picked, setPicked] = useState<string[]>([]);
   const [state, setState] = useState<SendState>({ phase: 'idle' });
   const [missing, setMissing] = useState<'to' | 'body' | null>(null);
+  const [uploading, setUploading] = useState(false);
+  const [uploadFailure, setUploadFailure] = useState<unknown>(null);
   const isReply = mode === 'reply' || mode === 'replyAll';
   const editorId = `compose-body-${mode}`;
   const heading = useRef<HTMLHeadingElement>(null);
@@ -106,6 +108,25 @@ export function Compose({ mode, message, onClose, onSent }: {
       clearTimeout(timer);
     };
   }, [outboxId]);
+
+  // Uploads become the client's documents (the firm keeps what it sent) and are ticked for this message.
+  const onUpload = async (event: Event) => {
+    const input = event.currentTarget as HTMLInputElement;
+    const files = [...(input.files ?? [])];
+    if (!clientId || files.length === 0) return;
+    setUploading(true);
+    setUploadFailure(null);
+    try {
+      const added = await uploadClientDocuments(clientId, files);
+      setDocuments((prev) => [...(prev ?? []), ...added]);
+      setPicked((prev) => [...prev, ...added.map((d) => d.id)]);
+      input.value = '';
+    } catch (error) {
+      setUploadFailure(error);
+    } finally {
+      setUploading(false);
+    }
+  };
 
   const own = new Set((accounts ?? []).map((a) => a.email.toLowerCase()));
   const sending = state.phase === 'queueing' || (state.phase === 'tracking' && (state.outbox === null || state.outbox.status === 'queued' || state.outbox.status === 'sending'));
@@ -218,6 +239,22 @@ export function Compose({ mode, message, onClose, onSent }: {
               ))}
             </select>
           </div>
+          {clientId ? (
+            <div class="field">
+              <label for={`${editorId}-upload`}>{t('compose.upload')}</label>
+              <input id={`${editorId}-upload`} type="file" multiple onChange={(e) => void onUpload(e)} disabled={uploading} aria-describedby={`${editorId}-upload-note`} />
+              <p id={`${editorId}-upload-note`} class="muted">
+                {uploading ? t('compose.uploading') : t('compose.uploadNote')}
+              </p>
+              {uploadFailure !== null && (
+                <p class="field-error" role="alert">
+                  {describeError(t, uploadFailure)}
+                </p>
+              )}
+            </div>
+          ) : (
+            <p class="muted">{t('compose.chooseClientToUpload')}</p>
+          )}
           {documents && documents.length === 0 && <p class="muted">{t('compose.noDocuments')}</p>}
           {documents && documents.length > 0 && (
             <ul class="compose-doc-list">

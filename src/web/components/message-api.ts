@@ -1,6 +1,6 @@
 // Typed calls for Inbox+, the message view and compose, over the generic helpers of api.ts (the only fetch).
 // Types come from the server's schemas (types only). No UI and no strings shown to users here.
-import { deleteJson, getJson, patchJson, postJson } from '../api.ts';
+import { deleteJson, getJson, patchJson, postJson, postRaw } from '../api.ts';
 import type { MessageDetail, MessagePage, MessageSummary, ThreadResponse } from '../../server/schemas/messages.ts';
 import type { OutboxCreate, OutboxQueued, OutboxView, ReplyBody } from '../../server/schemas/outbox.ts';
 import type { CommunicationPage, CommunicationView, TagView } from '../../server/schemas/communications.ts';
@@ -45,6 +45,13 @@ export async function listClients(q: string, signal?: AbortSignal): Promise<Clie
 
 export async function listClientDocuments(clientId: string): Promise<DocumentView[]> {
   return (await getJson<{ items: DocumentView[] }>(`/clients/${clientId}/documents`, { limit: 200 })).items;
+}
+
+/** Uploads files as the client's documents (multipart, field "file"); answers the new documents. */
+export async function uploadClientDocuments(clientId: string, files: File[]): Promise<DocumentView[]> {
+  const form = new FormData();
+  for (const file of files) form.append('file', file, file.name);
+  return (await postRaw<{ items: DocumentView[] }>(`/clients/${clientId}/documents`, form)).items;
 }
 
 export async function listMailAccounts(): Promise<MailAccountView[]> {
