@@ -122,6 +122,32 @@ t.test('file a message to a client, tag it in the Log, export .xlsx, record a ca
   const after = await get(`/clients/${clientId}/communications?kind=call`);
   t.match(after.items, [{ subject: callSubject, kind: 'call', initiatedBy: 'firm', author: { name: 'Carmen Ortega' }, notes: 'She will send them on Monday.' }], 'saved by the server');
 
+  // Edit the call: the detail pane is open on the record just saved; Edit changes it.
+  await detail.getByRole('heading', { name: callSubject }).waitFor();
+  await detail.getByRole('button', { name: 'Edit' }).click();
+  const editDialog = page.getByRole('dialog', { name: 'Edit record' });
+  t.equal(await editDialog.getByLabel('Subject').inputValue(), callSubject, 'the edit form starts from the record');
+  await editDialog.getByLabel('Kind').selectOption('meeting');
+  await editDialog.getByRole('button', { name: 'Save' }).click();
+  await callRow.getByText('Meeting').waitFor();
+  t.equal((await get(`/clients/${clientId}/communications?kind=meeting`)).items.length, 1, 'the kind changed on the server');
+
+  // A record made by mistake is deleted after a confirmation.
+  const mistake = uniq('Wrong client');
+  await page.getByRole('button', { name: 'New record' }).click();
+  await page.getByRole('dialog', { name: 'New record' }).getByLabel('Subject').fill(mistake);
+  await page.getByRole('dialog', { name: 'New record' }).getByRole('button', { name: 'Save' }).click();
+  await log.getByRole('row').filter({ hasText: mistake }).waitFor();
+  let asked = '';
+  page.once('dialog', (d) => {
+    asked = d.message();
+    void d.accept();
+  });
+  await detail.getByRole('button', { name: 'Delete record' }).click();
+  await log.getByRole('row').filter({ hasText: mistake }).waitFor({ state: 'detached' });
+  t.equal(asked, 'Delete this record from the log?', 'asked before deleting');
+  t.equal((await get(`/clients/${clientId}/communications?q=${encodeURIComponent(mistake)}`)).items.length, 0, 'deleted on the server');
+
   // The search filter narrows the table.
   await page.getByRole('search').getByLabel('Search').fill(callSubject);
   await log.getByRole('row').filter({ hasText: subject }).waitFor({ state: 'detached' });
@@ -136,11 +162,17 @@ t.test('file a message to a client, tag it in the Log, export .xlsx, record a ca
   await link.waitFor();
   t.equal(await link.getAttribute('href'), `/inbox/${message.id}`, 'links to the message');
 
+  // The Audit tab lists what was done to this client.
+  await page.getByRole('navigation', { name: 'Client sections' }).getByRole('link', { name: 'Audit' }).click();
+  await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+  await page.getByRole('cell', { name: 'Carmen Ortega' }).first().waitFor();
+  t.ok((await page.getByRole('row').count()) > 2, 'changes recorded with who made them');
+
   // Spanish: the same Log, translated, dates in Spanish.
   await page.getByRole('navigation', { name: 'Client sections' }).getByRole('link', { name: 'Log' }).click();
   await page.getByLabel('Language').selectOption('es');
   await page.getByRole('heading', { name: 'Registro de comunicaciones' }).waitFor();
-  await page.getByRole('row').filter({ hasText: callSubject }).getByText('Llamada').waitFor();
+  await page.getByRole('row').filter({ hasText: callSubject }).getByText('Reunión').waitFor();
   t.ok(await page.getByRole('link', { name: 'Exportar .xlsx' }).isVisible(), 'export link translated');
   await page.getByRole('button', { name: callSubject }).click();
   await page.getByRole('complementary').getByRole('heading', { name: callSubject }).waitFor();
