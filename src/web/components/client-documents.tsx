@@ -6,6 +6,7 @@ import type { DocumentPage, DocumentView, DocumentsCreated } from '../../server/
 import { deleteJson, getJson, patchJson, postRaw } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
 import { Dialog, ErrorAlert, Switch, useAction, useLoad } from './client-ui.tsx';
+import { ShareButton } from './share-dialog.tsx';
 
 type Page = Static<typeof DocumentPage>;
 
@@ -18,6 +19,7 @@ export function ClientDocuments({ clientId }: { clientId: string }) {
   return (
     <section aria-labelledby="documents-heading">
       <h2 id="documents-heading">{t('client.documents.title')}</h2>
+      <ShareButton clientId={clientId} onShared={list.reload} />
       <UploadForm clientId={clientId} onUploaded={list.reload} />
       <ErrorAlert error={list.error} />
       {list.data && items.length === 0 ? (

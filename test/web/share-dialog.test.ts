@@ -1,0 +1,69 @@
+// The share dialog on a client's Documents tab in a real Chromium: only contacts that receive documents
+// can be chosen (the others say why), sending queues one email per contact with a personal link that
+// downloads the document without signing in. Screenshot: test-results/share-dialog.png.
+import t from 'tap';
+import type { AddressInfo } from 'node:net';
+import { createUploadedDocument } from '../../src/core/documents.ts';
+import { createTestUser, startTestApp } from '../support/app.ts';
+import { ensureWebBuild, launchBrowser, openPage, saveScreenshot } from '../support/browser.ts';
+import { uniq, uniqEmail } from '../support/env.ts';
+import { fakePdf, makeClient, makeContact } from '../support/factories.ts';
+import { createTestAccount } from '../support/message-factory.ts';
+
+const webRoot = await ensureWebBuild();
+const ta = await startTestApp({ webRoot });
+await ta.app.listen({ host: '127.0.0.1', port: 0 });
+const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
+const browser = await launchBrowser();
+t.teardown(async () => {
+  await browser.close();
+  await ta.close();
+});
+const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
+
+t.test('share a document with a contact from the Documents tab', async (t) => {
+  const { user, email, password } = await createTestUser(ta.db, 'staff', 'Share User');
+  await createTestAccount(ta.db, user);
+  const client = await makeClient(ta.db, uniq('Acme'));
+  const yes = uniqEmail('yes');
+  const no = uniqEmail('no');
+  await makeContact(ta.db, filing, { name: 'Yara Yes', emails: [{ address: yes, language: 'es' }], clientIds: [client.id] });
+  await makeContact(ta.db, filing, { name: 'Noah No', emails: [{ address: no, language: 'en', notify: false }], clientIds: [client.id] });
+  const content = fakePdf(5000);
+  const stored = await ta.blobs.put(content);
+  const em = ta.db.em.fork();
+  const doc = await createUploadedDocument(em, null, client.id, { ...stored, filename: 'annual-report.pdf', contentType: 'application/pdf', visibleToClient: false });
+  await em.flush();
+
+  const { context, page, problems } = await openPage(browser);
+  t.teardown(() => context.close());
+  await page.goto(`${base}/login?next=/clients/${client.id}/documents`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Share documents…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Share documents' });
+  await dialog.getByRole('checkbox', { name: 'annual-report.pdf' }).check();
+  t.ok(await dialog.getByRole('checkbox', { name: new RegExp(`Noah No <${no}>`) }).isDisabled(), 'notify off: cannot be chosen');
+  await dialog.getByText('does not receive notifications').waitFor();
+  await dialog.getByRole('checkbox', { name: new RegExp(`Yara Yes <${yes}>`) }).check();
+  t.equal(await dialog.getByLabel('Links expire after (days, 1–90)').inputValue(), '14', '14 days by default');
+  await dialog.getByLabel('Note (optional)').fill('Your report.');
+  await saveScreenshot(page, 'share-dialog');
+  await dialog.getByRole('button', { name: 'Send links' }).click();
+  await dialog.getByRole('status').filter({ hasText: 'Links sent: 1 email(s).' }).waitFor();
+  t.pass('the dialog confirms');
+
+  const rows = await ta.db.em.fork().execute<{ text: string; to: { address: string }[] }[]>(`select text, "to" from outbox where kind = 'share' and client_id = ?`, [client.id]);
+  t.same(rows.map((r) => r.to.map((a) => a.address)), [[yes]], 'one email, to the chosen contact');
+  t.match(rows[0]!.text, 'ha compartido un documento con usted', 'in the contact\'s language');
+  const link = /\/s\/[A-Za-z0-9._-]+/.exec(rows[0]!.text)![0];
+  const anonymous = await browser.newContext();
+  t.teardown(() => anonymous.close());
+  const download = await anonymous.request.get(`${base}${link}`);
+  t.equal(download.status(), 200, 'the link works without signing in');
+  t.ok(Buffer.from(await download.body()).equals(content), 'and gives the document');
+  const [visible] = await ta.db.em.fork().execute<{ visible_to_client: boolean }[]>('select visible_to_client from document where id = ?', [doc.id]);
+  t.equal(visible!.visible_to_client, true, 'the document is now visible to the client');
+  t.same(problems, [], 'no console errors');
+});
