@@ -210,6 +210,15 @@ t.test('a revoked or expired link shows a page in the recipient\'s language, nev
   t.match(afterExpiry.headers['content-security-policy'], "default-src 'none'");
 });
 
+t.test('the public link route is rate-limited per address', async (t) => {
+  const ip = `10.77.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+  const statuses: number[] = [];
+  for (let i = 0; i < 61; i++) statuses.push((await ta.app.inject({ method: 'GET', url: `/s/guess${i}`, remoteAddress: ip })).statusCode);
+  t.same([...new Set(statuses.slice(0, 60))], [404], 'sixty guesses a minute get the invalid page');
+  t.equal(statuses[60], 429, 'the next one is refused');
+  t.equal((await ta.app.inject({ method: 'GET', url: '/s/guess', remoteAddress: '10.78.1.1' })).statusCode, 404, 'other addresses are not affected');
+});
+
 t.test('shares are refused for addresses without the documents category, other clients\' documents and long expiries', async (t) => {
   const firm = await setupFirm();
   const { client, contacts: [ok, off] } = await setupClient([{ language: 'en', name: 'Ok' }, { language: 'en', name: 'No documents', categories: ['messages'] }]);
