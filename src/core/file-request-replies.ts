@@ -18,7 +18,8 @@ import { User } from './user.entity.ts';
 export type ReplyMatch =
   | { kind: 'none' }
   | { kind: 'accepted'; requestId: string; via: 'token' | 'thread' | 'sender'; documentIds: string[]; acknowledgementOutboxId: string | null }
-  | { kind: 'held'; requestId: string; via: 'token' | 'thread' };
+  | { kind: 'held'; requestId: string; via: 'token' | 'thread' }
+  | { kind: 'failed'; error: string };
 
 const TOKEN = /\+r-([0-9a-f]{24})@/iu;
 const HEADER_LIMIT = 64 * 1024;
@@ -136,6 +137,16 @@ async function findCandidate(em: Em, message: Message, from: string, headerBlock
  * and an acknowledgement is queued when the firm wants one. From anyone else: held for staff review.
  */
 export async function matchFileRequestReply(em: Em, message: Message, deps: FilingDeps): Promise<ReplyMatch> {
+  if (message.direction !== 'inbound' || !message.fromAddress) return { kind: 'none' };
+  try {
+    // A savepoint: whatever goes wrong here is undone alone and never blocks storing the mailbox's mail.
+    return await em.transactional((tx) => matchReply(tx, message, deps), { propagation: 'nested' });
+  } catch (err) {
+    return { kind: 'failed', error: (err as Error).message };
+  }
+}
+
+async function matchReply(em: Em, message: Message, deps: FilingDeps): Promise<ReplyMatch> {
   if (message.direction !== 'inbound' || !message.fromAddress) return { kind: 'none' };
   const from = normalizeAddress(message.fromAddress);
   if (!from) return { kind: 'none' };
