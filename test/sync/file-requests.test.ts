@@ -403,3 +403,29 @@ async function userSessionWithAccount() {
     firm,
   };
 }
+
+t.test('the database is the truth for reminders: the scan sends one the queue lost, once; overdue requests notify the owner once', async (t) => {
+  const firm = await setupFirm();
+  const { client, addresses: [address] } = await setupClient([{ language: 'nl' }]);
+  // A 3-day interval: the queued delayed job will not fire during this test, as if the queue had lost it.
+  const res = await firm.s.request('POST', '/api/file-requests', { clientId: client.id, accountId: firm.accountId, recipients: [address], subject: 'Jaarstukken', dueDate: '2021-06-30' });
+  const { request } = res.json();
+  await sink.waitFor(to(address!), 30_000);
+  await query(`update file_request set next_reminder_at = now() - interval '1 second' where id = ?`, [request.id]);
+  const first = await runFileRequestScan(ta.db, ta.queue);
+  const second = await runFileRequestScan(ta.db, ta.queue);
+  t.ok(first.reminders >= 1, 'the scan sent the due reminder');
+  t.ok(first.overdue >= 1, 'and marked the request overdue');
+  const reminder = await sink.waitFor((m) => to(address!)(m) && subjectOf(m) === 'Herinnering: Jaarstukken', 30_000);
+  t.ok(reminder);
+  await sleep(1000);
+  t.equal(sink.messages.filter((m) => to(address!)(m) && subjectOf(m) === 'Herinnering: Jaarstukken').length, 1, 'sent once although the scan ran twice');
+  t.equal(second.overdue, 0);
+  const view = await getRequest(firm.s, request.id);
+  t.equal(view.remindersSent, 1);
+  t.equal(view.nextReminderAt, null, 'the only reminder is spent');
+  t.equal(view.overdue, true);
+  t.same(view.timeline.map((e: { kind: string }) => e.kind), ['sent', 'reminded', 'overdue']);
+  const notes = (await firm.s.request('GET', '/api/notifications')).json().items.filter((n: { kind: string; fileRequestId: string }) => n.kind === 'request_overdue' && n.fileRequestId === request.id);
+  t.equal(notes.length, 1, 'the owner is told once that it is overdue');
+});
