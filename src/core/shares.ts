@@ -189,3 +189,37 @@ export async function listDocumentShares(em: Em, documentId: string): Promise<Sh
   }
   return [...shares.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
+
+export type ClientShareView = Omit<ShareView, 'recipients'> & {
+  documents: { id: string; name: string }[];
+  recipients: { id: string; address: string; name: string | null; language: Language; downloads: { at: string; documentId: string }[] }[];
+};
+
+/** A client's shares, newest first: documents, recipients and every download (who, which file, when). */
+export async function listClientShares(em: Em, clientId: string, limit = 100): Promise<ClientShareView[]> {
+  if (!(await em.count(Client, { id: clientId }))) throw new NotFoundError('Client');
+  const shares = await em.find(Share, { client: clientId }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit, populate: ['createdBy'] });
+  if (!shares.length) return [];
+  const recipients = await em.find(ShareRecipient, { share: { $in: shares.map((s) => s.id) } }, { orderBy: { createdAt: 'asc', address: 'asc' } });
+  const links = recipients.length ? await em.find(ShareLink, { shareRecipient: { $in: recipients.map((r) => r.id) } }, { populate: ['document'] }) : [];
+  const downloads = links.length ? await em.find(ShareDownload, { shareLink: { $in: links.map((l) => l.id) } }, { orderBy: { at: 'asc' } }) : [];
+  const now = Date.now();
+  return shares.map((s) => {
+    const mine = recipients.filter((r) => r.share.id === s.id);
+    const docs = new Map<string, string>();
+    for (const l of links) if (mine.some((r) => r.id === l.shareRecipient.id)) docs.set(l.document.id, l.document.name);
+    return {
+      id: s.id, clientId: s.client.id, status: s.revokedAt ? 'revoked' : s.expiresAt.getTime() <= now ? 'expired' : 'active', message: s.message,
+      createdAt: s.createdAt.toISOString(), expiresAt: s.expiresAt.toISOString(), revokedAt: s.revokedAt?.toISOString() ?? null,
+      createdBy: s.createdBy ? { id: s.createdBy.id, name: s.createdBy.name } : null,
+      documents: [...docs].map(([id, name]) => ({ id, name })),
+      recipients: mine.map((r) => ({
+        id: r.id, address: r.address, name: r.name ?? null, language: r.language,
+        downloads: downloads.flatMap((d) => {
+          const link = links.find((l) => l.id === d.shareLink.id);
+          return link && link.shareRecipient.id === r.id ? [{ at: d.at.toISOString(), documentId: link.document.id }] : [];
+        }),
+      })),
+    };
+  });
+}

@@ -1,6 +1,6 @@
 // The share dialog on a client's Documents tab in a real Chromium: only contacts that receive documents
 // can be chosen (the others say why), sending queues one email per contact with a personal link that
-// downloads the document without signing in. Screenshot: test-results/share-dialog.png.
+// downloads the document without signing in; the shares list shows the download and withdraws the links. Screenshot: test-results/share-dialog.png.
 import t from 'tap';
 import type { AddressInfo } from 'node:net';
 import { createUploadedDocument } from '../../src/core/documents.ts';
@@ -65,5 +65,17 @@ t.test('share a document with a contact from the Documents tab', async (t) => {
   t.ok(Buffer.from(await download.body()).equals(content), 'and gives the document');
   const [visible] = await ta.db.em.fork().execute<{ visible_to_client: boolean }[]>('select visible_to_client from document where id = ?', [doc.id]);
   t.equal(visible!.visible_to_client, true, 'the document is now visible to the client');
+
+  // The client's shares: who downloaded what, and withdrawing the links.
+  await dialog.getByRole('button', { name: 'Close' }).first().click();
+  await page.getByRole('button', { name: 'Shares', exact: true }).click();
+  const shares = page.getByRole('dialog', { name: 'Shares' });
+  const card = shares.locator('.share-card');
+  await card.getByText(/Links work until/).waitFor();
+  t.match(await card.innerText(), new RegExp(`Yara Yes <${yes}>: annual-report\\.pdf \\(`), 'the download is listed with the recipient');
+  page.once('dialog', (d) => void d.accept());
+  await card.getByRole('button', { name: 'Withdraw links' }).click();
+  await card.getByText(/Withdrawn on/).waitFor();
+  t.equal((await anonymous.request.get(`${base}${link}`)).status(), 410, 'a withdrawn link no longer gives the file');
   t.same(problems, [], 'no console errors');
 });

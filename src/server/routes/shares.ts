@@ -2,11 +2,11 @@
 // with downloads, revoke. The public download route is share-links.ts (outside /api).
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { createShare, enqueueShareMail, listDocumentShares, revokeShare } from '../../core/shares.ts';
+import { createShare, enqueueShareMail, listClientShares, listDocumentShares, revokeShare } from '../../core/shares.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS } from '../errors.ts';
 import { IdParams } from '../schemas.ts';
-import { ShareCreate, ShareCreated, ShareList } from '../schemas/collaboration.ts';
+import { ClientShareList, ShareCreate, ShareCreated, ShareList } from '../schemas/collaboration.ts';
 
 export async function shareRoutes(app: FastifyInstance) {
   const tags = ['shares'];
@@ -20,6 +20,10 @@ export async function shareRoutes(app: FastifyInstance) {
     await enqueueShareMail(app.deps.queue, outboxIds);
     return reply.status(STATUS.created).send({ id: share.id, expiresAt: share.expiresAt.toISOString(), outboxIds });
   });
+
+  app.get<{ Params: Static<typeof IdParams> }>('/clients/:id/shares', {
+    schema: { tags, params: IdParams, response: { 200: ClientShareList } },
+  }, async (req) => ({ items: await listClientShares(req.em, req.params.id) }));
 
   app.get<{ Params: Static<typeof IdParams> }>('/documents/:id/shares', {
     schema: { tags, params: IdParams, response: { 200: ShareList } },

@@ -58,6 +58,13 @@ export const ShareView = Type.Object({
   recipients: Type.Array(Type.Object({ id: Uuid, address: Type.String(), name: Nullable(Type.String()), language: Language, downloads: Type.Array(Type.Object({ at: DateTime })) })),
 });
 export const ShareList = Type.Object({ items: Type.Array(ShareView) });
+export const ClientShareView = Type.Object({
+  id: Uuid, clientId: Uuid, status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]), message: Type.String(),
+  createdAt: DateTime, expiresAt: DateTime, revokedAt: Nullable(DateTime), createdBy: Person,
+  documents: Type.Array(Type.Object({ id: Uuid, name: Type.String() })),
+  recipients: Type.Array(Type.Object({ id: Uuid, address: Type.String(), name: Nullable(Type.String()), language: Language, downloads: Type.Array(Type.Object({ at: DateTime, documentId: Uuid })) })),
+});
+export const ClientShareList = Type.Object({ items: Type.Array(ClientShareView) });
 export const TokenParams = Type.Object({ token: Type.String({ maxLength: 200 }) });
 
 export const NotificationItem = Type.Object({

@@ -1,11 +1,12 @@
 // "Share documents" on a client's Documents tab: pick documents and contacts (only addresses with notify
 // and the "documents" category; the others say why), an expiry (1–90 days) and a note; each contact gets
-// their own email with personal download links. The documents become visible to the client.
+// their own email with personal download links. The documents become visible to the client. "Shares"
+// lists the client's shares with who downloaded which file when, and revokes one.
 import { useState } from 'preact/hooks';
 import type { Static } from 'typebox';
-import type { ContactAddressList, ShareCreated } from '../../server/schemas/collaboration.ts';
+import type { ClientShareList, ContactAddressList, ShareCreated } from '../../server/schemas/collaboration.ts';
 import type { DocumentPage } from '../../server/schemas/crm.ts';
-import { getJson, postJson } from '../api.ts';
+import { deleteJson, getJson, postJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
 import { Dialog, ErrorAlert, useAction, useLoad } from './client-ui.tsx';
 import { addressProblem } from './discussion-tab.tsx';
@@ -13,13 +14,62 @@ import { addressProblem } from './discussion-tab.tsx';
 export function ShareButton({ clientId, onShared }: { clientId: string; onShared: () => void }) {
   const { t } = useI18n();
   const [open, setOpen] = useState(false);
+  const [listing, setListing] = useState(false);
   return (
-    <>
+    <div class="share-actions">
       <button type="button" class="btn" onClick={() => setOpen(true)}>
         {t('shares.open')}
+      </button>{' '}
+      <button type="button" class="btn" onClick={() => setListing(true)}>
+        {t('shares.list')}
       </button>
       {open && <ShareDialog clientId={clientId} onClose={() => setOpen(false)} onShared={onShared} />}
-    </>
+      {listing && <SharesDialog clientId={clientId} onClose={() => setListing(false)} />}
+    </div>
+  );
+}
+
+function SharesDialog({ clientId, onClose }: { clientId: string; onClose: () => void }) {
+  const { t, formatDate } = useI18n();
+  const list = useLoad((signal) => getJson<Static<typeof ClientShareList>>(`/clients/${clientId}/shares`, undefined, signal), [clientId]);
+  const revoke = useAction();
+  const when = (iso: string) => formatDate(iso, { dateStyle: 'medium', timeStyle: 'short' });
+  return (
+    <Dialog title={t('shares.list')} onClose={onClose} wide>
+      <ErrorAlert error={list.error ?? revoke.error} />
+      {list.data?.items.length === 0 && <p class="muted">{t('shares.none')}</p>}
+      {list.data?.items.map((s) => (
+        <article key={s.id} class="card share-card">
+          <p>
+            <strong>{s.documents.map((d) => d.name).join(', ')}</strong>
+            <br />
+            <span class="muted">{t(`shares.status.${s.status}`, { date: when(s.status === 'revoked' ? s.revokedAt ?? s.expiresAt : s.expiresAt) })}</span>
+          </p>
+          <ul>
+            {s.recipients.map((r) => (
+              <li key={r.id}>
+                {r.name ? `${r.name} <${r.address}>` : r.address}:{' '}
+                {r.downloads.length === 0
+                  ? t('shares.notDownloaded')
+                  : r.downloads.map((d) => `${s.documents.find((x) => x.id === d.documentId)?.name ?? ''} (${when(d.at)})`).join(', ')}
+              </li>
+            ))}
+          </ul>
+          {s.status === 'active' && (
+            <button
+              type="button"
+              class="btn btn-small btn-danger"
+              disabled={revoke.busy}
+              onClick={async () => {
+                if (window.confirm(t('shares.revokeConfirm')) && (await revoke.run(() => deleteJson(`/shares/${s.id}`)))) list.reload();
+              }}
+            >
+              {t('shares.revoke')}
+            </button>
+          )}
+        </article>
+      ))}
+    </Dialog>
   );
 }
 
