@@ -145,13 +145,16 @@ t.test('keyboard only: j/k move, Enter opens, f files, r replies, Esc goes back'
   const mail = await stack.dovecot.addUser({ prefix: 'kb' });
   const subjects = ['Invoice 2031', 'Tax certificate', 'Lease contract'];
   for (const [i, subject] of subjects.entries()) await stack.dovecot.deliver(mail.user, clientMessage({ to: mail.email, subject, minutesAgo: 10 * (i + 1) }).raw);
+  // Older mail beyond the first page (50), for the infinite scroll at the end.
+  const older = Array.from({ length: 52 }, (_, i) => clientMessage({ to: mail.email, subject: `Archive note ${i + 1}`, minutesAgo: 600 + i }).raw);
+  await stack.dovecot.deliverMany(mail.user, older);
   const { context, page, problems } = await signInNewUser(stack, 'Kees Toetsenbord');
   t.teardown(() => context.close());
   const account = await addMailbox(page, stack, mail);
   const client = await apiWrite<{ id: string; name: string }>(page, stack.base, 'POST', '/clients', { name: `Keyboard Client ${Date.now()}` });
-  await waitForInbox(page, stack.base, account.id, 3);
+  await waitForInbox(page, stack.base, account.id, 55);
   await page.goto(`${stack.base}/inbox?accountId=${account.id}`);
-  await page.waitForFunction(() => document.querySelectorAll('.message-row').length === 3);
+  await page.waitForFunction(() => document.querySelectorAll('.message-row').length === 50);
   const focused = () => page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText ?? '');
 
   await page.keyboard.press('j');
@@ -203,7 +206,14 @@ t.test('keyboard only: j/k move, Enter opens, f files, r replies, Esc goes back'
   await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
   await page.waitForFunction(() => /Tax certificate/.test((document.activeElement as HTMLElement | null)?.innerText ?? ''));
   t.pass('Esc returns to Inbox+ with the same message focused');
+  t.equal(new URL(page.url()).searchParams.get('accountId'), account.id, 'and the same filters');
   const list = await apiGet<{ items: { subject: string; clients: { name: string }[] }[] }>(page, stack.base, `/messages?accountId=${account.id}&clientId=${client.id}`);
   t.same(list.items.map((m) => m.subject), ['Tax certificate'], 'filed on the server');
+
+  // Infinite scroll: reaching the end of the first 50 loads the rest.
+  await page.locator('.message-row').last().scrollIntoViewIfNeeded();
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.waitForFunction(() => document.querySelectorAll('.message-row').length === 55);
+  t.match(await page.locator('.message-row').last().innerText(), /Archive note 52/, 'the oldest message arrives at the end');
   t.same(problems, [], 'no script errors');
 });

@@ -35,8 +35,13 @@ function urlOf(filters: MessageFilters): string {
 
 export default function InboxPage() {
   const { t } = useI18n();
-  const { query, route } = useLocation();
-  const filters = useMemo(() => filtersOf(query), [query]);
+  const { path, query, route } = useLocation();
+  // While a message opens, this page stays rendered until the message's chunk has loaded, already under
+  // the message's address: keep the filters of the inbox address, not the (empty) query of the message.
+  const lastQuery = useRef(query);
+  if (path === '/inbox') lastQuery.current = query;
+  const inboxQuery = lastQuery.current;
+  const filters = useMemo(() => filtersOf(inboxQuery), [inboxQuery]);
   const url = urlOf(filters);
   const saved = takeInboxSnapshot(url);
   const [items, setItems] = useState<MessageSummary[] | null>(saved?.items ?? null);
