@@ -6,7 +6,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createTestUser, startTestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage, saveScreenshot } from '../support/browser.ts';
+import { ensureWebBuild, launchBrowser, openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { makeMail } from '../support/sync.ts';
 import { uniq } from '../support/env.ts';
@@ -153,5 +153,11 @@ t.test('API tokens are shown once; administrators add reasons', async (t) => {
   await page.getByRole('group', { name: 'Reasons' }).getByText(reason).waitFor();
   const reasons = await (await context.request.get(`${base}/api/reasons`)).json();
   t.ok(reasons.items.some((r: { name: string }) => r.name === reason), 'the reason is saved');
+
+  await page.setViewportSize(phoneViewport);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  t.ok(overflow <= 0, `Settings fit a phone (overflow ${overflow}px)`);
+  await saveScreenshot(page, 'settings-phone');
   t.same(problems, [], 'no script errors');
 });
