@@ -112,18 +112,37 @@ async function saveFor(em: Em, pairs: { client_id: string; message_id: string }[
 }
 
 /**
- * Files one stored message (sync pipeline). Idempotent: filing the same message twice creates nothing
- * new, so a message reaching a private mailbox and info@ (one content row, two locations) gets one
- * record per client. The caller owns the transaction; this flushes the unit of work first because the
- * set-based insert reads the message's rows from the database (still uncommitted, same transaction).
+ * Files one stored message. Idempotent: filing the same message twice creates nothing new, so a message
+ * reaching a private mailbox and info@ (one content row, two locations) gets one record per client.
+ * The caller owns the transaction. A thin wrapper of fileMessages.
  */
-export async function fileMessage(em: Em, message: Message, deps: FilingDeps): Promise<FilingResult> {
+export async function fileMessage(em: Em, message: Pick<Message, 'id'>, deps: FilingDeps): Promise<FilingResult> {
+  return (await fileMessages(em, [message.id], deps)).get(message.id)!;
+}
+
+/**
+ * Files a batch of stored messages (the sync pipeline files each committed batch at once): one query
+ * for the firm's own addresses, one set-based statement that matches every message's addresses to
+ * clients and inserts the records, then auto-save only for the pairs it created whose address asks
+ * for it, and one query for the resulting client lists. It flushes the unit of work first because the
+ * set-based insert reads the messages' rows from the database (still uncommitted, same transaction).
+ */
+export async function fileMessages(em: Em, messageIds: string[], deps: FilingDeps, opts: { ownAddresses?: Iterable<string> } = {}): Promise<Map<string, FilingResult>> {
+  const out = new Map<string, FilingResult>();
+  const ids = [...new Set(messageIds)];
+  if (!ids.length) return out;
   await em.flush();
-  const own = await listOwnAddresses(em);
-  const created = await insertFilings(em, { messageIds: [message.id] }, own);
-  const documentsSaved = await saveFor(em, created, own, deps);
-  const all = await em.execute<{ client_id: string }[]>('select client_id from communication where message_id = ?', [message.id]);
-  return { clientIds: all.map((r) => r.client_id), filedNow: created.map((r) => r.client_id), documentsSaved };
+  const own = opts.ownAddresses ? [...opts.ownAddresses] : await listOwnAddresses(em);
+  const created = await insertFilings(em, { messageIds: ids }, own);
+  for (const id of ids) out.set(id, { clientIds: [], filedNow: [], documentsSaved: 0 });
+  for (const p of created) out.get(p.message_id)?.filedNow.push(p.client_id);
+  for (const p of await pairsToAutoSave(em, created, own)) {
+    out.get(p.message_id)!.documentsSaved += (await autoSaveAttachments(em, { messageId: p.message_id, clientId: p.client_id }, deps)).saved;
+  }
+  const all = await em.execute<{ client_id: string; message_id: string }[]>(
+    'select client_id, message_id from communication where message_id = any(select jsonb_array_elements_text(?::jsonb)::uuid)', [json(ids)]);
+  for (const r of all) out.get(r.message_id)?.clientIds.push(r.client_id);
+  return out;
 }
 
 export type AddressFilingResult = {
