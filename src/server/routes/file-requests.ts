@@ -1,7 +1,7 @@
 // File requests answered by email: create (queues one mail per recipient, then sends after the commit),
 // preview, list, view, cancel, resend, tick items, accept a held reply; firm defaults; staff notifications.
 import type { FastifyInstance } from 'fastify';
-import type { Static } from 'typebox';
+import { Type, type Static } from 'typebox';
 import {
   cancelFileRequest, createFileRequest, enqueueFileRequestJobs, getFileRequestSettings, getFileRequestView, listFileRequests,
   listRequestRecipients, previewFileRequest, resendFileRequest, setFileRequestItem, updateFileRequestSettings,
@@ -98,7 +98,7 @@ export async function fileRequestRoutes(app: FastifyInstance) {
   }, async (req) => listNotifications(req.em, currentUser(req), { unread: req.query.unread, limit: req.query.limit ?? 50 }));
 
   app.post<{ Params: Static<typeof IdParams> }>('/notifications/:id/read', {
-    schema: { tags: ['notifications'], params: IdParams, response: { 204: { type: 'null' } } },
+    schema: { tags: ['notifications'], params: IdParams, response: { 204: Type.Null() } },
   }, async (req, reply) => {
     await markNotificationRead(req.em, currentUser(req), req.params.id);
     await req.em.flush();
