@@ -14,7 +14,8 @@ import { normalizeMessageId } from './threading.ts';
 export type DiscussionMatch =
   | { kind: 'none' }
   | { kind: 'own'; discussionId: string }
-  | { kind: 'comment' | 'held'; discussionId: string; commentId: string };
+  | { kind: 'comment' | 'held'; discussionId: string; commentId: string }
+  | { kind: 'failed'; error: string };
 
 // Where the quoted original starts in a reply: "On … wrote:" (and the es/nl forms), Outlook's separator.
 const QUOTE_HEADER = /^(?:On .{1,300} wrote:|El .{1,300} escribió:|Op .{1,300} schreef.{0,40}:|-{2,}\s*Original Message\s*-{2,}|-{2,}\s*Mensaje original\s*-{2,}|-{2,}\s*Oorspronkelijk bericht\s*-{2,}|From: .+)$/iu;
@@ -62,6 +63,15 @@ async function listFollowers(em: Em, discussion: Discussion): Promise<string[]> 
  * posted comment from a participant, or a held one from anyone else, and the followers are notified.
  */
 export async function matchDiscussionReply(em: Em, message: Message, opts: { publicUrl?: string } = {}): Promise<DiscussionMatch> {
+  try {
+    // A savepoint: whatever goes wrong here is undone alone and never blocks storing the mailbox's mail.
+    return await em.transactional((tx) => matchReply(tx, message, opts), { propagation: 'nested' });
+  } catch (err) {
+    return { kind: 'failed', error: (err as Error).message };
+  }
+}
+
+async function matchReply(em: Em, message: Message, opts: { publicUrl?: string }): Promise<DiscussionMatch> {
   const own = normalizeMessageId(message.messageIdHeader);
   if (own) {
     const mine = await em.execute<{ discussion_id: string; client_id: string; comment_id: string | null }[]>(
