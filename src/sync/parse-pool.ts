@@ -11,6 +11,8 @@ import type { ParseTask, ParseTaskResult } from './parse-worker.ts';
 export const PARSE_TIMEOUT_MS = 60_000;
 /** Heap per parse thread: bounds what one hostile message can take. */
 const THREAD_HEAP_MB = 256;
+/** A small young generation per thread: parsing allocates short-lived strings, and each MB here is RSS. */
+const THREAD_YOUNG_MB = 8;
 
 export type ParseOutcome =
   | { kind: 'parsed'; message: IncomingMessage }
@@ -34,7 +36,7 @@ export function createParsePool(config: Config, opts: { threads?: number } = {})
     idleTimeout: 60_000,
     // Only what the thread needs to reach the blob store; never the credentials key.
     workerData: { ...config, secretKey: null },
-    resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
+    resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: THREAD_YOUNG_MB },
   });
   return {
     threads,

@@ -19,7 +19,7 @@ import type { Log } from './worker-deps.ts';
 /** A batch holds at most this many messages... */
 export const BATCH_MESSAGES = 100;
 /** ...and about this many bytes of source in memory (two batches are in flight at once). */
-export const BATCH_BYTES = 8 * 1024 * 1024;
+export const BATCH_BYTES = 4 * 1024 * 1024;
 /** Larger messages are streamed one at a time to the blob store instead of held in memory. */
 export const STREAM_ABOVE_BYTES = 2 * 1024 * 1024;
 /** Attempts at the same first UID before it is tried alone, and before it is given up on (poison mail). */
