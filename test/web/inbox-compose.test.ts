@@ -1,6 +1,7 @@
 // Compose in a real Chromium against the real server, sync worker, Dovecot and SMTP sink: a new message from
 // Inbox+, a forward (the original attached unchanged), and a refused send shown with the mail server's words.
 import t from 'tap';
+import { saveScreenshot } from '../support/browser.ts';
 import { headerValues } from '../support/sending.ts';
 import { addMailbox, apiGet, apiWrite, clientMessage, signInNewUser, startMailStack, waitForInbox } from './inbox-helpers.ts';
 
@@ -27,12 +28,14 @@ t.test('new message, forward, add sender as contact, tag, upload, and a refused 
   await dialog.getByRole('button', { name: 'Send', exact: true }).click();
   t.equal(await dialog.getByText('Enter at least one recipient.').count(), 1, 'a message needs a recipient');
   await dialog.getByLabel('To', { exact: true }).fill('tax.office@agency.example, clerk@agency.example');
+  t.equal(await dialog.getByText('Enter at least one recipient.').count(), 0, 'the hint goes once a recipient is typed');
   await dialog.getByLabel('Subject').fill('Filing extension request');
   await dialog.getByRole('textbox', { name: 'Message' }).click();
   await page.keyboard.type('We request a two-week extension for:');
   await page.keyboard.press('Enter');
   await dialog.getByRole('button', { name: 'Bulleted list' }).click();
   await page.keyboard.type('Client A');
+  await saveScreenshot(page, 'compose-new-en');
   await dialog.getByRole('button', { name: 'Send', exact: true }).click();
 
   await dialog.getByText('Sent.', { exact: true }).waitFor({ timeout: 30_000 });

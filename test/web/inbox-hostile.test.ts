@@ -5,6 +5,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { saveScreenshot } from '../support/browser.ts';
 import { addMailbox, apiGet, signInNewUser, startMailStack, waitForInbox } from './inbox-helpers.ts';
 
 const hostileDir = fileURLToPath(new URL('../../../shared/corpus/hostile/', import.meta.url));
@@ -57,6 +58,7 @@ t.test('hostile HTML opened in the message view stays inert', async (t) => {
       await body?.waitForLoadState('load');
     }
     await page.waitForTimeout(300);
+    if (/event handlers/i.test(item.subject)) await saveScreenshot(page, 'message-view-html-en');
     t.equal(page.url(), url, `${item.subject}: the top page did not navigate`);
   }
   t.same(dialogs, [], 'no dialog opened: no script ran');
@@ -75,6 +77,7 @@ t.test('hostile HTML opened in the message view stays inert', async (t) => {
     await page.waitForFunction((id) => [...document.querySelectorAll('iframe')].some((f) => f.src.endsWith(`/api/messages/${id}/body?images=1`)), pixels.id);
     await page.waitForTimeout(500);
     t.ok(foreign.length > 0, `after "Load images" the remote images are requested (${foreign.length})`);
+    await saveScreenshot(page, 'message-view-html-images-en');
     t.same(dialogs, [], 'still no dialog');
   } else {
     t.fail(`${pixels.subject} offers no "Load images"`);

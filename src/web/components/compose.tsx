@@ -192,7 +192,10 @@ export function Compose({ mode, message, onClose, onSent }: {
                   placeholder={t('compose.addressesHint')}
                   aria-invalid={missing === 'to' || undefined}
                   aria-describedby={missing === 'to' ? `${editorId}-to-error` : undefined}
-                  onInput={(e) => setTo(e.currentTarget.value)}
+                  onInput={(e) => {
+                    setTo(e.currentTarget.value);
+                    if (missing === 'to') setMissing(null);
+                  }}
                 />
                 {missing === 'to' && (
                   <p id={`${editorId}-to-error`} class="field-error">
@@ -212,7 +215,14 @@ export function Compose({ mode, message, onClose, onSent }: {
           <span id={`${editorId}-label`} class="compose-label">
             {t('compose.message')}
           </span>
-          <ComposeEditor id={editorId} labelledBy={`${editorId}-label`} onChange={setBody} />
+          <ComposeEditor
+            id={editorId}
+            labelledBy={`${editorId}-label`}
+            onChange={(value) => {
+              setBody(value);
+              if (missing === 'body' && value.text.trim()) setMissing(null);
+            }}
+          />
           {missing === 'body' && <p class="field-error">{t('compose.bodyRequired')}</p>}
           {mode === 'forward' && <p class="muted">{t('compose.forwardNote')}</p>}
         </div>
