@@ -1,7 +1,7 @@
 // A client's communication log (the a3ASESOR view): filters, the table (kind, date, subject, reason,
 // area, initiated by, author), a detail pane on the right where reason and area are tagged, manual
 // records (new, edit, delete) and the .xlsx export of what the filters show.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CommunicationPage, CommunicationView, TagView } from '../../server/schemas/communications.ts';
 import { deleteJson, getJson, patchJson, postJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
@@ -159,7 +159,7 @@ export function ClientLog({ clientId, clientName }: { clientId: string; clientNa
                   </td>
                   <td class="nowrap">{formatDate(r.occurredAt, { dateStyle: 'short', timeStyle: 'short' })}</td>
                   <td>
-                    <button type="button" class="link-button" aria-expanded={r.id === selectedId} aria-controls="log-detail" onClick={() => setSelectedId(r.id === selectedId ? null : r.id)}>
+                    <button type="button" class="link-button" data-record={r.id} aria-expanded={r.id === selectedId} aria-controls="log-detail" onClick={() => setSelectedId(r.id === selectedId ? null : r.id)}>
                       {r.subject || t('client.log.noSubject')}
                     </button>
                   </td>
@@ -203,7 +203,11 @@ export function ClientLog({ clientId, clientName }: { clientId: string; clientNa
               setSelectedId(null);
               list.reload();
             }}
-            onClose={() => setSelectedId(null)}
+            onClose={() => {
+              setSelectedId(null);
+              // Back to the row the pane was opened from, so keyboard users keep their place.
+              requestAnimationFrame(() => document.querySelector<HTMLElement>(`[data-record="${selected.id}"]`)?.focus());
+            }}
           />
         )}
       </div>
@@ -250,6 +254,11 @@ function LogDetail({ record, reasons, areas, onChanged, onEdit, onDeleted, onClo
   const { t, formatDate, formatNumber } = useI18n();
   const action = useAction();
   const [saved, setSaved] = useState(false);
+  const pane = useRef<HTMLElement>(null);
+  useEffect(() => {
+    // On a phone the pane sits above the table: bring it into view when a record is opened.
+    pane.current?.scrollIntoView({ block: 'nearest' });
+  }, []);
   const tag = async (change: { reasonId?: string | null; areaId?: string | null }) => {
     setSaved(false);
     if (await action.run(async () => onChanged(await patchJson<CommunicationView>(`/communications/${record.id}`, change)))) setSaved(true);
@@ -260,7 +269,7 @@ function LogDetail({ record, reasons, areas, onChanged, onEdit, onDeleted, onClo
     if (await action.run(() => deleteJson(`/communications/${record.id}`))) onDeleted();
   };
   return (
-    <aside id="log-detail" class="log-detail card" aria-labelledby="log-detail-title">
+    <aside id="log-detail" ref={pane} class="log-detail card" aria-labelledby="log-detail-title">
       <div class="section-head">
         <h3 id="log-detail-title">
           <KindIcon kind={record.kind} /> {record.subject || t('client.log.noSubject')}
