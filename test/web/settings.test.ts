@@ -125,7 +125,7 @@ t.test('a new administrator adds a mailbox and watches its sync finish', async (
   t.same(problems, [], 'no script errors');
 });
 
-t.test('API tokens are shown once; administrators add reasons', async (t) => {
+t.test('API tokens are shown once; administrators add reasons and users; the signature is saved', async (t) => {
   const { email, password } = await createTestUser(ta.db, 'admin', 'Bram Jansen');
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
@@ -153,6 +153,24 @@ t.test('API tokens are shown once; administrators add reasons', async (t) => {
   await page.getByRole('group', { name: 'Reasons' }).getByText(reason).waitFor();
   const reasons = await (await context.request.get(`${base}/api/reasons`)).json();
   t.ok(reasons.items.some((r: { name: string }) => r.name === reason), 'the reason is saved');
+
+  // Users (administrators): a new colleague who can then sign in.
+  const colleague = `${uniq('marta')}@test.example`;
+  await page.getByRole('button', { name: 'Add user' }).click();
+  const userDialog = page.getByRole('dialog', { name: 'Add user' });
+  await userDialog.getByLabel('Name').fill('Marta Vidal');
+  await userDialog.getByLabel('Email').fill(colleague);
+  await userDialog.getByLabel('First password').fill('a long first password');
+  await userDialog.getByRole('button', { name: 'Create user' }).click();
+  await page.getByRole('cell', { name: colleague }).waitFor();
+  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: colleague, password: 'a long first password' }) });
+  t.equal(login.status, 200, 'the new user can sign in');
+
+  // The signature is saved on the user.
+  await page.getByLabel('Email signature').fill('Bram Jansen\nJansen & Partners');
+  await page.getByRole('button', { name: 'Save signature' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  t.equal((await (await context.request.get(`${base}/api/me`)).json()).user.signature, 'Bram Jansen\nJansen & Partners', 'signature saved');
 
   await page.setViewportSize(phoneViewport);
   await page.evaluate(() => window.scrollTo(0, 0));
