@@ -39,8 +39,9 @@ export const unfileMessage = (messageId: string, clientId: string) => deleteJson
 export const addSenderAsContact = (messageId: string, clientId: string) =>
   postJson<{ contactId: string; contactCreated: boolean; address: string; clientId: string; filed: number }>(`/messages/${messageId}/add-sender-as-contact`, { clientId });
 
-export async function listClients(q: string, signal?: AbortSignal): Promise<ClientListItem[]> {
-  return (await getJson<{ items: ClientListItem[] }>('/clients', { q: q.trim() || undefined, limit: 20 }, signal)).items;
+/** Clients matching q (the API's page size caps `limit` at 200: the filter list shows that many, a search 20). */
+export async function listClients(q: string, signal?: AbortSignal, limit = 20): Promise<ClientListItem[]> {
+  return (await getJson<{ items: ClientListItem[] }>('/clients', { q: q.trim() || undefined, limit }, signal)).items;
 }
 
 export async function listClientDocuments(clientId: string): Promise<DocumentView[]> {

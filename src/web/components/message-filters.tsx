@@ -20,7 +20,7 @@ export function InboxFilters({ filters, onChange }: { filters: MessageFilters; o
     const settle = <K extends keyof Lists>(key: K, p: Promise<Lists[K]>) =>
       p.then((value) => live && setLists((prev) => ({ ...prev, [key]: value }))).catch(() => undefined);
     void settle('accounts', listMailAccounts());
-    void settle('clients', listClients(''));
+    void settle('clients', listClients('', undefined, 200));
     void settle('reasons', listReasons());
     void settle('areas', listAreas());
     return () => {
