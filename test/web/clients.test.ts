@@ -167,6 +167,8 @@ t.test('file a message to a client, tag it in the Log, export .xlsx, record a ca
   await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
   await page.getByRole('cell', { name: 'Carmen Ortega' }).first().waitFor();
   t.ok((await page.getByRole('row').count()) > 2, 'changes recorded with who made them');
+  await page.getByRole('cell', { name: 'Client created', exact: true }).waitFor();
+  t.ok(await page.getByRole('cell', { name: 'Log record added', exact: true }).first().isVisible(), 'actions in words');
 
   // Spanish: the same Log, translated, dates in Spanish.
   await page.getByRole('navigation', { name: 'Client sections' }).getByRole('link', { name: 'Log' }).click();

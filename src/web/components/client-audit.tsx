@@ -1,6 +1,7 @@
 // A client's Audit tab: who changed what about this client, its contacts, log and documents, newest first.
 import { useState } from 'preact/hooks';
 import type { Static } from 'typebox';
+import type { TFunction } from 'i18next';
 import type { AuditPage } from '../../server/schemas/crm.ts';
 import { getJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
@@ -14,6 +15,12 @@ function describeDetails(details: Record<string, unknown>): string {
   return Object.entries(details)
     .map(([k, v]) => `${k}: ${typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v)}`)
     .join(' · ');
+}
+
+/** The action in words when it has a translation (client.audit.act.*), else its code as recorded. */
+function describeAction(t: TFunction, action: string): string {
+  const translate = t as unknown as (key: string, options: { defaultValue: string }) => string;
+  return /^[a-z_]+\.[a-z_]+$/.test(action) ? translate(`client.audit.act.${action}`, { defaultValue: action }) : action;
 }
 
 export function ClientAudit({ clientId }: { clientId: string }) {
@@ -50,9 +57,7 @@ export function ClientAudit({ clientId }: { clientId: string }) {
                 <tr key={a.id}>
                   <td class="nowrap">{formatDate(a.at, { dateStyle: 'short', timeStyle: 'medium' })}</td>
                   <td>{a.actor?.name ?? t('client.audit.system')}</td>
-                  <td>
-                    <code>{a.action}</code>
-                  </td>
+                  <td>{describeAction(t, a.action)}</td>
                   <td class="audit-details">{describeDetails(a.details)}</td>
                 </tr>
               ))}
