@@ -223,7 +223,9 @@ t.test('bulk contact settings: a dry run changes nothing, then apply, with the r
 
   await dialog.getByRole('button', { name: 'Apply' }).click();
   await dialog.getByText('Done').waitFor();
-  t.match(await dialog.getByRole('region', { name: 'Result' }).innerText(), /2 addresses changed\./, 'the report after applying');
+  const report = await dialog.getByRole('region', { name: 'Result' }).innerText();
+  t.match(report, /2 addresses changed\./, 'the report after applying');
+  t.match(report, new RegExp(`${prefix} client 1: 1 changed, 0 unchanged`), 'per client');
   for (const id of ids) t.equal((await get(`/clients/${id}`)).notify, false, 'notify is off on the server');
   await saveScreenshot(page, 'clients-bulk-report-en');
   await dialog.getByRole('button', { name: 'Close' }).first().click();

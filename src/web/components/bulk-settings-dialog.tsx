@@ -63,7 +63,11 @@ export function BulkSettingsDialog({ clients, onClose, onApplied }: { clients: C
               <ul class="plain-list">
                 {result.clients.map((c) => (
                   <li key={c.clientId}>
-                    {t('clients.bulk.perClient', { name: names.get(c.clientId) ?? c.clientId, changed: formatNumber(c.changed), unchanged: formatNumber(c.unchanged) })}
+                    {t(result.dryRun ? 'clients.bulk.perClient' : 'clients.bulk.perClientDone', {
+                      name: names.get(c.clientId) ?? c.clientId,
+                      changed: formatNumber(c.changed),
+                      unchanged: formatNumber(c.unchanged),
+                    })}
                   </li>
                 ))}
               </ul>
