@@ -72,18 +72,34 @@ export default function InboxPage() {
     };
   }, []);
 
+  // One request at a time per list: a next page asked for twice (scroll and j at once) would repeat rows,
+  // and a page of the previous filters must not be appended to the new list.
+  const generation = useRef(0);
+  const pending = useRef<string | null>(null);
   const loadPage = async (cursor: string | null, reset: boolean, signal?: AbortSignal) => {
+    if (reset) generation.current += 1;
+    else if (pending.current === cursor) return;
+    const mine = generation.current;
+    pending.current = cursor;
     setLoading(true);
     setFailure(null);
     try {
       const page = await listMessages(filters, cursor, signal);
-      setItems((prev) => (reset || !prev ? page.items : [...prev, ...page.items]));
+      if (mine !== generation.current) return;
+      setItems((prev) => {
+        if (reset || !prev) return page.items;
+        const seen = new Set(prev.map((m) => m.id));
+        return [...prev, ...page.items.filter((m) => !seen.has(m.id))];
+      });
       setNextCursor(page.nextCursor);
       if (reset) setActive(0);
     } catch (error) {
-      if (!(error instanceof DOMException && error.name === 'AbortError')) setFailure(error);
+      if (mine === generation.current && !(error instanceof DOMException && error.name === 'AbortError')) setFailure(error);
     } finally {
-      setLoading(false);
+      if (mine === generation.current) {
+        pending.current = null;
+        setLoading(false);
+      }
     }
   };
 
