@@ -141,7 +141,7 @@ t.test('a new user adds a mailbox, sees it in Inbox+, opens a message and replie
   t.same(problems, [], 'no script errors');
 });
 
-t.test('keyboard only: j/k move, Enter opens, f files, r replies, Esc goes back', async (t) => {
+t.test('keyboard only: j/k move, Enter opens, f files, j/k in the message, r replies, Esc goes back', async (t) => {
   const mail = await stack.dovecot.addUser({ prefix: 'kb' });
   const subjects = ['Invoice 2031', 'Tax certificate', 'Lease contract'];
   for (const [i, subject] of subjects.entries()) await stack.dovecot.deliver(mail.user, clientMessage({ to: mail.email, subject, minutesAgo: 10 * (i + 1) }).raw);
@@ -185,6 +185,11 @@ t.test('keyboard only: j/k move, Enter opens, f files, r replies, Esc goes back'
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { level: 1, name: 'Tax certificate' }).waitFor();
   t.pass('Enter opens the message');
+  await page.keyboard.press('j');
+  await page.getByRole('heading', { level: 1, name: 'Lease contract' }).waitFor();
+  await page.keyboard.press('k');
+  await page.getByRole('heading', { level: 1, name: 'Tax certificate' }).waitFor();
+  t.pass('j/k in the message view go to the next and previous message of the list');
   await page.keyboard.press('r');
   const editor = page.getByRole('textbox', { name: 'Message' });
   await editor.waitFor();

@@ -32,3 +32,16 @@ export function updateSnapshotMessage(message: MessageSummary): void {
   if (!snapshot) return;
   snapshot = { ...snapshot, items: snapshot.items.map((m) => (m.id === message.id ? { ...m, clients: message.clients } : m)) };
 }
+
+/**
+ * The message `delta` rows away from `id` in the saved list (j: older, k: newer), made the list's current
+ * row so Esc returns to it; null at either end or without a saved list.
+ */
+export function neighbourMessage(id: string, delta: number): string | null {
+  if (!snapshot) return null;
+  const index = snapshot.items.findIndex((m) => m.id === id);
+  const next = index < 0 ? undefined : snapshot.items[index + delta];
+  if (!next) return null;
+  snapshot = { ...snapshot, active: index + delta };
+  return next.id;
+}

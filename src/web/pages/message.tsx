@@ -1,5 +1,6 @@
 // The message view: the whole thread (oldest first, the opened message expanded), reply / reply all /
-// forward, filing and tagging. Keyboard: r reply, a reply all, f file to client, Esc back to Inbox+.
+// forward, filing and tagging. Keyboard: j/k next/previous message of the list, r reply, a reply all,
+// f file to client, Esc back to Inbox+.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { PageHeader } from '../components/page-header.tsx';
@@ -10,7 +11,7 @@ import { useShortcuts } from '../components/keyboard-shortcuts.ts';
 import { getMessage, getThread, type MessageDetail } from '../components/message-api.ts';
 import { MessageClients } from '../components/message-clients.tsx';
 import { MailIcon } from '../components/message-icons.tsx';
-import { inboxUrl, updateSnapshotMessage } from '../components/message-list-state.ts';
+import { inboxUrl, neighbourMessage, updateSnapshotMessage } from '../components/message-list-state.ts';
 import type { ClientAction } from '../components/file-to-client.tsx';
 import { ThreadMessage } from '../components/thread-message.tsx';
 import '../styles/mail.css';
@@ -48,6 +49,8 @@ export default function MessagePage() {
   useEffect(() => {
     setThread(null);
     setExpanded(new Set([id]));
+    setClientAction(null);
+    setWaitingForReply(false);
     void load();
   }, [id, load]);
 
@@ -77,7 +80,15 @@ export default function MessagePage() {
 
   const opened = thread?.find((m) => m.id === id) ?? null;
   const back = () => route(inboxUrl());
+  const go = (delta: number) => {
+    const next = neighbourMessage(id, delta);
+    if (!next) return;
+    setCompose(null);
+    route(`/inbox/${next}`);
+  };
   useShortcuts({
+    j: () => go(1),
+    k: () => go(-1),
     r: () => opened && setCompose('reply'),
     a: () => opened && setCompose('replyAll'),
     f: () => opened && setClientAction({ id: opened.id, action: 'file' }),
