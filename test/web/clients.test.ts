@@ -154,6 +154,9 @@ t.test('file a message to a client, tag it in the Log, export .xlsx, record a ca
   t.equal(await log.getByRole('row').count(), 2, 'header + the one matching record');
   await page.getByRole('button', { name: 'Clear filters' }).click();
   await log.getByRole('row').filter({ hasText: subject }).waitFor();
+  await row.getByRole('button', { name: subject }).click();
+  await detail.getByRole('heading', { name: subject }).waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await saveScreenshot(page, 'client-log-en');
 
   // The Emails tab lists the filed message and links to the message view.
@@ -178,6 +181,7 @@ t.test('file a message to a client, tag it in the Log, export .xlsx, record a ca
   t.ok(await page.getByRole('link', { name: 'Exportar .xlsx' }).isVisible(), 'export link translated');
   await page.getByRole('button', { name: callSubject }).click();
   await page.getByRole('complementary').getByRole('heading', { name: callSubject }).waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await saveScreenshot(page, 'client-log-es');
 
   // Phone width: the page itself never scrolls sideways (wide tables scroll inside their frame).

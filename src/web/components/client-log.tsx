@@ -256,8 +256,8 @@ function LogDetail({ record, reasons, areas, onChanged, onEdit, onDeleted, onClo
   const [saved, setSaved] = useState(false);
   const pane = useRef<HTMLElement>(null);
   useEffect(() => {
-    // On a phone the pane sits above the table: bring it into view when a record is opened.
-    pane.current?.scrollIntoView({ block: 'nearest' });
+    // On a narrow screen the pane sits above the table (see client-settings.css): bring it into view.
+    if (window.matchMedia('(max-width: 900px)').matches) pane.current?.scrollIntoView({ block: 'nearest' });
   }, []);
   const tag = async (change: { reasonId?: string | null; areaId?: string | null }) => {
     setSaved(false);
