@@ -25,7 +25,6 @@ import { createAccountRuntime } from '../src/sync/account-runtime.ts';
 import { syncAccount } from '../src/sync/sync-account.ts';
 import { startWorker } from '../src/sync/worker.ts';
 import type { WorkerDeps } from '../src/sync/worker-deps.ts';
-import { buildApp } from '../src/server/app.ts';
 import { startDovecot, type Dovecot, type MailUser } from '../test/support/dovecot.ts';
 
 const { values: args } = parseArgs({
@@ -198,6 +197,8 @@ async function measureLatency(t: Target, dovecot: Dovecot, mail: MailUser, deliv
   const redis = new Redis(t.redis, { maxRetriesPerRequest: null });
   const apiQueue = createBullQueue(t.redis, config.queuePrefix);
   const worker = await startWorker({ config, db, blobs, queue: createBullQueue(t.redis, config.queuePrefix), log: silent, workerId: 'bench-latency' });
+  // Imported here, not at the top: the pipeline phase's process (peak RSS of the worker) must not load the server.
+  const { buildApp } = await import('../src/server/app.ts');
   const app = await buildApp({ config, db, queue: apiQueue, blobs, redis, webRoot: null, logger: false });
   await app.ready();
   const em = db.em.fork();

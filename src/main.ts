@@ -9,7 +9,6 @@ import { openDb, type Db } from './core/db.ts';
 import { createBullQueue, createLocalQueue, type JobQueue } from './core/jobs.ts';
 import { createBlobStore } from './core/blob-stores.ts';
 import { createUser, ensureFirstAdmin } from './core/users.ts';
-import { buildApp } from './server/app.ts';
 import { startWorker, type WorkerHandle } from './sync/worker.ts';
 
 type Command = 'start' | 'server' | 'worker' | 'migrate' | 'user';
@@ -58,6 +57,8 @@ async function main(argv: string[]) {
   if (command === 'start' || command === 'server') {
     const admin = await ensureFirstAdmin(db.em.fork(), config.adminEmail, config.adminPassword);
     if (admin) log.info({ email: admin.email }, 'created the first administrator');
+    // Loaded only here: a worker process never carries the HTTP server's code (~65 MB of RSS).
+    const { buildApp } = await import('./server/app.ts');
     const app = await buildApp({ config, db, queue, blobs, redis, logger: { level: config.logLevel } });
     await app.listen({ port: config.port, host: config.host });
     closers.push(() => app.close());
