@@ -45,11 +45,11 @@ t.test('a refused password is explained, and re-entering it resumes the sync', a
   const server = { host: mail.host, port: mail.port, secure: false, username: mail.user, password: mail.password };
   const created = await context.request.post(`${base}/api/mail-accounts`, {
     headers: { 'x-csrf-token': csrf },
-    data: { name: 'Iris', email: mail.email, visibility: 'private', imap: server, smtp: { ...server, port: 2525 } },
+    data: { name: `Iris ${mail.user}`, email: mail.email, visibility: 'private', imap: server, smtp: { ...server, port: 2525 } },
   });
   t.equal(created.status(), 201, 'account added');
   const accountId = (await created.json()).id as string;
-  const card = page.getByRole('article', { name: /Iris/ });
+  const card = page.getByRole('article', { name: `Iris ${mail.user}` });
   await card.getByText('1 message stored').waitFor({ timeout: 30_000 });
 
   // The password is changed on the mail server; each sync is refused until the account asks for it.
