@@ -3,6 +3,7 @@ import { Migration20261125000000Initial } from './20261125000000-initial.ts';
 import { Migration20261126090000SyncEngine } from './20261126090000-sync-engine.ts';
 import { Migration20261126100000OutboxSending } from './20261126100000-outbox-sending.ts';
 import { Migration20261126120000AttachmentNameSearch } from './20261126120000-attachment-name-search.ts';
+import { Migration20261126130000VisibilityProbeIndex } from './20261126130000-visibility-probe-index.ts';
 import { Migration20261126140000FileRequests } from './20261126140000-file-requests.ts';
 import { Migration20261126160000DiscussionsShares } from './20261126160000-discussions-shares.ts';
 import { Migration20261126180000MessageSearchCap } from './20261126180000-message-search-cap.ts';
@@ -12,6 +13,7 @@ export const migrationsList = [
   { name: '20261126090000-sync-engine', class: Migration20261126090000SyncEngine },
   { name: '20261126100000-outbox-sending', class: Migration20261126100000OutboxSending },
   { name: '20261126120000-attachment-name-search', class: Migration20261126120000AttachmentNameSearch },
+  { name: '20261126130000-visibility-probe-index', class: Migration20261126130000VisibilityProbeIndex },
   { name: '20261126140000-file-requests', class: Migration20261126140000FileRequests },
   { name: '20261126160000-discussions-shares', class: Migration20261126160000DiscussionsShares },
   { name: '20261126180000-message-search-cap', class: Migration20261126180000MessageSearchCap },

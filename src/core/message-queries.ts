@@ -6,7 +6,9 @@ import { NotFoundError } from './errors.ts';
 import { sanitizeMailHtml } from './html.ts';
 import { cursorTimeSql, decodeCursor, encodeCursor } from './keyset-cursor.ts';
 import type { Direction, ParseStatus } from './message.entity.ts';
-import { visibleMailboxIdsSql, visibleMessageSql, type Viewer } from './visibility.ts';
+import {
+  filedSql, listVisibleMailboxes, liveLocationSql, visibilityBranches, visibleMessageSql, type SqlCondition, type Viewer, type VisibleMailbox,
+} from './visibility.ts';
 
 export type MessageFilters = {
   accountId?: string;
@@ -58,35 +60,21 @@ export type DetailOptions = { allowRemoteImages: boolean; attachmentUrl: (attach
 /** websearch_to_tsquery over unaccented input with the same 'simple' config the `search` columns use. */
 export const tsQuerySql = `websearch_to_tsquery('simple', dossier_unaccent(?))`;
 
-/** `alias.id in (...)`: messages whose own text or one of whose attachment names match the query. */
-export function messageMatchesSql(alias: string, q: string): { sql: string; params: unknown[] } {
-  return {
-    sql:
-      `${alias}.id in (select qm.id from message qm where qm.search @@ ${tsQuerySql}` +
-      ` union select qa.message_id from attachment qa where qa.search @@ ${tsQuerySql})`,
-    params: [q, q],
-  };
-}
-
-function filterSql(viewer: Viewer, f: MessageFilters): { where: string[]; params: unknown[] } {
-  const vis = visibleMessageSql(viewer, 'm');
-  const where = [vis.sql];
-  const params: unknown[] = [...vis.params];
+/** Conditions every branch shares, from the filters (visibility is added per branch by listMessages). */
+function commonSql(f: MessageFilters, boxes: VisibleMailbox[]): { where: string[]; params: unknown[]; impliesVisible: boolean; empty: boolean } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  let impliesVisible = false;
+  let empty = false;
   if (f.accountId !== undefined || f.folder !== undefined) {
-    // Only locations the viewer may see count: filtering by a colleague's private account must not
-    // reveal which filed messages sit in it.
-    const boxes = visibleMailboxIdsSql(viewer);
-    let sql = `exists (select 1 from message_location fl join mailbox fmb on fmb.id = fl.mailbox_id where fl.message_id = m.id and fl.removed_at is null and fl.mailbox_id in (${boxes.sql})`;
-    params.push(...boxes.params);
-    if (f.accountId !== undefined) {
-      sql += ' and fmb.account_id = ?';
-      params.push(f.accountId);
-    }
-    if (f.folder !== undefined) {
-      sql += ' and fmb.path = ?';
-      params.push(f.folder);
-    }
-    where.push(`${sql})`);
+    // Only locations in mailboxes the viewer may see count: filtering by a colleague's private account
+    // must not reveal which filed messages sit in it.
+    const chosen = boxes.filter((b) => (f.accountId === undefined || b.accountId === f.accountId) && (f.folder === undefined || b.path === f.folder));
+    if (chosen.length === 0) empty = true;
+    const loc = liveLocationSql(chosen.map((b) => b.id));
+    where.push(loc.sql);
+    params.push(...loc.params);
+    impliesVisible = true;
   }
   if (f.clientId !== undefined || f.reasonId !== undefined || f.areaId !== undefined) {
     // One communication record must match all of them (the reason is a tag on the client's record).
@@ -97,9 +85,13 @@ function filterSql(viewer: Viewer, f: MessageFilters): { where: string[]; params
       params.push(value);
     }
     where.push(`${sql})`);
+    impliesVisible = true; // filed mail is visible to everyone
   }
-  if (f.filed === true) where.push('exists (select 1 from communication ff where ff.message_id = m.id)');
-  if (f.filed === false) where.push('not exists (select 1 from communication ff where ff.message_id = m.id)');
+  if (f.filed === true) {
+    where.push(filedSql('m'));
+    impliesVisible = true;
+  }
+  if (f.filed === false) where.push(`not ${filedSql('m')}`);
   if (f.hasAttachments !== undefined) {
     where.push('m.has_attachments = ?');
     params.push(f.hasAttachments);
@@ -108,35 +100,126 @@ function filterSql(viewer: Viewer, f: MessageFilters): { where: string[]; params
     where.push('m.direction = ?');
     params.push(f.direction);
   }
-  const q = f.q?.trim();
-  if (q) {
-    const match = messageMatchesSql('m', q);
-    where.push(match.sql);
-    params.push(...match.params);
-  }
-  return { where, params };
+  return { where, params, impliesVisible, empty };
 }
 
-/** Summaries the viewer may see, newest first ((sent_at, id) descending; stable across pages). */
-export async function listMessages(em: Em, viewer: Viewer, filters: MessageFilters, page: { limit: number; cursor?: string }): Promise<Page<MessageSummary>> {
-  const { where, params } = filterSql(viewer, filters);
+/** Newest-first order over (sent_at, id); the cursor compares the same pair. */
+const ORDER = 'order by m.sent_at desc, m.id desc';
+/** How many visible, filtered messages a search reads newest-first before it turns to the GIN index. */
+export const SEARCH_WINDOW = 1500;
+
+type Branch = SqlCondition;
+type Row = { id: string; k: string };
+
+/**
+ * Summaries the viewer may see, newest first ((sent_at, id) descending; stable across pages).
+ * With `q`, a message matches when its own search vector (subject, sender, body) matches the whole
+ * query, or one of its attachment names does.
+ *
+ * The query is a union of branches, one per way a message can be visible (through a mailbox, through
+ * filing), each ordered and limited on its own. Every branch is a plain semi-join, so PostgreSQL can
+ * walk message(sent_at, id) newest-first and probe per row, or start from a selective index and sort
+ * the few rows; an OR of the two EXISTS would make it hash a whole table first.
+ */
+export async function listMessages(
+  em: Em, viewer: Viewer, filters: MessageFilters, page: { limit: number; cursor?: string }, opts: { searchWindow?: number } = {},
+): Promise<Page<MessageSummary>> {
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const common = commonSql(filters, boxes);
   if (page.cursor) {
     const pos = decodeCursor(page.cursor);
-    where.push('(m.sent_at, m.id) < (?::timestamptz, ?::uuid)');
-    params.push(pos.at, pos.id);
+    common.where.push('(m.sent_at, m.id) < (?::timestamptz, ?::uuid)');
+    common.params.push(pos.at, pos.id);
   }
-  const rows = await em.execute<{ id: string; k: string }[]>(
-    `select m.id, ${cursorTimeSql('m.sent_at')} as k from message m where ${where.join(' and ')} order by m.sent_at desc, m.id desc limit ?`,
-    [...params, page.limit + 1],
-  );
+  if (common.empty) return { items: [], nextCursor: null };
+  // Filters that already imply visibility (a folder the viewer sees, filed mail) need no visibility
+  // branch; unfiled mail is visible only through a mailbox.
+  const visibility: SqlCondition[] = common.impliesVisible
+    ? [{ sql: 'true', params: [] }]
+    : filters.filed === false
+      ? [liveLocationSql(boxes.map((b) => b.id))]
+      : visibilityBranches(boxes.map((b) => b.id));
+  const branches: Branch[] = visibility.map((v) => {
+    const where = [...common.where, v.sql].filter((w) => w !== 'true');
+    return { sql: `from message m${where.length ? ` where ${where.join(' and ')}` : ''}`, params: [...common.params, ...v.params] };
+  });
+  const n = page.limit + 1;
+  const q = filters.q?.trim();
+  const rows = q ? await searchRows(em, branches, q, n, opts.searchWindow ?? SEARCH_WINDOW) : await newestRows(em, branches, n);
   const more = rows.length > page.limit;
   const pageRows = rows.slice(0, page.limit);
-  const items = await loadSummaries(em, viewer, pageRows.map((r) => r.id));
+  const items = await loadSummaries(em, viewer, pageRows.map((r) => r.id), boxes);
   const last = pageRows.at(-1);
   return { items, nextCursor: more && last ? encodeCursor({ at: last.k, id: last.id }) : null };
 }
 
-type MessageRow = {
+/** The newest `n` rows of the union of branches (each branch limited on its own first). */
+async function newestRows(em: Em, branches: Branch[], n: number): Promise<Row[]> {
+  const parts = branches.map((b) => ({ sql: `select m.id, m.sent_at ${b.sql} ${ORDER} limit ?`, params: [...b.params, n] }));
+  const inner = parts.length === 1 ? parts[0]!.sql : parts.map((p) => `(${p.sql})`).join(' union ');
+  return em.execute<Row[]>(
+    `select x.id, ${cursorTimeSql('x.sent_at')} as k from (${inner}) x order by x.sent_at desc, x.id desc limit ?`,
+    [...parts.flatMap((p) => p.params), n],
+  );
+}
+
+const textMatchSql = (alias: string) =>
+  `(${alias}.search @@ ${tsQuerySql} or exists (select 1 from attachment qa where qa.message_id = ${alias}.id and qa.search @@ ${tsQuerySql}))`;
+
+/** `b` with one more condition. */
+const andWhere = (b: Branch, cond: string) => `${b.sql}${b.sql.includes(' where ') ? ' and' : ' where'} ${cond}`;
+
+/**
+ * Full-text search, newest first. PostgreSQL cannot tell how common a word is when the message
+ * vectors are too wide for ANALYZE to sample (real mail bodies usually are), so the choice between
+ * "walk newest-first and test each message" and "ask the GIN index, then sort the hits" is made here:
+ *  1. per branch, walk the newest `window` (SEARCH_WINDOW) visible, filtered messages and test each,
+ *     stopping at `n` hits. A branch is complete down to its last hit when it found `n`, down to the
+ *     end of its walk otherwise; hits newer than every branch's limit are the answer when there are
+ *     `n` of them (common words, or any search within a small set such as one client's mail).
+ *  2. otherwise the words are rare in recent mail: every message the GIN indexes (text and
+ *     attachment names) name is checked against the branches, and the newest `n` kept.
+ */
+async function searchRows(em: Em, branches: Branch[], q: string, n: number, window: number): Promise<Row[]> {
+  // "k id" keys compare like (sent_at, id); "k ~" sorts after every id of the same instant.
+  const key = (r: Row) => `${r.k} ${r.id}`;
+  const walked = await Promise.all(branches.map(async (b) => {
+    // The subquery's order carries through, so the outer LIMIT stops the walk at the n-th hit.
+    const hits = await em.execute<Row[]>(
+      `select w.id, ${cursorTimeSql('w.sent_at')} as k from (select m.id, m.sent_at, m.search ${b.sql} ${ORDER} limit ?) w
+       where ${textMatchSql('w')} order by w.sent_at desc, w.id desc limit ?`,
+      [...b.params, window, q, q, n],
+    );
+    if (hits.length >= n) return { hits, completeFrom: key(hits.at(-1)!) };
+    const span = (await em.execute<{ rows: number; last: string | null }[]>(
+      `select count(*)::int as rows, ${cursorTimeSql('min(w.sent_at)')} as last from (select m.sent_at ${b.sql} ${ORDER} limit ?) w`,
+      [...b.params, window],
+    ))[0]!;
+    return { hits, completeFrom: span.rows < window ? null : `${span.last} ~` };
+  }));
+  const limits = walked.map((w) => w.completeFrom).filter((c): c is string => c !== null).sort();
+  const cutoff = limits.at(-1) ?? '';
+  const merged = new Map<string, Row>();
+  for (const w of walked) for (const h of w.hits) if (key(h) >= cutoff) merged.set(h.id, h);
+  const sorted = [...merged.values()].sort((x, y) => (key(x) < key(y) ? 1 : key(x) > key(y) ? -1 : 0));
+  if (sorted.length >= n || limits.length === 0) return sorted.slice(0, n);
+  // Rare words: start from the GIN hits and check each against the branches (LATERAL keeps the
+  // planner from walking the whole message table instead).
+  const parts = branches.map((b) => ({
+    sql: `select m.id, m.sent_at from hits h cross join lateral (select m.id, m.sent_at ${andWhere(b, 'm.id = h.id')}) m`,
+    params: b.params,
+  }));
+  return em.execute<Row[]>(
+    `with hits as materialized (select qm.id from message qm where qm.search @@ ${tsQuerySql}
+       union select qa.message_id from attachment qa where qa.search @@ ${tsQuerySql})
+     select x.id, ${cursorTimeSql('x.sent_at')} as k from (${parts.map((p) => p.sql).join(' union ')}) x
+     order by x.sent_at desc, x.id desc limit ?`,
+    [q, q, ...parts.flatMap((p) => p.params), n],
+  );
+}
+
+type JsonAddress = { role: 'to' | 'cc'; name: string | null; address: string };
+type SummaryRow = {
   id: string;
   thread_id: string;
   subject: string;
@@ -146,61 +229,54 @@ type MessageRow = {
   snippet: string;
   has_attachments: boolean;
   direction: Direction;
+  addresses: JsonAddress[] | string;
+  clients: { id: string; name: string }[] | string;
+  folders: { accountId: string; path: string; seen: boolean }[] | string;
 };
+/** json columns arrive parsed from node-postgres and as text from some drivers. */
+const fromJson = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
-/** Summaries for ids already known to be visible, in the order given. */
-export async function loadSummaries(em: Em, viewer: Viewer, ids: string[]): Promise<MessageSummary[]> {
+/** Summaries for ids already known to be visible, in the order given (one round trip). */
+export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visibleBoxes?: VisibleMailbox[]): Promise<MessageSummary[]> {
   if (ids.length === 0) return [];
-  const boxes = visibleMailboxIdsSql(viewer);
-  const [messages, addresses, clients, locations] = await Promise.all([
-    em.execute<MessageRow[]>(
-      'select id, thread_id, subject, from_name, from_address, sent_at, snippet, has_attachments, direction from message where id in (?)',
-      [ids],
-    ),
-    em.execute<{ message_id: string; role: 'to' | 'cc'; name: string | null; address: string }[]>(
-      `select message_id, role, name, address from message_address where message_id in (?) and role in ('to', 'cc') order by position, id`,
-      [ids],
-    ),
-    em.execute<{ message_id: string; id: string; name: string }[]>(
-      'select c.message_id, cl.id, cl.name from communication c join client cl on cl.id = c.client_id where c.message_id in (?) order by cl.name, cl.id',
-      [ids],
-    ),
-    em.execute<{ message_id: string; account_id: string; path: string; flags: string[] }[]>(
-      `select ml.message_id, mb.account_id, mb.path, ml.flags from message_location ml join mailbox mb on mb.id = ml.mailbox_id
-       where ml.message_id in (?) and ml.removed_at is null and ml.mailbox_id in (${boxes.sql}) order by mb.account_id, mb.path`,
-      [ids, ...boxes.params],
-    ),
-  ]);
+  const boxIds = (visibleBoxes ?? (await listVisibleMailboxes(em, viewer))).map((b) => b.id);
+  const rows = await em.execute<SummaryRow[]>(
+    `select m.id, m.thread_id, m.subject, m.from_name, m.from_address, m.sent_at, m.snippet, m.has_attachments, m.direction,
+       coalesce((select json_agg(json_build_object('role', a.role, 'name', a.name, 'address', a.address) order by a.position, a.id)
+         from message_address a where a.message_id = m.id and a.role in ('to', 'cc')), '[]') as addresses,
+       coalesce((select json_agg(json_build_object('id', cl.id, 'name', cl.name) order by cl.name, cl.id)
+         from communication c join client cl on cl.id = c.client_id where c.message_id = m.id), '[]') as clients,
+       coalesce((select json_agg(json_build_object('accountId', mb.account_id, 'path', mb.path,
+           -- IMAP flags are case-insensitive (RFC 3501 §2.3.2)
+           'seen', exists (select 1 from unnest(l.flags) f where lower(f) = '\\seen')) order by mb.account_id, mb.path)
+         from message_location l join mailbox mb on mb.id = l.mailbox_id
+         where l.message_id = m.id and l.removed_at is null and l.mailbox_id in (?)), '[]') as folders
+     from message m where m.id in (?)`,
+    // No visible mailbox: a filed message is listed without folders (the nil uuid matches nothing).
+    [boxIds.length ? boxIds : ['00000000-0000-0000-0000-000000000000'], ids],
+  );
   const byId = new Map<string, MessageSummary>();
-  for (const m of messages) {
+  for (const m of rows) {
+    const addresses = fromJson(m.addresses);
+    const folders = fromJson(m.folders);
+    const unique = new Map(folders.map((f) => [`${f.accountId}/${f.path}`, { accountId: f.accountId, path: f.path }]));
     byId.set(m.id, {
       id: m.id,
       threadId: m.thread_id,
       subject: m.subject,
       from: m.from_address ? { name: m.from_name || null, address: m.from_address } : null,
-      to: [],
-      cc: [],
+      to: addresses.filter((a) => a.role === 'to').map((a) => ({ name: a.name || null, address: a.address })),
+      cc: addresses.filter((a) => a.role === 'cc').map((a) => ({ name: a.name || null, address: a.address })),
       date: new Date(m.sent_at).toISOString(),
       snippet: m.snippet,
       hasAttachments: m.has_attachments,
       direction: m.direction,
-      clients: [],
-      folders: [],
-      unread: false,
+      clients: fromJson(m.clients),
+      folders: [...unique.values()],
+      // Read in any visible folder means read; seen only through filing is not "unread" news.
+      unread: folders.length > 0 && !folders.some((f) => f.seen),
     });
   }
-  for (const a of addresses) byId.get(a.message_id)?.[a.role].push({ name: a.name || null, address: a.address });
-  for (const c of clients) byId.get(c.message_id)?.clients.push({ id: c.id, name: c.name });
-  const seen = new Map<string, boolean>();
-  for (const l of locations) {
-    const s = byId.get(l.message_id);
-    if (!s) continue;
-    if (!s.folders.some((f) => f.accountId === l.account_id && f.path === l.path)) s.folders.push({ accountId: l.account_id, path: l.path });
-    // IMAP flags are case-insensitive (RFC 3501 §2.3.2); read in any visible folder means read.
-    const isSeen = l.flags.some((f) => f.toLowerCase() === '\\seen');
-    seen.set(l.message_id, (seen.get(l.message_id) ?? false) || isSeen);
-  }
-  for (const [id, wasSeen] of seen) byId.get(id)!.unread = !wasSeen;
   return ids.map((id) => byId.get(id)).filter((s): s is MessageSummary => s !== undefined);
 }
 
@@ -217,10 +293,10 @@ type DetailRow = {
 /** Content-IDs compare without their angle brackets (RFC 2392 cid: URLs carry the bare addr-spec). */
 const bareCid = (cid: string) => cid.trim().replace(/^<|>$/g, '').trim();
 
-async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOptions): Promise<MessageDetail[]> {
+async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOptions, boxes: VisibleMailbox[]): Promise<MessageDetail[]> {
   if (ids.length === 0) return [];
   const [summaries, rows, attachments] = await Promise.all([
-    loadSummaries(em, viewer, ids),
+    loadSummaries(em, viewer, ids, boxes),
     em.execute<DetailRow[]>(
       'select id, message_id_header, in_reply_to, "references", text, html, parse_status from message where id in (?)',
       [ids],
@@ -261,28 +337,30 @@ async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOp
 
 /** One message with bodies; NotFoundError when it does not exist or the viewer may not see it. */
 export async function getMessage(em: Em, viewer: Viewer, id: string, opts: DetailOptions): Promise<MessageDetail> {
-  const vis = visibleMessageSql(viewer, 'm');
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const vis = visibleMessageSql(boxes.map((b) => b.id));
   const found = await em.execute<{ id: string }[]>(`select m.id from message m where m.id = ? and ${vis.sql}`, [id, ...vis.params]);
   if (found.length === 0) throw new NotFoundError('Message');
-  return (await loadDetails(em, viewer, [id], opts))[0]!;
+  return (await loadDetails(em, viewer, [id], opts, boxes))[0]!;
 }
 
 /** The visible messages of a thread, oldest first; NotFoundError when the viewer sees none of it. */
 export async function listThread(em: Em, viewer: Viewer, threadId: string, opts: DetailOptions, limit = 200): Promise<MessageDetail[]> {
-  const vis = visibleMessageSql(viewer, 'm');
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const vis = visibleMessageSql(boxes.map((b) => b.id));
   const rows = await em.execute<{ id: string }[]>(
     `select m.id from message m where m.thread_id = ? and ${vis.sql} order by m.sent_at asc, m.id asc limit ?`,
     [threadId, ...vis.params, limit],
   );
   if (rows.length === 0) throw new NotFoundError('Thread');
-  return loadDetails(em, viewer, rows.map((r) => r.id), opts);
+  return loadDetails(em, viewer, rows.map((r) => r.id), opts, boxes);
 }
 
 export type StoredFile = { sha256: string; size: number; filename: string; contentType: string };
 
 /** The raw RFC 5322 source of a visible message (as kept in the blob store). */
 export async function getMessageRaw(em: Em, viewer: Viewer, id: string): Promise<StoredFile> {
-  const vis = visibleMessageSql(viewer, 'm');
+  const vis = visibleMessageSql((await listVisibleMailboxes(em, viewer)).map((b) => b.id));
   const rows = await em.execute<{ raw_blob: string; raw_size: number; subject: string }[]>(
     `select m.raw_blob, m.raw_size, m.subject from message m where m.id = ? and ${vis.sql}`,
     [id, ...vis.params],
@@ -294,7 +372,7 @@ export async function getMessageRaw(em: Em, viewer: Viewer, id: string): Promise
 
 /** An attachment of a visible message; its size is the stored blob's (what we will actually send). */
 export async function getAttachmentFile(em: Em, viewer: Viewer, attachmentId: string): Promise<StoredFile & { messageId: string; inline: boolean }> {
-  const vis = visibleMessageSql(viewer, 'm');
+  const vis = visibleMessageSql((await listVisibleMailboxes(em, viewer)).map((b) => b.id));
   const rows = await em.execute<{ sha256: string; size: string | number; blob_size: string | number | null; filename: string; content_type: string; message_id: string; inline: boolean }[]>(
     `select a.sha256, a.size, b.size as blob_size, a.filename, a.content_type, a.message_id, a.inline
      from attachment a join message m on m.id = a.message_id left join blob b on b.sha256 = a.sha256

@@ -18,41 +18,58 @@ export function visibleAccountSql(viewer: Viewer, alias = 'ma'): SqlCondition {
   return { sql: `(${alias}.visibility = 'public' or ${alias}.owner_id = ?)`, params: [viewer.id] };
 }
 
+/** A mailbox the viewer may see: in one of their own accounts (private or public) or any public one. */
+export type VisibleMailbox = { id: string; accountId: string; path: string };
+
 /**
- * The ids of the mailboxes the viewer may see, as a subquery (`mailbox_id in (...)`). The set is small
- * (a few folders per account), so PostgreSQL hashes it once per query instead of joining per row.
+ * The viewer's mailboxes, read once per request (a handful of rows). Lists then name them as constants,
+ * so PostgreSQL can estimate from its statistics how much of message_location they cover and pick
+ * between walking messages newest-first and starting from the locations.
  */
-export function visibleMailboxIdsSql(viewer: Viewer): SqlCondition {
-  const acc = visibleAccountSql(viewer, 'vma');
+export async function listVisibleMailboxes(em: Em, viewer: Viewer): Promise<VisibleMailbox[]> {
+  const acc = visibleAccountSql(viewer, 'ma');
+  const rows = await em.execute<{ id: string; account_id: string; path: string }[]>(
+    `select mb.id, mb.account_id, mb.path from mailbox mb join mail_account ma on ma.id = mb.account_id
+     where ${acc.sql} order by mb.account_id, mb.path`,
+    acc.params,
+  );
+  return rows.map((r) => ({ id: r.id, accountId: r.account_id, path: r.path }));
+}
+
+/** True when message `alias` has a live (not expunged) location in one of `mailboxIds`. */
+export function liveLocationSql(mailboxIds: string[], alias = 'm'): SqlCondition {
+  // MikroORM inlines an array parameter as a comma list, which is no list at all when empty.
+  if (mailboxIds.length === 0) return { sql: 'false', params: [] };
   return {
-    sql: `select vmb.id from mailbox vmb join mail_account vma on vma.id = vmb.account_id where ${acc.sql}`,
-    params: acc.params,
+    sql: `exists (select 1 from message_location vml where vml.message_id = ${alias}.id and vml.removed_at is null and vml.mailbox_id in (?))`,
+    params: [mailboxIds],
   };
 }
 
+/** True when message `alias` is filed to at least one client: client history is the whole firm's. */
+export const filedSql = (alias = 'm') => `exists (select 1 from communication vc where vc.message_id = ${alias}.id)`;
+
 /**
- * True when the message row `alias` (a `message` table alias) is visible to the viewer. The two
- * branches are index probes on message_location(message_id) and communication(message_id), so a
- * newest-first scan over message(sent_at, id) stays cheap per row.
+ * The rule as alternatives, any of which makes a message visible: a live location in a visible
+ * mailbox, or filing. Lists run one ordered, limited branch per alternative (see listMessages): an OR
+ * of two EXISTS makes PostgreSQL hash a whole table first instead of probing per row.
  */
-export function visibleMessageSql(viewer: Viewer, alias = 'm'): SqlCondition {
-  const boxes = visibleMailboxIdsSql(viewer);
-  return {
-    sql:
-      `(exists (select 1 from message_location vml where vml.message_id = ${alias}.id and vml.removed_at is null` +
-      ` and vml.mailbox_id in (${boxes.sql}))` +
-      ` or exists (select 1 from communication vc where vc.message_id = ${alias}.id))`,
-    params: boxes.params,
-  };
+export function visibilityBranches(mailboxIds: string[], alias = 'm'): SqlCondition[] {
+  const branches = [{ sql: filedSql(alias), params: [] as unknown[] }];
+  if (mailboxIds.length) branches.unshift(liveLocationSql(mailboxIds, alias));
+  return branches;
+}
+
+/** The rule as one condition, for lookups by id (where an OR costs nothing). */
+export function visibleMessageSql(mailboxIds: string[], alias = 'm'): SqlCondition {
+  const loc = liveLocationSql(mailboxIds, alias);
+  return { sql: `(${loc.sql} or ${filedSql(alias)})`, params: loc.params };
 }
 
 /** Whether one message is visible to the viewer (false for unknown ids too). */
 export async function isMessageVisible(em: Em, viewer: Viewer, messageId: string): Promise<boolean> {
-  const cond = visibleMessageSql(viewer, 'm');
-  const rows = await em.execute<{ ok: number }[]>(
-    `select 1 as ok from message m where m.id = ? and ${cond.sql}`,
-    [messageId, ...cond.params],
-  );
+  const cond = visibleMessageSql((await listVisibleMailboxes(em, viewer)).map((b) => b.id));
+  const rows = await em.execute<{ ok: number }[]>(`select 1 as ok from message m where m.id = ? and ${cond.sql}`, [messageId, ...cond.params]);
   return rows.length > 0;
 }
 

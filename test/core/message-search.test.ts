@@ -1,0 +1,66 @@
+// Full-text search in listMessages on real PostgreSQL: the newest-first window and the GIN fallback
+// must return exactly what a plain scan would, for common and rare words, across pages.
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { openDb } from '../../src/core/db.ts';
+import { createLocalBlobStore } from '../../src/core/blob-store.ts';
+import { listMessages, type MessageFilters } from '../../src/core/message-queries.ts';
+import { createTestUser } from '../support/app.ts';
+import { testConfig } from '../support/env.ts';
+import { createTestAccount, createTestClient, createTestMessage, fileTestMessage } from '../support/message-factory.ts';
+
+const config = testConfig();
+const db = await openDb(config, { migrate: false, poolMax: 3 });
+const blobs = createLocalBlobStore(config.blobDir);
+t.teardown(() => db.close());
+
+const token = () => `tok${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+
+t.test('window and GIN fallback agree with a full scan, for common and rare words, page by page', async (t) => {
+  const { user } = await createTestUser(db);
+  const { user: other } = await createTestUser(db);
+  const mine = await createTestAccount(db, user, 'private');
+  const theirs = await createTestAccount(db, other, 'private');
+  const client = await createTestClient(db);
+  const common = token();
+  const rare = token();
+  const scope = token(); // every message of this test carries it, so results never include others' rows
+  const expectedCommon: string[] = [];
+  const expectedRare: string[] = [];
+  const expectedFiledCommon: string[] = [];
+  const base = Date.now() - 86_400_000;
+  for (let i = 0; i < 40; i++) {
+    const words = [scope, i % 2 === 0 ? common : '', i % 13 === 0 ? rare : ''].join(' ');
+    // Alternate: my mailbox; a colleague's mailbox but filed (visible); a colleague's unfiled (hidden).
+    const where = i % 3;
+    const m = await createTestMessage(db, blobs, {
+      subject: `m${i} ${words}`, sentAt: new Date(base + i * 1000),
+      locations: [{ mailbox: where === 0 ? mine.inbox : theirs.inbox }],
+      // The rare word also appears only in one attachment's name.
+      attachments: i === 7 ? [{ filename: `anexo_${rare}.pdf`, contentType: 'application/pdf', content: `%PDF ${i}` }] : [],
+    });
+    if (where === 1) await fileTestMessage(db, m, client);
+    const visible = where !== 2;
+    if (visible && i % 2 === 0) expectedCommon.unshift(m.id);
+    if (visible && where === 1 && i % 2 === 0) expectedFiledCommon.unshift(m.id);
+    if (visible && (i % 13 === 0 || i === 7)) expectedRare.unshift(m.id);
+  }
+  t.ok(expectedRare.length >= 3 && expectedCommon.length > 10, 'the data has rare and common words');
+  const collect = async (filters: MessageFilters, window: number, limit: number) => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listMessages(db.em.fork(), user, filters, { limit, cursor }, { searchWindow: window });
+      ids.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return ids;
+  };
+  // Window 1 and 3 force the GIN fallback on nearly every page; 2000 answers from the window.
+  for (const window of [1, 3, 7, 2000]) {
+    t.same(await collect({ q: `${scope} ${common}` }, window, 4), expectedCommon, `common word, window ${window}`);
+    t.same(await collect({ q: rare }, window, 2), expectedRare, `rare word in text and in an attachment name, window ${window}`);
+    t.same(await collect({ q: `${scope} ${common}`, filed: true }, window, 3), expectedFiledCommon, `with a filter, window ${window}`);
+  }
+  t.same(await collect({ q: `${scope} nothingmatches${token()}` }, 1, 10), [], 'no match at all');
+});
