@@ -20,7 +20,9 @@ export function AccountList() {
   // A sync asked for a moment ago may not show as "syncing" yet: poll fast for a while after asking.
   const [watchUntil, setWatchUntil] = useState(0);
   const refresh = useAction();
-  const items = accounts.data?.items ?? [];
+  const user = useUser();
+  // Your own mailboxes first, then the shared ones, each by name.
+  const items = [...(accounts.data?.items ?? [])].sort((a, b) => Number(b.owner.id === user.id) - Number(a.owner.id === user.id) || a.name.localeCompare(b.name));
   const busy = items.some((a) => a.status === 'syncing' || a.progress !== null || (a.lastSyncAt === null && a.status === 'idle'));
   const { reload } = accounts;
 
