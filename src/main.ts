@@ -47,8 +47,25 @@ async function main(argv: string[]) {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
   const queue: JobQueue = config.redisUrl ? createBullQueue(config.redisUrl, config.queuePrefix) : createLocalQueue();
   const blobs = createBlobStore(config);
-  const closers: (() => Promise<unknown>)[] = [];
   let worker: WorkerHandle | null = null;
+  let app: { close: () => Promise<unknown> } | null = null;
+
+  // Signals are handled from here on, so a SIGTERM during start-up still shuts down in order.
+  // Order: stop taking requests (in-flight ones finish), then jobs (in-flight syncs finish), then the
+  // sync engine's IDLE watchers and parse threads, then connections.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    const closers = [async () => app?.close(), () => queue.close(), async () => worker?.stop(), async () => redis?.disconnect(), () => db.close()];
+    for (const close of closers) await close().catch((err) => log.error({ err }, 'error while closing'));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 
   if (command === 'start' || command === 'worker') {
     worker = await startWorker({ config, db, queue, blobs, log, workerId: `${command}-${process.pid}-${randomUUID().slice(0, 8)}`, adoptAccounts: true });
@@ -59,27 +76,11 @@ async function main(argv: string[]) {
     if (admin) log.info({ email: admin.email }, 'created the first administrator');
     // Loaded only here: a worker process never carries the HTTP server's code (~65 MB of RSS).
     const { buildApp } = await import('./server/app.ts');
-    const app = await buildApp({ config, db, queue, blobs, redis, logger: { level: config.logLevel } });
-    await app.listen({ port: config.port, host: config.host });
-    closers.push(() => app.close());
+    const server = await buildApp({ config, db, queue, blobs, redis, logger: { level: config.logLevel } });
+    app = server;
+    await server.listen({ port: config.port, host: config.host });
     await printWelcome(db, config);
   }
-  // Order on shutdown: stop taking requests (in-flight ones finish), then jobs, then connections.
-  // The sync engine's IDLE watchers and parse threads stop after the queue (in-flight syncs finish first).
-  closers.push(() => queue.close(), async () => worker?.stop(), async () => redis?.disconnect(), () => db.close());
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 30_000);
-    force.unref();
-    for (const close of closers) await close().catch((err) => log.error({ err }, 'error while closing'));
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 async function printWelcome(db: Db, config: Config) {
