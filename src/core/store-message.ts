@@ -3,6 +3,7 @@
 // files new content to clients. Runs inside the caller's transaction; never touches IMAP or blob files.
 // Batches are written set-based (multi-row INSERTs, one filing pass): per-row ORM work cost ~19 ms a message.
 import { randomUUID } from 'node:crypto';
+import { raw } from '@mikro-orm/core';
 import type { Em } from './db.ts';
 import { normalizeAddress } from './addresses.ts';
 import { fileMessages, type FilingDeps } from './filing.ts';
@@ -182,12 +183,22 @@ const ROWS_PER_INSERT = 500;
 /** A PostgreSQL array literal ('{"a","b"}'): MikroORM would inline a JS array as a bare comma list. */
 const pgTextArray = (xs: readonly string[]) => `{${xs.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 
+/**
+ * A string as a PostgreSQL literal, the same text MikroORM's escapeLiteral produces (quotes doubled;
+ * E'' with doubled backslashes when there is one), built with native replaceAll: MikroORM's
+ * character-by-character loop took 50-900 ms per batch for 1.3 MB of message bodies on the sync's main thread.
+ */
+const quoteLiteral = (s: string) => (s.includes('\\') ? ` E'${s.replaceAll('\\', '\\\\').replaceAll("'", "''")}'` : `'${s.replaceAll("'", "''")}'`);
+/** Strings longer than this go in pre-quoted (raw); shorter ones are cheap to leave to MikroORM. */
+const PREQUOTE_ABOVE = 64;
+
 async function insertRows(em: Em, table: string, columns: Column[], rows: Row[], suffix = ''): Promise<void> {
   const names = columns.map((c) => `"${typeof c === 'string' ? c : c[0]}"`).join(', ');
   const tuple = `(${columns.map((c) => (typeof c === 'string' ? '?' : c[1])).join(', ')})`;
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    await em.execute(`insert into "${table}" (${names}) values ${chunk.map(() => tuple).join(', ')} ${suffix}`, chunk.flat());
+    const params = chunk.flat().map((v) => (typeof v === 'string' && v.length > PREQUOTE_ABOVE ? raw(quoteLiteral(v)) : v));
+    await em.execute(`insert into "${table}" (${names}) values ${chunk.map(() => tuple).join(', ')} ${suffix}`, params);
   }
 }
 
