@@ -19,7 +19,9 @@ t.test('cleanHeaderText', async (t) => {
     ['שלום עולם', 'שלום עולם'],
     ['日本語', '日本語'],
   ];
-  for (const [raw, want] of cases) t.equal(cleanHeaderText(raw), want, JSON.stringify(raw));
+  // Names escape everything outside printable ASCII: a raw U+2028 in a test name breaks the TAP stream.
+  const label = (raw: string) => raw.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  for (const [raw, want] of cases) t.equal(cleanHeaderText(raw), want, label(raw));
 });
 
 t.test('cleanBodyText', async (t) => {
