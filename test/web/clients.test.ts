@@ -4,29 +4,15 @@
 // Screenshots of the client Log in English and Spanish go to test-results/.
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import type { BrowserContext, Page } from 'playwright-core';
-import { createTestUser, startTestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
+import type { BrowserContext } from 'playwright-core';
+import { createTestUser } from '../support/app.ts';
+import { openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
+import { startWebTest } from '../support/web.ts';
 import { createTestAccount, createTestMessage } from '../support/message-factory.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
 
-const webRoot = await ensureWebBuild();
-const ta = await startTestApp({ webRoot });
-await ta.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
-const browser = await launchBrowser();
-t.teardown(async () => {
-  await browser.close();
-  await ta.close();
-});
-
-async function signIn(page: Page, email: string, password: string, path: string) {
-  await page.goto(`${base}${path}`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const { ta, base, browser, signIn, close } = await startWebTest();
+t.teardown(close);
 
 /** The page's own session for API calls the test makes on the user's behalf (cookie + CSRF token). */
 async function api(context: BrowserContext) {

@@ -2,22 +2,15 @@
 // messages (the others are greyed out with the reason), posting shows the thread, and a staff comment
 // joins it. Screenshot: test-results/discussions-tab.png.
 import t from 'tap';
-import type { AddressInfo } from 'node:net';
-import { createTestUser, startTestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage, saveScreenshot } from '../support/browser.ts';
+import { createTestUser } from '../support/app.ts';
+import { openPage, saveScreenshot } from '../support/browser.ts';
+import { startWebTest } from '../support/web.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
 import { makeClient, makeContact } from '../support/factories.ts';
 import { createTestAccount } from '../support/message-factory.ts';
 
-const webRoot = await ensureWebBuild();
-const ta = await startTestApp({ webRoot });
-await ta.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
-const browser = await launchBrowser();
-t.teardown(async () => {
-  await browser.close();
-  await ta.close();
-});
+const { ta, browser, signIn, close } = await startWebTest();
+t.teardown(close);
 const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
 
 t.test('post a discussion to eligible contacts and comment on it', async (t) => {
@@ -31,10 +24,7 @@ t.test('post a discussion to eligible contacts and comment on it', async (t) => 
 
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
-  await page.goto(`${base}/login?next=/clients/${client.id}/discussions`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, email, password, `/login?next=/clients/${client.id}/discussions`);
   await page.getByRole('heading', { level: 2, name: 'Discussions' }).waitFor();
   t.equal(await page.getByRole('link', { name: 'Discussions' }).getAttribute('aria-current'), 'page', 'the tab is current');
   await page.getByText('No discussions with this client yet.').waitFor();

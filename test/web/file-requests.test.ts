@@ -2,31 +2,16 @@
 // that cannot get requests are greyed out with the reason, the preview shows the recipient's language, sending
 // opens the request with its timeline, and ticking the only checklist item fulfils it.
 import t from 'tap';
-import type { AddressInfo } from 'node:net';
-import type { Page } from 'playwright-core';
-import { createTestUser, startTestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage, saveScreenshot } from '../support/browser.ts';
+import { createTestUser } from '../support/app.ts';
+import { openPage, saveScreenshot } from '../support/browser.ts';
+import { startWebTest } from '../support/web.ts';
 import { createTestAccount } from '../support/message-factory.ts';
 import { makeClient, makeContact } from '../support/factories.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
 
-const webRoot = await ensureWebBuild();
-const ta = await startTestApp({ webRoot });
-await ta.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
-const browser = await launchBrowser();
-t.teardown(async () => {
-  await browser.close();
-  await ta.close();
-});
+const { ta, base, browser, signIn, close } = await startWebTest();
+t.teardown(close);
 const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
-
-async function signIn(page: Page, email: string, password: string, path: string) {
-  await page.goto(`${base}${path}`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 t.test('new request: greyed-out address with its reason, preview in the contact\'s language, send, tick the item', async (t) => {
   const { user, email, password } = await createTestUser(ta.db, 'staff', 'Marta Ruiz');

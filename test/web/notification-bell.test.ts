@@ -2,20 +2,13 @@
 // the panel listing notifications (unread first), opening one marks it read and follows its link,
 // and "Mark all read" clears the count. Screenshot: test-results/notification-bell.png.
 import t from 'tap';
-import type { AddressInfo } from 'node:net';
 import { createNotification } from '../../src/core/staff-notifications.ts';
-import { createTestUser, startTestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage, saveScreenshot } from '../support/browser.ts';
+import { createTestUser } from '../support/app.ts';
+import { openPage, saveScreenshot } from '../support/browser.ts';
+import { startWebTest } from '../support/web.ts';
 
-const webRoot = await ensureWebBuild();
-const ta = await startTestApp({ webRoot });
-await ta.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
-const browser = await launchBrowser();
-t.teardown(async () => {
-  await browser.close();
-  await ta.close();
-});
+const { ta, base, browser, signIn, close } = await startWebTest();
+t.teardown(close);
 
 t.test('the bell shows the unread count; opening a notification reads it and goes to its page; mark all read', async (t) => {
   const { user, email, password } = await createTestUser(ta.db, 'staff', 'Bell User');
@@ -26,10 +19,7 @@ t.test('the bell shows the unread count; opening a notification reads it and goe
 
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
-  await page.goto(`${base}/login?next=/inbox`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, email, password, `/login?next=/inbox`);
   await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
 
   const bell = page.getByRole('button', { name: 'Notifications, 2 unread' });

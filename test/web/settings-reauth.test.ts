@@ -4,31 +4,16 @@
 // to keep each browser file short.)
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { createTestUser, startTestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage, saveScreenshot } from '../support/browser.ts';
+import { createTestUser } from '../support/app.ts';
+import { openPage, saveScreenshot } from '../support/browser.ts';
+import { startWebTest } from '../support/web.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { makeMail } from '../support/sync.ts';
-import { startWorker } from '../../src/sync/worker.ts';
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const webRoot = await ensureWebBuild();
-const ta = await startTestApp({ webRoot });
-// The API checks logins and syncs through jobs: a worker on the same queue answers them.
-const worker = await startWorker({ config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `web-reauth-${randomUUID().slice(0, 8)}` });
-await ta.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
+// The API checks logins and syncs through jobs: a sync worker on the same queue answers them.
+const { ta, base, browser, signIn, close } = await startWebTest({ workerId: 'web-reauth' });
+t.teardown(close);
 const dovecot = await getDovecot();
-const browser = await launchBrowser();
-t.teardown(async () => {
-  await browser.close();
-  // The worker's IDLE watchers and parse threads stop after the queue, and before the database closes.
-  await ta.app.close();
-  await ta.queue.close();
-  await worker.stop();
-  ta.redis.disconnect();
-  await ta.db.close();
-});
 
 t.test('a refused password is explained, and re-entering it resumes the sync', async (t) => {
   const mail = await dovecot.addUser({ prefix: 'reauth' });
@@ -36,10 +21,7 @@ t.test('a refused password is explained, and re-entering it resumes the sync', a
   const { email, password } = await createTestUser(ta.db, 'staff', 'Iris Smit');
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
-  await page.goto(`${base}/settings`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, email, password, `/settings`);
   await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
   const csrf = (await (await context.request.get(`${base}/api/me`)).json()).csrfToken as string;
   const server = { host: mail.host, port: mail.port, secure: false, username: mail.user, password: mail.password };

@@ -3,36 +3,20 @@
 // watches the sync finish with per-folder counts; makes an API token (shown once) and a reason.
 // Screenshots of Settings in English and Spanish go to test-results/.
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { createTestUser, startTestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage, phoneViewport, resultsDir, saveScreenshot } from '../support/browser.ts';
+import { createTestUser } from '../support/app.ts';
+import { openPage, phoneViewport, resultsDir, saveScreenshot } from '../support/browser.ts';
+import { startWebTest } from '../support/web.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { makeMail } from '../support/sync.ts';
 import { uniq } from '../support/env.ts';
-import { startWorker } from '../../src/sync/worker.ts';
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const webRoot = await ensureWebBuild();
-const ta = await startTestApp({ webRoot });
-// The API checks logins and syncs through jobs: a worker on the same queue answers them.
-const worker = await startWorker({ config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `web-settings-${randomUUID().slice(0, 8)}` });
-await ta.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
+// The API checks logins and syncs through jobs: a sync worker on the same queue answers them.
+const { ta, base, browser, signIn, close } = await startWebTest({ workerId: 'web-settings' });
+t.teardown(close);
 const dovecot = await getDovecot();
-const browser = await launchBrowser();
-t.teardown(async () => {
-  await browser.close();
-  // The worker's IDLE watchers and parse threads stop after the queue, and before the database closes.
-  await ta.app.close();
-  await ta.queue.close();
-  await worker.stop();
-  ta.redis.disconnect();
-  await ta.db.close();
-});
 
 /**
  * The mail accounts section as the user sees it at 1280×800 (the shared test database holds every test's
@@ -53,10 +37,7 @@ t.test('a new administrator adds a mailbox and watches its sync finish', async (
   const { email, password } = await createTestUser(ta.db, 'admin', 'Ana Romero');
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
-  await page.goto(`${base}/settings`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, email, password, `/settings`);
   await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
   // (Public mailboxes that other tests added to the shared database are listed too: find ours by its name.)
   const accountName = `Office ${mail.user}`;
@@ -143,10 +124,7 @@ t.test('API tokens are shown once; administrators add reasons and users; the sig
   const { email, password } = await createTestUser(ta.db, 'admin', 'Bram Jansen');
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
-  await page.goto(`${base}/settings`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, email, password, `/settings`);
   await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
 
   // Queries stay inside their section: the shared test database makes the users table long, and

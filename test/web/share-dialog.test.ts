@@ -2,23 +2,16 @@
 // can be chosen (the others say why), sending queues one email per contact with a personal link that
 // downloads the document without signing in; the shares list shows the download and withdraws the links. Screenshot: test-results/share-dialog.png.
 import t from 'tap';
-import type { AddressInfo } from 'node:net';
 import { createUploadedDocument } from '../../src/core/documents.ts';
-import { createTestUser, startTestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage, saveScreenshot } from '../support/browser.ts';
+import { createTestUser } from '../support/app.ts';
+import { openPage, saveScreenshot } from '../support/browser.ts';
+import { startWebTest } from '../support/web.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
 import { fakePdf, makeClient, makeContact } from '../support/factories.ts';
 import { createTestAccount } from '../support/message-factory.ts';
 
-const webRoot = await ensureWebBuild();
-const ta = await startTestApp({ webRoot });
-await ta.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
-const browser = await launchBrowser();
-t.teardown(async () => {
-  await browser.close();
-  await ta.close();
-});
+const { ta, base, browser, signIn, close } = await startWebTest();
+t.teardown(close);
 const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
 
 t.test('share a document with a contact from the Documents tab', async (t) => {
@@ -37,10 +30,7 @@ t.test('share a document with a contact from the Documents tab', async (t) => {
 
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
-  await page.goto(`${base}/login?next=/clients/${client.id}/documents`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, email, password, `/login?next=/clients/${client.id}/documents`);
   await page.getByRole('button', { name: 'Share documents…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Share documents' });
   await dialog.getByRole('checkbox', { name: 'annual-report.pdf' }).check();

@@ -2,19 +2,12 @@
 // signed-in layout, switching to Spanish (saved on the user, survives a reload), sign out, and the
 // layout at phone width. Screenshots go to test-results/.
 import t from 'tap';
-import type { AddressInfo } from 'node:net';
-import { createTestUser, startTestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
+import { createTestUser } from '../support/app.ts';
+import { openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
+import { startWebTest } from '../support/web.ts';
 
-const webRoot = await ensureWebBuild();
-const ta = await startTestApp({ webRoot });
-await ta.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
-const browser = await launchBrowser();
-t.teardown(async () => {
-  await browser.close();
-  await ta.close();
-});
+const { ta, base, browser, signIn, close } = await startWebTest();
+t.teardown(close);
 
 t.test('sign in, switch language, sign out', async (t) => {
   const { email, password } = await createTestUser(ta.db, 'staff', 'Marta Ruiz');
@@ -87,10 +80,7 @@ t.test('the signed-in layout fits a phone screen', async (t) => {
   const { context, page, problems } = await openPage(browser, { viewport: phoneViewport, isMobile: true, hasTouch: true });
   t.teardown(() => context.close());
 
-  await page.goto(`${base}/`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, email, password, `/`);
   await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
 
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -108,10 +98,7 @@ t.test('a session that ends mid-use leads back to the login page, then to where 
   const { email, password } = await createTestUser(ta.db, 'staff', 'Lena Vos');
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
-  await page.goto(`${base}/settings`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, email, password, `/settings`);
   await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
 
   // The session cookie disappears (expired, or signed out elsewhere); the next API call gets 401.
