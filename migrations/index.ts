@@ -7,6 +7,8 @@ import { Migration20261126130000VisibilityProbeIndex } from './20261126130000-vi
 import { Migration20261126140000FileRequests } from './20261126140000-file-requests.ts';
 import { Migration20261126160000DiscussionsShares } from './20261126160000-discussions-shares.ts';
 import { Migration20261126180000MessageSearchCap } from './20261126180000-message-search-cap.ts';
+import { Migration20261126190000LocationOrder } from './20261126190000-location-order.ts';
+import { Migration20261126200000FilingExclusion } from './20261126200000-filing-exclusion.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
@@ -17,4 +19,6 @@ export const migrationsList = [
   { name: '20261126140000-file-requests', class: Migration20261126140000FileRequests },
   { name: '20261126160000-discussions-shares', class: Migration20261126160000DiscussionsShares },
   { name: '20261126180000-message-search-cap', class: Migration20261126180000MessageSearchCap },
+  { name: '20261126190000-location-order', class: Migration20261126190000LocationOrder },
+  { name: '20261126200000-filing-exclusion', class: Migration20261126200000FilingExclusion },
 ];

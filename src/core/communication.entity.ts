@@ -56,3 +56,16 @@ export const Communication = defineEntity({
   },
 });
 export type Communication = InferEntity<typeof Communication>;
+
+/** Staff unfiled this message from this client (or deleted its record): automatic filing must not bring
+ *  it back when an address is re-enabled or re-linked. Filing it by hand lifts the exclusion. */
+export const FilingExclusion = defineEntity({
+  name: 'FilingExclusion',
+  properties: {
+    client: () => p.manyToOne(Client).primary().deleteRule('cascade'),
+    message: () => p.manyToOne(Message).primary().deleteRule('cascade'),
+    createdBy: () => p.manyToOne(User).nullable().deleteRule('set null'),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type FilingExclusion = InferEntity<typeof FilingExclusion>;

@@ -4,7 +4,7 @@
 import type { Em } from './db.ts';
 import { recordAudit } from './audit.ts';
 import { Client } from './client.entity.ts';
-import { Area, Communication, Reason, type CommunicationKind, type Initiator } from './communication.entity.ts';
+import { Area, Communication, FilingExclusion, Reason, type CommunicationKind, type Initiator } from './communication.entity.ts';
 import { InvalidInputError, NotFoundError, RuleError } from './errors.ts';
 import { cursorTimeSql, decodeCursor, encodeCursor } from './keyset-cursor.ts';
 import { tsQuerySql, type Page } from './message-queries.ts';
@@ -276,6 +276,8 @@ export async function deleteCommunication(em: Em, actor: Viewer, id: string): Pr
     details: { kind: record.kind, subject: record.subject, messageId: messageIdOf(record) },
   });
   em.remove(record);
+  const messageId = messageIdOf(record);
+  if (messageId) await excludeFromFiling(em, actor, clientIdOf(record), messageId);
 }
 
 /**
@@ -288,6 +290,9 @@ export async function fileMessageToClient(em: Em, actor: Viewer, messageId: stri
   const client = await assertClient(em, clientId);
   const existing = await em.findOne(Communication, { client: clientId, message: messageId } as never);
   if (existing) return { record: existing, created: false };
+  // Filing by hand lifts an earlier unfiling.
+  const exclusion = await em.findOne(FilingExclusion, { client: clientId, message: messageId } as never);
+  if (exclusion) em.remove(exclusion);
   const rows = await em.execute<{ subject: string; sent_at: Date; from_client: boolean }[]>(
     `select m.subject, m.sent_at, exists (
        select 1 from contact_email ce join client_contact cc on cc.contact_id = ce.contact_id
@@ -323,4 +328,12 @@ export async function unfileMessageFromClient(em: Em, actor: Viewer, messageId: 
   if (!record) throw new NotFoundError('Filing');
   recordAudit(em, { actorId: actor.id, action: 'message.unfile', entityType: 'message', entityId: messageId, clientId, details: { communicationId: record.id, subject: record.subject } });
   em.remove(record);
+  await excludeFromFiling(em, actor, clientId, messageId);
+}
+
+/** Remembers that staff took this message out of this client's log, so re-enabling or re-linking an
+ *  address doesn't file it again (see filing.ts). Commits with the caller's flush. */
+async function excludeFromFiling(em: Em, actor: Viewer, clientId: string, messageId: string): Promise<void> {
+  if (await em.findOne(FilingExclusion, { client: clientId, message: messageId } as never)) return;
+  em.create(FilingExclusion, { client: clientId, message: messageId, createdBy: actor.id } as never);
 }

@@ -1,7 +1,7 @@
 // The entity registry handed to MikroORM. Add new entities here.
 import { AuditEvent } from './audit-event.entity.ts';
 import { Client, ClientContact, Contact, ContactEmail } from './client.entity.ts';
-import { Area, Communication, Reason } from './communication.entity.ts';
+import { Area, Communication, FilingExclusion, Reason } from './communication.entity.ts';
 import { Discussion, DiscussionComment, DiscussionParticipant } from './discussion.entity.ts';
 import { Document } from './document.entity.ts';
 import { FileRequest, FileRequestDocument, FileRequestEvent, FileRequestItem, FileRequestRecipient } from './file-request.entity.ts';
@@ -16,7 +16,7 @@ import { ApiToken, Session, User } from './user.entity.ts';
 export const entities = [
   User, Session, ApiToken, AuditEvent,
   MailAccount, Mailbox, ImapCheck, Message, MessageLocation, MessageAddress, Attachment, Blob,
-  Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, Document,
+  Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, Document,
   Outbox,
   FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,
   Discussion, DiscussionParticipant, DiscussionComment, Share, ShareRecipient, ShareLink, ShareDownload,

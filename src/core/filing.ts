@@ -80,6 +80,8 @@ async function insertFilings(em: Em, scope: Scope, own: string[]): Promise<{ cli
        ) then 'client' else 'firm' end,
        m.id, 'auto', now(), now()
      from matches x join message m on m.id = x.message_id
+     -- Staff unfiled it from this client: automatic filing never brings it back.
+     where not exists (select 1 from filing_exclusion fx where fx.client_id = x.client_id and fx.message_id = x.message_id)
      order by m.sent_at
      on conflict (client_id, message_id) do nothing
      returning client_id, message_id`,
@@ -211,7 +213,8 @@ export async function previewFiling(em: Em, rawAddress: string, opts: { clientId
       ? `select count(distinct ma.message_id)::int as n from message_address ma
          where ma.address = ? and ma.role in ${ROLES_SQL}
            and exists (select 1 from jsonb_array_elements_text(?::jsonb) t(client_id)
-                       where not exists (select 1 from communication c where c.client_id = t.client_id::uuid and c.message_id = ma.message_id))`
+                       where not exists (select 1 from communication c where c.client_id = t.client_id::uuid and c.message_id = ma.message_id)
+                         and not exists (select 1 from filing_exclusion fx where fx.client_id = t.client_id::uuid and fx.message_id = ma.message_id))`
       : `select count(distinct ma.message_id)::int as n from message_address ma where ma.address = ? and ma.role in ${ROLES_SQL}`,
     targetIds.length ? [address, json(targetIds)] : [address],
   );

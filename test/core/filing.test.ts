@@ -5,7 +5,7 @@ import { openDb } from '../../src/core/db.ts';
 import { createLocalBlobStore } from '../../src/core/blob-store.ts';
 import { fileAddress, fileMessage, previewFiling } from '../../src/core/filing.ts';
 import { updateContactEmail, linkContact, createContact } from '../../src/core/contacts.ts';
-import { unfileMessageFromClient } from '../../src/core/communications.ts';
+import { fileMessageToClient, unfileMessageFromClient } from '../../src/core/communications.ts';
 import { ContactEmail } from '../../src/core/client.entity.ts';
 import { Message } from '../../src/core/message.entity.ts';
 import { DomainError } from '../../src/core/errors.ts';
@@ -95,6 +95,34 @@ t.test('a contact in two clients files to both; unfiling from one leaves the oth
   t.same(filing?.filedNow.sort(), [a.id, b.id].sort());
   await db.em.fork().transactional((em) => unfileMessageFromClient(em, user, message.id, a.id));
   t.same((await recordsOf(db, message.id)).map((r) => r.client_id), [b.id]);
+});
+
+t.test('unfiling sticks: re-enabling sync or re-linking the contact does not file the message again; filing by hand does', async (t) => {
+  const client = await makeClient(db);
+  const addr = uniqEmail('sticky');
+  const { contact } = await makeContact(db, deps, { emails: [addr], clientIds: [client.id] });
+  const { message } = await storeMessage(db, blobs, { from: addr, subject: 'Personal, not for the file' }, deps);
+  // It sits in the shared info@ mailbox, so staff still see it once it is out of the client's log.
+  const info = await createMailbox(db, user, { visibility: 'public' });
+  await db.em.fork().transactional(async (em) => addLocation(em, await em.findOneOrFail(Message, { id: message.id } as never), info.inbox));
+  const kept = await storeMessage(db, blobs, { from: addr }, deps);
+  await db.em.fork().transactional((em) => unfileMessageFromClient(em, user, message.id, client.id));
+  t.same(await recordsOf(db, message.id), [], 'unfiled');
+
+  const email = await db.em.fork().findOneOrFail(ContactEmail, { address: addr } as never);
+  await db.em.fork().transactional((em) => updateContactEmail(em, null, email.id, { sync: false }, deps));
+  t.equal((await previewFiling(db.em.fork(), addr)).messages, 0, 'the preview does not promise to refile it');
+  const on = await db.em.fork().transactional((em) => updateContactEmail(em, null, email.id, { sync: true }, deps));
+  t.equal(on.filed, 0, 're-enabling sync files nothing');
+  await db.em.fork().transactional((em) => fileAddress(em, addr, deps));
+  await db.em.fork().transactional((em) => linkContact(em, null, client.id, contact.id, {}, deps));
+  t.same(await recordsOf(db, message.id), [], 'still unfiled after retroactive filing and re-linking');
+  t.equal((await recordsOf(db, kept.message.id)).length, 1, 'the rest of the history is untouched');
+
+  await db.em.fork().transactional((em) => fileMessageToClient(em, user, message.id, client.id));
+  t.same((await recordsOf(db, message.id)).map((r) => r.filed_by), ['manual'], 'filing by hand brings it back');
+  await db.em.fork().transactional((em) => unfileMessageFromClient(em, user, message.id, client.id));
+  t.same(await recordsOf(db, message.id), [], 'and it can be unfiled again');
 });
 
 t.test('linking a contact to a second client files its existing mail there too', async (t) => {
