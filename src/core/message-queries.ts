@@ -4,11 +4,9 @@
 import type { Em } from './db.ts';
 import { NotFoundError } from './errors.ts';
 import { sanitizeMailHtml } from './html.ts';
-import { cursorTimeSql, decodeCursor, encodeCursor } from './keyset-cursor.ts';
+import { cursorTimeSql, decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.ts';
 import type { Direction, ParseStatus } from './message.entity.ts';
-import {
-  filedSql, listVisibleMailboxes, liveLocationSql, visibilityBranches, visibleMessageSql, type SqlCondition, type Viewer, type VisibleMailbox,
-} from './visibility.ts';
+import { filedSql, listVisibleMailboxes, visibleMessageSql, type Viewer, type VisibleMailbox } from './visibility.ts';
 
 export type MessageFilters = {
   accountId?: string;
@@ -60,22 +58,68 @@ export type DetailOptions = { allowRemoteImages: boolean; attachmentUrl: (attach
 /** websearch_to_tsquery over unaccented input with the same 'simple' config the `search` columns use. */
 export const tsQuerySql = `websearch_to_tsquery('simple', dossier_unaccent(?))`;
 
-/** Conditions every branch shares, from the filters (visibility is added per branch by listMessages). */
-function commonSql(f: MessageFilters, boxes: VisibleMailbox[]): { where: string[]; params: unknown[]; impliesVisible: boolean; empty: boolean } {
+/**
+ * One way of producing candidate messages newest-first, as SQL yielding `id` and `sent_at` (plus
+ * `search` when asked) in (sent_at, id) descending order, at most `limit` rows; and the same test for
+ * one message id (for checking GIN hits).
+ */
+type Branch = {
+  stream: (opts: { withSearch?: boolean; limit: number }) => SqlCondition;
+  contains: (idExpr: string) => SqlCondition;
+};
+type Row = { id: string; k: string };
+type SqlCondition = { sql: string; params: unknown[] };
+
+const whereSql = (where: string[]) => (where.length ? ` where ${where.join(' and ')}` : '');
+
+/** Walks message(sent_at, id) newest-first: right when most messages qualify (filed mail, a client's). */
+function messageBranch(where: string[], params: unknown[], cursor: KeysetPosition | null): Branch {
+  const w = cursor ? [...where, '(m.sent_at, m.id) < (?::timestamptz, ?::uuid)'] : where;
+  const p = cursor ? [...params, cursor.at, cursor.id] : params;
+  return {
+    stream: ({ withSearch, limit }) => ({
+      sql: `select m.id, m.sent_at${withSearch ? ', m.search' : ''} from message m${whereSql(w)} order by m.sent_at desc, m.id desc limit ?`,
+      params: [...p, limit],
+    }),
+    contains: (idExpr) => ({ sql: `select m.id, m.sent_at from message m${whereSql([...w, `m.id = ${idExpr}`])}`, params: p }),
+  };
+}
+
+/**
+ * Reads the live locations of some mailboxes newest-first from message_location(mailbox_id, sent_at,
+ * message_id), one ordered index range per mailbox merged (an IN list over the index would have to
+ * read and sort them all): right for a folder, "my mailboxes" and the unfiled queue however small a
+ * share of all mail they are. A message in two of the mailboxes appears once.
+ */
+function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[], cursor: KeysetPosition | null): Branch {
+  const w = cursor ? [...where, '(l.sent_at, l.message_id) < (?::timestamptz, ?::uuid)'] : where;
+  const p = cursor ? [...params, cursor.at, cursor.id] : params;
+  const from = 'from message_location l join message m on m.id = l.message_id';
+  return {
+    stream: ({ withSearch, limit }) => {
+      const one = `select l.message_id as id, l.sent_at${withSearch ? ', m.search' : ''} ${from}${whereSql(['l.mailbox_id = ?', 'l.removed_at is null', ...w])} order by l.sent_at desc, l.message_id desc limit ?`;
+      const sql = mailboxIds.length === 1
+        ? one
+        : `select distinct on (u.sent_at, u.id) u.* from (${mailboxIds.map(() => `(${one})`).join(' union all ')}) u order by u.sent_at desc, u.id desc limit ?`;
+      const params = mailboxIds.flatMap((id) => [id, ...p, limit]);
+      return { sql, params: mailboxIds.length === 1 ? params : [...params, limit] };
+    },
+    contains: (idExpr) => ({
+      sql: `select l.message_id as id, l.sent_at ${from}${whereSql(['l.mailbox_id in (?)', 'l.removed_at is null', ...w, `l.message_id = ${idExpr}`])} limit 1`,
+      params: [mailboxIds, ...p],
+    }),
+  };
+}
+
+/**
+ * The branches a list runs, from the filters and the viewer's mailboxes: one per way a message can
+ * qualify, each ordered and limited on its own (an OR of two EXISTS would make PostgreSQL hash a
+ * whole table before returning the first row). Null when nothing can match.
+ */
+function planBranches(f: MessageFilters, boxes: VisibleMailbox[], cursor: KeysetPosition | null): Branch[] | null {
   const where: string[] = [];
   const params: unknown[] = [];
   let impliesVisible = false;
-  let empty = false;
-  if (f.accountId !== undefined || f.folder !== undefined) {
-    // Only locations in mailboxes the viewer may see count: filtering by a colleague's private account
-    // must not reveal which filed messages sit in it.
-    const chosen = boxes.filter((b) => (f.accountId === undefined || b.accountId === f.accountId) && (f.folder === undefined || b.path === f.folder));
-    if (chosen.length === 0) empty = true;
-    const loc = liveLocationSql(chosen.map((b) => b.id));
-    where.push(loc.sql);
-    params.push(...loc.params);
-    impliesVisible = true;
-  }
   if (f.clientId !== undefined || f.reasonId !== undefined || f.areaId !== undefined) {
     // One communication record must match all of them (the reason is a tag on the client's record).
     let sql = 'm.id in (select fc.message_id from communication fc where fc.message_id is not null';
@@ -100,49 +144,38 @@ function commonSql(f: MessageFilters, boxes: VisibleMailbox[]): { where: string[
     where.push('m.direction = ?');
     params.push(f.direction);
   }
-  return { where, params, impliesVisible, empty };
+  if (f.accountId !== undefined || f.folder !== undefined) {
+    // Only mailboxes the viewer may see count: filtering by a colleague's private account must not
+    // reveal which filed messages sit in it. A visible mailbox makes its messages visible.
+    const chosen = boxes.filter((b) => (f.accountId === undefined || b.accountId === f.accountId) && (f.folder === undefined || b.path === f.folder));
+    if (chosen.length === 0) return null;
+    return [mailboxBranch(chosen.map((b) => b.id), where, params, cursor)];
+  }
+  if (impliesVisible) return [messageBranch(where, params, cursor)];
+  const mine = boxes.map((b) => b.id);
+  // Unfiled mail is visible only through a mailbox; otherwise through a mailbox or through filing.
+  const branches = mine.length ? [mailboxBranch(mine, where, params, cursor)] : [];
+  if (f.filed !== false) branches.push(messageBranch([...where, filedSql('m')], params, cursor));
+  return branches.length ? branches : null;
 }
 
-/** Newest-first order over (sent_at, id); the cursor compares the same pair. */
-const ORDER = 'order by m.sent_at desc, m.id desc';
 /** How many visible, filtered messages a search reads newest-first before it turns to the GIN index. */
-export const SEARCH_WINDOW = 1500;
-
-type Branch = SqlCondition;
-type Row = { id: string; k: string };
+export const SEARCH_WINDOW = 1000;
+/** The longest second walk a search makes when the first one shows the words are merely uncommon. */
+export const SEARCH_MAX_WALK = 12000;
 
 /**
  * Summaries the viewer may see, newest first ((sent_at, id) descending; stable across pages).
  * With `q`, a message matches when its own search vector (subject, sender, body) matches the whole
  * query, or one of its attachment names does.
- *
- * The query is a union of branches, one per way a message can be visible (through a mailbox, through
- * filing), each ordered and limited on its own. Every branch is a plain semi-join, so PostgreSQL can
- * walk message(sent_at, id) newest-first and probe per row, or start from a selective index and sort
- * the few rows; an OR of the two EXISTS would make it hash a whole table first.
  */
 export async function listMessages(
   em: Em, viewer: Viewer, filters: MessageFilters, page: { limit: number; cursor?: string }, opts: { searchWindow?: number } = {},
 ): Promise<Page<MessageSummary>> {
+  const cursor = page.cursor ? decodeCursor(page.cursor) : null;
   const boxes = await listVisibleMailboxes(em, viewer);
-  const common = commonSql(filters, boxes);
-  if (page.cursor) {
-    const pos = decodeCursor(page.cursor);
-    common.where.push('(m.sent_at, m.id) < (?::timestamptz, ?::uuid)');
-    common.params.push(pos.at, pos.id);
-  }
-  if (common.empty) return { items: [], nextCursor: null };
-  // Filters that already imply visibility (a folder the viewer sees, filed mail) need no visibility
-  // branch; unfiled mail is visible only through a mailbox.
-  const visibility: SqlCondition[] = common.impliesVisible
-    ? [{ sql: 'true', params: [] }]
-    : filters.filed === false
-      ? [liveLocationSql(boxes.map((b) => b.id))]
-      : visibilityBranches(boxes.map((b) => b.id));
-  const branches: Branch[] = visibility.map((v) => {
-    const where = [...common.where, v.sql].filter((w) => w !== 'true');
-    return { sql: `from message m${where.length ? ` where ${where.join(' and ')}` : ''}`, params: [...common.params, ...v.params] };
-  });
+  const branches = planBranches(filters, boxes, cursor);
+  if (!branches) return { items: [], nextCursor: null };
   const n = page.limit + 1;
   const q = filters.q?.trim();
   const rows = q ? await searchRows(em, branches, q, n, opts.searchWindow ?? SEARCH_WINDOW) : await newestRows(em, branches, n);
@@ -155,7 +188,7 @@ export async function listMessages(
 
 /** The newest `n` rows of the union of branches (each branch limited on its own first). */
 async function newestRows(em: Em, branches: Branch[], n: number): Promise<Row[]> {
-  const parts = branches.map((b) => ({ sql: `select m.id, m.sent_at ${b.sql} ${ORDER} limit ?`, params: [...b.params, n] }));
+  const parts = branches.map((b) => b.stream({ limit: n }));
   const inner = parts.length === 1 ? parts[0]!.sql : parts.map((p) => `(${p.sql})`).join(' union ');
   return em.execute<Row[]>(
     `select x.id, ${cursorTimeSql('x.sent_at')} as k from (${inner}) x order by x.sent_at desc, x.id desc limit ?`,
@@ -166,17 +199,14 @@ async function newestRows(em: Em, branches: Branch[], n: number): Promise<Row[]>
 const textMatchSql = (alias: string) =>
   `(${alias}.search @@ ${tsQuerySql} or exists (select 1 from attachment qa where qa.message_id = ${alias}.id and qa.search @@ ${tsQuerySql}))`;
 
-/** `b` with one more condition. */
-const andWhere = (b: Branch, cond: string) => `${b.sql}${b.sql.includes(' where ') ? ' and' : ' where'} ${cond}`;
-
 /**
  * Full-text search, newest first. PostgreSQL cannot tell how common a word is when the message
  * vectors are too wide for ANALYZE to sample (real mail bodies usually are), so the choice between
  * "walk newest-first and test each message" and "ask the GIN index, then sort the hits" is made here:
- *  1. per branch, walk the newest `window` (SEARCH_WINDOW) visible, filtered messages and test each,
- *     stopping at `n` hits. A branch is complete down to its last hit when it found `n`, down to the
- *     end of its walk otherwise; hits newer than every branch's limit are the answer when there are
- *     `n` of them (common words, or any search within a small set such as one client's mail).
+ *  1. per branch, walk the newest `window` (SEARCH_WINDOW) candidates and test each, stopping at `n`
+ *     hits. A branch is complete down to its last hit when it found `n`, down to the end of its walk
+ *     otherwise; hits newer than every branch's limit are the answer when there are `n` of them
+ *     (common words, or any search within a small set such as one client's mail or a small folder).
  *  2. otherwise the words are rare in recent mail: every message the GIN indexes (text and
  *     attachment names) name is checked against the branches, and the newest `n` kept.
  */
@@ -184,18 +214,31 @@ async function searchRows(em: Em, branches: Branch[], q: string, n: number, wind
   // "k id" keys compare like (sent_at, id); "k ~" sorts after every id of the same instant.
   const key = (r: Row) => `${r.k} ${r.id}`;
   const walked = await Promise.all(branches.map(async (b) => {
-    // The subquery's order carries through, so the outer LIMIT stops the walk at the n-th hit.
-    const hits = await em.execute<Row[]>(
-      `select w.id, ${cursorTimeSql('w.sent_at')} as k from (select m.id, m.sent_at, m.search ${b.sql} ${ORDER} limit ?) w
-       where ${textMatchSql('w')} order by w.sent_at desc, w.id desc limit ?`,
-      [...b.params, window, q, q, n],
-    );
-    if (hits.length >= n) return { hits, completeFrom: key(hits.at(-1)!) };
-    const span = (await em.execute<{ rows: number; last: string | null }[]>(
-      `select count(*)::int as rows, ${cursorTimeSql('min(w.sent_at)')} as last from (select m.sent_at ${b.sql} ${ORDER} limit ?) w`,
-      [...b.params, window],
-    ))[0]!;
-    return { hits, completeFrom: span.rows < window ? null : `${span.last} ~` };
+    let limit = window;
+    for (let attempt = 0; ; attempt++) {
+      // The subquery's order carries through, so the outer LIMIT stops the walk at the n-th hit.
+      const inner = b.stream({ withSearch: true, limit });
+      const hits = await em.execute<Row[]>(
+        `select w.id, ${cursorTimeSql('w.sent_at')} as k from (${inner.sql}) w where ${textMatchSql('w')} order by w.sent_at desc, w.id desc limit ?`,
+        [...inner.params, q, q, n],
+      );
+      if (hits.length >= n) return { hits, completeFrom: key(hits.at(-1)!) };
+      // Fewer hits than asked: how far did the walk get (an exhausted branch is complete)?
+      const span = b.stream({ limit });
+      const walkedTo = (await em.execute<{ rows: number; last: string | null }[]>(
+        `select count(*)::int as rows, ${cursorTimeSql('min(w.sent_at)')} as last from (${span.sql}) w`,
+        span.params,
+      ))[0]!;
+      if (walkedTo.rows < limit) return { hits, completeFrom: null };
+      // The words are in roughly hits/limit of these messages: when a longer walk would reach n hits
+      // within SEARCH_MAX_WALK, it reads fewer pages than fetching every GIN hit from the table.
+      const needed = hits.length >= 3 ? Math.ceil((1.5 * n * limit) / hits.length) : Infinity;
+      if (attempt === 0 && needed <= SEARCH_MAX_WALK) {
+        limit = needed;
+        continue;
+      }
+      return { hits, completeFrom: `${walkedTo.last} ~` };
+    }
   }));
   const limits = walked.map((w) => w.completeFrom).filter((c): c is string => c !== null).sort();
   const cutoff = limits.at(-1) ?? '';
@@ -205,15 +248,15 @@ async function searchRows(em: Em, branches: Branch[], q: string, n: number, wind
   if (sorted.length >= n || limits.length === 0) return sorted.slice(0, n);
   // Rare words: start from the GIN hits and check each against the branches (LATERAL keeps the
   // planner from walking the whole message table instead).
-  const parts = branches.map((b) => ({
-    sql: `select m.id, m.sent_at from hits h cross join lateral (select m.id, m.sent_at ${andWhere(b, 'm.id = h.id')}) m`,
-    params: b.params,
-  }));
+  const parts = branches.map((b) => {
+    const one = b.contains('h.id');
+    return { sql: `select x.id, x.sent_at from hits h cross join lateral (${one.sql}) x`, params: one.params };
+  });
   return em.execute<Row[]>(
     `with hits as materialized (select qm.id from message qm where qm.search @@ ${tsQuerySql}
        union select qa.message_id from attachment qa where qa.search @@ ${tsQuerySql})
-     select x.id, ${cursorTimeSql('x.sent_at')} as k from (${parts.map((p) => p.sql).join(' union ')}) x
-     order by x.sent_at desc, x.id desc limit ?`,
+     select y.id, ${cursorTimeSql('y.sent_at')} as k from (${parts.map((p) => p.sql).join(' union ')}) y
+     order by y.sent_at desc, y.id desc limit ?`,
     [q, q, ...parts.flatMap((p) => p.params), n],
   );
 }

@@ -46,19 +46,12 @@ export function liveLocationSql(mailboxIds: string[], alias = 'm'): SqlCondition
   };
 }
 
-/** True when message `alias` is filed to at least one client: client history is the whole firm's. */
-export const filedSql = (alias = 'm') => `exists (select 1 from communication vc where vc.message_id = ${alias}.id)`;
-
 /**
- * The rule as alternatives, any of which makes a message visible: a live location in a visible
- * mailbox, or filing. Lists run one ordered, limited branch per alternative (see listMessages): an OR
- * of two EXISTS makes PostgreSQL hash a whole table first instead of probing per row.
+ * True when message `alias` is filed to at least one client: client history is the whole firm's.
+ * Lists use this and liveLocationSql as separate ordered branches (message-queries.ts): an OR of the
+ * two EXISTS makes PostgreSQL hash a whole table first instead of probing per row.
  */
-export function visibilityBranches(mailboxIds: string[], alias = 'm'): SqlCondition[] {
-  const branches = [{ sql: filedSql(alias), params: [] as unknown[] }];
-  if (mailboxIds.length) branches.unshift(liveLocationSql(mailboxIds, alias));
-  return branches;
-}
+export const filedSql = (alias = 'm') => `exists (select 1 from communication vc where vc.message_id = ${alias}.id)`;
 
 /** The rule as one condition, for lookups by id (where an OR costs nothing). */
 export function visibleMessageSql(mailboxIds: string[], alias = 'm'): SqlCondition {
