@@ -639,3 +639,17 @@ export function getDovecot(): Promise<Dovecot> {
   }
   return shared;
 }
+
+/** Dovecot's auth process may still be starting after the greeting: wait until a login goes through. */
+export async function warmUpDovecot(dovecot: Dovecot): Promise<void> {
+  const probe = await dovecot.addUser({ prefix: 'warmup' });
+  for (let i = 0; ; i++) {
+    try {
+      await dovecot.appendMany(probe.user, ['Subject: warm-up\r\n\r\nhi\r\n']);
+      return;
+    } catch (err) {
+      if (i >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

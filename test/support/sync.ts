@@ -11,7 +11,7 @@ import type { User } from '../../src/core/user.entity.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
 import { createAccountRuntime, type AccountRuntime } from '../../src/sync/account-runtime.ts';
 import { syncAccount, type SyncOutcome, type SyncReason } from '../../src/sync/sync-account.ts';
-import { getDovecot, type Dovecot, type MailUser } from './dovecot.ts';
+import { getDovecot, warmUpDovecot, type Dovecot, type MailUser } from './dovecot.ts';
 import { testConfig } from './env.ts';
 import { createTestUser } from './app.ts';
 
@@ -32,7 +32,7 @@ export async function startSyncEnv(opts: { config?: Config; queue?: JobQueue; ve
   const db = await openDb(config, { migrate: false, poolMax: 6 });
   const blobs = createLocalBlobStore(config.blobDir);
   const dovecot = await getDovecot();
-  await warmUp(dovecot);
+  await warmUpDovecot(dovecot);
   const log = opts.verbose ? { info: (o: object, m?: string) => console.log(m, o), warn: (o: object, m?: string) => console.log('WARN', m, o), error: (o: object, m?: string) => console.log('ERROR', m, o) } : silent;
   const deps: WorkerDeps = { config, db, blobs, queue: opts.queue ?? createLocalQueue(), log, workerId: `test-${randomUUID().slice(0, 8)}` };
   const runtime = createAccountRuntime(deps, { parseThreads: 2 });
@@ -45,20 +45,6 @@ export async function startSyncEnv(opts: { config?: Config; queue?: JobQueue; ve
       await db.close();
     },
   };
-}
-
-/** Dovecot's auth process may still be starting after the greeting: wait until a login goes through. */
-async function warmUp(dovecot: Dovecot): Promise<void> {
-  const probe = await dovecot.addUser({ prefix: 'warmup' });
-  for (let i = 0; ; i++) {
-    try {
-      await dovecot.appendMany(probe.user, ['Subject: warm-up\r\n\r\nhi\r\n']);
-      return;
-    } catch (err) {
-      if (i >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 }
 
 export async function createAccountFor(env: Pick<SyncEnv, 'db' | 'config'>, mail: MailUser, opts: { owner?: User; visibility?: Visibility; folders?: string[]; host?: string; port?: number; password?: string } = {}): Promise<MailAccount> {

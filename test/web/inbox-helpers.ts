@@ -8,7 +8,7 @@ import { createLocalQueue } from '../../src/core/jobs.ts';
 import { startWorker } from '../../src/sync/worker.ts';
 import { createTestUser, startTestApp, type TestApp } from '../support/app.ts';
 import { ensureWebBuild, launchBrowser, openPage } from '../support/browser.ts';
-import { getDovecot, type Dovecot, type MailUser } from '../support/dovecot.ts';
+import { getDovecot, warmUpDovecot, type Dovecot, type MailUser } from '../support/dovecot.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { testConfig } from '../support/env.ts';
 
@@ -25,7 +25,7 @@ export async function startMailStack(): Promise<MailStack> {
   await ta.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
   const [browser, dovecot, sink] = await Promise.all([launchBrowser(), getDovecot(), startSmtpSink()]);
-  await warmUp(dovecot);
+  await warmUpDovecot(dovecot);
   return {
     ta, base, browser, dovecot, sink,
     close: async () => {
@@ -35,20 +35,6 @@ export async function startMailStack(): Promise<MailStack> {
       await sink.close();
     },
   };
-}
-
-/** Dovecot's auth process may still be starting after the greeting: wait until a login goes through. */
-async function warmUp(dovecot: Dovecot): Promise<void> {
-  const probe = await dovecot.addUser({ prefix: 'warmup' });
-  for (let i = 0; ; i++) {
-    try {
-      await dovecot.appendMany(probe.user, ['Subject: warm-up\r\n\r\nhi\r\n']);
-      return;
-    } catch (err) {
-      if (i >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 }
 
 /** A new staff user signed in through the login page (a fresh user per test: the login limit is per address). */
