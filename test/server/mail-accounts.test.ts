@@ -2,28 +2,18 @@
 // who sees and manages which account, the account view, updates, re-entering a password, deletion.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { createBullQueue } from '../../src/core/jobs.ts';
-import { startWorker, type WorkerHandle } from '../../src/sync/worker.ts';
-import { startTestApp, userSession, type TestApp } from '../support/app.ts';
-import { testConfig } from '../support/env.ts';
-import { getDovecot, type Dovecot, type MailUser } from '../support/dovecot.ts';
+import { userSession, type TestApp } from '../support/app.ts';
+import { startAppWithWorker } from '../support/app-worker.ts';
+import type { Dovecot, MailUser } from '../support/dovecot.ts';
 import { makeMail } from '../support/sync.ts';
 
 let ta: TestApp;
-let worker: WorkerHandle;
 let dovecot: Dovecot;
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+let close: () => Promise<void>;
 t.before(async () => {
-  const config = testConfig({ DOSSIER_SYNC_INTERVAL: '3600' });
-  ta = await startTestApp({ config });
-  dovecot = await getDovecot();
-  worker = await startWorker({ config, db: ta.db, blobs: ta.blobs, queue: createBullQueue(config.redisUrl!, config.queuePrefix), log: silent, workerId: `api-test-${randomUUID().slice(0, 6)}` });
+  ({ ta, dovecot, close } = await startAppWithWorker('api-test'));
 });
-t.teardown(async () => {
-  await worker.deps.queue.close();
-  await worker.stop();
-  await ta.close();
-});
+t.teardown(() => close());
 
 const body = (mail: MailUser, over: { password?: string; port?: number; visibility?: 'private' | 'public'; folders?: string[] } = {}) => ({
   name: `Box ${mail.user}`, email: mail.email, visibility: over.visibility ?? 'private',

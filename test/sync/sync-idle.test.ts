@@ -2,28 +2,20 @@
 // interval is an hour here). The account is created through the API, the worker runs in this process.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { createBullQueue } from '../../src/core/jobs.ts';
-import { startWorker, type WorkerHandle } from '../../src/sync/worker.ts';
-import { startTestApp, userSession, type TestApp } from '../support/app.ts';
-import { testConfig } from '../support/env.ts';
-import { getDovecot, type Dovecot } from '../support/dovecot.ts';
+import type { WorkerHandle } from '../../src/sync/worker.ts';
+import { userSession, type TestApp } from '../support/app.ts';
+import { startAppWithWorker } from '../support/app-worker.ts';
+import type { Dovecot } from '../support/dovecot.ts';
 import { makeMail } from '../support/sync.ts';
 
 let ta: TestApp;
 let worker: WorkerHandle;
 let dovecot: Dovecot;
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+let close: () => Promise<void>;
 t.before(async () => {
-  const config = testConfig({ DOSSIER_SYNC_INTERVAL: '3600' });
-  ta = await startTestApp({ config });
-  dovecot = await getDovecot();
-  worker = await startWorker({ config, db: ta.db, blobs: ta.blobs, queue: createBullQueue(config.redisUrl!, config.queuePrefix), log: silent, workerId: `idle-test-${randomUUID().slice(0, 6)}` });
+  ({ ta, worker, dovecot, close } = await startAppWithWorker('idle-test'));
 });
-t.teardown(async () => {
-  await worker.deps.queue.close();
-  await worker.stop();
-  await ta.close();
-});
+t.teardown(() => close());
 
 t.test('new mail is visible through the API within seconds, by IDLE', async (t) => {
   const s = await userSession(ta);

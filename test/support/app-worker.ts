@@ -1,0 +1,29 @@
+// The server plus a sync worker in this process on its own BullMQ connection, and the per-file Dovecot:
+// for API tests whose requests need a worker (login checks, syncs, IDLE). The scheduler's interval is an
+// hour, so only the test's own actions (and IDLE) start syncs. Nothing here asserts.
+import { randomUUID } from 'node:crypto';
+import { createBullQueue } from '../../src/core/jobs.ts';
+import { startWorker, type WorkerHandle } from '../../src/sync/worker.ts';
+import { startTestApp, type TestApp } from './app.ts';
+import { getDovecot, type Dovecot } from './dovecot.ts';
+import { testConfig } from './env.ts';
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export type AppWithWorker = { ta: TestApp; worker: WorkerHandle; dovecot: Dovecot; close: () => Promise<void> };
+
+/** `workerId` is a prefix; a random suffix keeps concurrent test files apart. */
+export async function startAppWithWorker(workerId: string): Promise<AppWithWorker> {
+  const config = testConfig({ DOSSIER_SYNC_INTERVAL: '3600' });
+  const ta = await startTestApp({ config });
+  const dovecot = await getDovecot();
+  const worker = await startWorker({ config, db: ta.db, blobs: ta.blobs, queue: createBullQueue(config.redisUrl!, config.queuePrefix), log: silent, workerId: `${workerId}-${randomUUID().slice(0, 6)}` });
+  return {
+    ta, worker, dovecot,
+    close: async () => {
+      await worker.deps.queue.close();
+      await worker.stop();
+      await ta.close();
+    },
+  };
+}
