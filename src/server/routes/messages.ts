@@ -4,9 +4,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { fileMessageToClient, unfileMessageFromClient } from '../../core/communications.ts';
 import { getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/message-queries.ts';
+import { User } from '../../core/user.entity.ts';
 import { currentUser } from '../auth.ts';
-import { STATUS } from '../errors.ts';
+import { STATUS, unauthorized } from '../errors.ts';
 import { sendFile } from '../file-response.ts';
+import { signAttachmentLink, verifyAttachmentLink } from '../signed-links.ts';
 import { IdParams } from '../schemas.ts';
 import {
   DownloadQuery, FileBody, ImagesQuery, MessageDetail, MessageListQuery, MessagePage, MessageSummary, ThreadParams, ThreadResponse, UnfileParams,
@@ -14,7 +16,7 @@ import {
 
 const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'true' || v === '1');
 
-/** cid: images point here; same origin as the API, so the body frame's img-src 'self' admits them. */
+/** cid: images in JSON detail point here (the app's own origin sends the session cookie). */
 const attachmentUrl = (id: string) => `/api/attachments/${id}?inline=1`;
 const detailOptions = (req: FastifyRequest<{ Querystring: Static<typeof ImagesQuery> }>): DetailOptions => ({
   allowRemoteImages: flag(req.query.images) === true,
@@ -55,8 +57,11 @@ export async function messageRoutes(app: FastifyInstance) {
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ImagesQuery> }>('/messages/:id/body', {
     schema: { tags, params: IdParams, querystring: ImagesQuery, produces: ['text/html'] },
   }, async (req, reply) => {
-    const opts = detailOptions(req);
-    const message = await getMessage(req.em, currentUser(req), req.params.id, opts);
+    const user = currentUser(req);
+    // The frame's origin is opaque: its image requests carry no session cookie, so cid: images get
+    // signed links (same origin, so img-src 'self' admits them).
+    const opts = { ...detailOptions(req), attachmentUrl: (id: string) => signAttachmentLink(app.deps.config.secretKey!, id, user.id) };
+    const message = await getMessage(req.em, user, req.params.id, opts);
     return reply
       .header('content-type', 'text/html; charset=utf-8')
       .header('content-security-policy', bodyCsp(opts.allowRemoteImages))
@@ -72,10 +77,19 @@ export async function messageRoutes(app: FastifyInstance) {
   });
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof DownloadQuery> }>('/attachments/:id', {
+    // Signed in, or holding a signed link from the body document (checked here, not by the auth hook).
+    config: { auth: 'public' },
     schema: { tags, params: IdParams, querystring: DownloadQuery, produces: ['application/octet-stream'] },
   }, async (req, reply) => {
-    const file = await getAttachmentFile(req.em, currentUser(req), req.params.id);
-    return sendFile(reply, { ...file, inline: flag(req.query.inline) === true, stream: await app.deps.blobs.get(file.sha256) });
+    let viewer = req.user;
+    const signedFor = viewer ? null : verifyAttachmentLink(app.deps.config.secretKey!, req.params.id, req.query);
+    if (signedFor) {
+      const user = await req.em.findOne(User, { id: signedFor });
+      viewer = user?.active ? user : null;
+    }
+    if (!viewer) throw unauthorized();
+    const file = await getAttachmentFile(req.em, viewer, req.params.id);
+    return sendFile(reply, { ...file, inline: flag(req.query.inline) === true, crossOrigin: signedFor !== null, stream: await app.deps.blobs.get(file.sha256) });
   });
 
   app.get<{ Params: Static<typeof ThreadParams>; Querystring: Static<typeof ImagesQuery> }>('/threads/:threadId', {

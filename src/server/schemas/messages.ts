@@ -28,6 +28,10 @@ export type ImagesQuery = Static<typeof ImagesQuery>;
 export const DownloadQuery = Type.Object({
   /** 1 = Content-Disposition inline, honoured only for PDF and raster images (the UI preview). */
   inline: Type.Optional(Bool),
+  /** A signed link from the body document (its sandboxed frame sends no cookie): user, expiry, signature. */
+  u: Type.Optional(Type.String({ format: 'uuid' })),
+  exp: Type.Optional(Type.String({ pattern: '^[0-9]{1,12}$' })),
+  sig: Type.Optional(Type.String({ maxLength: 100 })),
 }, { additionalProperties: false });
 export type DownloadQuery = Static<typeof DownloadQuery>;
 
