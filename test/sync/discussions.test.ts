@@ -3,65 +3,22 @@
 // stranger's reply in the thread is held (not a comment), and a staff comment goes out in the same thread.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { createMailAccount, requestAccountSync } from '../../src/core/accounts.ts';
-import { User, type Language } from '../../src/core/user.entity.ts';
+import { requestAccountSync } from '../../src/core/accounts.ts';
 import { extractReplyText } from '../../src/core/discussion-replies.ts';
-import { createHandlers } from '../../src/sync/handlers.ts';
-import { createAccountRuntime } from '../../src/sync/account-runtime.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
-import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
-import { createTestUser, signIn, startTestApp, type Session } from '../support/app.ts';
-import { getDovecot, type MailUser } from '../support/dovecot.ts';
+import type { Session } from '../support/app.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
-import { makeClient, makeContact } from '../support/factories.ts';
 import { headerValues } from '../support/sending.ts';
-import { startSmtpSink, type SmtpMessage } from '../support/smtp-sink.ts';
+import type { SmtpMessage } from '../support/smtp-sink.ts';
+import { createClientWithContacts, createFirm, startFirmStack, type ContactSpec, type Firm } from '../support/firm.ts';
 
-const ta = await startTestApp();
-const silent = { info: () => {}, warn: () => {}, error: () => {} };
-const deps: WorkerDeps = { config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `test-${randomUUID()}` };
-const runtime = createAccountRuntime(deps, { parseThreads: 2 });
-deps.accounts = runtime;
-ta.queue.work(createHandlers(deps), { concurrency: 4 });
-const dovecot = await getDovecot();
-const sink = await startSmtpSink();
-t.teardown(async () => {
-  await runtime.close();
-  await ta.close();
-  await sink.close();
-});
-const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
+const { ta, dovecot, sink, close } = await startFirmStack();
+t.teardown(close);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Firm = { s: Session; user: User; accountId: string; accountEmail: string; mail: MailUser };
+const setupFirm = () => createFirm(ta, dovecot, sink, { prefix: 'disc' });
 
-async function setupFirm(): Promise<Firm> {
-  const { user, email } = await createTestUser(ta.db, 'staff', 'Ana Firm');
-  const mail = await dovecot.addUser({ prefix: 'disc' });
-  const em = ta.db.em.fork();
-  const owner = await em.findOneOrFail(User, { id: user.id });
-  const account = await createMailAccount(em, owner, {
-    name: 'Ana at the firm', email: mail.email, visibility: 'private',
-    imap: { host: mail.host, port: mail.port, secure: false, username: mail.user, password: mail.password, allowInsecure: true },
-    smtp: { host: sink.host, port: sink.port, secure: false, username: sink.user, password: sink.password, allowInsecure: true },
-  }, ta.config.secretKey);
-  await em.flush();
-  return { s: { user, ...(await signIn(ta.app, email)) }, user, accountId: account.id, accountEmail: mail.email, mail };
-}
-
-async function setupClient(contacts: { language: Language; name: string; categories?: string[] }[]) {
-  const client = await makeClient(ta.db);
-  const out: { address: string; contactEmailId: string }[] = [];
-  for (const c of contacts) {
-    const address = uniqEmail('contact');
-    const { contact } = await makeContact(ta.db, filing, {
-      name: c.name, emails: [{ address, language: c.language, ...(c.categories ? { notifyCategories: c.categories as never } : {}) }], clientIds: [client.id],
-    });
-    const [row] = await query<{ id: string }>('select id from contact_email where contact_id = ?', [contact.id]);
-    out.push({ address, contactEmailId: row!.id });
-  }
-  return { client, contacts: out };
-}
+const setupClient = (contacts: ContactSpec[]) => createClientWithContacts(ta, contacts);
 
 async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
   return ta.db.em.fork().execute<T[]>(sql, params);

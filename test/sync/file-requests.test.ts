@@ -5,68 +5,25 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createMailAccount, requestAccountSync } from '../../src/core/accounts.ts';
-import type { Language } from '../../src/core/user.entity.ts';
-import { User } from '../../src/core/user.entity.ts';
+import { requestAccountSync } from '../../src/core/accounts.ts';
 import { runFileRequestScan } from '../../src/core/file-request-reminders.ts';
-import { createHandlers } from '../../src/sync/handlers.ts';
-import { createAccountRuntime } from '../../src/sync/account-runtime.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
-import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
-import { createTestUser, signIn, startTestApp, type Session } from '../support/app.ts';
-import { getDovecot, type MailUser } from '../support/dovecot.ts';
-import { uniq, uniqEmail } from '../support/env.ts';
-import { fakePdf, makeClient, makeContact } from '../support/factories.ts';
+import { createTestUser, signIn, type Session } from '../support/app.ts';
+import { fakePdf } from '../support/factories.ts';
 import { headerFields, headerValues } from '../support/sending.ts';
-import { startSmtpSink, type SmtpMessage } from '../support/smtp-sink.ts';
+import type { SmtpMessage } from '../support/smtp-sink.ts';
+import { createClientWithContacts, createFirm, startFirmStack, type ContactSpec, type Firm } from '../support/firm.ts';
 
 const HOSTILE = new URL('../../../shared/corpus/hostile/', import.meta.url);
-const ta = await startTestApp();
-const silent = { info: () => {}, warn: () => {}, error: () => {} };
-const deps: WorkerDeps = { config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `test-${randomUUID()}` };
-const runtime = createAccountRuntime(deps, { parseThreads: 2 });
-deps.accounts = runtime;
-ta.queue.work(createHandlers(deps), { concurrency: 4 });
-const dovecot = await getDovecot();
-const sink = await startSmtpSink();
-t.teardown(async () => {
-  await runtime.close();
-  await ta.close();
-  await sink.close();
-});
-const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
+const { ta, dovecot, sink, close } = await startFirmStack();
+t.teardown(close);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Firm = { s: Session; user: User; accountId: string; accountEmail: string; mail: MailUser };
+const setupFirm = () => createFirm(ta, dovecot, sink, { prefix: 'fr' });
 
-/** A staff member signed in, with a mailbox on Dovecot (IMAP) that sends through the SMTP sink. */
-async function setupFirm(): Promise<Firm> {
-  const { user, email } = await createTestUser(ta.db, 'staff', 'Ana Firm');
-  const mail = await dovecot.addUser({ prefix: 'fr' });
-  const em = ta.db.em.fork();
-  const owner = await em.findOneOrFail(User, { id: user.id });
-  const account = await createMailAccount(em, owner, {
-    name: 'Ana at the firm', email: mail.email, visibility: 'private',
-    imap: { host: mail.host, port: mail.port, secure: false, username: mail.user, password: mail.password, allowInsecure: true },
-    smtp: { host: sink.host, port: sink.port, secure: false, username: sink.user, password: sink.password, allowInsecure: true },
-  }, ta.config.secretKey);
-  await em.flush();
-  return { s: { user, ...(await signIn(ta.app, email)) }, user, accountId: account.id, accountEmail: mail.email, mail };
-}
-
-async function setupClient(contacts: { language: Language; name?: string; categories?: string[] }[]) {
-  const client = await makeClient(ta.db);
-  const addresses: string[] = [];
-  for (const c of contacts) {
-    const address = uniqEmail('contact');
-    await makeContact(ta.db, filing, {
-      name: c.name ?? uniq('Contact'),
-      emails: [{ address, language: c.language, ...(c.categories ? { notifyCategories: c.categories as never } : {}) }],
-      clientIds: [client.id],
-    });
-    addresses.push(address);
-  }
-  return { client, addresses };
+async function setupClient(contacts: ContactSpec[]) {
+  const made = await createClientWithContacts(ta, contacts);
+  return { client: made.client, addresses: made.contacts.map((c) => c.address) };
 }
 
 const to = (address: string) => (m: SmtpMessage) => m.to.includes(address);
