@@ -4,18 +4,17 @@
 // Also the bell: unread count, read one, read all, and the optional email copy from a public mailbox.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { createMailAccount } from '../../src/core/accounts.ts';
 import { createUploadedDocument } from '../../src/core/documents.ts';
 import { resolveShareToken } from '../../src/core/shares.ts';
-import { User, type Language } from '../../src/core/user.entity.ts';
 import { createHandlers } from '../../src/sync/handlers.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
-import { createTestUser, signIn, startTestApp, type Session } from '../support/app.ts';
+import { startTestApp } from '../support/app.ts';
 import { getDovecot } from '../support/dovecot.ts';
-import { uniq, uniqEmail } from '../support/env.ts';
-import { fakePdf, makeClient, makeContact } from '../support/factories.ts';
+import { uniq } from '../support/env.ts';
+import { fakePdf } from '../support/factories.ts';
 import { startSmtpSink, type SmtpMessage } from '../support/smtp-sink.ts';
+import { createClientWithContacts, createFirm, type ContactSpec } from '../support/firm.ts';
 
 const ta = await startTestApp();
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -27,39 +26,14 @@ t.teardown(async () => {
   await ta.close();
   await sink.close();
 });
-const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
 
 async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
   return ta.db.em.fork().execute<T[]>(sql, params);
 }
 
-async function setupFirm(opts: { visibility?: 'private' | 'public'; role?: 'staff' | 'admin' } = {}): Promise<{ s: Session; user: User; accountId: string }> {
-  const { user, email } = await createTestUser(ta.db, opts.role ?? 'staff', 'Ana Firm');
-  const mail = await dovecot.addUser({ prefix: 'share' });
-  const em = ta.db.em.fork();
-  const owner = await em.findOneOrFail(User, { id: user.id });
-  const account = await createMailAccount(em, owner, {
-    name: 'Ana at the firm', email: mail.email, visibility: opts.visibility ?? 'private',
-    imap: { host: mail.host, port: mail.port, secure: false, username: mail.user, password: mail.password, allowInsecure: true },
-    smtp: { host: sink.host, port: sink.port, secure: false, username: sink.user, password: sink.password, allowInsecure: true },
-  }, ta.config.secretKey);
-  await em.flush();
-  return { s: { user, ...(await signIn(ta.app, email)) }, user, accountId: account.id };
-}
+const setupFirm = (opts: { visibility?: 'private' | 'public'; role?: 'staff' | 'admin' } = {}) => createFirm(ta, dovecot, sink, { prefix: 'share', ...opts });
 
-async function setupClient(contacts: { language: Language; name: string; categories?: string[] }[]) {
-  const client = await makeClient(ta.db);
-  const out: { address: string; contactEmailId: string }[] = [];
-  for (const c of contacts) {
-    const address = uniqEmail('contact');
-    const { contact } = await makeContact(ta.db, filing, {
-      name: c.name, emails: [{ address, language: c.language, ...(c.categories ? { notifyCategories: c.categories as never } : {}) }], clientIds: [client.id],
-    });
-    const [row] = await query<{ id: string }>('select id from contact_email where contact_id = ?', [contact.id]);
-    out.push({ address, contactEmailId: row!.id });
-  }
-  return { client, contacts: out };
-}
+const setupClient = (contacts: ContactSpec[]) => createClientWithContacts(ta, contacts);
 
 async function addDocument(clientId: string, name: string, content: Buffer) {
   const stored = await ta.blobs.put(content);
