@@ -89,6 +89,26 @@ async function insertFilings(em: Em, scope: Scope, own: string[]): Promise<{ cli
   );
 }
 
+/**
+ * Mail Dossier sent for a client (a reply, a file request, a reminder) is logged for that client when its
+ * Sent copy comes back through sync, by the outbox row's Message-ID — even when the recipient's address
+ * has sync off. Initiated by the firm; the same unique key and unfiling rule as address filing apply.
+ */
+async function insertOutboxFilings(em: Em, messageIds: string[]): Promise<{ client_id: string; message_id: string }[]> {
+  return em.execute<{ client_id: string; message_id: string }[]>(
+    `insert into communication (id, client_id, kind, subject, notes, occurred_at, initiated_by, message_id, filed_by, created_at, updated_at)
+     select gen_random_uuid(), o.client_id, 'email', m.subject, '', m.sent_at, 'firm', m.id, 'auto', now(), now()
+     from message m
+     join outbox o on o.message_id_header = m.message_id_header and o.client_id is not null
+     join client c on c.id = o.client_id
+     where m.id = any(select jsonb_array_elements_text(?::jsonb)::uuid)
+       and not exists (select 1 from filing_exclusion fx where fx.client_id = o.client_id and fx.message_id = m.id)
+     on conflict (client_id, message_id) do nothing
+     returning client_id, message_id`,
+    [json(messageIds)],
+  );
+}
+
 /** Of the newly filed pairs, those where one of the client's addresses in the message asks for auto-save. */
 async function pairsToAutoSave(em: Em, pairs: { client_id: string; message_id: string }[], own: string[]) {
   if (!pairs.length) return [];
@@ -137,7 +157,7 @@ export async function fileMessages(em: Em, messageIds: string[], deps: FilingDep
   const own = opts.ownAddresses ? [...opts.ownAddresses] : await listOwnAddresses(em);
   const created = await insertFilings(em, { messageIds: ids }, own);
   for (const id of ids) out.set(id, { clientIds: [], filedNow: [], documentsSaved: 0 });
-  for (const p of created) out.get(p.message_id)?.filedNow.push(p.client_id);
+  for (const p of [...created, ...(await insertOutboxFilings(em, ids))]) out.get(p.message_id)?.filedNow.push(p.client_id);
   for (const p of await pairsToAutoSave(em, created, own)) {
     out.get(p.message_id)!.documentsSaved += (await autoSaveAttachments(em, { messageId: p.message_id, clientId: p.client_id }, deps)).saved;
   }

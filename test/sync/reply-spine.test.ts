@@ -13,7 +13,7 @@ import { Communication } from '../../src/core/communication.entity.ts';
 import { Message, MessageLocation } from '../../src/core/message.entity.ts';
 import { Outbox } from '../../src/core/outbox.entity.ts';
 import { User } from '../../src/core/user.entity.ts';
-import { enqueueSend, queueReply } from '../../src/core/outbox.ts';
+import { enqueueSend, queueMessage, queueReply } from '../../src/core/outbox.ts';
 import { startWorker } from '../../src/sync/worker.ts';
 import { createTestUser } from '../support/app.ts';
 import { getDovecot } from '../support/dovecot.ts';
@@ -94,4 +94,28 @@ t.test('a reply is sent, saved in Sent, synced back into the thread and filed in
   const record = await waitFor('the reply in the client log', () => db.em.fork().findOne(Communication, { client: client.id, message: copy.id }));
   t.equal(record.kind, 'email');
   t.ok(await db.em.fork().findOne(Communication, { client: client.id, message: parent.id }), 'the parent is filed too');
+});
+
+t.test('mail sent for a client is logged for it even when the recipient address does not sync', async (t) => {
+  const { user } = await createTestUser(db, 'staff', 'Bo Firm');
+  const mail = await dovecot.addUser({ prefix: 'forclient' });
+  const em = db.em.fork();
+  const account = await createMailAccount(em, user, {
+    name: 'Bo', email: mail.email, visibility: 'private',
+    imap: { host: mail.host, port: mail.port, secure: false, username: mail.user, password: mail.password, allowInsecure: true },
+    smtp: { host: sink.host, port: sink.port, secure: false, username: sink.user, password: sink.password, allowInsecure: true },
+  }, config.secretKey);
+  const client = createClient(em, { id: user.id }, { name: uniq('Client') });
+  await em.flush();
+  // The client's accountant is not a contact (or has sync off): address filing would never log this mail.
+  const outsider = uniqEmail('advisor');
+  const row = await queueMessage(em, await em.findOneOrFail(User, { id: user.id }), {
+    accountId: account.id, to: [{ address: outsider }], subject: 'Your 2025 return', text: 'Filed today.', clientId: client.id,
+  });
+  await em.flush();
+  await enqueueSend(queue, row.id);
+  const copy = await waitFor('the Sent copy to be synced in', () => db.em.fork().findOne(Message, { messageIdHeader: row.messageIdHeader }));
+  const record = await waitFor('the mail in the client log', () => db.em.fork().findOne(Communication, { client: client.id, message: copy.id }));
+  t.equal(record.initiatedBy, 'firm');
+  t.equal(record.subject, 'Your 2025 return');
 });
