@@ -13,6 +13,9 @@ import { startWorker, type WorkerHandle } from './sync/worker.ts';
 
 type Command = 'start' | 'server' | 'worker' | 'migrate' | 'user';
 
+/** Set once a signal starts the shutdown: start-up work it interrupts may fail, and that's expected. */
+let stopping = false;
+
 async function main(argv: string[]) {
   const command = (argv[0] ?? 'start') as Command;
   let config: Config;
@@ -53,7 +56,6 @@ async function main(argv: string[]) {
   // Signals are handled from here on, so a SIGTERM during start-up still shuts down in order.
   // Order: stop taking requests (in-flight ones finish), then jobs (in-flight syncs finish), then the
   // sync engine's IDLE watchers and parse threads, then connections.
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -134,6 +136,7 @@ async function readStdin(): Promise<string> {
 }
 
 main(process.argv.slice(2)).catch((err) => {
+  if (stopping) return; // the shutdown in progress decides the exit code
   console.error(err);
   process.exit(1);
 });
