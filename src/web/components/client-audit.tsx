@@ -1,11 +1,10 @@
 // A client's Audit tab: who changed what about this client, its contacts, log and documents, newest first.
-import { useState } from 'preact/hooks';
 import type { Static } from 'typebox';
 import type { TFunction } from 'i18next';
 import type { AuditPage } from '../../server/schemas/crm.ts';
-import { getJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
-import { ErrorAlert, useAction, useLoad } from './client-ui.tsx';
+import { ErrorAlert } from './client-ui.tsx';
+import { LoadMoreButton, usePagedList } from './use-paged-list.tsx';
 
 type Page = Static<typeof AuditPage>;
 type Item = Page['items'][number];
@@ -25,16 +24,8 @@ function describeAction(t: TFunction, action: string): string {
 
 export function ClientAudit({ clientId }: { clientId: string }) {
   const { t, formatDate } = useI18n();
-  const [more, setMore] = useState<Item[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const list = useLoad(async (signal) => {
-    const page = await getJson<Page>(`/clients/${clientId}/audit`, { limit: 100 }, signal);
-    setMore([]);
-    setCursor(page.nextCursor);
-    return page;
-  }, [clientId]);
-  const loadMore = useAction();
-  const items = [...(list.data?.items ?? []), ...more];
+  const list = usePagedList<Item, Page>(`/clients/${clientId}/audit`, { limit: 100 }, [clientId]);
+  const items = list.items;
   return (
     <section aria-labelledby="audit-heading">
       <h2 id="audit-heading">{t('client.audit.title')}</h2>
@@ -65,25 +56,8 @@ export function ClientAudit({ clientId }: { clientId: string }) {
           </table>
         </div>
       )}
-      {cursor && (
-        <p class="load-more">
-          <button
-            type="button"
-            class="btn"
-            disabled={loadMore.busy}
-            onClick={() =>
-              loadMore.run(async () => {
-                const page = await getJson<Page>(`/clients/${clientId}/audit`, { limit: 100, cursor });
-                setMore([...more, ...page.items]);
-                setCursor(page.nextCursor);
-              })
-            }
-          >
-            {t('client.loadMore')}
-          </button>
-        </p>
-      )}
-      <ErrorAlert error={loadMore.error} />
+      <LoadMoreButton list={list} label={t('client.loadMore')} />
+      <ErrorAlert error={list.loadMoreError} />
     </section>
   );
 }

@@ -1,23 +1,14 @@
 // A client's Emails tab: the messages filed to the client, newest first, each linking to the message
 // view (/inbox/:id, the Inbox+ pages). Read-only here: filing and replying happen in the message view.
-import { useState } from 'preact/hooks';
 import type { MessagePage, MessageSummary } from '../../server/schemas/messages.ts';
-import { getJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
-import { ErrorAlert, useAction, useLoad } from './client-ui.tsx';
+import { ErrorAlert } from './client-ui.tsx';
+import { LoadMoreButton, usePagedList } from './use-paged-list.tsx';
 
 export function ClientEmails({ clientId }: { clientId: string }) {
   const { t, formatDate } = useI18n();
-  const [more, setMore] = useState<MessageSummary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const list = useLoad(async (signal) => {
-    const page = await getJson<MessagePage>('/messages', { clientId, limit: 50 }, signal);
-    setMore([]);
-    setCursor(page.nextCursor);
-    return page;
-  }, [clientId]);
-  const loadMore = useAction();
-  const items = [...(list.data?.items ?? []), ...more];
+  const list = usePagedList<MessageSummary, MessagePage>('/messages', { clientId, limit: 50 }, [clientId]);
+  const items = list.items;
   return (
     <section aria-labelledby="emails-heading">
       <h2 id="emails-heading">{t('client.emails.title')}</h2>
@@ -57,25 +48,8 @@ export function ClientEmails({ clientId }: { clientId: string }) {
           </table>
         </div>
       )}
-      {cursor && (
-        <p class="load-more">
-          <button
-            type="button"
-            class="btn"
-            disabled={loadMore.busy}
-            onClick={() =>
-              loadMore.run(async () => {
-                const page = await getJson<MessagePage>('/messages', { clientId, limit: 50, cursor });
-                setMore([...more, ...page.items]);
-                setCursor(page.nextCursor);
-              })
-            }
-          >
-            {t('client.loadMore')}
-          </button>
-        </p>
-      )}
-      <ErrorAlert error={loadMore.error} />
+      <LoadMoreButton list={list} label={t('client.loadMore')} />
+      <ErrorAlert error={list.loadMoreError} />
     </section>
   );
 }

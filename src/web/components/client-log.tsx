@@ -6,6 +6,7 @@ import type { CommunicationPage, CommunicationView, TagView } from '../../server
 import { deleteJson, getJson, patchJson, postJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
 import { Dialog, ErrorAlert, useAction, useDebounced, useLoad } from './client-ui.tsx';
+import { LoadMoreButton, usePagedList } from './use-paged-list.tsx';
 import { KindIcon, type Kind } from './client-kind-icon.tsx';
 
 type Filters = { q: string; kind: string; reasonId: string; areaId: string; initiatedBy: string; from: string; to: string };
@@ -32,27 +33,16 @@ export function ClientLog({ clientId, clientName }: { clientId: string; clientNa
   const effective = { ...filters, q };
   const query = toQuery(effective);
   const queryKey = JSON.stringify(query);
-  const [more, setMore] = useState<CommunicationView[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [dialog, setDialog] = useState<{ mode: 'new' } | { mode: 'edit'; record: CommunicationView } | null>(null);
   const reasons = useLoad((signal) => getJson<{ items: TagView[] }>('/reasons', undefined, signal), []);
   const areas = useLoad((signal) => getJson<{ items: TagView[] }>('/areas', undefined, signal), []);
-  const list = useLoad(async (signal) => {
-    const page = await getJson<CommunicationPage>(`/clients/${clientId}/communications`, { ...query, limit: 100 }, signal);
-    setMore([]);
-    setCursor(page.nextCursor);
-    return page;
-  }, [clientId, queryKey]);
-  const loadMore = useAction();
+  const list = usePagedList<CommunicationView, CommunicationPage>(`/clients/${clientId}/communications`, { ...query, limit: 100 }, [clientId, queryKey]);
 
-  const items = [...(list.data?.items ?? []), ...more];
+  const items = list.items;
   const selected = items.find((r) => r.id === selectedId) ?? null;
   const set = (key: keyof Filters) => (event: Event) => setFilters({ ...filters, [key]: (event.currentTarget as HTMLInputElement).value });
-  const replace = (record: CommunicationView) => {
-    if (list.data) list.setData({ ...list.data, items: list.data.items.map((r) => (r.id === record.id ? record : r)) });
-    setMore(more.map((r) => (r.id === record.id ? record : r)));
-  };
+  const replace = (record: CommunicationView) => list.mapItems((r) => (r.id === record.id ? record : r));
   const exportHref = `/api/clients/${clientId}/communications.xlsx${Object.keys(query).length ? `?${new URLSearchParams(query).toString()}` : ''}`;
   const activeReasons = reasons.data?.items ?? [];
   const activeAreas = areas.data?.items ?? [];
@@ -172,24 +162,7 @@ export function ClientLog({ clientId, clientName }: { clientId: string; clientNa
             </tbody>
           </table>
           {list.data && items.length === 0 && <p class="empty-row muted">{filtered ? t('client.log.noMatch') : t('client.log.empty')}</p>}
-          {cursor && (
-            <p class="load-more">
-              <button
-                type="button"
-                class="btn"
-                disabled={loadMore.busy}
-                onClick={() =>
-                  loadMore.run(async () => {
-                    const page = await getJson<CommunicationPage>(`/clients/${clientId}/communications`, { ...query, limit: 100, cursor });
-                    setMore([...more, ...page.items]);
-                    setCursor(page.nextCursor);
-                  })
-                }
-              >
-                {t('client.loadMore')}
-              </button>
-            </p>
-          )}
+          <LoadMoreButton list={list} label={t('client.loadMore')} />
         </div>
         {selected && (
           <LogDetail

@@ -3,10 +3,11 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import type { ClientListItem, ClientView } from '../../server/schemas/crm.ts';
-import { getJson, postJson } from '../api.ts';
+import { postJson } from '../api.ts';
 import { PageHeader } from '../components/page-header.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
-import { Dialog, ErrorAlert, useAction, useDebounced, useLoad } from '../components/client-ui.tsx';
+import { Dialog, ErrorAlert, useAction, useDebounced } from '../components/client-ui.tsx';
+import { LoadMoreButton, usePagedList } from '../components/use-paged-list.tsx';
 import { BulkSettingsDialog } from '../components/bulk-settings-dialog.tsx';
 import { ClientImportDialog } from '../components/client-import-dialog.tsx';
 import { useI18n } from '../i18n/context.tsx';
@@ -18,19 +19,11 @@ export default function ClientsPage() {
   const { t, formatNumber } = useI18n();
   const [q, setQ] = useState('');
   const query = useDebounced(q.trim(), 250);
-  const [more, setMore] = useState<ClientListItem[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dialog, setDialog] = useState<'new' | 'bulk' | 'import' | null>(null);
-  const list = useLoad(async (signal) => {
-    const page = await getJson<ClientPage>('/clients', { q: query || undefined, limit: 100 }, signal);
-    setMore([]);
-    setCursor(page.nextCursor);
-    return page;
-  }, [query]);
-  const loadMore = useAction();
+  const list = usePagedList<ClientListItem, ClientPage>('/clients', { q: query || undefined, limit: 100 }, [query]);
 
-  const items = [...(list.data?.items ?? []), ...more];
+  const items = list.items;
   const allSelected = items.length > 0 && items.every((c) => selected.has(c.id));
   const toggle = (id: string, on: boolean) => {
     const next = new Set(selected);
@@ -38,12 +31,6 @@ export default function ClientsPage() {
     else next.delete(id);
     setSelected(next);
   };
-  const onMore = () =>
-    loadMore.run(async () => {
-      const page = await getJson<ClientPage>('/clients', { q: query || undefined, limit: 100, cursor });
-      setMore([...more, ...page.items]);
-      setCursor(page.nextCursor);
-    });
 
   return (
     <>
@@ -120,14 +107,8 @@ export default function ClientsPage() {
           </table>
         </div>
       )}
-      {cursor && (
-        <p class="load-more">
-          <button type="button" class="btn" onClick={onMore} disabled={loadMore.busy}>
-            {t('client.loadMore')}
-          </button>
-        </p>
-      )}
-      <ErrorAlert error={loadMore.error} />
+      <LoadMoreButton list={list} label={t('client.loadMore')} />
+      <ErrorAlert error={list.loadMoreError} />
 
       {dialog === 'new' && <NewClientDialog onClose={() => setDialog(null)} />}
       {dialog === 'import' && (

@@ -4,10 +4,10 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import type { Static } from 'typebox';
 import type { FileRequestPage, FileRequestSummary } from '../../server/schemas/file-requests.ts';
-import { getJson } from '../api.ts';
 import { PageHeader } from '../components/page-header.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
-import { ErrorAlert, useAction, useLoad } from '../components/client-ui.tsx';
+import { ErrorAlert } from '../components/client-ui.tsx';
+import { usePagedList } from '../components/use-paged-list.tsx';
 import { FileRequestDialog } from '../components/file-request-dialog.tsx';
 import { RequestStatus } from '../components/file-request-status.tsx';
 import { useI18n } from '../i18n/context.tsx';
@@ -22,18 +22,10 @@ export default function RequestsPage() {
   const { t, formatDate } = useI18n();
   const { route } = useLocation();
   const [filter, setFilter] = useState<Filter>('open');
-  const [more, setMore] = useState<Summary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const status = filter === 'all' ? undefined : filter;
-  const list = useLoad(async (signal) => {
-    const page = await getJson<Page>('/file-requests', { status, limit: 100 }, signal);
-    setMore([]);
-    setCursor(page.nextCursor);
-    return page;
-  }, [filter]);
-  const loadMore = useAction();
-  const items = [...(list.data?.items ?? []), ...more];
+  const list = usePagedList<Summary, Page>('/file-requests', { status, limit: 100 }, [filter]);
+  const items = list.items;
 
   return (
     <>
@@ -51,7 +43,7 @@ export default function RequestsPage() {
           </button>
         ))}
       </div>
-      <ErrorAlert error={list.error ?? loadMore.error} />
+      <ErrorAlert error={list.error ?? list.loadMoreError} />
       {list.data && items.length === 0 ? (
         <EmptyState icon="requests" text={t('requests.empty')} />
       ) : (
@@ -91,19 +83,8 @@ export default function RequestsPage() {
           </table>
         </div>
       )}
-      {cursor && (
-        <button
-          type="button"
-          class="btn"
-          disabled={loadMore.busy}
-          onClick={() =>
-            loadMore.run(async () => {
-              const page = await getJson<Page>('/file-requests', { status, limit: 100, cursor });
-              setMore([...more, ...page.items]);
-              setCursor(page.nextCursor);
-            })
-          }
-        >
+      {list.hasMore && (
+        <button type="button" class="btn" disabled={list.loadingMore} onClick={() => void list.loadMore()}>
           {t('requests.more')}
         </button>
       )}
