@@ -14,7 +14,7 @@ for (const file of benches) {
   console.log(`\n=== ${file} ===`);
   const name = file.replace('.bench.ts', '').toUpperCase();
   const extra = process.env[`BENCH_ARGS_${name}`]?.split(' ').filter(Boolean) ?? [];
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, file), ...extra], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(dir, file), ...extra], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -177,7 +177,7 @@ async function phasePipeline(t: Target): Promise<PhaseResult> {
 
 function runPhase(phase: 'a' | 'b' | 'c', target: Target): Promise<PhaseResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--phase', phase, '--config', JSON.stringify(target)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [import.meta.filename, '--phase', phase, '--config', JSON.stringify(target)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {

@@ -60,7 +60,7 @@ t.test('scaled mode: a job enqueued by the server runs in a separate worker proc
     DOSSIER_QUEUE_PREFIX: `dossier-test-${randomUUID().slice(0, 8)}`, DOSSIER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'dossier-scaled-')),
   };
   // The CLI creates users in scaled mode (the shared test database already has users, so no env bootstrap).
-  execFileSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'user', 'add', '--email', email, '--role', 'admin', '--password', 'scaled admin pw'], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
+  execFileSync(process.execPath, ['src/main.ts', 'user', 'add', '--email', email, '--role', 'admin', '--password', 'scaled admin pw'], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
   const server = runDossier('server', { ...env, PORT: String(port) });
   t.teardown(() => server.stop('SIGKILL'));
   await waitForHttp(`${base}/api/health`, server);

@@ -19,7 +19,7 @@ export const freePort = () =>
 export type Proc = { child: ChildProcess; output: () => string; exited: Promise<number | null>; stop: (signal?: NodeJS.Signals) => Promise<number | null> };
 
 export function runDossier(command: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), command], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts'), command], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
