@@ -19,33 +19,41 @@ export interface BlobStore {
   list(): AsyncIterable<{ sha256: string; mtime: Date }>;
 }
 
-const SHA = /^[0-9a-f]{64}$/;
+export const SHA = /^[0-9a-f]{64}$/;
+
+/** The layout every store shares: ab/cd/abcd… (two levels of 256 keep directories and listings small). */
+export function blobPath(sha: string): string {
+  if (!SHA.test(sha)) throw new Error('invalid blob id');
+  return `${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`;
+}
+
+/** Writes content to a new file (which must not exist), hashing it on the way. */
+export async function writeHashed(content: Readable | Buffer, file: string, mode = 0o666): Promise<StoredBlob> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
+  await pipeline(source, meter, createWriteStream(file, { flags: 'wx', mode }));
+  return { sha256: hash.digest('hex'), size };
+}
 
 export function createLocalBlobStore(root: string): BlobStore {
   const tmpDir = path.join(root, 'tmp');
-  const fileOf = (sha: string) => {
-    if (!SHA.test(sha)) throw new Error('invalid blob id');
-    return path.join(root, sha.slice(0, 2), sha.slice(2, 4), sha);
-  };
+  const fileOf = (sha: string) => path.join(root, blobPath(sha));
   const ready = mkdir(tmpDir, { recursive: true });
 
   return {
     async put(content) {
       await ready;
       const tmp = path.join(tmpDir, randomUUID());
-      const hash = createHash('sha256');
-      let size = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          size += chunk.length;
-          cb(null, chunk);
-        },
-      });
-      const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
       try {
-        await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx' }));
-        const sha256 = hash.digest('hex');
+        const { sha256, size } = await writeHashed(content, tmp);
         const final = fileOf(sha256);
         await mkdir(path.dirname(final), { recursive: true });
         await rename(tmp, final);

@@ -14,7 +14,8 @@ export type Config = Readonly<{
   secretKey: Buffer | null;
   publicUrl: string;
   blobDir: string;
-  s3: Readonly<{ bucket: string; endpoint: string | null; region: string; accessKeyId: string | null; secretAccessKey: string | null; forcePathStyle: boolean }> | null;
+  /** Blobs in an S3-compatible bucket instead of blobDir; prefix is '' or ends with '/'. */
+  s3: Readonly<{ bucket: string; prefix: string; endpoint: string | null; region: string; accessKeyId: string | null; secretAccessKey: string | null; forcePathStyle: boolean }> | null;
   adminEmail: string | null;
   adminPassword: string | null;
   syncIntervalSeconds: number;
@@ -81,14 +82,25 @@ export function loadConfig(env: Env = {}): Config {
 
   let s3: Config['s3'] = null;
   if (env.DOSSIER_S3_BUCKET) {
+    const accessKeyId = env.DOSSIER_S3_ACCESS_KEY_ID || null;
+    const secretAccessKey = env.DOSSIER_S3_SECRET_ACCESS_KEY || null;
+    if ((accessKeyId === null) !== (secretAccessKey === null)) problems.push('DOSSIER_S3_ACCESS_KEY_ID and DOSSIER_S3_SECRET_ACCESS_KEY must be set together (or neither, for the AWS default credentials)');
+    const pathStyle = env.DOSSIER_S3_FORCE_PATH_STYLE;
+    if (pathStyle && pathStyle !== 'true' && pathStyle !== 'false') problems.push(`DOSSIER_S3_FORCE_PATH_STYLE must be true or false (got "${pathStyle}")`);
+    const prefix = (env.DOSSIER_S3_PREFIX ?? '').replace(/^\/+|\/+$/g, '');
     s3 = Object.freeze({
       bucket: env.DOSSIER_S3_BUCKET,
+      prefix: prefix ? `${prefix}/` : '',
       endpoint: url('DOSSIER_S3_ENDPOINT', ['http:', 'https:']),
       region: env.DOSSIER_S3_REGION || 'us-east-1',
-      accessKeyId: env.DOSSIER_S3_ACCESS_KEY_ID || null,
-      secretAccessKey: env.DOSSIER_S3_SECRET_ACCESS_KEY || null,
-      forcePathStyle: env.DOSSIER_S3_FORCE_PATH_STYLE === 'true',
+      accessKeyId,
+      secretAccessKey,
+      forcePathStyle: pathStyle === 'true',
     });
+  } else {
+    // A misspelt bucket variable would otherwise store every blob on local disk without a word.
+    const stray = Object.keys(env).filter((name) => name.startsWith('DOSSIER_S3_') && env[name]);
+    if (stray.length) problems.push(`DOSSIER_S3_BUCKET is required when ${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} set`);
   }
 
   const adminEmail = env.DOSSIER_ADMIN_EMAIL || null;

@@ -60,3 +60,31 @@ t.test('sealed secrets do not contain the plaintext and tampering is detected', 
   t.throws(() => decryptSecret(key, parts.join(':')));
   t.throws(() => decryptSecret(Buffer.alloc(32, 8), sealed), 'another key cannot open it');
 });
+
+t.test('S3 blob storage: the bucket turns it on, the other DOSSIER_S3_* variables refine it', async (t) => {
+  t.equal(loadConfig({}).s3, null, 'off by default: blobs in the blob dir');
+  t.same(loadConfig({ DOSSIER_S3_BUCKET: 'mail' }).s3, {
+    bucket: 'mail', prefix: '', endpoint: null, region: 'us-east-1', accessKeyId: null, secretAccessKey: null, forcePathStyle: false,
+  }, 'AWS defaults: us-east-1, the default credential chain, virtual-hosted addressing');
+  const s3 = loadConfig({
+    DOSSIER_S3_BUCKET: 'mail', DOSSIER_S3_PREFIX: '/dossier/prod/', DOSSIER_S3_ENDPOINT: 'http://minio:9000', DOSSIER_S3_REGION: 'eu-central-1',
+    DOSSIER_S3_ACCESS_KEY_ID: 'id', DOSSIER_S3_SECRET_ACCESS_KEY: 'secret', DOSSIER_S3_FORCE_PATH_STYLE: 'true',
+  }).s3;
+  t.same(s3, { bucket: 'mail', prefix: 'dossier/prod/', endpoint: 'http://minio:9000', region: 'eu-central-1', accessKeyId: 'id', secretAccessKey: 'secret', forcePathStyle: true });
+  t.ok(Object.isFrozen(s3));
+});
+
+t.test('S3 settings that cannot work are refused at start-up', async (t) => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return '';
+    } catch (err) {
+      return (err as ConfigError).problems.join('\n');
+    }
+  };
+  t.match(problems({ DOSSIER_S3_BUCKET: 'mail', DOSSIER_S3_ACCESS_KEY_ID: 'id' }), /DOSSIER_S3_ACCESS_KEY_ID and DOSSIER_S3_SECRET_ACCESS_KEY must be set together/);
+  t.match(problems({ DOSSIER_S3_BUCKET: 'mail', DOSSIER_S3_FORCE_PATH_STYLE: 'yes' }), /DOSSIER_S3_FORCE_PATH_STYLE must be true or false/);
+  t.match(problems({ DOSSIER_S3_BUCKET: 'mail', DOSSIER_S3_ENDPOINT: 'minio:9000' }), /DOSSIER_S3_ENDPOINT/);
+  t.match(problems({ DOSSIER_S3_BUKET: 'mail', DOSSIER_S3_ENDPOINT: 'http://minio:9000' }), /DOSSIER_S3_BUCKET is required when DOSSIER_S3_BUKET, DOSSIER_S3_ENDPOINT are set/, 'a misspelt bucket variable does not fall back to local disk silently');
+});
