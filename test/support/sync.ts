@@ -1,9 +1,10 @@
-// The sync engine on the real services for tests: shared test database, own blob dir, a per-file Dovecot,
+// The sync engine on the real services for tests: shared test database, own blob dir (or S3 from the config), a per-file Dovecot,
 // the parse thread pool, and accounts created through core (the login check is the API tests' business).
 import { randomUUID } from 'node:crypto';
 import { openDb, type Db } from '../../src/core/db.ts';
 import type { Config } from '../../src/core/config.ts';
-import { createLocalBlobStore, type BlobStore } from '../../src/core/blob-store.ts';
+import type { BlobStore } from '../../src/core/blob-store.ts';
+import { createBlobStore } from '../../src/core/blob-stores.ts';
 import { createLocalQueue, type JobQueue } from '../../src/core/jobs.ts';
 import { createMailAccount } from '../../src/core/accounts.ts';
 import type { MailAccount, Visibility } from '../../src/core/mail-account.entity.ts';
@@ -30,7 +31,8 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 export async function startSyncEnv(opts: { config?: Config; queue?: JobQueue; verbose?: boolean } = {}): Promise<SyncEnv> {
   const config = opts.config ?? testConfig();
   const db = await openDb(config, { migrate: false, poolMax: 6 });
-  const blobs = createLocalBlobStore(config.blobDir);
+  // As the worker does: the local blob dir, or S3 when the config says so (the parse threads follow it too).
+  const blobs = createBlobStore(config);
   const dovecot = await getDovecot();
   await warmUpDovecot(dovecot);
   const log = opts.verbose ? { info: (o: object, m?: string) => console.log(m, o), warn: (o: object, m?: string) => console.log('WARN', m, o), error: (o: object, m?: string) => console.log('ERROR', m, o) } : silent;
