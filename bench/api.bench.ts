@@ -137,13 +137,18 @@ async function generate(db: Db) {
     create unique index on bench_plan (i)`);
 
   await step('messages (text, tsvector)', `
-    insert into message (id, message_id_header, dedupe_hash, raw_blob, raw_size, subject, from_address, from_name, sent_at, text, snippet, thread_id, "references", has_attachments, direction, parse_status, created_at)
+    insert into message (id, message_id_header, dedupe_hash, raw_blob, raw_size, subject, from_address, from_name, sent_at, text, snippet, thread_id, "references", has_attachments, direction, parse_status, created_at, search)
     select p.id, p.id || '@bench.example', md5(p.id::text) || md5(p.i::text), repeat('0', 64), 4000 + p.words * 7,
       initcap(subj.t),
       case p.kind when 'in_contact' then a.address when 'out_contact' then 'staff' || p.staff_i || '@firm.example' else 'sender' || p.stranger_i || '@other.example' end,
       case p.kind when 'out_contact' then 'Staff ' || p.staff_i else 'Sender ' || p.i % 1000 end,
       p.sent_at, body.t, left(body.t, 200), p.id, '{}', p.with_attachment,
-      case p.kind when 'out_contact' then 'outbound' else 'inbound' end, 'ok', p.sent_at
+      case p.kind when 'out_contact' then 'outbound' else 'inbound' end, 'ok', p.sent_at,
+      -- The sync builds this vector in the application (core/search-terms.ts: runs of letters and digits,
+      -- case-folded and unaccented); the same reading in SQL, for generated rows.
+      to_tsvector('simple', regexp_replace(lower(dossier_unaccent(initcap(subj.t) || ' ' || case p.kind when 'out_contact' then 'Staff ' || p.staff_i else 'Sender ' || p.i % 1000 end
+        || ' ' || case p.kind when 'in_contact' then a.address when 'out_contact' then 'staff' || p.staff_i || '@firm.example' else 'sender' || p.stranger_i || '@other.example' end
+        || ' ' || body.t)), '[^[:alnum:]]+', ' ', 'g'))
     from bench_plan p
     join bench_addr a on a.i = p.addr_i
     -- random() in the inner select list runs once per generated word; referencing p makes it per message.

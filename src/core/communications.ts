@@ -7,7 +7,7 @@ import { Client } from './client.entity.ts';
 import { Area, Communication, FilingExclusion, Reason, type CommunicationKind, type Initiator } from './communication.entity.ts';
 import { InvalidInputError, NotFoundError, RuleError } from './errors.ts';
 import { cursorTimeSql, decodeCursor, encodeCursor } from './keyset-cursor.ts';
-import { tsQuerySql, type Page } from './message-queries.ts';
+import { messageTsQuery, messageTsQuerySql, tsQuerySql, type Page } from './message-queries.ts';
 import { assertMessageVisible, type Viewer } from './visibility.ts';
 
 export type CommunicationFilters = {
@@ -102,10 +102,10 @@ function filterSql(clientId: string, f: CommunicationFilters): { where: string[]
     // the probe per record (a subquery would let the planner scan the whole GIN index for a common word).
     where.push(
       `(c.search @@ ${tsQuerySql}` +
-        ` or m.search @@ ${tsQuerySql}` +
+        ` or m.search @@ ${messageTsQuerySql}` +
         ` or exists (select 1 from attachment qa where qa.message_id = c.message_id and qa.search @@ ${tsQuerySql}))`,
     );
-    params.push(q, q, q);
+    params.push(q, messageTsQuery(q), q);
   }
   return { where, params };
 }

@@ -6,6 +6,7 @@ import { NotFoundError } from './errors.ts';
 import { sanitizeMailHtml } from './html.ts';
 import { cursorTimeSql, decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.ts';
 import type { Direction, ParseStatus } from './message.entity.ts';
+import { tsqueryLiteral } from './search-terms.ts';
 import { filedSql, listVisibleMailboxes, visibleMessageSql, type Viewer, type VisibleMailbox } from './visibility.ts';
 
 export type MessageFilters = {
@@ -55,8 +56,14 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 /** How the HTTP layer names an attachment's bytes; core must not know routes. */
 export type DetailOptions = { allowRemoteImages: boolean; attachmentUrl: (attachmentId: string) => string };
 
-/** websearch_to_tsquery over unaccented input with the same 'simple' config the `search` columns use. */
+/** websearch_to_tsquery over unaccented input with the same 'simple' config the generated `search`
+ *  columns (communication, attachment, document names) use. */
 export const tsQuerySql = `websearch_to_tsquery('simple', dossier_unaccent(?))`;
+/** The query for message vectors, which the application builds (core/search-terms.ts): the same tokenizer
+ *  reads the query. Its parameter is messageTsQuery(q). */
+export const messageTsQuerySql = '?::tsquery';
+/** An empty tsquery matches nothing, as a query of no words should. */
+export const messageTsQuery = (q: string) => tsqueryLiteral(q) ?? '';
 
 /**
  * One way of producing candidate messages newest-first, as SQL yielding `id` and `sent_at` (plus
@@ -197,7 +204,7 @@ async function newestRows(em: Em, branches: Branch[], n: number): Promise<Row[]>
 }
 
 const textMatchSql = (alias: string) =>
-  `(${alias}.search @@ ${tsQuerySql} or exists (select 1 from attachment qa where qa.message_id = ${alias}.id and qa.search @@ ${tsQuerySql}))`;
+  `(${alias}.search @@ ${messageTsQuerySql} or exists (select 1 from attachment qa where qa.message_id = ${alias}.id and qa.search @@ ${tsQuerySql}))`;
 
 /**
  * Full-text search, newest first. PostgreSQL cannot tell how common a word is when the message
@@ -220,7 +227,7 @@ async function searchRows(em: Em, branches: Branch[], q: string, n: number, wind
       const inner = b.stream({ withSearch: true, limit });
       const hits = await em.execute<Row[]>(
         `select w.id, ${cursorTimeSql('w.sent_at')} as k from (${inner.sql}) w where ${textMatchSql('w')} order by w.sent_at desc, w.id desc limit ?`,
-        [...inner.params, q, q, n],
+        [...inner.params, messageTsQuery(q), q, n],
       );
       if (hits.length >= n) return { hits, completeFrom: key(hits.at(-1)!) };
       // Fewer hits than asked: how far did the walk get (an exhausted branch is complete)?
@@ -253,11 +260,11 @@ async function searchRows(em: Em, branches: Branch[], q: string, n: number, wind
     return { sql: `select x.id, x.sent_at from hits h cross join lateral (${one.sql}) x`, params: one.params };
   });
   return em.execute<Row[]>(
-    `with hits as materialized (select qm.id from message qm where qm.search @@ ${tsQuerySql}
+    `with hits as materialized (select qm.id from message qm where qm.search @@ ${messageTsQuerySql}
        union select qa.message_id from attachment qa where qa.search @@ ${tsQuerySql})
      select y.id, ${cursorTimeSql('y.sent_at')} as k from (${parts.map((p) => p.sql).join(' union ')}) y
      order by y.sent_at desc, y.id desc limit ?`,
-    [q, q, ...parts.flatMap((p) => p.params), n],
+    [messageTsQuery(q), q, ...parts.flatMap((p) => p.params), n],
   );
 }
 

@@ -9,6 +9,7 @@ import { normalizeAddress } from './addresses.ts';
 import { fileMessages, type FilingDeps } from './filing.ts';
 import { matchFileRequestReply } from './file-request-replies.ts';
 import { matchDiscussionReply } from './discussion-replies.ts';
+import { messageSearchFields, tsvectorLiteral } from './search-terms.ts';
 import { getThreadRootId, listThreadCandidates, normalizeMessageId, threadIdFromRootId } from './threading.ts';
 import { Message, type AddressRole, type ParseStatus } from './message.entity.ts';
 import type { Mailbox } from './mail-account.entity.ts';
@@ -31,6 +32,8 @@ export type StoreItem = {
    */
   parsed: IncomingMessage | null;
   parseError: string | null;
+  /** The message's tsvector literal when the parse thread built it (see search-terms.ts); else built here. */
+  search?: string;
 };
 
 export type StoreContext = {
@@ -173,6 +176,7 @@ const BLOB_COLUMNS: Column[] = ['sha256', 'size', 'created_at'];
 const MESSAGE_COLUMNS: Column[] = [
   'id', 'message_id_header', 'dedupe_hash', 'raw_blob', 'raw_size', 'subject', 'from_address', 'from_name', 'sent_at', 'text', 'html',
   'snippet', 'thread_id', 'in_reply_to', ['references', '?::text[]'], 'has_attachments', 'direction', 'parse_status', 'parse_error', 'created_at',
+  ['search', '?::tsvector'],
 ];
 const ADDRESS_COLUMNS: Column[] = ['id', 'message_id', 'role', 'address', 'name', 'position'];
 const ATTACHMENT_COLUMNS: Column[] = ['id', 'message_id', 'sha256', 'filename', 'content_type', 'size', 'content_id', 'inline', 'position'];
@@ -202,6 +206,9 @@ async function insertRows(em: Em, table: string, columns: Column[], rows: Row[],
   }
 }
 
+/** The list's preview line: whitespace collapsed over the opening only (bodies run to megabytes). */
+const snippetOf = (text: string) => text.slice(0, SNIPPET_LENGTH * 4).replace(/\s+/g, ' ').trim().slice(0, SNIPPET_LENGTH);
+
 function threadHeaders(i: StoreItem) {
   const p = i.parsed;
   return { messageId: p?.messageIdHeader ?? i.messageId, inReplyTo: p?.inReplyTo ?? null, references: p?.references ?? [] };
@@ -224,11 +231,14 @@ function createContent(ctx: StoreContext, item: StoreItem, threadOf: Map<string,
   const text = p?.text ?? '';
   const id = randomUUID();
   const references = p?.references ?? [];
+  const subject = p?.subject ?? '';
+  const fromName = p?.from?.name || null;
+  const search = item.search ?? tsvectorLiteral(messageSearchFields({ subject, fromName, fromAddress, text }));
   rows.messages.push([
-    id, headers.messageId ?? null, item.dedupeHash, item.raw.sha256, item.raw.size, p?.subject ?? '', fromAddress, p?.from?.name || null,
-    p?.date ?? item.internalDate ?? now, text, p?.html ?? null, text.replace(/\s+/g, ' ').trim().slice(0, SNIPPET_LENGTH), threadId,
+    id, headers.messageId ?? null, item.dedupeHash, item.raw.sha256, item.raw.size, subject, fromAddress, fromName,
+    p?.date ?? item.internalDate ?? now, text, p?.html ?? null, snippetOf(text), threadId,
     p?.inReplyTo ?? null, pgTextArray(references), p ? p.attachments.some((a) => !a.inline) : false, outbound ? 'outbound' : 'inbound', status,
-    p ? (p.parseError ?? (status === 'ok' ? null : 'could not be fully parsed')) : (item.parseError ?? 'not parsed'), now,
+    p ? (p.parseError ?? (status === 'ok' ? null : 'could not be fully parsed')) : (item.parseError ?? 'not parsed'), now, search,
   ]);
   const toCc: string[] = [];
   if (p) {
