@@ -1,24 +1,41 @@
-// Runs in a worker thread of the parse pool (parse-pool.ts): parses one raw message and streams its
-// attachments into the blob store, so decoding large attachments uses every core and a parser crash or
+// Runs in a worker thread of the parse pool (parse-pool.ts): stores one raw message in the blob store,
+// parses it, streams its attachments into the blob store and builds its search vector, so that this
+// per-message work uses every core while the main thread fetches and commits, and a parser crash or
 // runaway parse takes down a thread, never the sync. Nothing else runs here.
 import { workerData } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
 import type { Config } from '../core/config.ts';
 import { createBlobStore } from '../core/blob-stores.ts';
+import type { StoredBlob } from '../core/blob-store.ts';
 import type { IncomingMessage } from '../core/incoming-message.ts';
+import { normalizeAddress } from '../core/addresses.ts';
+import { messageSearchFields, tsvectorLiteral } from '../core/search-terms.ts';
 import { parseMessage } from './parse-message.ts';
 
+/** Raw bytes (transferred, not copied) to store and parse, or the key of a source already stored (streamed). */
 export type ParseTask = { raw: Uint8Array } | { rawSha256: string };
 /** An I/O failure (blob store) is not the message's fault: the caller retries instead of marking it failed. */
-export type ParseTaskResult = { ok: true; message: IncomingMessage } | { ok: false; ioError: string };
+export type ParseTaskResult =
+  | { ok: true; message: IncomingMessage; raw: StoredBlob | null; search: string }
+  | { ok: false; ioError: string };
 
 const blobs = createBlobStore(workerData as Config);
 
 export default async function parseTask(task: ParseTask): Promise<ParseTaskResult> {
   try {
-    const source: Readable | Buffer = 'raw' in task ? Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength) : await blobs.get(task.rawSha256);
+    let source: Readable | Buffer;
+    let raw: StoredBlob | null = null;
+    if ('raw' in task) {
+      source = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
+      raw = await blobs.put(source);
+    } else {
+      source = await blobs.get(task.rawSha256);
+    }
     const message = await parseMessage(source, { writeBlob: (content) => blobs.put(content) });
-    return { ok: true, message };
+    const search = tsvectorLiteral(messageSearchFields({
+      subject: message.subject, fromName: message.from?.name || null, fromAddress: normalizeAddress(message.from?.address ?? null), text: message.text,
+    }));
+    return { ok: true, message, raw, search };
   } catch (err) {
     return { ok: false, ioError: (err as Error).message };
   }

@@ -246,11 +246,11 @@ async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[]): Promis
     // only a location is added, so it is neither parsed nor saved again.
     if (known.has(f.dedupeHash) || seen.has(f.dedupeHash)) return { ...base, raw: { sha256: '', size: 0 }, parsed: null, parseError: null };
     seen.add(f.dedupeHash);
-    const raw = f.blob ?? (await ctx.blobs.put(f.raw!));
-    const outcome = await ctx.pool.parse(f.raw ? { raw: f.raw } : { rawSha256: raw.sha256 });
-    if (outcome.kind === 'io-error') throw new Error(`could not store attachments: ${outcome.error}`);
-    if (outcome.kind === 'gave-up') return { ...base, raw, parsed: null, parseError: outcome.reason };
-    return { ...base, raw, parsed: outcome.message, parseError: null };
+    // The thread stores the raw source, parses, saves attachments and builds the search vector.
+    const outcome = await ctx.pool.parse(f.raw ? { raw: f.raw } : { rawSha256: f.blob!.sha256 });
+    if (outcome.kind === 'io-error') throw new Error(`could not store the message: ${outcome.error}`);
+    if (outcome.kind === 'gave-up') return { ...base, raw: f.blob ?? (await ctx.blobs.put(f.raw!)), parsed: null, parseError: outcome.reason };
+    return { ...base, raw: outcome.raw ?? f.blob!, parsed: outcome.message, parseError: null, search: outcome.search };
   }));
   return { items, maxUid: Math.max(0, ...fetched.map((f) => f.meta.uid)), count: fetched.length };
 }
