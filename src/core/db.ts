@@ -4,6 +4,7 @@ import { MikroORM as PgORM, type Options } from '@mikro-orm/postgresql';
 import { PgliteDriver } from '@mikro-orm/pglite';
 import { Migrator } from '@mikro-orm/migrations';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { CompiledQuery } from 'kysely';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from './config.ts';
@@ -43,4 +44,23 @@ export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, op
   }
   if (opts.migrate ?? true) await orm.migrator.up();
   return orm;
+}
+
+/**
+ * Runs one statement with bind parameters ($1, $2, ...) on the em's connection, inside its transaction
+ * when it has one. em.execute inlines every parameter into the SQL text: for a batch of message bodies
+ * that is megabytes of escaping and copying on the sync's main thread, and megabytes for PostgreSQL to
+ * lex. Returns the rows; errors come as MikroORM's exception types, as from em.execute.
+ */
+export async function executeBound<T extends object = Record<string, unknown>>(em: Em, sql: string, params: readonly unknown[]): Promise<T[]> {
+  const connection = em.getConnection();
+  await connection.ensureConnection();
+  const ctx = em.getTransactionContext<{ executeQuery: ReturnType<typeof connection.getClient>['executeQuery'] }>();
+  try {
+    const result = await (ctx ?? connection.getClient()).executeQuery<T>(CompiledQuery.raw(sql, [...params]));
+    return [...result.rows];
+  } catch (err) {
+    // As em.execute does: MikroORM's exception types (a unique violation is retried by its callers).
+    throw em.getDriver().convertException(err as Error);
+  }
 }

@@ -3,8 +3,7 @@
 // files new content to clients. Runs inside the caller's transaction; never touches IMAP or blob files.
 // Batches are written set-based (multi-row INSERTs, one filing pass): per-row ORM work cost ~19 ms a message.
 import { randomUUID } from 'node:crypto';
-import { raw } from '@mikro-orm/core';
-import type { Em } from './db.ts';
+import { executeBound, type Em } from './db.ts';
 import { normalizeAddress } from './addresses.ts';
 import { fileMessages, type FilingDeps } from './filing.ts';
 import { matchFileRequestReply } from './file-request-replies.ts';
@@ -158,7 +157,8 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
 
 type Row = unknown[];
 type Rows = { messages: Row[]; addresses: Row[]; attachments: Row[]; locations: Row[] };
-type Column = string | [name: string, placeholder: string];
+/** A column, or a column with the cast its parameter needs. */
+type Column = string | [name: string, cast: string];
 /** What the reply pre-filter needs to know of a message created in this batch. */
 type NewContent = {
   id: string;
@@ -175,34 +175,26 @@ type NewContent = {
 const BLOB_COLUMNS: Column[] = ['sha256', 'size', 'created_at'];
 const MESSAGE_COLUMNS: Column[] = [
   'id', 'message_id_header', 'dedupe_hash', 'raw_blob', 'raw_size', 'subject', 'from_address', 'from_name', 'sent_at', 'text', 'html',
-  'snippet', 'thread_id', 'in_reply_to', ['references', '?::text[]'], 'has_attachments', 'direction', 'parse_status', 'parse_error', 'created_at',
-  ['search', '?::tsvector'],
+  'snippet', 'thread_id', 'in_reply_to', ['references', '::text[]'], 'has_attachments', 'direction', 'parse_status', 'parse_error', 'created_at',
+  ['search', '::tsvector'],
 ];
 const ADDRESS_COLUMNS: Column[] = ['id', 'message_id', 'role', 'address', 'name', 'position'];
 const ATTACHMENT_COLUMNS: Column[] = ['id', 'message_id', 'sha256', 'filename', 'content_type', 'size', 'content_id', 'inline', 'position'];
-const LOCATION_COLUMNS: Column[] = ['id', 'message_id', 'mailbox_id', 'uid_validity', 'uid', ['flags', '?::text[]'], 'modseq', 'internal_date'];
+const LOCATION_COLUMNS: Column[] = ['id', 'message_id', 'mailbox_id', 'uid_validity', 'uid', ['flags', '::text[]'], 'modseq', 'internal_date'];
 /** Rows per INSERT statement: a batch is at most a few hundred messages, so usually one statement per table. */
 const ROWS_PER_INSERT = 500;
 
 /** A PostgreSQL array literal ('{"a","b"}'): MikroORM would inline a JS array as a bare comma list. */
 const pgTextArray = (xs: readonly string[]) => `{${xs.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 
-/**
- * A string as a PostgreSQL literal, the same text MikroORM's escapeLiteral produces (quotes doubled;
- * E'' with doubled backslashes when there is one), built with native replaceAll: MikroORM's
- * character-by-character loop took 50-900 ms per batch for 1.3 MB of message bodies on the sync's main thread.
- */
-const quoteLiteral = (s: string) => (s.includes('\\') ? ` E'${s.replaceAll('\\', '\\\\').replaceAll("'", "''")}'` : `'${s.replaceAll("'", "''")}'`);
-/** Strings longer than this go in pre-quoted (raw); shorter ones are cheap to leave to MikroORM. */
-const PREQUOTE_ABOVE = 64;
-
+/** Multi-row INSERTs with bind parameters: no SQL text built from message bodies (see executeBound). */
 async function insertRows(em: Em, table: string, columns: Column[], rows: Row[], suffix = ''): Promise<void> {
   const names = columns.map((c) => `"${typeof c === 'string' ? c : c[0]}"`).join(', ');
-  const tuple = `(${columns.map((c) => (typeof c === 'string' ? '?' : c[1])).join(', ')})`;
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    const params = chunk.flat().map((v) => (typeof v === 'string' && v.length > PREQUOTE_ABOVE ? raw(quoteLiteral(v)) : v));
-    await em.execute(`insert into "${table}" (${names}) values ${chunk.map(() => tuple).join(', ')} ${suffix}`, params);
+    let n = 0;
+    const tuples = chunk.map(() => `(${columns.map((c) => `$${++n}${typeof c === 'string' ? '' : c[1]}`).join(', ')})`);
+    await executeBound(em, `insert into "${table}" (${names}) values ${tuples.join(', ')} ${suffix}`, chunk.flat());
   }
 }
 

@@ -30,7 +30,8 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 
 export async function startSyncEnv(opts: { config?: Config; queue?: JobQueue; verbose?: boolean } = {}): Promise<SyncEnv> {
   const config = opts.config ?? testConfig();
-  const db = await openDb(config, { migrate: false, poolMax: 6 });
+  // The shared PostgreSQL test database is migrated once per run; an embedded (PGlite) one is new here.
+  const db = await openDb(config, { migrate: !config.databaseUrl, poolMax: 6 });
   // As the worker does: the local blob dir, or S3 when the config says so (the parse threads follow it too).
   const blobs = createBlobStore(config);
   const dovecot = await getDovecot();
