@@ -2,7 +2,7 @@
 // a truncated blob under a real name; a file with no database row is swept later (sweepOrphanBlobs).
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +29,11 @@ export function blobPath(sha: string): string {
 
 /** Writes content to a new file (which must not exist), hashing it on the way. */
 export async function writeHashed(content: Readable | Buffer, file: string, mode = 0o666): Promise<StoredBlob> {
+  if (Buffer.isBuffer(content)) {
+    // Bytes in memory (a raw message): one hash call and one write, no stream machinery per blob.
+    await writeFile(file, content, { flag: 'wx', mode });
+    return { sha256: createHash('sha256').update(content).digest('hex'), size: content.length };
+  }
   const hash = createHash('sha256');
   let size = 0;
   const meter = new Transform({
@@ -38,8 +43,7 @@ export async function writeHashed(content: Readable | Buffer, file: string, mode
       cb(null, chunk);
     },
   });
-  const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
-  await pipeline(source, meter, createWriteStream(file, { flags: 'wx', mode }));
+  await pipeline(content, meter, createWriteStream(file, { flags: 'wx', mode }));
   return { sha256: hash.digest('hex'), size };
 }
 
@@ -47,6 +51,7 @@ export function createLocalBlobStore(root: string): BlobStore {
   const tmpDir = path.join(root, 'tmp');
   const fileOf = (sha: string) => path.join(root, blobPath(sha));
   const ready = mkdir(tmpDir, { recursive: true });
+  const dirs = new Set<string>();
 
   return {
     async put(content) {
@@ -55,11 +60,23 @@ export function createLocalBlobStore(root: string): BlobStore {
       try {
         const { sha256, size } = await writeHashed(content, tmp);
         const final = fileOf(sha256);
-        await mkdir(path.dirname(final), { recursive: true });
-        await rename(tmp, final);
+        const dir = path.dirname(final);
+        // The sync stores thousands of blobs a minute: make each directory once per process, not per blob.
+        if (!dirs.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          dirs.add(dir);
+        }
+        // Over an existing copy too: same bytes, and a fresh mtime keeps the orphan sweep off it.
+        await rename(tmp, final).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+          // The directory was removed behind our back (by an operator): make it again.
+          await mkdir(dir, { recursive: true });
+          await rename(tmp, final);
+        });
         return { sha256, size };
-      } finally {
+      } catch (err) {
         await rm(tmp, { force: true });
+        throw err;
       }
     },
     async get(sha) {

@@ -22,6 +22,7 @@ const TERM = /[\p{L}\p{N}]+/gu;
 /** A run of letters, digits and combining marks: a term before folding (a decomposed accent stays inside). */
 const RAW_TERM = /[\p{L}\p{N}\p{M}]+/gu;
 const ASCII_ONLY = /^\p{ASCII}*$/u;
+const ASCII_TERM = /[a-z0-9]+/g;
 
 /** Case-folded, accent-free text: what terms are read from. */
 export function foldText(text: string): string {
@@ -35,9 +36,12 @@ export function foldText(text: string): string {
  * non-ASCII word, not over the whole text: mail repeats its words, and most of them are ASCII.
  */
 export function searchTerms(text: string): string[] {
+  const lower = text.toLowerCase();
+  // Most mail is ASCII: one native match over the text.
+  if (ASCII_ONLY.test(lower)) return (lower.match(ASCII_TERM) ?? []).filter((w) => w.length <= MAX_TERM_CHARS);
   const out: string[] = [];
   const folded = new Map<string, string[]>();
-  for (const m of text.toLowerCase().matchAll(RAW_TERM)) {
+  for (const m of lower.matchAll(RAW_TERM)) {
     const word = m[0];
     if (ASCII_ONLY.test(word)) {
       if (word.length <= MAX_TERM_CHARS) out.push(word);
@@ -60,19 +64,23 @@ export function searchTerms(text: string): string[] {
  * digits only, so they never need escaping inside the quotes.
  */
 export function tsvectorLiteral(fields: readonly string[]): string {
-  const positions = new Map<string, number[]>();
+  // Each term's entry is built as text while reading: a map of arrays joined at the end cost twice as much.
+  const entries = new Map<string, { text: string; n: number }>();
   let position = 0;
   for (const field of fields) {
     for (const term of searchTerms(field)) {
-      position = Math.min(position + 1, MAX_POSITION);
-      const list = positions.get(term);
-      if (!list) positions.set(term, [position]);
-      else if (list.length < MAX_POSITIONS_PER_TERM) list.push(position);
+      if (position < MAX_POSITION) position++;
+      const entry = entries.get(term);
+      if (!entry) entries.set(term, { text: `'${term}':${position}`, n: 1 });
+      else if (entry.n < MAX_POSITIONS_PER_TERM) {
+        entry.text += `,${position}`;
+        entry.n++;
+      }
     }
   }
-  const parts: string[] = [];
-  for (const [term, list] of positions) parts.push(`'${term}':${list.join(',')}`);
-  return parts.join(' ');
+  let out = '';
+  for (const { text } of entries.values()) out += out ? ` ${text}` : text;
+  return out;
 }
 
 /** The fields of a message's search vector, in the order their positions run. */
