@@ -67,11 +67,12 @@ export const messageTsQuery = (q: string) => tsqueryLiteral(q) ?? '';
 
 /**
  * One way of producing candidate messages newest-first, as SQL yielding `id` and `sent_at` (plus
- * `search` when asked) in (sent_at, id) descending order, at most `limit` rows; and the same test for
- * one message id (for checking GIN hits).
+ * `search` when asked) in (sent_at, id) descending order, at most `limit` rows (after `below`, a
+ * position past the page's cursor, when given); and the same test for one message id (for checking
+ * GIN hits).
  */
 type Branch = {
-  stream: (opts: { withSearch?: boolean; limit: number }) => SqlCondition;
+  stream: (opts: { withSearch?: boolean; limit: number; below?: KeysetPosition }) => SqlCondition;
   contains: (idExpr: string) => SqlCondition;
 };
 type Row = { id: string; k: string };
@@ -81,14 +82,19 @@ const whereSql = (where: string[]) => (where.length ? ` where ${where.join(' and
 
 /** Walks message(sent_at, id) newest-first: right when most messages qualify (filed mail, a client's). */
 function messageBranch(where: string[], params: unknown[], cursor: KeysetPosition | null): Branch {
-  const w = cursor ? [...where, '(m.sent_at, m.id) < (?::timestamptz, ?::uuid)'] : where;
-  const p = cursor ? [...params, cursor.at, cursor.id] : params;
+  const after = (pos: KeysetPosition | null | undefined) => ({
+    w: pos ? [...where, '(m.sent_at, m.id) < (?::timestamptz, ?::uuid)'] : where,
+    p: pos ? [...params, pos.at, pos.id] : params,
+  });
   return {
-    stream: ({ withSearch, limit }) => ({
-      sql: `select m.id, m.sent_at${withSearch ? ', m.search' : ''} from message m${whereSql(w)} order by m.sent_at desc, m.id desc limit ?`,
-      params: [...p, limit],
-    }),
-    contains: (idExpr) => ({ sql: `select m.id, m.sent_at from message m${whereSql([...w, `m.id = ${idExpr}`])}`, params: p }),
+    stream: ({ withSearch, limit, below }) => {
+      const { w, p } = after(below ?? cursor);
+      return { sql: `select m.id, m.sent_at${withSearch ? ', m.search' : ''} from message m${whereSql(w)} order by m.sent_at desc, m.id desc limit ?`, params: [...p, limit] };
+    },
+    contains: (idExpr) => {
+      const { w, p } = after(cursor);
+      return { sql: `select m.id, m.sent_at from message m${whereSql([...w, `m.id = ${idExpr}`])}`, params: p };
+    },
   };
 }
 
@@ -99,11 +105,14 @@ function messageBranch(where: string[], params: unknown[], cursor: KeysetPositio
  * share of all mail they are. A message in two of the mailboxes appears once.
  */
 function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[], cursor: KeysetPosition | null): Branch {
-  const w = cursor ? [...where, '(l.sent_at, l.message_id) < (?::timestamptz, ?::uuid)'] : where;
-  const p = cursor ? [...params, cursor.at, cursor.id] : params;
+  const after = (pos: KeysetPosition | null | undefined) => ({
+    w: pos ? [...where, '(l.sent_at, l.message_id) < (?::timestamptz, ?::uuid)'] : where,
+    p: pos ? [...params, pos.at, pos.id] : params,
+  });
   const from = 'from message_location l join message m on m.id = l.message_id';
   return {
-    stream: ({ withSearch, limit }) => {
+    stream: ({ withSearch, limit, below }) => {
+      const { w, p } = after(below ?? cursor);
       const one = `select l.message_id as id, l.sent_at${withSearch ? ', m.search' : ''} ${from}${whereSql(['l.mailbox_id = ?', 'l.removed_at is null', ...w])} order by l.sent_at desc, l.message_id desc limit ?`;
       const sql = mailboxIds.length === 1
         ? one
@@ -111,10 +120,13 @@ function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[],
       const params = mailboxIds.flatMap((id) => [id, ...p, limit]);
       return { sql, params: mailboxIds.length === 1 ? params : [...params, limit] };
     },
-    contains: (idExpr) => ({
-      sql: `select l.message_id as id, l.sent_at ${from}${whereSql(['l.mailbox_id in (?)', 'l.removed_at is null', ...w, `l.message_id = ${idExpr}`])} limit 1`,
-      params: [mailboxIds, ...p],
-    }),
+    contains: (idExpr) => {
+      const { w, p } = after(cursor);
+      return {
+        sql: `select l.message_id as id, l.sent_at ${from}${whereSql(['l.mailbox_id in (?)', 'l.removed_at is null', ...w, `l.message_id = ${idExpr}`])} limit 1`,
+        params: [mailboxIds, ...p],
+      };
+    },
   };
 }
 
@@ -166,10 +178,13 @@ function planBranches(f: MessageFilters, boxes: VisibleMailbox[], cursor: Keyset
   return branches.length ? branches : null;
 }
 
-/** How many visible, filtered messages a search reads newest-first before it turns to the GIN index. */
-export const SEARCH_WINDOW = 1000;
-/** The longest second walk a search makes when the first one shows the words are merely uncommon. */
-export const SEARCH_MAX_WALK = 12000;
+/** How many visible, filtered messages a search first reads newest-first, testing each. */
+export const SEARCH_WINDOW = 500;
+/** The longest second walk a search makes when the first one shows the words are merely uncommon;
+ *  when they are rarer (about 2.5% of mail), asking the GIN index costs less. */
+export const SEARCH_MAX_WALK = 4000;
+/** Time windows a search asks the GIN index about before it asks about all older mail at once. */
+const SEARCH_MAX_WINDOWS = 5;
 
 /**
  * Summaries the viewer may see, newest first ((sent_at, id) descending; stable across pages).
@@ -206,65 +221,135 @@ async function newestRows(em: Em, branches: Branch[], n: number): Promise<Row[]>
 const textMatchSql = (alias: string) =>
   `(${alias}.search @@ ${messageTsQuerySql} or exists (select 1 from attachment qa where qa.message_id = ${alias}.id and qa.search @@ ${tsQuerySql}))`;
 
+/** A row's place in (sent_at, id) order as text that compares the same way ("k id"). */
+const rowKey = (r: Row) => `${r.k} ${r.id}`;
+
+/** `alias` (a message) comes strictly after the row with key `key` in newest-first order. */
+function olderThanSql(key: string, alias: string): SqlCondition {
+  const [at, id] = key.split(' ') as [string, string];
+  return { sql: `(${alias}.sent_at, ${alias}.id) < (?::timestamptz, ?::uuid)`, params: [at, id] };
+}
+
 /**
- * Full-text search, newest first. PostgreSQL cannot tell how common a word is when the message
- * vectors are too wide for ANALYZE to sample (real mail bodies usually are), so the choice between
- * "walk newest-first and test each message" and "ask the GIN index, then sort the hits" is made here:
+ * Full-text search, newest first. How common the words are decides how to find the newest matches,
+ * and PostgreSQL cannot be left to guess: its statistics name only the thousand most common lexemes,
+ * and a LIMIT plan that walks newest-first expecting matches spread evenly reads the whole table
+ * when there are none. So the search looks first, then picks:
  *  1. per branch, walk the newest `window` (SEARCH_WINDOW) candidates and test each, stopping at `n`
- *     hits. A branch is complete down to its last hit when it found `n`, down to the end of its walk
- *     otherwise; hits newer than every branch's limit are the answer when there are `n` of them
+ *     hits; a branch is complete down to its last hit when it found `n`, down to the end of its walk
+ *     otherwise. Hits newer than every branch's limit are the answer when there are `n` of them
  *     (common words, or any search within a small set such as one client's mail or a small folder).
- *  2. otherwise the words are rare in recent mail: every message the GIN indexes (text and
- *     attachment names) name is checked against the branches, and the newest `n` kept.
+ *     When the walk saw the words often enough that a walk of SEARCH_MAX_WALK would find `n`, the
+ *     branch walks that far once more: each message tested costs reading its (TOASTed) vector.
+ *  2. otherwise the words are uncommon: olderMatches asks the GIN indexes for the matches below that
+ *     point, a time window at a time.
  */
 async function searchRows(em: Em, branches: Branch[], q: string, n: number, window: number): Promise<Row[]> {
-  // "k id" keys compare like (sent_at, id); "k ~" sorts after every id of the same instant.
-  const key = (r: Row) => `${r.k} ${r.id}`;
+  const tsQuery = messageTsQuery(q);
   const walked = await Promise.all(branches.map(async (b) => {
+    const hits: Row[] = [];
+    let newest: string | null = null;
+    let below: KeysetPosition | undefined;
     let limit = window;
-    for (let attempt = 0; ; attempt++) {
+    for (let walkedRows = 0; ;) {
       // The subquery's order carries through, so the outer LIMIT stops the walk at the n-th hit.
-      const inner = b.stream({ withSearch: true, limit });
-      const hits = await em.execute<Row[]>(
+      const inner = b.stream({ withSearch: true, limit, below });
+      hits.push(...(await em.execute<Row[]>(
         `select w.id, ${cursorTimeSql('w.sent_at')} as k from (${inner.sql}) w where ${textMatchSql('w')} order by w.sent_at desc, w.id desc limit ?`,
-        [...inner.params, messageTsQuery(q), q, n],
-      );
-      if (hits.length >= n) return { hits, completeFrom: key(hits.at(-1)!) };
-      // Fewer hits than asked: how far did the walk get (an exhausted branch is complete)?
-      const span = b.stream({ limit });
-      const walkedTo = (await em.execute<{ rows: number; last: string | null }[]>(
-        `select count(*)::int as rows, ${cursorTimeSql('min(w.sent_at)')} as last from (${span.sql}) w`,
+        [...inner.params, tsQuery, q, n - hits.length],
+      )));
+      if (hits.length >= n) return { hits, completeFrom: rowKey(hits.at(-1)!), newest: newest ?? hits[0]!.k, oldest: hits.at(-1)!.k };
+      // Fewer hits than asked: where did the walk end (an exhausted branch is complete)?
+      const span = b.stream({ limit, below });
+      const end = (await em.execute<{ rows: number; newest: string; id: string; k: string }[]>(
+        `select (count(*) over ())::int as rows, ${cursorTimeSql('max(w.sent_at) over ()')} as newest, w.id, ${cursorTimeSql('w.sent_at')} as k
+         from (${span.sql}) w order by w.sent_at, w.id limit 1`,
         span.params,
-      ))[0]!;
-      if (walkedTo.rows < limit) return { hits, completeFrom: null };
-      // The words are in roughly hits/limit of these messages: when a longer walk would reach n hits
-      // within SEARCH_MAX_WALK, it reads fewer pages than fetching every GIN hit from the table.
-      const needed = hits.length >= 3 ? Math.ceil((1.5 * n * limit) / hits.length) : Infinity;
-      if (attempt === 0 && needed <= SEARCH_MAX_WALK) {
-        limit = needed;
+      ))[0];
+      newest ??= end?.newest ?? null;
+      if (!end || end.rows < limit) return { hits, completeFrom: null, newest, oldest: end?.k ?? null };
+      walkedRows += limit;
+      // The words are in roughly hits/walkedRows of these messages: walk on (once) when that reaches n
+      // hits within SEARCH_MAX_WALK messages in all.
+      const needed = hits.length >= 3 ? Math.ceil((1.5 * n * walkedRows) / hits.length) : Infinity;
+      if (walkedRows === window && needed <= SEARCH_MAX_WALK) {
+        below = { at: end.k, id: end.id };
+        limit = needed - walkedRows;
         continue;
       }
-      return { hits, completeFrom: `${walkedTo.last} ~` };
+      return { hits, completeFrom: `${end.k} ${end.id}`, newest, oldest: end.k };
     }
   }));
   const limits = walked.map((w) => w.completeFrom).filter((c): c is string => c !== null).sort();
   const cutoff = limits.at(-1) ?? '';
   const merged = new Map<string, Row>();
-  for (const w of walked) for (const h of w.hits) if (key(h) >= cutoff) merged.set(h.id, h);
-  const sorted = [...merged.values()].sort((x, y) => (key(x) < key(y) ? 1 : key(x) > key(y) ? -1 : 0));
+  for (const w of walked) for (const h of w.hits) if (rowKey(h) >= cutoff) merged.set(h.id, h);
+  const sorted = [...merged.values()].sort((x, y) => (rowKey(x) < rowKey(y) ? 1 : rowKey(x) > rowKey(y) ? -1 : 0));
   if (sorted.length >= n || limits.length === 0) return sorted.slice(0, n);
-  // Rare words: start from the GIN hits and check each against the branches (LATERAL keeps the
-  // planner from walking the whole message table instead).
+  // How often the words turn up, in matches per ms of mail: each unfinished branch's hits (plus one:
+  // none in a short walk says little) over the stretch it walked, added up. Branches overlap, so this
+  // errs towards too short a window, which costs one more query rather than visits to many pages.
+  const spans = walked.filter((w) => w.completeFrom !== null).map((w) => ({ hits: w.hits.length, ms: spanMs(Date.parse(w.newest!), Date.parse(w.oldest!)) }));
+  const rate = spans.reduce((sum, s) => sum + (s.hits + 1) / s.ms, 0);
+  const newest = walked.map((w) => w.newest).filter((t): t is string => t !== null).sort().at(-1) ?? cutoff.split(' ')[0]!;
+  return [...sorted, ...(await olderMatches(em, branches, q, tsQuery, n - sorted.length, { below: cutoff, newest, found: sorted.length, rate }))];
+}
+
+/** A stretch of mail in ms, never less than an hour: a burst of mail at one instant tells no rate. */
+const spanMs = (newerMs: number, olderMs: number) => Math.max(newerMs - olderMs, 3_600_000);
+
+/**
+ * The newest `n` matches strictly after `from.below` (newest-first), from the GIN indexes. Every hit the
+ * index names costs a visit to its table page, so rather than all of them (thousands for a word in 1%
+ * of mail, mostly on pages not in memory) it asks for those in a time window below the walk, sized
+ * to hold the missing matches (and half as many again) at the rate the walk met them (`rate` per ms);
+ * then in the next window, at least as long as all before it, sized from what they found (16 times
+ * all before when nothing turned up). After SEARCH_MAX_WINDOWS the rest is one query over all older mail.
+ */
+async function olderMatches(
+  em: Em, branches: Branch[], q: string, tsQuery: string, n: number, from: { below: string; newest: string; found: number; rate: number },
+): Promise<Row[]> {
+  const belowMs = Date.parse(from.below.split(' ')[0]!);
+  const newestMs = Math.max(Date.parse(from.newest), belowMs);
+  let older = (alias: string) => olderThanSql(from.below, alias);
+  let lowerMs = belowMs - (1.5 * n) / from.rate;
+  const rows: Row[] = [];
+  for (let i = 0; ; i++) {
+    // Before 1970 there is no mail worth a window (only broken Date headers): ask for all of it.
+    const lower = i < SEARCH_MAX_WINDOWS && lowerMs > 0 ? new Date(lowerMs).toISOString() : null;
+    rows.push(...(await indexedMatches(em, branches, q, tsQuery, n - rows.length, older, lower)));
+    if (rows.length >= n || lower === null) return rows;
+    older = (alias: string) => ({ sql: `${alias}.sent_at < ?::timestamptz`, params: [lower] });
+    const covered = spanMs(newestMs, lowerMs);
+    const rate = (from.found + rows.length) / covered;
+    lowerMs -= rate > 0 ? Math.max(covered, (1.5 * (n - rows.length)) / rate) : 16 * covered;
+  }
+}
+
+/**
+ * The newest `n` matches that `older` admits and are no older than `lower` (when given): the GIN hits
+ * (message text, attachment names) in that range, each checked against the branches (LATERAL keeps
+ * the planner from walking the whole message table instead).
+ */
+async function indexedMatches(
+  em: Em, branches: Branch[], q: string, tsQuery: string, n: number, older: (alias: string) => SqlCondition, lower: string | null,
+): Promise<Row[]> {
+  const range = (alias: string) => {
+    const o = older(alias);
+    return lower === null ? o : { sql: `${o.sql} and ${alias}.sent_at >= ?::timestamptz`, params: [...o.params, lower] };
+  };
+  const inText = range('qm');
+  const inNames = range('am');
   const parts = branches.map((b) => {
     const one = b.contains('h.id');
     return { sql: `select x.id, x.sent_at from hits h cross join lateral (${one.sql}) x`, params: one.params };
   });
   return em.execute<Row[]>(
-    `with hits as materialized (select qm.id from message qm where qm.search @@ ${messageTsQuerySql}
-       union select qa.message_id from attachment qa where qa.search @@ ${tsQuerySql})
+    `with hits as materialized (select qm.id from message qm where qm.search @@ ${messageTsQuerySql} and ${inText.sql}
+       union select qa.message_id from attachment qa join message am on am.id = qa.message_id where qa.search @@ ${tsQuerySql} and ${inNames.sql})
      select y.id, ${cursorTimeSql('y.sent_at')} as k from (${parts.map((p) => p.sql).join(' union ')}) y
      order by y.sent_at desc, y.id desc limit ?`,
-    [messageTsQuery(q), q, ...parts.flatMap((p) => p.params), n],
+    [tsQuery, ...inText.params, q, ...inNames.params, ...parts.flatMap((p) => p.params), n],
   );
 }
 

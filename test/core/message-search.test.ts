@@ -64,3 +64,67 @@ t.test('window and GIN fallback agree with a full scan, for common and rare word
   }
   t.same(await collect({ q: `${scope} nothingmatches${token()}` }, 1, 10), [], 'no match at all');
 });
+
+t.test('matches years apart: the time windows below the walk find them in order, page by page', async (t) => {
+  const { user } = await createTestUser(db);
+  const { user: other } = await createTestUser(db);
+  const mine = await createTestAccount(db, user, 'private');
+  const theirs = await createTestAccount(db, other, 'private');
+  const client = await createTestClient(db);
+  const word = token();
+  const scope = token();
+  const expected: string[] = [];
+  const now = Date.now();
+  // Newest first, ever further apart (i³ hours: the last is three years old), so windows sized from
+  // the newest mail keep growing; a third of the mail is a colleague's unfiled mail (never listed).
+  for (let i = 0; i < 30; i++) {
+    const where = i % 3;
+    const inText = i % 4 === 1;
+    const inName = i === 26;
+    const m = await createTestMessage(db, blobs, {
+      subject: `m${i} ${scope} ${inText ? word : ''}`, sentAt: new Date(now - i ** 3 * 3_600_000),
+      locations: [{ mailbox: where === 0 ? mine.inbox : theirs.inbox }],
+      attachments: inName ? [{ filename: `${word}.pdf`, contentType: 'application/pdf', content: `%PDF ${i}` }] : [],
+    });
+    if (where === 1) await fileTestMessage(db, m, client);
+    if (where !== 2 && (inText || inName)) expected.push(m.id);
+  }
+  t.ok(expected.length >= 5, 'the data has matches to find');
+  const collect = async (limit: number, window: number) => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listMessages(db.em.fork(), user, { q: `${scope} ${word}` }, { limit, cursor }, { searchWindow: window });
+      ids.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return ids;
+  };
+  for (const [limit, window] of [[1, 1], [2, 1], [3, 2], [50, 1], [2, 100]] as const) {
+    t.same(await collect(limit, window), expected, `pages of ${limit}, first walk of ${window}`);
+  }
+});
+
+t.test('a second walk continues where the first ended', async (t) => {
+  const { user } = await createTestUser(db);
+  const box = await createTestAccount(db, user, 'private');
+  const word = token();
+  const scope = token();
+  const expected: string[] = [];
+  const base = Date.now() - 3_600_000;
+  // Every other message matches: a first walk of 6 finds 3, too few for a page of 5 but enough to walk on.
+  for (let i = 0; i < 24; i++) {
+    const m = await createTestMessage(db, blobs, {
+      subject: `m${i} ${scope} ${i % 2 === 1 ? word : ''}`, sentAt: new Date(base + i * 1000), locations: [{ mailbox: box.inbox }],
+    });
+    if (i % 2 === 1) expected.unshift(m.id);
+  }
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listMessages(db.em.fork(), user, { q: `${scope} ${word}`, accountId: box.account.id }, { limit: 5, cursor }, { searchWindow: 6 });
+    ids.push(...page.items.map((i) => i.id));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  t.same(ids, expected, 'every match once, in order');
+});
