@@ -102,11 +102,13 @@ function messageBranch(where: string[], params: unknown[], cursor: KeysetPositio
  * Reads the live locations of some mailboxes newest-first from message_location(mailbox_id, sent_at,
  * message_id), one ordered index range per mailbox merged (an IN list over the index would have to
  * read and sort them all): right for a folder, "my mailboxes" and the unfiled queue however small a
- * share of all mail they are. A message in two of the mailboxes appears once.
+ * share of all mail they are. A message in two of the mailboxes appears once. `unfiledOnly` reads
+ * only locations flagged unfiled (their own index; the flag may lag a new filing, so `where` still
+ * tests for a communication record).
  */
-function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[], cursor: KeysetPosition | null): Branch {
+function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[], cursor: KeysetPosition | null, unfiledOnly = false): Branch {
   const after = (pos: KeysetPosition | null | undefined) => ({
-    w: pos ? [...where, '(l.sent_at, l.message_id) < (?::timestamptz, ?::uuid)'] : where,
+    w: [...(unfiledOnly ? ['not l.filed'] : []), ...where, ...(pos ? ['(l.sent_at, l.message_id) < (?::timestamptz, ?::uuid)'] : [])],
     p: pos ? [...params, pos.at, pos.id] : params,
   });
   const from = 'from message_location l join message m on m.id = l.message_id';
@@ -168,12 +170,12 @@ function planBranches(f: MessageFilters, boxes: VisibleMailbox[], cursor: Keyset
     // reveal which filed messages sit in it. A visible mailbox makes its messages visible.
     const chosen = boxes.filter((b) => (f.accountId === undefined || b.accountId === f.accountId) && (f.folder === undefined || b.path === f.folder));
     if (chosen.length === 0) return null;
-    return [mailboxBranch(chosen.map((b) => b.id), where, params, cursor)];
+    return [mailboxBranch(chosen.map((b) => b.id), where, params, cursor, f.filed === false)];
   }
   if (impliesVisible) return [messageBranch(where, params, cursor)];
   const mine = boxes.map((b) => b.id);
   // Unfiled mail is visible only through a mailbox; otherwise through a mailbox or through filing.
-  const branches = mine.length ? [mailboxBranch(mine, where, params, cursor)] : [];
+  const branches = mine.length ? [mailboxBranch(mine, where, params, cursor, f.filed === false)] : [];
   if (f.filed !== false) branches.push(messageBranch([...where, filedSql('m')], params, cursor));
   return branches.length ? branches : null;
 }
