@@ -4,10 +4,11 @@
 // (a) raw imapflow fetch of every source, (b) fetch + parse in one process, (c) the full Dossier
 // pipeline into PostgreSQL. Then new-mail latency: append → visible through the API, over N deliveries.
 // Targets (issue 3): c/b ≥ 1.0 on 20,000 messages, worker peak RSS ≤ 300 MB, latency p50 ≤ 1 s, p95 ≤ 2 s.
+// BENCH_DETAIL=1 also prints, for (c), CPU per thread kind and of PostgreSQL, and memory at peak RSS.
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -40,11 +41,16 @@ const { values: args } = parseArgs({
 });
 
 type Target = { host: string; port: number; user: string; password: string; database: string; redis: string; dataDir: string; secretKey: string; count: number };
-type PhaseResult = { phase: string; messages: number; bytes: number; ms: number; maxRssMb: number; parsed?: Record<string, number> };
+type PhaseResult = { phase: string; messages: number; bytes: number; ms: number; maxRssMb: number; cpuS: number; parsed?: Record<string, number> };
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const MB = 1024 * 1024;
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
+/** CPU seconds this process used (all its threads): what a phase costs, whatever else the machine runs. */
+const cpuS = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 // ---------------------------------------------------------------- deterministic mailbox
 
@@ -133,6 +139,7 @@ async function phaseRaw(t: Target, parse: boolean): Promise<PhaseResult> {
   let messages = 0;
   let bytes = 0;
   const parsed: Record<string, number> = {};
+  const cpu0 = cpuS();
   const started = performance.now();
   for await (const m of client.fetch('1:*', { uid: true, source: true }, { uid: true })) {
     messages++;
@@ -144,7 +151,7 @@ async function phaseRaw(t: Target, parse: boolean): Promise<PhaseResult> {
   }
   const ms = performance.now() - started;
   await closeImap(client);
-  return { phase: parse ? 'b' : 'a', messages, bytes, ms, maxRssMb: maxRssMb(), ...(parse ? { parsed } : {}) };
+  return { phase: parse ? 'b' : 'a', messages, bytes, ms, maxRssMb: maxRssMb(), cpuS: cpuS() - cpu0, ...(parse ? { parsed } : {}) };
 }
 
 async function phasePipeline(t: Target): Promise<PhaseResult> {
@@ -161,9 +168,13 @@ async function phasePipeline(t: Target): Promise<PhaseResult> {
   await em.flush();
   const deps: WorkerDeps = { config, db, blobs, queue: createBullQueue(t.redis, config.queuePrefix), log: silent, workerId: 'bench' };
   const runtime = createAccountRuntime(deps);
+  const cpu0 = cpuS();
+  const peak = process.env.BENCH_DETAIL ? samplePeakMemory() : null;
   const started = performance.now();
   const outcome = await syncAccount(deps, { pool: runtime.pool }, account.id, { reason: 'manual' });
   const ms = performance.now() - started;
+  const cpu = cpuS() - cpu0;
+  if (peak) await printDetail(db, peak.stop());
   if (outcome.outcome !== 'done') throw new Error(`sync failed: ${JSON.stringify(outcome)}`);
   const rows = await db.em.fork().execute<{ n: number; bytes: string; status: string }[]>(
     `select count(*)::int as n, sum(m.raw_size)::text as bytes, m.parse_status as status from message_location l join mailbox b on b.id = l.mailbox_id
@@ -172,12 +183,55 @@ async function phasePipeline(t: Target): Promise<PhaseResult> {
   await runtime.close();
   await deps.queue.close();
   await db.close();
-  return { phase: 'c', messages: rows.reduce((n, r) => n + r.n, 0), bytes: rows.reduce((n, r) => n + Number(r.bytes), 0), ms, maxRssMb: maxRssMb(), parsed };
+  return { phase: 'c', messages: rows.reduce((n, r) => n + r.n, 0), bytes: rows.reduce((n, r) => n + Number(r.bytes), 0), ms, maxRssMb: maxRssMb(), cpuS: cpu, parsed };
+}
+
+// ---------------------------------------------------------------- BENCH_DETAIL=1: where the pipeline's resources go
+
+const cpuOfStat = (stat: string) => {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+};
+
+/** Samples memory every 5 ms; stop() gives the usage at peak RSS and the highest main-heap use. */
+function samplePeakMemory() {
+  let atPeak = process.memoryUsage();
+  let maxHeapUsed = 0;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > atPeak.rss) atPeak = m;
+    maxHeapUsed = Math.max(maxHeapUsed, m.heapUsed);
+  }, 5);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { atPeak, maxHeapUsed };
+    },
+  };
+}
+
+/** CPU per kind of thread of this process, of this database's PostgreSQL backends, and memory at peak. */
+async function printDetail(db: Awaited<ReturnType<typeof openDb>>, mem: { atPeak: NodeJS.MemoryUsage; maxHeapUsed: number }) {
+  const byKind: Record<string, number> = {};
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const kind = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    byKind[kind] = (byKind[kind] ?? 0) + cpuOfStat(stat);
+  }
+  // The pool's connections are still open: their backends' CPU is what the pipeline cost PostgreSQL.
+  const pids = await db.em.fork().execute<{ pid: number }[]>('select pid from pg_stat_activity where datname = current_database()');
+  let pg = 0;
+  for (const { pid } of pids) pg += cpuOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  console.error(`    CPU s: ${Object.entries(byKind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; PostgreSQL ${pg.toFixed(1)}`);
+  console.error(`    memory at peak RSS (MB): ${Object.entries(mem.atPeak).map(([k, v]) => `${k} ${(v / MB).toFixed(0)}`).join(', ')}; main heap used at most ${(mem.maxHeapUsed / MB).toFixed(0)}`);
 }
 
 function runPhase(phase: 'a' | 'b' | 'c', target: Target): Promise<PhaseResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [import.meta.filename, '--phase', phase, '--config', JSON.stringify(target)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // MALLOC_ARENA_MAX as `npm run worker` sets it (glibc keeps an arena per thread otherwise).
+    const child = spawn(process.execPath, [import.meta.filename, '--phase', phase, '--config', JSON.stringify(target)], {
+      stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MALLOC_ARENA_MAX: '2' },
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {
@@ -266,7 +320,7 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
-const fmt = (r: PhaseResult) => `${(r.messages / (r.ms / 1000)).toFixed(0).padStart(6)} msg/s  ${(r.bytes / MB / (r.ms / 1000)).toFixed(1).padStart(7)} MB/s  ${(r.ms / 1000).toFixed(1).padStart(7)} s  peak RSS ${r.maxRssMb.toFixed(0).padStart(4)} MB`;
+const fmt = (r: PhaseResult) => `${(r.messages / (r.ms / 1000)).toFixed(0).padStart(6)} msg/s  ${(r.bytes / MB / (r.ms / 1000)).toFixed(1).padStart(7)} MB/s  ${(r.ms / 1000).toFixed(1).padStart(7)} s  CPU ${r.cpuS.toFixed(1).padStart(6)} s  peak RSS ${r.maxRssMb.toFixed(0).padStart(4)} MB`;
 
 async function main() {
   if (args.phase) {
@@ -316,6 +370,7 @@ async function main() {
     const b = await runPhase('b', target);
     console.log(`(b) fetch + parse         ${fmt(b)}  ${JSON.stringify(b.parsed)}`);
     const c = await runPhase('c', target);
+
     console.log(`(c) full pipeline → PG    ${fmt(c)}  ${JSON.stringify(c.parsed)}`);
     if (c.messages !== count) console.log(`!! the pipeline stored ${c.messages} of ${count} messages`);
     const rate = (r: PhaseResult) => r.messages / r.ms;

@@ -25,6 +25,9 @@ export const STREAM_ABOVE_BYTES = 2 * 1024 * 1024;
 /** Attempts at the same first UID before it is tried alone, and before it is given up on (poison mail). */
 const ALONE_AFTER_ATTEMPTS = 3;
 const GIVE_UP_AFTER_ATTEMPTS = 5;
+/** A folder's stored/failed counts are recounted (a scan of its locations) every this many batches during a
+ *  long fetch, and once at its end: recounting after every batch made an initial sync quadratic. */
+const RECOUNT_EVERY_BATCHES = 10;
 /** Concurrent transactions may insert the same content (another account, same message): retry once it is visible. */
 const STORE_ATTEMPTS = 4;
 
@@ -49,7 +52,7 @@ type Meta = { uid: number; size: number; flags: string[]; modseq: string | null;
 type Fetched = { meta: Meta; raw: Buffer | null; blob: { sha256: string; size: number } | null; dedupeHash: string; messageId: string | null };
 type Prepared = { items: StoreItem[]; maxUid: number; count: number };
 
-type MailboxRow = { uid_validity: string | null; last_uid: string | number; highest_modseq: string | null; retry_uid: string | number | null; retry_count: number };
+type MailboxRow = { uid_validity: string | null; last_uid: string | number; highest_modseq: string | null; retry_uid: string | number | null; retry_count: number; stored_messages: number };
 
 export class TruncatedFetchError extends Error {
   readonly code = 'NoConnection';
@@ -69,6 +72,8 @@ export async function syncMailbox(ctx: MailboxSyncContext, client: ImapFlow, box
   const uidValidity = String(opened.uidValidity);
   const row = await loadMailboxRow(ctx.db, box.id);
   const storedCount = row.uid_validity === null ? 0 : await countLive(ctx.db, box.id, row.uid_validity);
+  // Counts left behind by an interrupted sync (they are recounted only every few batches): fix them first.
+  if (row.uid_validity !== null && Number(row.stored_messages) !== storedCount) await ctx.db.em.fork().transactional((em) => refreshMailboxCounts(em, box.id));
   const stored = row.uid_validity === null ? null : {
     uidValidity: row.uid_validity, uidNext: Number(row.last_uid) + 1, highestModseq: row.highest_modseq, storedCount,
   };
@@ -143,9 +148,10 @@ async function fetchNew(
     await setProgress(ctx.db, box.id, metas.length);
     const batches = planBatches(metas, attempts >= ALONE_AFTER_ATTEMPTS && attempts < GIVE_UP_AFTER_ATTEMPTS);
     const prepared = lookahead(mapAsync(lookahead(fetchBatches(ctx, client, batches), 1), (b) => prepareBatch(ctx, b)), 1);
+    let batchNo = 0;
     for await (const p of prepared) {
       if (ctx.signal.aborted) throw new Error('sync stopped');
-      await commitBatch(ctx, storeCtx, box, uidValidity, p);
+      await commitBatch(ctx, storeCtx, box, uidValidity, p, ++batchNo % RECOUNT_EVERY_BATCHES === 0);
       out.fetched += p.count;
       out.stored += p.items.length;
       out.failed += p.items.filter((i) => i.parsed === null ? i.parseError !== null : i.parsed.parseStatus === 'failed').length;
@@ -154,6 +160,7 @@ async function fetchNew(
       if (metas.length > BATCH_MESSAGES) ctx.log.info({ accountId: ctx.accountId, folder: box.path, done: out.fetched, total: metas.length }, 'sync progress');
     }
   }
+  if (metas.length) await ctx.db.em.fork().transactional((em) => refreshMailboxCounts(em, box.id));
   // Every UID below UIDNEXT (at SELECT) was either in the list above or is gone: the cursor may pass them.
   const cursor = uidNext !== null ? uidNext - 1 : out.lastUid;
   if (cursor > 0) await advanceCursor(ctx.db, box.id, uidValidity, cursor);
@@ -256,7 +263,7 @@ async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[]): Promis
 }
 
 /** Rows and the cursor that covers them commit together; the cursor only moves forward. */
-async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box: MailboxRef, uidValidity: string, p: Prepared): Promise<void> {
+async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box: MailboxRef, uidValidity: string, p: Prepared, recount: boolean): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await ctx.db.em.fork().transactional(async (em) => {
@@ -271,7 +278,7 @@ async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box:
           // Another runner reset the folder meanwhile: these UIDs belong to a UIDVALIDITY no longer current.
           if (!moved.length) throw new Error(`folder ${box.path} changed UIDVALIDITY during the sync`);
         }
-        await refreshMailboxCounts(em, box.id);
+        if (recount) await refreshMailboxCounts(em, box.id);
       });
       return;
     } catch (err) {
@@ -292,7 +299,7 @@ async function storeUnfetchable(ctx: MailboxSyncContext, storeCtx: StoreContext,
     parseError: `Skipped after ${attempts - 1} failed attempts to fetch and store it${lastError[0]?.last_error ? ` (last error: ${lastError[0].last_error})` : ''}`,
   };
   ctx.log.warn({ accountId: ctx.accountId, uid: meta.uid, attempts: attempts - 1, retryUid: row.retry_uid }, 'giving up on a message that keeps failing');
-  await commitBatch(ctx, storeCtx, { id: storeCtx.mailbox.id, path: '', role: storeCtx.mailbox.role }, storeCtx.uidValidity, { items: [item], maxUid: meta.uid, count: 1 });
+  await commitBatch(ctx, storeCtx, { id: storeCtx.mailbox.id, path: '', role: storeCtx.mailbox.role }, storeCtx.uidValidity, { items: [item], maxUid: meta.uid, count: 1 }, true);
 }
 
 // ---------------------------------------------------------------- flags and expunges
@@ -373,7 +380,7 @@ async function markRemoved(em: ReturnType<Db['em']['fork']>, mailboxId: string, 
 // ---------------------------------------------------------------- mailbox row
 
 async function loadMailboxRow(db: Db, id: string): Promise<MailboxRow> {
-  const rows = await db.em.fork().execute<MailboxRow[]>('select uid_validity, last_uid, highest_modseq, retry_uid, retry_count from mailbox where id = ?', [id]);
+  const rows = await db.em.fork().execute<MailboxRow[]>('select uid_validity, last_uid, highest_modseq, retry_uid, retry_count, stored_messages from mailbox where id = ?', [id]);
   if (!rows[0]) throw new Error('folder no longer exists');
   return rows[0];
 }
