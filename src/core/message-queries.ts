@@ -68,11 +68,12 @@ export const messageTsQuery = (q: string) => tsqueryLiteral(q) ?? '';
 /**
  * One way of producing candidate messages newest-first, as SQL yielding `id` and `sent_at` (plus
  * `search` when asked) in (sent_at, id) descending order, at most `limit` rows (after `below`, a
- * position past the page's cursor, when given); and the same test for one message id (for checking
- * GIN hits).
+ * position past the page's cursor, and not older than `notBefore`, when given); and the same test for
+ * one message id (for checking GIN hits).
  */
+type Stream = { withSearch?: boolean; limit: number; below?: KeysetPosition; notBefore?: string };
 type Branch = {
-  stream: (opts: { withSearch?: boolean; limit: number; below?: KeysetPosition }) => SqlCondition;
+  stream: (opts: Stream) => SqlCondition;
   contains: (idExpr: string) => SqlCondition;
 };
 type Row = { id: string; k: string };
@@ -82,13 +83,13 @@ const whereSql = (where: string[]) => (where.length ? ` where ${where.join(' and
 
 /** Walks message(sent_at, id) newest-first: right when most messages qualify (filed mail, a client's). */
 function messageBranch(where: string[], params: unknown[], cursor: KeysetPosition | null): Branch {
-  const after = (pos: KeysetPosition | null | undefined) => ({
-    w: pos ? [...where, '(m.sent_at, m.id) < (?::timestamptz, ?::uuid)'] : where,
-    p: pos ? [...params, pos.at, pos.id] : params,
+  const after = (pos: KeysetPosition | null | undefined, notBefore?: string) => ({
+    w: [...where, ...(pos ? ['(m.sent_at, m.id) < (?::timestamptz, ?::uuid)'] : []), ...(notBefore ? ['m.sent_at >= ?::timestamptz'] : [])],
+    p: [...params, ...(pos ? [pos.at, pos.id] : []), ...(notBefore ? [notBefore] : [])],
   });
   return {
-    stream: ({ withSearch, limit, below }) => {
-      const { w, p } = after(below ?? cursor);
+    stream: ({ withSearch, limit, below, notBefore }) => {
+      const { w, p } = after(below ?? cursor, notBefore);
       return { sql: `select m.id, m.sent_at${withSearch ? ', m.search' : ''} from message m${whereSql(w)} order by m.sent_at desc, m.id desc limit ?`, params: [...p, limit] };
     },
     contains: (idExpr) => {
@@ -107,14 +108,17 @@ function messageBranch(where: string[], params: unknown[], cursor: KeysetPositio
  * tests for a communication record).
  */
 function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[], cursor: KeysetPosition | null, unfiledOnly = false): Branch {
-  const after = (pos: KeysetPosition | null | undefined) => ({
-    w: [...(unfiledOnly ? ['not l.filed'] : []), ...where, ...(pos ? ['(l.sent_at, l.message_id) < (?::timestamptz, ?::uuid)'] : [])],
-    p: pos ? [...params, pos.at, pos.id] : params,
+  const after = (pos: KeysetPosition | null | undefined, notBefore?: string) => ({
+    w: [
+      ...(unfiledOnly ? ['not l.filed'] : []), ...where,
+      ...(pos ? ['(l.sent_at, l.message_id) < (?::timestamptz, ?::uuid)'] : []), ...(notBefore ? ['l.sent_at >= ?::timestamptz'] : []),
+    ],
+    p: [...params, ...(pos ? [pos.at, pos.id] : []), ...(notBefore ? [notBefore] : [])],
   });
   const from = 'from message_location l join message m on m.id = l.message_id';
   return {
-    stream: ({ withSearch, limit, below }) => {
-      const { w, p } = after(below ?? cursor);
+    stream: ({ withSearch, limit, below, notBefore }) => {
+      const { w, p } = after(below ?? cursor, notBefore);
       const one = `select l.message_id as id, l.sent_at${withSearch ? ', m.search' : ''} ${from}${whereSql(['l.mailbox_id = ?', 'l.removed_at is null', ...w])} order by l.sent_at desc, l.message_id desc limit ?`;
       const sql = mailboxIds.length === 1
         ? one
@@ -174,15 +178,18 @@ function planBranches(f: MessageFilters, boxes: VisibleMailbox[], cursor: Keyset
   }
   if (impliesVisible) return [messageBranch(where, params, cursor)];
   const mine = boxes.map((b) => b.id);
-  // Unfiled mail is visible only through a mailbox; otherwise through a mailbox or through filing.
-  const branches = mine.length ? [mailboxBranch(mine, where, params, cursor, f.filed === false)] : [];
-  if (f.filed !== false) branches.push(messageBranch([...where, filedSql('m')], params, cursor));
+  // Unfiled mail is visible only through a mailbox; otherwise through a mailbox or through filing. The
+  // filed branch brings the filed mail of the viewer's mailboxes too, so the mailboxes need give only
+  // their unfiled locations (their own small index; the two branches no longer overlap). The filed
+  // branch comes first: a search walks it first, the much sparser unfiled mail only as far back.
+  const branches = f.filed !== false ? [messageBranch([...where, filedSql('m')], params, cursor)] : [];
+  if (mine.length) branches.push(mailboxBranch(mine, where, params, cursor, true));
   return branches.length ? branches : null;
 }
 
 /** How many visible, filtered messages a search first reads newest-first, testing each. */
 export const SEARCH_WINDOW = 500;
-/** The longest second walk a search makes when the first one shows the words are merely uncommon;
+/** The furthest the first branch walks on when its first walk shows the words are merely uncommon;
  *  when they are rarer (about 2.5% of mail), asking the GIN index costs less. */
 export const SEARCH_MAX_WALK = 4000;
 /** Time windows a search asks the GIN index about before it asks about all older mail at once. */
@@ -237,64 +244,100 @@ function olderThanSql(key: string, alias: string): SqlCondition {
  * and PostgreSQL cannot be left to guess: its statistics name only the thousand most common lexemes,
  * and a LIMIT plan that walks newest-first expecting matches spread evenly reads the whole table
  * when there are none. So the search looks first, then picks:
- *  1. per branch, walk the newest `window` (SEARCH_WINDOW) candidates and test each, stopping at `n`
- *     hits; a branch is complete down to its last hit when it found `n`, down to the end of its walk
- *     otherwise. Hits newer than every branch's limit are the answer when there are `n` of them
- *     (common words, or any search within a small set such as one client's mail or a small folder).
- *     When the walk saw the words often enough that a walk of SEARCH_MAX_WALK would find `n`, the
- *     branch walks that far once more: each message tested costs reading its (TOASTed) vector.
- *  2. otherwise the words are uncommon: olderMatches asks the GIN indexes for the matches below that
- *     point, a time window at a time.
+ *  1. walk the newest `window` (SEARCH_WINDOW) candidates of the first branch (filed mail, or the one
+ *     branch there is) and test each, stopping at `n` hits; then the other branch (the viewer's
+ *     unfiled mail) as far back in time. A branch is complete down to its `n`-th hit, the end of its
+ *     walk, or the time it walked to; hits newer than every branch's limit are the answer when there
+ *     are `n` of them (common words, or any search within a small set such as one client's mail).
+ *  2. when the words turned up often enough that the first branch reaches where `n` matches should
+ *     lie within SEARCH_MAX_WALK candidates, walk on there: each message tested costs reading its
+ *     (TOASTed) vector, so this pays only for fairly common words.
+ *  3. otherwise olderMatches asks the GIN indexes for the matches below that point, a time window at
+ *     a time.
  */
 async function searchRows(em: Em, branches: Branch[], q: string, n: number, window: number): Promise<Row[]> {
   const tsQuery = messageTsQuery(q);
-  const walked = await Promise.all(branches.map(async (b) => {
-    const hits: Row[] = [];
-    let newest: string | null = null;
-    let below: KeysetPosition | undefined;
-    let limit = window;
-    for (let walkedRows = 0; ;) {
-      // The subquery's order carries through, so the outer LIMIT stops the walk at the n-th hit.
-      const inner = b.stream({ withSearch: true, limit, below });
-      hits.push(...(await em.execute<Row[]>(
-        `select w.id, ${cursorTimeSql('w.sent_at')} as k from (${inner.sql}) w where ${textMatchSql('w')} order by w.sent_at desc, w.id desc limit ?`,
-        [...inner.params, tsQuery, q, n - hits.length],
-      )));
-      if (hits.length >= n) return { hits, completeFrom: rowKey(hits.at(-1)!), newest: newest ?? hits[0]!.k, oldest: hits.at(-1)!.k };
-      // Fewer hits than asked: where did the walk end (an exhausted branch is complete)?
-      const span = b.stream({ limit, below });
-      const end = (await em.execute<{ rows: number; newest: string; id: string; k: string }[]>(
-        `select (count(*) over ())::int as rows, ${cursorTimeSql('max(w.sent_at) over ()')} as newest, w.id, ${cursorTimeSql('w.sent_at')} as k
-         from (${span.sql}) w order by w.sent_at, w.id limit 1`,
-        span.params,
-      ))[0];
-      newest ??= end?.newest ?? null;
-      if (!end || end.rows < limit) return { hits, completeFrom: null, newest, oldest: end?.k ?? null };
-      walkedRows += limit;
-      // The words are in roughly hits/walkedRows of these messages: walk on (once) when that reaches n
-      // hits within SEARCH_MAX_WALK messages in all.
-      const needed = hits.length >= 3 ? Math.ceil((1.5 * n * walkedRows) / hits.length) : Infinity;
-      if (walkedRows === window && needed <= SEARCH_MAX_WALK) {
-        below = { at: end.k, id: end.id };
-        limit = needed - walkedRows;
-        continue;
-      }
-      return { hits, completeFrom: `${end.k} ${end.id}`, newest, oldest: end.k };
-    }
-  }));
-  const limits = walked.map((w) => w.completeFrom).filter((c): c is string => c !== null).sort();
-  const cutoff = limits.at(-1) ?? '';
-  const merged = new Map<string, Row>();
-  for (const w of walked) for (const h of w.hits) if (rowKey(h) >= cutoff) merged.set(h.id, h);
-  const sorted = [...merged.values()].sort((x, y) => (rowKey(x) < rowKey(y) ? 1 : rowKey(x) > rowKey(y) ? -1 : 0));
-  if (sorted.length >= n || limits.length === 0) return sorted.slice(0, n);
+  const [head, ...rest] = branches as [Branch, ...Branch[]];
+  // The first branch walks `window` candidates; the others as far back as it got (when it did not run
+  // out), at most `cap` candidates: what they read further would be below the merged cutoff anyway.
+  const walkAll = async (headLimit: number, cap: number, from?: Walk[]) => {
+    const first = await walkOn(em, head, q, tsQuery, n, { limit: headLimit, from: from?.[0] });
+    const notBefore = isOpen(first) ? first.end!.at : undefined;
+    return [first, ...(await Promise.all(rest.map((b, i) => walkOn(em, b, q, tsQuery, n, { limit: cap, from: from?.[i + 1], notBefore }))))];
+  };
+  let walks = await walkAll(window, window);
   // How often the words turn up, in matches per ms of mail: each unfinished branch's hits (plus one:
-  // none in a short walk says little) over the stretch it walked, added up. Branches overlap, so this
-  // errs towards too short a window, which costs one more query rather than visits to many pages.
-  const spans = walked.filter((w) => w.completeFrom !== null).map((w) => ({ hits: w.hits.length, ms: spanMs(Date.parse(w.newest!), Date.parse(w.oldest!)) }));
-  const rate = spans.reduce((sum, s) => sum + (s.hits + 1) / s.ms, 0);
-  const newest = walked.map((w) => w.newest).filter((t): t is string => t !== null).sort().at(-1) ?? cutoff.split(' ')[0]!;
-  return [...sorted, ...(await olderMatches(em, branches, q, tsQuery, n - sorted.length, { below: cutoff, newest, found: sorted.length, rate }))];
+  // none in a short walk says little) over the stretch it walked, added up (the filed branch and the
+  // mailboxes' unfiled locations do not overlap).
+  const rate = () => walks.filter((w) => isOpen(w) && w.newest !== null)
+    .reduce((sum, w) => sum + (w.hits.length + 1) / spanMs(Date.parse(w.newest!), Date.parse(w.end!.at)), 0);
+  const newest = () => walks.map((w) => w.newest).filter((t): t is string => t !== null).sort().at(-1);
+  const first = walks[0]!;
+  if (isOpen(first) && first.hits.length < n && first.newest !== null && merge(walks, n).length < n) {
+    // Walk on to where n matches (and half as many again) should lie, when the first branch gets
+    // there within SEARCH_MAX_WALK candidates.
+    const targetMs = Date.parse(first.newest) - (1.5 * n) / rate();
+    const needed = Math.ceil((first.rows * (Date.parse(first.newest) - targetMs)) / spanMs(Date.parse(first.newest), Date.parse(first.end!.at)));
+    if (needed > first.rows && needed <= SEARCH_MAX_WALK) walks = await walkAll(needed - first.rows, SEARCH_MAX_WALK, walks);
+  }
+  const sorted = merge(walks, n);
+  const limits = walks.filter(isOpen).map((w) => rowKey({ k: w.end!.at, id: w.end!.id })).sort();
+  if (sorted.length >= n || limits.length === 0) return sorted.slice(0, n);
+  const below = limits.at(-1)!;
+  return [...sorted, ...(await olderMatches(em, branches, q, tsQuery, n - sorted.length, { below, newest: newest() ?? below.split(' ')[0]!, found: sorted.length, rate: rate() }))];
+}
+
+/** The hits of all walks down to the furthest position every open branch is complete to, newest first. */
+function merge(walks: Walk[], n: number): Row[] {
+  const cutoff = walks.filter(isOpen).map((w) => rowKey({ k: w.end!.at, id: w.end!.id })).sort().at(-1) ?? '';
+  const merged = new Map<string, Row>();
+  for (const w of walks) for (const h of w.hits) if (rowKey(h) >= cutoff) merged.set(h.id, h);
+  return [...merged.values()].sort((x, y) => (rowKey(x) < rowKey(y) ? 1 : rowKey(x) > rowKey(y) ? -1 : 0)).slice(0, n);
+}
+
+/**
+ * What walking a branch newest-first has seen: its hits (at most n, newest first), how many candidates
+ * it read, the newest candidate's time, the last position it is complete down to (the n-th hit when it
+ * found n, the last candidate read, or the time it was to stop at), and whether it read the branch to its end.
+ */
+type Walk = { hits: Row[]; rows: number; newest: string | null; end: KeysetPosition | null; exhausted: boolean };
+/** A branch with more to read below its walk. */
+const isOpen = (w: Walk) => !w.exhausted && w.end !== null;
+/** The smallest uuid: (t, NIL_UUID) is the first position at instant t in newest-first order. */
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Reads up to `limit` candidates of a branch newest-first, after an earlier walk `from` and down to
+ * `notBefore` when given, testing each. When it stops at `notBefore` the branch is complete down to
+ * that instant.
+ */
+async function walkOn(em: Em, b: Branch, q: string, tsQuery: string, n: number, opts: { limit: number; from?: Walk; notBefore?: string }): Promise<Walk> {
+  const { limit, from, notBefore } = opts;
+  const below = from?.end ?? undefined;
+  if (from && (from.exhausted || from.hits.length >= n)) return from;
+  const hits = [...(from?.hits ?? [])];
+  // The subquery's order carries through, so the outer LIMIT stops the walk at the n-th hit.
+  const inner = b.stream({ withSearch: true, limit, below, notBefore });
+  hits.push(...(await em.execute<Row[]>(
+    `select w.id, ${cursorTimeSql('w.sent_at')} as k from (${inner.sql}) w where ${textMatchSql('w')} order by w.sent_at desc, w.id desc limit ?`,
+    [...inner.params, tsQuery, q, n - hits.length],
+  )));
+  const newest = from?.newest ?? null;
+  if (hits.length >= n) {
+    const last = hits.at(-1)!;
+    return { hits, rows: (from?.rows ?? 0) + limit, newest: newest ?? hits[0]!.k, end: { at: last.k, id: last.id }, exhausted: false };
+  }
+  // Fewer hits than asked: where did the walk end (an exhausted branch is complete)?
+  const span = b.stream({ limit, below, notBefore });
+  const end = (await em.execute<{ rows: number; newest: string; id: string; k: string }[]>(
+    `select (count(*) over ())::int as rows, ${cursorTimeSql('max(w.sent_at) over ()')} as newest, w.id, ${cursorTimeSql('w.sent_at')} as k
+     from (${span.sql}) w order by w.sent_at, w.id limit 1`,
+    span.params,
+  ))[0];
+  const rows = (from?.rows ?? 0) + (end?.rows ?? 0);
+  if (end && end.rows >= limit) return { hits, rows, newest: newest ?? end.newest, end: { at: end.k, id: end.id }, exhausted: false };
+  if (notBefore) return { hits, rows, newest: newest ?? end?.newest ?? null, end: { at: notBefore, id: NIL_UUID }, exhausted: false };
+  return { hits, rows, newest: newest ?? end?.newest ?? null, end: end ? { at: end.k, id: end.id } : (from?.end ?? null), exhausted: true };
 }
 
 /** A stretch of mail in ms, never less than an hour: a burst of mail at one instant tells no rate. */

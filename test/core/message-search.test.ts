@@ -128,3 +128,39 @@ t.test('a second walk continues where the first ended', async (t) => {
   } while (cursor);
   t.same(ids, expected, 'every match once, in order');
 });
+
+t.test('filed mail and the viewer\'s unfiled mail interleave: each walked as far back as the other, merged in order', async (t) => {
+  const { user } = await createTestUser(db);
+  const { user: other } = await createTestUser(db);
+  const mine = await createTestAccount(db, user, 'private');
+  const theirs = await createTestAccount(db, other, 'private');
+  const client = await createTestClient(db);
+  const word = token();
+  const scope = token();
+  const expected: string[] = [];
+  // Dated ahead of every other test's mail, so the walks start among these messages; filed mail is
+  // everyone's, so it goes when the test ends rather than top every later list in this database.
+  const base = Date.now() + 1000 * 86_400_000 + Math.floor(Math.random() * 86_400_000);
+  const created: string[] = [];
+  t.teardown(() => db.em.fork().execute('delete from message where id in (?)', [created]));
+  for (let i = 0; i < 36; i++) {
+    const filed = i % 2 === 1;
+    const m = await createTestMessage(db, blobs, {
+      subject: `m${i} ${scope} ${i % 3 === 0 ? word : ''}`, sentAt: new Date(base + i * 1000),
+      locations: [{ mailbox: filed ? theirs.inbox : mine.inbox }],
+    });
+    created.push(m.id);
+    if (filed) await fileTestMessage(db, m, client);
+    if (i % 3 === 0) expected.unshift(m.id);
+  }
+  for (const [limit, window] of [[2, 1], [3, 2], [2, 5], [4, 3]] as const) {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listMessages(db.em.fork(), user, { q: word }, { limit, cursor }, { searchWindow: window });
+      ids.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    t.same(ids, expected, `pages of ${limit}, first walk of ${window}`);
+  }
+});

@@ -64,4 +64,7 @@ t.test('the queue and the location flags follow filing, unfiling and new locatio
   // A flag may lag behind a filing racing a new location; the queue still checks the records.
   await db.em.fork().execute('update message_location set filed = false where message_id = ?', [byHand.id]);
   t.same(await queue(), [unfiledLater.id, stays.id], 'a lagging flag does not bring filed mail back');
+  // The whole list reads filed mail through filing and only unfiled locations through the mailboxes.
+  const list = await listMessages(db.em.fork(), user, { q: word }, { limit: 50 });
+  t.same(list.items.map((i) => i.id), [movedIn.id, byAddress.id, unfiledLater.id, byHand.id, stays.id], 'the whole list has each message once');
 });
