@@ -49,7 +49,10 @@ t.test('cid: images load in the sandboxed body frame through signed links; remot
     const frame = await (await page.waitForSelector('iframe.test-body')).contentFrame();
     await frame!.waitForLoadState('load');
   };
+  // Playwright reports responses asynchronously: the frame's load event can come first.
+  const cidResponse = page.waitForResponse((r) => r.url().includes('/api/attachments/'), { timeout: 10_000 }).catch(() => null);
   await open('');
+  await cidResponse;
   t.equal(seen.length, 1, 'the cid: image was requested');
   t.equal(seen[0]?.status, 200, 'and served without a cookie, by its signed link');
   t.equal(seen[0]?.corp, 'cross-origin', 'loadable by the opaque-origin frame');
