@@ -41,7 +41,11 @@ export async function startWebTest(opts: { workerId?: string } = {}): Promise<We
       await page.goto(`${base}${path}`);
       await page.getByLabel('Email address').fill(email);
       await page.getByLabel('Password').fill(password);
+      // Signed in once the login answered (the session cookie is set): a test that goes on to request
+      // pages itself must not race the click on a loaded machine.
+      const login = page.waitForResponse((r) => r.url().endsWith('/api/auth/login') && r.request().method() === 'POST');
       await page.getByRole('button', { name: 'Sign in' }).click();
+      await login;
     },
     close: async () => {
       await browser.close();

@@ -41,6 +41,10 @@ t.test('cid: images load in the sandboxed body frame through signed links; remot
       document.querySelectorAll('iframe.test-body').forEach((f) => f.remove());
       const f = document.createElement('iframe');
       f.className = 'test-body';
+      // In view whatever the page around it shows: nothing in the frame may wait for scrolling.
+      f.style.cssText = 'position:fixed;top:0;left:0;width:600px;height:400px;z-index:9999;background:#fff';
+      // In view whatever the page around it shows: nothing in the frame may wait for scrolling.
+      f.style.cssText = 'position:fixed;top:0;left:0;width:600px;height:400px;z-index:9999;background:#fff';
       f.setAttribute('sandbox', 'allow-popups allow-popups-to-escape-sandbox');
       f.src = `/api/messages/${id}/body${query}`;
       document.body.appendChild(f);
@@ -48,6 +52,7 @@ t.test('cid: images load in the sandboxed body frame through signed links; remot
     // The frame's load event waits for its images.
     const frame = await (await page.waitForSelector('iframe.test-body')).contentFrame();
     await frame!.waitForLoadState('load');
+    await frame!.waitForFunction(() => [...document.images].every((i) => i.complete), undefined, { timeout: 10_000 });
   };
   // Playwright reports responses asynchronously: the frame's load event can come first.
   const cidResponse = page.waitForResponse((r) => r.url().includes('/api/attachments/'), { timeout: 10_000 }).catch(() => null);
