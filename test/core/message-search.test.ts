@@ -14,14 +14,17 @@ const db = await openDb(config, { migrate: false, poolMax: 3 });
 const blobs = createLocalBlobStore(config.blobDir);
 t.teardown(() => db.close());
 
+/** A viewer with a private mailbox, a colleague with another, and a client to file to. */
+async function twoColleaguesAndAClient() {
+  const { user } = await createTestUser(db);
+  const { user: other } = await createTestUser(db);
+  return { user, mine: await createTestAccount(db, user, 'private'), theirs: await createTestAccount(db, other, 'private'), client: await createTestClient(db) };
+}
+
 const token = () => `tok${randomUUID().replace(/-/g, '').slice(0, 10)}`;
 
 t.test('window and GIN fallback agree with a full scan, for common and rare words, page by page', async (t) => {
-  const { user } = await createTestUser(db);
-  const { user: other } = await createTestUser(db);
-  const mine = await createTestAccount(db, user, 'private');
-  const theirs = await createTestAccount(db, other, 'private');
-  const client = await createTestClient(db);
+  const { user, mine, theirs, client } = await twoColleaguesAndAClient();
   const common = token();
   const rare = token();
   const scope = token(); // every message of this test carries it, so results never include others' rows
@@ -66,11 +69,7 @@ t.test('window and GIN fallback agree with a full scan, for common and rare word
 });
 
 t.test('matches years apart: the time windows below the walk find them in order, page by page', async (t) => {
-  const { user } = await createTestUser(db);
-  const { user: other } = await createTestUser(db);
-  const mine = await createTestAccount(db, user, 'private');
-  const theirs = await createTestAccount(db, other, 'private');
-  const client = await createTestClient(db);
+  const { user, mine, theirs, client } = await twoColleaguesAndAClient();
   const word = token();
   const scope = token();
   const expected: string[] = [];
@@ -130,11 +129,7 @@ t.test('a second walk continues where the first ended', async (t) => {
 });
 
 t.test('filed mail and the viewer\'s unfiled mail interleave: each walked as far back as the other, merged in order', async (t) => {
-  const { user } = await createTestUser(db);
-  const { user: other } = await createTestUser(db);
-  const mine = await createTestAccount(db, user, 'private');
-  const theirs = await createTestAccount(db, other, 'private');
-  const client = await createTestClient(db);
+  const { user, mine, theirs, client } = await twoColleaguesAndAClient();
   const word = token();
   const scope = token();
   const expected: string[] = [];
