@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { ensureDatabase, pct } from './support.ts';
 import { openDb, type Db, type Em } from '../src/core/db.ts';
 import { createLocalBlobStore } from '../src/core/blob-store.ts';
 import { listCommunications } from '../src/core/communications.ts';
@@ -37,22 +37,6 @@ const contacts = Math.round(N.addresses * 0.8); // some contacts have two addres
 
 // ---------------------------------------------------------------------------------------------
 // Database
-
-async function ensureDatabase(url: string, fresh: boolean) {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    if (fresh) await client.query(`drop database if exists "${name}" with (force)`);
-    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
-    if (!found.rowCount) await client.query(`create database "${name}"`);
-  } finally {
-    await client.end();
-  }
-}
 
 const sql = (em: Em, text: string, params: unknown[] = []) => em.execute(text, params);
 
@@ -222,10 +206,6 @@ async function generate(db: Db) {
 // Measuring
 
 type Sample = { ms: number; sql: string[] };
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
 
 let capture: string[] | null = null;
 

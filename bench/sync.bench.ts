@@ -11,7 +11,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { ensureDatabase, pct } from './support.ts';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../src/core/config.ts';
 import { openDb } from '../src/core/db.ts';
@@ -303,23 +303,11 @@ async function measureLatency(t: Target, dovecot: Dovecot, mail: MailUser, deliv
 // ---------------------------------------------------------------- main
 
 async function resetDatabase(url: string) {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  await c.query(`drop database if exists "${name}" with (force)`);
-  await c.query(`create database "${name}"`);
-  await c.end();
+  await ensureDatabase(url, true);
   const db = await openDb({ databaseUrl: url, dataDir: '/nonexistent' });
   await db.close();
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
 const fmt = (r: PhaseResult) => `${(r.messages / (r.ms / 1000)).toFixed(0).padStart(6)} msg/s  ${(r.bytes / MB / (r.ms / 1000)).toFixed(1).padStart(7)} MB/s  ${(r.ms / 1000).toFixed(1).padStart(7)} s  CPU ${r.cpuS.toFixed(1).padStart(6)} s  peak RSS ${r.maxRssMb.toFixed(0).padStart(4)} MB`;
 
 async function main() {
