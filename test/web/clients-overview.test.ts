@@ -106,8 +106,11 @@ t.test('documents: upload, rename, visible to the client, download', async (t) =
   t.match(await row.innerText(), /Annual accounts/, 'listed with its category');
   t.match(await row.innerText(), /Upload/, 'and its source');
 
+  // The switch shows its new state at once; the server has it when the PATCH has answered.
+  const saved = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/documents/'));
   await row.getByRole('switch').check();
   await row.getByText('Visible', { exact: true }).waitFor();
+  await saved;
   let docs = (await get(`/clients/${client.id}/documents`)).items;
   t.equal(docs[0].visibleToClient, true, 'visible to the client on the server');
 
