@@ -1,6 +1,8 @@
 // Runs once before the test files (tap's `before`): creates the test database when missing and migrates
 // it, so test files can open it without racing each other's migrations. Fails with one clear line when
-// PostgreSQL or Redis does not answer.
+// PostgreSQL or Redis does not answer, or the mail corpus is not beside the checkout.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { openDb } from '../../src/core/db.ts';
@@ -39,7 +41,14 @@ async function checkRedis(url: string) {
   }
 }
 
+/** The mail corpora the tests read (../shared/corpus beside the checkout, as in the project's layout). */
+function checkCorpus() {
+  const dir = fileURLToPath(new URL('../../../shared/corpus/real', import.meta.url));
+  if (!existsSync(dir)) throw new Error(`the test mail corpus is not at ${dir}: clone Dossier next to the project's shared/ folder (shared/corpus/real and hostile)`);
+}
+
 try {
+  checkCorpus();
   await checkRedis(TEST_REDIS_URL);
   await ensureDatabase(TEST_DATABASE_URL);
   const db = await openDb({ databaseUrl: TEST_DATABASE_URL, dataDir: '/nonexistent' });
