@@ -3,11 +3,9 @@
 // watches the sync finish with per-folder counts; makes an API token (shown once) and a reason.
 // Screenshots of Settings in English and Spanish go to test-results/.
 import t from 'tap';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { createTestUser } from '../support/app.ts';
-import { openPage, phoneViewport, resultsDir, saveScreenshot } from '../support/browser.ts';
+import { openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { makeMail } from '../support/sync.ts';
@@ -24,8 +22,7 @@ const dovecot = await getDovecot();
  */
 async function shootAccounts(page: Page, name: string) {
   await page.locator('#settings-accounts').evaluate((section) => section.scrollIntoView());
-  await mkdir(resultsDir, { recursive: true });
-  await page.screenshot({ path: path.join(resultsDir, `${name}.png`) });
+  await saveScreenshot(page, name, { fullPage: false });
 }
 
 t.test('a new administrator adds a mailbox and watches its sync finish', async (t) => {
