@@ -38,6 +38,9 @@ export function createParsePool(config: Config, opts: { threads?: number } = {})
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 60_000,
+    // A task waits on the blob store (raw source, attachments) for part of its time: a second task per
+    // thread parses meanwhile. Two parses per thread at most, so the heap bound below still holds.
+    concurrentTasksPerWorker: 2,
     // Only what the thread needs to reach the blob store; never the credentials key.
     workerData: { ...config, secretKey: null },
     resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: THREAD_YOUNG_MB },

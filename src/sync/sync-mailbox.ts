@@ -22,6 +22,8 @@ export const BATCH_MESSAGES = 100;
 export const BATCH_BYTES = 4 * 1024 * 1024;
 /** Larger messages are streamed one at a time to the blob store instead of held in memory. */
 export const STREAM_ABOVE_BYTES = 2 * 1024 * 1024;
+/** Batches parsed at once: enough that both cores stay busy across batch boundaries and large messages. */
+const PREPARE_BATCHES = 3;
 /** Attempts at the same first UID before it is tried alone, and before it is given up on (poison mail). */
 const ALONE_AFTER_ATTEMPTS = 3;
 const GIVE_UP_AFTER_ATTEMPTS = 5;
@@ -147,7 +149,10 @@ async function fetchNew(
     }
     await setProgress(ctx.db, box.id, metas.length);
     const batches = planBatches(metas, attempts >= ALONE_AFTER_ATTEMPTS && attempts < GIVE_UP_AFTER_ATTEMPTS);
-    const prepared = lookahead(mapAsync(lookahead(fetchBatches(ctx, client, batches), 1), (b) => prepareBatch(ctx, b)), 1);
+    // Batches are fetched ahead, parsed several at a time (so the threads never wait for one batch's last
+    // message, or for a single large one) and committed in UID order while the next ones are parsed.
+    const fetched = lookahead(fetchBatches(ctx, client, batches), 1);
+    const prepared = lookahead(mapOrdered(fetched, (b) => prepareBatch(ctx, b), PREPARE_BATCHES), 1);
     let batchNo = 0;
     for await (const p of prepared) {
       if (ctx.signal.aborted) throw new Error('sync stopped');
@@ -456,6 +461,27 @@ async function* lookahead<T>(source: AsyncIterable<T>, depth: number): AsyncGene
   }
 }
 
-async function* mapAsync<T, U>(source: AsyncIterable<T>, fn: (t: T) => Promise<U>): AsyncGenerator<U> {
-  for await (const t of source) yield await fn(t);
+/** Runs `fn` on up to `concurrency` items of `source` at once and yields the results in source order. */
+async function* mapOrdered<T, U>(source: AsyncIterable<T>, fn: (t: T) => Promise<U>, concurrency: number): AsyncGenerator<U> {
+  const it = source[Symbol.asyncIterator]();
+  const running: Promise<U>[] = [];
+  let exhausted = false;
+  try {
+    for (;;) {
+      while (!exhausted && running.length < concurrency) {
+        const r = await it.next();
+        if (r.done) exhausted = true;
+        else {
+          const p = fn(r.value);
+          p.catch(() => undefined); // observed when its turn comes
+          running.push(p);
+        }
+      }
+      if (!running.length) return;
+      yield await running.shift()!;
+    }
+  } finally {
+    await Promise.allSettled(running);
+    await it.return?.(undefined);
+  }
 }
