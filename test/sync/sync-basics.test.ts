@@ -176,3 +176,32 @@ t.test('another account failing does not affect this one', async (t) => {
   t.equal(r2.outcome, 'done');
   t.match((await query(env.db, 'select status, last_error from mail_account where id = ?', [bad.id]))[0], { status: 'error', last_error: /refused the connection/ });
 });
+
+t.test('poison mail: a message that took down five attempts is stored as failed without its source, and the folder goes on', async (t) => {
+  const mail = await env.dovecot.addUser();
+  await env.dovecot.appendMany(mail.user, [makeMail({ subject: 'Before 1' }), makeMail({ subject: 'Before 2' })]);
+  const account = await createAccountFor(env, mail);
+  t.equal((await runSync(env, account.id)).outcome, 'done');
+  const uids = await env.dovecot.appendMany(mail.user, [makeMail({ subject: 'Poison' }), makeMail({ subject: 'After 1' }), makeMail({ subject: 'After 2' })]);
+  // What four runs that died on the same first UID (a worker killed mid-batch each time) leave behind:
+  // the attempt counter is committed before each try, so a crash counts too.
+  const inbox = await getFolder(env.db, account.id);
+  await query(env.db, "update mailbox set retry_uid = ?, retry_count = 4, last_error = 'the worker stopped' where id = ?", [uids[0], inbox!.id]);
+
+  const outcome = await runSync(env, account.id);
+  t.equal(outcome.outcome, 'done', JSON.stringify(outcome));
+  const locs = await listLocations(env.db, account.id);
+  t.same(locs.map((l) => [l.subject, l.parse_status]), [['Before 1', 'ok'], ['Before 2', 'ok'], ['', 'failed'], ['After 1', 'ok'], ['After 2', 'ok']],
+    'the fifth attempt gives the poison message up and stores the mail after it');
+  const poison = await query<{ parse_error: string; raw_size: number }>(env.db, 'select parse_error, raw_size from message where id = ?', [locs[2]!.message_id]);
+  t.match(poison[0]!.parse_error, /^Skipped after 4 failed attempts to fetch and store it \(last error: the worker stopped\)/, 'the reason says how often and why');
+  t.equal(poison[0]!.raw_size, 0, 'no source was fetched for it');
+  t.match(await getFolder(env.db, account.id), { server_messages: 5, stored_messages: 5, failed_messages: 1, last_uid: uids.at(-1) }, 'counted as failed, not missing');
+  const retry = await query<{ retry_uid: string | null; retry_count: number }>(env.db, 'select retry_uid, retry_count from mailbox where id = ?', [inbox!.id]);
+  t.same(retry[0], { retry_uid: null, retry_count: 0 }, 'the attempt counter is cleared');
+
+  // It is not retried forever: the next run has nothing to do, and the server still holds every message.
+  t.equal((await runSync(env, account.id)).outcome, 'done');
+  t.equal((await listLocations(env.db, account.id)).length, 5);
+  t.equal(await env.dovecot.messageCount(mail.user), 5, 'nothing deleted on the server');
+});
