@@ -3,7 +3,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { Mailbox } from './mail-account.entity.ts';
-import { messageSearchFields, tsvectorLiteral } from './search-terms.ts';
+import { messageSearchVector } from './search-terms.ts';
 import { TsvectorLiteralType } from './tsvector-literal-type.ts';
 
 export const PARSE_STATUSES = ['ok', 'partial', 'failed'] as const;
@@ -41,7 +41,7 @@ export const Message = defineEntity({
     parseError: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     /** Full-text terms (tsvector literal, core/search-terms.ts); the sync builds it in its parse threads. Never loaded. */
-    search: p.type(TsvectorLiteralType).nullable().lazy().onCreate((m) => tsvectorLiteral(messageSearchFields(m))),
+    search: p.type(TsvectorLiteralType).nullable().lazy().onCreate((m) => messageSearchVector(m)),
   },
 });
 export type Message = InferEntity<typeof Message>;

@@ -83,9 +83,12 @@ export function tsvectorLiteral(fields: readonly string[]): string {
   return out;
 }
 
-/** The fields of a message's search vector, in the order their positions run. */
-export function messageSearchFields(m: { subject: string; fromName: string | null; fromAddress: string | null; text: string }): string[] {
-  return [m.subject, m.fromName ?? '', m.fromAddress ?? '', m.text.slice(0, MAX_INDEXED_BODY_CHARS)];
+/**
+ * A message's search vector (tsvector literal): subject, sender name, sender address and the opening of
+ * the body, positions running on in that order. Built wherever message content is created.
+ */
+export function messageSearchVector(m: { subject: string; fromName: string | null; fromAddress: string | null; text: string }): string {
+  return tsvectorLiteral([m.subject, m.fromName ?? '', m.fromAddress ?? '', m.text.slice(0, MAX_INDEXED_BODY_CHARS)]);
 }
 
 /**

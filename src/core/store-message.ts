@@ -8,7 +8,7 @@ import { normalizeAddress } from './addresses.ts';
 import { fileMessages, type FilingDeps } from './filing.ts';
 import { matchFileRequestReply } from './file-request-replies.ts';
 import { matchDiscussionReply } from './discussion-replies.ts';
-import { messageSearchFields, tsvectorLiteral } from './search-terms.ts';
+import { messageSearchVector } from './search-terms.ts';
 import { getThreadRootId, listThreadCandidates, normalizeMessageId, threadIdFromRootId } from './threading.ts';
 import { Message, type AddressRole, type ParseStatus } from './message.entity.ts';
 import type { Mailbox } from './mail-account.entity.ts';
@@ -225,7 +225,7 @@ function createContent(ctx: StoreContext, item: StoreItem, threadOf: Map<string,
   const references = p?.references ?? [];
   const subject = p?.subject ?? '';
   const fromName = p?.from?.name || null;
-  const search = item.search ?? tsvectorLiteral(messageSearchFields({ subject, fromName, fromAddress, text }));
+  const search = item.search ?? messageSearchVector({ subject, fromName, fromAddress, text });
   rows.messages.push([
     id, headers.messageId ?? null, item.dedupeHash, item.raw.sha256, item.raw.size, subject, fromAddress, fromName,
     p?.date ?? item.internalDate ?? now, text, p?.html ?? null, snippetOf(text), threadId,

@@ -8,8 +8,7 @@ import type { Config } from '../core/config.ts';
 import { createBlobStore } from '../core/blob-stores.ts';
 import type { StoredBlob } from '../core/blob-store.ts';
 import type { IncomingMessage } from '../core/incoming-message.ts';
-import { normalizeAddress } from '../core/addresses.ts';
-import { messageSearchFields, tsvectorLiteral } from '../core/search-terms.ts';
+import { messageSearchVector } from '../core/search-terms.ts';
 import { parseMessage } from './parse-message.ts';
 
 /** Raw bytes (transferred, not copied) to store and parse, or the key of a source already stored (streamed). */
@@ -32,9 +31,8 @@ export default async function parseTask(task: ParseTask): Promise<ParseTaskResul
       source = await blobs.get(task.rawSha256);
     }
     const message = await parseMessage(source, { writeBlob: (content) => blobs.put(content) });
-    const search = tsvectorLiteral(messageSearchFields({
-      subject: message.subject, fromName: message.from?.name || null, fromAddress: normalizeAddress(message.from?.address ?? null), text: message.text,
-    }));
+    // Addresses come out of parseMessage normalised.
+    const search = messageSearchVector({ subject: message.subject, fromName: message.from?.name || null, fromAddress: message.from?.address ?? null, text: message.text });
     return { ok: true, message, raw, search };
   } catch (err) {
     return { ok: false, ioError: (err as Error).message };
