@@ -47,6 +47,14 @@ export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, op
 }
 
 /**
+ * Whether Buffer parameters reach the server in binary format: node-postgres sends them so, PGlite
+ * serialises parameters as text (see search-terms.ts tsvectorBinary). Follows openDb's choice of driver.
+ */
+export function takesBinaryParams(em: Em): boolean {
+  return !(em.getDriver() instanceof PgliteDriver);
+}
+
+/**
  * Runs one statement with bind parameters ($1, $2, ...) on the em's connection, inside its transaction
  * when it has one. em.execute inlines every parameter into the SQL text: for a batch of message bodies
  * that is megabytes of escaping and copying on the sync's main thread, and megabytes for PostgreSQL to

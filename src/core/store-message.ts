@@ -3,12 +3,12 @@
 // files new content to clients. Runs inside the caller's transaction; never touches IMAP or blob files.
 // Batches are written set-based (multi-row INSERTs, one filing pass): per-row ORM work cost ~19 ms a message.
 import { randomUUID } from 'node:crypto';
-import { executeBound, type Em } from './db.ts';
+import { executeBound, takesBinaryParams, type Em } from './db.ts';
 import { normalizeAddress } from './addresses.ts';
 import { fileMessages, type FilingDeps } from './filing.ts';
 import { matchFileRequestReply } from './file-request-replies.ts';
 import { matchDiscussionReply } from './discussion-replies.ts';
-import { messageSearchVector } from './search-terms.ts';
+import { messageSearchVector, type SearchVector } from './search-terms.ts';
 import { getThreadRootId, listThreadCandidates, normalizeMessageId, threadIdFromRootId } from './threading.ts';
 import { Message, type AddressRole, type ParseStatus } from './message.entity.ts';
 import type { Mailbox } from './mail-account.entity.ts';
@@ -31,8 +31,8 @@ export type StoreItem = {
    */
   parsed: IncomingMessage | null;
   parseError: string | null;
-  /** The message's tsvector literal when the parse thread built it (see search-terms.ts); else built here. */
-  search?: string;
+  /** The message's search vector when the parse thread built it (see search-terms.ts); else built here. */
+  search?: SearchVector;
 };
 
 export type StoreContext = {
@@ -103,13 +103,14 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   const results: StoreResult[] = [];
   const outboundIds: string[] = [];
   const now = new Date();
+  const searchFormat = takesBinaryParams(em) ? 'binary' : 'literal';
   for (const item of items) {
     let messageId = known.get(item.dedupeHash) ?? created.get(item.dedupeHash)?.id;
     let isNew = false;
     if (!messageId) {
       // Known when the batch was prepared (so not parsed), gone now: let the caller retry the batch.
       if (!item.raw.sha256) throw new Error(`stored content of UID ${item.uid} disappeared while syncing`);
-      const content = createContent(ctx, item, threadOf, rows, now);
+      const content = createContent(ctx, item, threadOf, rows, now, searchFormat);
       blobs.set(item.raw.sha256, item.raw.size);
       for (const a of item.parsed?.attachments ?? []) if (a.stored) blobs.set(a.sha256, a.size);
       created.set(item.dedupeHash, content);
@@ -211,7 +212,7 @@ const addressList = (p: IncomingMessage, key: (typeof ROLES)[number][0]): MailAd
   return Array.isArray(v) ? v : v ? [v] : [];
 };
 
-function createContent(ctx: StoreContext, item: StoreItem, threadOf: Map<string, string>, rows: Rows, now: Date): NewContent {
+function createContent(ctx: StoreContext, item: StoreItem, threadOf: Map<string, string>, rows: Rows, now: Date, searchFormat: 'literal' | 'binary'): NewContent {
   const p = item.parsed;
   const headers = threadHeaders(item);
   const found = listThreadCandidates(headers).find((c) => threadOf.has(c));
@@ -225,7 +226,7 @@ function createContent(ctx: StoreContext, item: StoreItem, threadOf: Map<string,
   const references = p?.references ?? [];
   const subject = p?.subject ?? '';
   const fromName = p?.from?.name || null;
-  const search = item.search ?? messageSearchVector({ subject, fromName, fromAddress, text });
+  const search = item.search ?? messageSearchVector({ subject, fromName, fromAddress, text }, searchFormat);
   rows.messages.push([
     id, headers.messageId ?? null, item.dedupeHash, item.raw.sha256, item.raw.size, subject, fromAddress, fromName,
     p?.date ?? item.internalDate ?? now, text, p?.html ?? null, snippetOf(text), threadId,

@@ -6,6 +6,7 @@ import { Piscina } from 'piscina';
 import type { Config } from '../core/config.ts';
 import type { IncomingMessage } from '../core/incoming-message.ts';
 import type { StoredBlob } from '../core/blob-store.ts';
+import type { SearchVector } from '../core/search-terms.ts';
 import type { ParseTask, ParseTaskResult } from './parse-worker.ts';
 
 /** Longest a single parse may take; real mail parses in milliseconds, a 25 MB one in about a second. */
@@ -18,7 +19,7 @@ const THREAD_YOUNG_MB = 32;
 
 export type ParseOutcome =
   /** raw: where the thread stored the source it was given (null when it was given a stored one). */
-  | { kind: 'parsed'; message: IncomingMessage; raw: StoredBlob | null; search: string }
+  | { kind: 'parsed'; message: IncomingMessage; raw: StoredBlob | null; search: SearchVector }
   /** The parser died or timed out on this message: store it raw as failed with this reason. */
   | { kind: 'gave-up'; reason: string }
   /** The blob store failed: retry later. */
@@ -53,7 +54,10 @@ export function createParsePool(config: Config, opts: { threads?: number } = {})
         const own = 'raw' in task ? { raw: new Uint8Array(task.raw) } : task;
         const transferList = 'raw' in own ? [own.raw.buffer as ArrayBuffer] : undefined;
         const result = (await pool.run(own, { transferList, signal: AbortSignal.timeout(PARSE_TIMEOUT_MS) })) as ParseTaskResult;
-        return result.ok ? { kind: 'parsed', message: result.message, raw: result.raw, search: result.search } : { kind: 'io-error', error: result.ioError };
+        if (!result.ok) return { kind: 'io-error', error: result.ioError };
+        // A Buffer comes out of a thread as a plain Uint8Array.
+        const search = typeof result.search === 'string' ? result.search : Buffer.from(result.search.buffer, result.search.byteOffset, result.search.byteLength);
+        return { kind: 'parsed', message: result.message, raw: result.raw, search };
       } catch (err) {
         const e = err as Error;
         const reason = e.name === 'AbortError' || e.name === 'TimeoutError' ? `parsing took longer than ${PARSE_TIMEOUT_MS / 1000} s` : `the parser crashed: ${e.message}`;

@@ -8,17 +8,18 @@ import type { Config } from '../core/config.ts';
 import { createBlobStore } from '../core/blob-stores.ts';
 import type { StoredBlob } from '../core/blob-store.ts';
 import type { IncomingMessage } from '../core/incoming-message.ts';
-import { messageSearchVector } from '../core/search-terms.ts';
+import { messageSearchVector, type SearchVector } from '../core/search-terms.ts';
 import { parseMessage } from './parse-message.ts';
 
 /** Raw bytes (transferred, not copied) to store and parse, or the key of a source already stored (streamed). */
 export type ParseTask = { raw: Uint8Array } | { rawSha256: string };
 /** An I/O failure (blob store) is not the message's fault: the caller retries instead of marking it failed. */
 export type ParseTaskResult =
-  | { ok: true; message: IncomingMessage; raw: StoredBlob | null; search: string }
+  | { ok: true; message: IncomingMessage; raw: StoredBlob | null; search: SearchVector }
   | { ok: false; ioError: string };
 
-const blobs = createBlobStore(workerData as Config);
+const config = workerData as Config;
+const blobs = createBlobStore(config);
 
 export default async function parseTask(task: ParseTask): Promise<ParseTaskResult> {
   try {
@@ -31,8 +32,12 @@ export default async function parseTask(task: ParseTask): Promise<ParseTaskResul
       source = await blobs.get(task.rawSha256);
     }
     const message = await parseMessage(source, { writeBlob: (content) => blobs.put(content) });
-    // Addresses come out of parseMessage normalised.
-    const search = messageSearchVector({ subject: message.subject, fromName: message.from?.name || null, fromAddress: message.from?.address ?? null, text: message.text });
+    // Addresses come out of parseMessage normalised. Binary for PostgreSQL, text for PGlite (no DATABASE_URL,
+    // see openDb and takesBinaryParams).
+    const search = messageSearchVector(
+      { subject: message.subject, fromName: message.from?.name || null, fromAddress: message.from?.address ?? null, text: message.text },
+      config.databaseUrl ? 'binary' : 'literal',
+    );
     return { ok: true, message, raw, search };
   } catch (err) {
     return { ok: false, ioError: (err as Error).message };

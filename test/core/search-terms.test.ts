@@ -3,7 +3,8 @@
 // tsquery input, and a query must find what staff would expect in the text it was built from.
 import t from 'tap';
 import { openDb } from '../../src/core/db.ts';
-import { searchTerms, tsqueryLiteral, tsvectorLiteral } from '../../src/core/search-terms.ts';
+import { searchTerms, tsqueryLiteral, tsvectorBinary, tsvectorLiteral } from '../../src/core/search-terms.ts';
+import { executeBound } from '../../src/core/db.ts';
 import { testConfig } from '../support/env.ts';
 
 const db = await openDb(testConfig(), { migrate: false, poolMax: 2 });
@@ -60,4 +61,21 @@ t.test('vectors stay within PostgreSQL limits for long and repetitive text', asy
   const rows = await db.em.fork().execute<{ n: number }[]>('select length(?::tsvector)::int as n', [tsvectorLiteral([text])]);
   t.equal(rows[0]!.n, 51, 'every distinct term kept');
   t.ok(await matches([text], 'iva w49'));
+});
+
+t.test('the binary vector PostgreSQL is sent is the same vector as the literal', async (t) => {
+  const long = Array.from({ length: 20_000 }, (_, i) => (i % 3 ? 'iva' : `w${i % 300}`)).join(' ');
+  const cases: string[][] = [
+    ['Consulta', 'María López', 'maria@cliente.es', 'Le enviamos la DECLARACIÓN trimestral del IVA.'],
+    ['привет 世界 Straße', '', '', 'ﬁnanciën coöperatie'],
+    ['', '', '', ''],
+    // Past 16,383 positions (PostgreSQL's last) and 256 positions of one term.
+    ['subject', 'name', 'a@b.es', long],
+  ];
+  for (const fields of cases) {
+    const rows = await executeBound<{ binary: string; literal: string }>(db.em.fork(), 'select $1::tsvector::text as binary, $2::tsvector::text as literal', [tsvectorBinary(fields), tsvectorLiteral(fields)]);
+    t.equal(rows[0]!.binary, rows[0]!.literal, `same vector: ${fields.join(' | ').slice(0, 40)}`);
+  }
+  const [row] = await executeBound<{ hit: boolean }>(db.em.fork(), 'select $1::tsvector @@ $2::tsquery as hit', [tsvectorBinary(['Re: factura', '', '', 'Adjunto la factura del primer trimestre.']), tsqueryLiteral('"primer trimestre"')]);
+  t.ok(row!.hit, 'a phrase is found in a binary vector');
 });
