@@ -17,5 +17,5 @@ RUN mkdir -p /data /app/.cache && chown node:node /data /app/.cache
 USER node
 EXPOSE 3000
 VOLUME ["/data"]
-ENTRYPOINT ["node", "--max-semi-space-size=8", "src/main.ts"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "src/main.ts"]
 CMD ["start"]

@@ -229,7 +229,7 @@ async function printDetail(db: Awaited<ReturnType<typeof openDb>>, mem: { atPeak
 function runPhase(phase: 'a' | 'b' | 'c', target: Target): Promise<PhaseResult> {
   return new Promise((resolve, reject) => {
     // Every phase runs with the memory settings of `npm run worker` (package.json, README "Memory").
-    const child = spawn(process.execPath, ['--max-semi-space-size=8', import.meta.filename, '--phase', phase, '--config', JSON.stringify(target)], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', import.meta.filename, '--phase', phase, '--config', JSON.stringify(target)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, MALLOC_ARENA_MAX: '2', NODE_COMPILE_CACHE: path.join(import.meta.dirname, '../node_modules/.cache/node-compile') },
     });

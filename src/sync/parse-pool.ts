@@ -14,8 +14,10 @@ export const PARSE_TIMEOUT_MS = 60_000;
 /** Heap per parse thread: bounds what one hostile message can take. */
 const THREAD_HEAP_MB = 256;
 /** Young generation per thread: parsing allocates short-lived strings; at 8 MB scavenges (and their helper
- *  threads) cost as much CPU as the parse itself in the sync benchmark, 32 MB halves the pipeline time. */
-const THREAD_YOUNG_MB = 32;
+ *  threads) cost as much CPU as the parse itself in the sync benchmark. 16 MB parses as fast as 32 MB did
+ *  (with the main thread's 2 MB semi-space, package.json: 317 vs 309 msg/s and 385 vs 424 MB peak RSS on the
+ *  20,000-message benchmark). */
+const THREAD_YOUNG_MB = 16;
 
 export type ParseOutcome =
   /** raw: where the thread stored the source it was given (null when it was given a stored one). */
