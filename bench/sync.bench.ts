@@ -130,7 +130,7 @@ function makeMailbox(count: number, seed: number) {
 // ---------------------------------------------------------------- phases (each in its own process)
 
 function benchConfig(t: Target): Config {
-  return loadConfig({ DATABASE_URL: t.database, REDIS_URL: t.redis, DOSSIER_SECRET_KEY: t.secretKey, DOSSIER_DATA_DIR: t.dataDir, DOSSIER_QUEUE_PREFIX: `bench-${randomUUID().slice(0, 6)}`, DOSSIER_SYNC_INTERVAL: '3600' });
+  return loadConfig({ DATABASE_URL: t.database, REDIS_URL: t.redis, DOSSIER_SECRET_KEY: t.secretKey, DOSSIER_DATA_DIR: t.dataDir, DOSSIER_QUEUE_PREFIX: `bench-${randomUUID().slice(0, 6)}`, DOSSIER_SYNC_INTERVAL: '3600', DOSSIER_PARSE_THREADS: process.env.DOSSIER_PARSE_THREADS });
 }
 
 async function phaseRaw(t: Target, parse: boolean): Promise<PhaseResult> {

@@ -22,6 +22,8 @@ export type Config = Readonly<{
   maxAttachmentBytes: number;
   maxUploadBytes: number;
   workerConcurrency: number;
+  /** Threads a worker parses mail on; null for one per core. Fewer use less memory and sync slower. */
+  parseThreads: number | null;
   cookieSecure: boolean;
   /** Believe X-Forwarded-* (true, a hop count, or a list of proxy addresses) — set only behind a reverse proxy. */
   trustProxy: boolean | number | string;
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = {}): Config {
     maxAttachmentBytes: int('DOSSIER_MAX_ATTACHMENT_MB', 25, 1, 1024) * 1024 * 1024,
     maxUploadBytes: int('DOSSIER_MAX_UPLOAD_MB', 50, 1, 1024) * 1024 * 1024,
     workerConcurrency: int('DOSSIER_WORKER_CONCURRENCY', 4, 1, 64),
+    parseThreads: env.DOSSIER_PARSE_THREADS ? int('DOSSIER_PARSE_THREADS', 1, 1, 64) : null,
     cookieSecure: env.DOSSIER_COOKIE_SECURE ? env.DOSSIER_COOKIE_SECURE === 'true' : publicUrl.startsWith('https:'),
     trustProxy: parseTrustProxy(env.DOSSIER_TRUST_PROXY),
     logLevel: env.LOG_LEVEL || 'info',

@@ -35,7 +35,7 @@ export type ParsePool = {
 };
 
 export function createParsePool(config: Config, opts: { threads?: number } = {}): ParsePool {
-  const threads = opts.threads ?? Math.max(1, os.availableParallelism());
+  const threads = opts.threads ?? config.parseThreads ?? Math.max(1, os.availableParallelism());
   const pool = new Piscina({
     filename: new URL('./parse-worker.ts', import.meta.url).href,
     minThreads: threads,

@@ -16,17 +16,18 @@ t.test('nothing configured means embedded mode on port 3000 with data under ./da
   t.equal(c.syncIntervalSeconds, 60);
   t.equal(c.maxAttachmentBytes, 25 * 1024 * 1024);
   t.equal(c.trustProxy, false);
+  t.equal(c.parseThreads, null, 'one parse thread per core');
   t.ok(Object.isFrozen(c));
 });
 
 t.test('every bad variable is reported at once', async (t) => {
   try {
-    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', DOSSIER_SYNC_INTERVAL: '1', DOSSIER_ADMIN_EMAIL: 'a@b.example' });
+    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', DOSSIER_SYNC_INTERVAL: '1', DOSSIER_ADMIN_EMAIL: 'a@b.example', DOSSIER_PARSE_THREADS: '0' });
     t.fail('should throw');
   } catch (err) {
     t.ok(err instanceof ConfigError);
     const problems = (err as ConfigError).problems.join('\n');
-    for (const name of ['PORT', 'DATABASE_URL', 'DOSSIER_SYNC_INTERVAL', 'DOSSIER_SECRET_KEY', 'REDIS_URL', 'DOSSIER_ADMIN_PASSWORD']) {
+    for (const name of ['PORT', 'DATABASE_URL', 'DOSSIER_SYNC_INTERVAL', 'DOSSIER_SECRET_KEY', 'REDIS_URL', 'DOSSIER_ADMIN_PASSWORD', 'DOSSIER_PARSE_THREADS']) {
       t.match(problems, name, `names ${name}`);
     }
   }
