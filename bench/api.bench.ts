@@ -7,11 +7,11 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureDatabase, pct } from './support.ts';
-import { openDb, type Db, type Em } from '../src/core/db.ts';
-import { createLocalBlobStore } from '../src/core/blob-store.ts';
-import { listCommunications } from '../src/core/communications.ts';
-import { listMessages, type MessageFilters } from '../src/core/message-queries.ts';
-import { runFileAddressJob } from '../src/core/retro-filing.ts';
+import { openDb, type Db, type Em } from '../src/core/platform/db.ts';
+import { createLocalBlobStore } from '../src/core/blobs/blob-store.ts';
+import { listCommunications } from '../src/core/log/communications.ts';
+import { listMessages, type MessageFilters } from '../src/core/mail/message-queries.ts';
+import { runFileAddressJob } from '../src/core/log/retro-filing.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -128,7 +128,7 @@ async function generate(db: Db) {
       case p.kind when 'out_contact' then 'Staff ' || p.staff_i else 'Sender ' || p.i % 1000 end,
       p.sent_at, body.t, left(body.t, 200), p.id, '{}', p.with_attachment,
       case p.kind when 'out_contact' then 'outbound' else 'inbound' end, 'ok', p.sent_at,
-      -- The sync builds this vector in the application (core/search-terms.ts: runs of letters and digits,
+      -- The sync builds this vector in the application (core/mail/search-terms.ts: runs of letters and digits,
       -- case-folded and unaccented); the same reading in SQL, for generated rows.
       to_tsvector('simple', regexp_replace(lower(dossier_unaccent(initcap(subj.t) || ' ' || case p.kind when 'out_contact' then 'Staff ' || p.staff_i else 'Sender ' || p.i % 1000 end
         || ' ' || case p.kind when 'in_contact' then a.address when 'out_contact' then 'staff' || p.staff_i || '@firm.example' else 'sender' || p.stranger_i || '@other.example' end

@@ -13,13 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureDatabase, pct } from './support.ts';
 import { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../src/core/config.ts';
-import { openDb } from '../src/core/db.ts';
-import { createLocalBlobStore } from '../src/core/blob-store.ts';
-import { createBullQueue } from '../src/core/jobs.ts';
-import { createMailAccount } from '../src/core/accounts.ts';
-import { createUser } from '../src/core/users.ts';
-import { createApiToken } from '../src/core/sessions.ts';
+import { loadConfig, type Config } from '../src/core/platform/config.ts';
+import { openDb } from '../src/core/platform/db.ts';
+import { createLocalBlobStore } from '../src/core/blobs/blob-store.ts';
+import { createBullQueue } from '../src/core/platform/jobs.ts';
+import { createMailAccount } from '../src/core/mail/accounts.ts';
+import { createUser } from '../src/core/staff/users.ts';
+import { createApiToken } from '../src/core/staff/sessions.ts';
 import { openImap, closeImap } from '../src/sync/imap.ts';
 import { parseMessage } from '../src/sync/parse-message.ts';
 import { createAccountRuntime } from '../src/sync/account-runtime.ts';
@@ -265,7 +265,7 @@ async function measureLatency(t: Target, dovecot: Dovecot, mail: MailUser, deliv
     smtp: { host: t.host, port: 25, secure: false, username: mail.user, password: mail.password },
   }, config.secretKey);
   await em.flush();
-  const { scheduleAccountSync } = await import('../src/core/accounts.ts');
+  const { scheduleAccountSync } = await import('../src/core/mail/accounts.ts');
   await scheduleAccountSync(apiQueue, config.syncIntervalSeconds, account.id, 'created');
   const visible = async (subject: string) => {
     const res = await app.inject({ method: 'GET', url: `/api/messages?accountId=${account.id}&limit=5`, headers: { authorization: `Bearer ${token}` } });

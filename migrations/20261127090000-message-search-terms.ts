@@ -1,4 +1,4 @@
-// The message search vector is built by the application (core/search-terms.ts: in the sync's parse
+// The message search vector is built by the application (core/mail/search-terms.ts: in the sync's parse
 // threads, on every core) instead of by a generated column: to_tsvector ran at ~5 MB/s inside each
 // batch's serial commit and was the largest cost of storing mail. DROP EXPRESSION keeps every stored
 // vector; words match as before (rows indexed earlier keep PostgreSQL's reading of addresses and

@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { ConfigError, loadConfig, resolveSecretKey, type Config } from './core/config.ts';
-import { openDb, type Db } from './core/db.ts';
-import { createBullQueue, createLocalQueue, type JobQueue } from './core/jobs.ts';
-import { createBlobStore } from './core/blob-stores.ts';
-import { createUser, ensureFirstAdmin } from './core/users.ts';
+import { ConfigError, loadConfig, resolveSecretKey, type Config } from './core/platform/config.ts';
+import { openDb, type Db } from './core/platform/db.ts';
+import { createBullQueue, createLocalQueue, type JobQueue } from './core/platform/jobs.ts';
+import { createBlobStore } from './core/blobs/blob-stores.ts';
+import { createUser, ensureFirstAdmin } from './core/staff/users.ts';
 import { startWorker, type WorkerHandle } from './sync/worker.ts';
 
 type Command = 'start' | 'server' | 'worker' | 'migrate' | 'user';

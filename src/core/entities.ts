@@ -1,17 +1,17 @@
 // The entity registry handed to MikroORM. Add new entities here.
-import { AuditEvent } from './audit-event.entity.ts';
-import { Client, ClientContact, Contact, ContactEmail } from './client.entity.ts';
-import { Area, Communication, FilingExclusion, Reason } from './communication.entity.ts';
-import { Discussion, DiscussionComment, DiscussionParticipant } from './discussion.entity.ts';
-import { Document } from './document.entity.ts';
-import { FileRequest, FileRequestDocument, FileRequestEvent, FileRequestItem, FileRequestRecipient } from './file-request.entity.ts';
-import { MailAccount, Mailbox } from './mail-account.entity.ts';
-import { ImapCheck } from './imap-check.entity.ts';
-import { FirmSetting, Notification } from './notification.entity.ts';
-import { Attachment, Blob, Message, MessageAddress, MessageLocation } from './message.entity.ts';
-import { Outbox } from './outbox.entity.ts';
-import { Share, ShareDownload, ShareLink, ShareRecipient } from './share.entity.ts';
-import { ApiToken, Session, User } from './user.entity.ts';
+import { AuditEvent } from './staff/audit-event.entity.ts';
+import { Client, ClientContact, Contact, ContactEmail } from './crm/client.entity.ts';
+import { Area, Communication, FilingExclusion, Reason } from './log/communication.entity.ts';
+import { Discussion, DiscussionComment, DiscussionParticipant } from './collaboration/discussion.entity.ts';
+import { Document } from './documents/document.entity.ts';
+import { FileRequest, FileRequestDocument, FileRequestEvent, FileRequestItem, FileRequestRecipient } from './collaboration/file-request.entity.ts';
+import { MailAccount, Mailbox } from './mail/mail-account.entity.ts';
+import { ImapCheck } from './mail/imap-check.entity.ts';
+import { FirmSetting, Notification } from './staff/notification.entity.ts';
+import { Attachment, Blob, Message, MessageAddress, MessageLocation } from './mail/message.entity.ts';
+import { Outbox } from './outbox/outbox.entity.ts';
+import { Share, ShareDownload, ShareLink, ShareRecipient } from './collaboration/share.entity.ts';
+import { ApiToken, Session, User } from './staff/user.entity.ts';
 
 export const entities = [
   User, Session, ApiToken, AuditEvent,

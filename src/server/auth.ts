@@ -2,9 +2,9 @@
 // by default; `config: {auth: 'public' | 'admin'}` opts out or up. Cookie-authenticated writes need the
 // CSRF token (synchroniser pattern, @fastify/csrf-protection); bearer requests can't be forged cross-site.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { User } from '../core/user.entity.ts';
-import { getSessionUser, getTokenUser } from '../core/sessions.ts';
-import { ForbiddenError } from '../core/errors.ts';
+import type { User } from '../core/staff/user.entity.ts';
+import { getSessionUser, getTokenUser } from '../core/staff/sessions.ts';
+import { ForbiddenError } from '../core/platform/errors.ts';
 import { unauthorized } from './errors.ts';
 
 export const SESSION_COOKIE = 'dossier_session';

@@ -1,7 +1,7 @@
 // The one place HTTP statuses live: maps domain errors and Fastify's own errors (validation, body
 // parsing, rate limit, CSRF) to the API's error shape {error: {code, message, field?}}.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ConflictError, DomainError, ForbiddenError, InvalidInputError, MailServerError, NotFoundError, RuleError } from '../core/errors.ts';
+import { ConflictError, DomainError, ForbiddenError, InvalidInputError, MailServerError, NotFoundError, RuleError } from '../core/platform/errors.ts';
 
 export type ErrorBody = { error: { code: string; message: string; field?: string } };
 

@@ -1,10 +1,10 @@
 // The mail-account job handlers: 'sync-account' (scheduler, IDLE wake-up, "sync now"), 'watch-account'
 // (make sure some worker keeps IDLE on the account's INBOX) and 'check-imap' (answer the API's login
 // check or folder listing). handlers.ts wires them in; the logic lives in the modules they call.
-import type { Handlers } from '../core/jobs.ts';
+import type { Handlers } from '../core/platform/jobs.ts';
 import type { WorkerDeps } from './worker-deps.ts';
-import { answerImapCheck, getPendingImapCheck } from '../core/imap-checks.ts';
-import { getImapSettings } from '../core/accounts.ts';
+import { answerImapCheck, getPendingImapCheck } from '../core/mail/imap-checks.ts';
+import { getImapSettings } from '../core/mail/accounts.ts';
 import { checkImapLogin } from './imap.ts';
 import { syncAccount } from './sync-account.ts';
 

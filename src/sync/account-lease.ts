@@ -2,7 +2,7 @@
 // ('sync': lease_owner/lease_until) and one keeps its IDLE connection ('watch': watch_owner/watch_until).
 // A lease is renewed while its holder runs and expires on its own when the holder dies (kill -9).
 import os from 'node:os';
-import type { Db } from '../core/db.ts';
+import type { Db } from '../core/platform/db.ts';
 
 export type LeaseKind = 'sync' | 'watch';
 export const LEASE_TTL_MS = 60_000;

@@ -1,7 +1,7 @@
 // What the sync engine keeps per worker process: the parse thread pool and the IDLE watchers. Built by
 // startWorker (or a test), closed on shutdown; nothing here starts at import time.
 import type { WorkerDeps } from './worker-deps.ts';
-import { requestAccountSync } from '../core/accounts.ts';
+import { requestAccountSync } from '../core/mail/accounts.ts';
 import { createParsePool, type ParsePool } from './parse-pool.ts';
 import { createWatcherRegistry, type WatcherRegistry } from './idle.ts';
 

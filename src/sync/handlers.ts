@@ -1,10 +1,10 @@
-// The worker's job handlers: one function per job name of core/jobs.ts (a missing one is a type error).
-import type { Handlers } from '../core/jobs.ts';
+// The worker's job handlers: one function per job name of core/platform/jobs.ts (a missing one is a type error).
+import type { Handlers } from '../core/platform/jobs.ts';
 import type { WorkerDeps } from './worker-deps.ts';
-import { sweepOrphanBlobs } from '../core/blob-sweep.ts';
-import { runFileAddressJob } from '../core/retro-filing.ts';
-import { recordAudit } from '../core/audit.ts';
-import { runFileRequestScan, runReminderJob } from '../core/file-request-reminders.ts';
+import { sweepOrphanBlobs } from '../core/blobs/blob-sweep.ts';
+import { runFileAddressJob } from '../core/log/retro-filing.ts';
+import { recordAudit } from '../core/staff/audit.ts';
+import { runFileRequestScan, runReminderJob } from '../core/collaboration/file-request-reminders.ts';
 import { createAccountHandlers } from './account-jobs.ts';
 import { resumeOutbox, sendOutbox } from './send-outbox.ts';
 

@@ -2,8 +2,8 @@
 // worker takes the account's watch lease, that enqueues a sync when the server announces new messages.
 // Watchers run beside the job slots (a forever-running job would starve the queue's concurrency).
 import type { WorkerDeps } from './worker-deps.ts';
-import { MailAccount } from '../core/mail-account.entity.ts';
-import { getImapSettings } from '../core/accounts.ts';
+import { MailAccount } from '../core/mail/mail-account.entity.ts';
+import { getImapSettings } from '../core/mail/accounts.ts';
 import { holdLease } from './account-lease.ts';
 import { backoffDelayMs, sleep } from './backoff.ts';
 import { classifyImapError, closeImap, openImap, type ImapFlow } from './imap.ts';

@@ -2,8 +2,8 @@
 // TLS policy, error classification in plain words, the folder list. Never alters a mailbox: callers
 // open folders read-only (EXAMINE, RFC 3501 §6.3.2), so no \Seen is set and nothing is expunged.
 import { ImapFlow, type ImapFlowOptions, type ListResponse } from 'imapflow';
-import type { ImapConnectSettings } from '../core/accounts.ts';
-import type { ImapCheckResult, ServerFolder } from '../core/imap-check.entity.ts';
+import type { ImapConnectSettings } from '../core/mail/accounts.ts';
+import type { ImapCheckResult, ServerFolder } from '../core/mail/imap-check.entity.ts';
 
 export type { ImapFlow } from 'imapflow';
 

@@ -4,13 +4,13 @@
 import { MailParser, type AddressObject, type AttachmentStream, type EmailAddress, type HeaderLines, type Headers, type HeaderValue, type MessageText } from 'mailparser';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { normalizeAddress } from '../core/addresses.ts';
-import { sanitizeFilename } from '../core/filenames.ts';
-import { htmlToText } from '../core/html.ts';
-import type { HeadersOfInterest, IncomingAttachment, IncomingHeaders, IncomingMessage, MailAddress } from '../core/incoming-message.ts';
-import { parseMailDate } from '../core/mail-date.ts';
-import { cleanBodyText, cleanHeaderText } from '../core/text.ts';
-import { capReferences, parseMessageIdField, parseMessageIdList } from '../core/threading.ts';
+import { normalizeAddress } from '../core/mail/addresses.ts';
+import { sanitizeFilename } from '../core/platform/filenames.ts';
+import { htmlToText } from '../core/mail/html.ts';
+import type { HeadersOfInterest, IncomingAttachment, IncomingHeaders, IncomingMessage, MailAddress } from '../core/mail/incoming-message.ts';
+import { parseMailDate } from '../core/mail/mail-date.ts';
+import { cleanBodyText, cleanHeaderText } from '../core/platform/text.ts';
+import { capReferences, parseMessageIdField, parseMessageIdList } from '../core/mail/threading.ts';
 
 /**
  * Receives one attachment's decoded bytes and stores them (content-addressed), resolving with their

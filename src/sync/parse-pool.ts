@@ -3,10 +3,10 @@
 // (the message is then stored raw as 'failed'), so one poison message never stops a folder.
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import type { Config } from '../core/config.ts';
-import type { IncomingMessage } from '../core/incoming-message.ts';
-import type { StoredBlob } from '../core/blob-store.ts';
-import type { SearchVector } from '../core/search-terms.ts';
+import type { Config } from '../core/platform/config.ts';
+import type { IncomingMessage } from '../core/mail/incoming-message.ts';
+import type { StoredBlob } from '../core/blobs/blob-store.ts';
+import type { SearchVector } from '../core/mail/search-terms.ts';
 import type { ParseTask, ParseTaskResult } from './parse-worker.ts';
 
 /** Longest a single parse may take; real mail parses in milliseconds, a 25 MB one in about a second. */

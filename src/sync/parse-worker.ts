@@ -4,11 +4,11 @@
 // runaway parse takes down a thread, never the sync. Nothing else runs here.
 import { workerData } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
-import type { Config } from '../core/config.ts';
-import { createBlobStore } from '../core/blob-stores.ts';
-import type { StoredBlob } from '../core/blob-store.ts';
-import type { IncomingMessage } from '../core/incoming-message.ts';
-import { messageSearchVector, type SearchVector } from '../core/search-terms.ts';
+import type { Config } from '../core/platform/config.ts';
+import { createBlobStore } from '../core/blobs/blob-stores.ts';
+import type { StoredBlob } from '../core/blobs/blob-store.ts';
+import type { IncomingMessage } from '../core/mail/incoming-message.ts';
+import { messageSearchVector, type SearchVector } from '../core/mail/search-terms.ts';
 import { parseMessage } from './parse-message.ts';
 
 /** Raw bytes (transferred, not copied) to store and parse, or the key of a source already stored (streamed). */

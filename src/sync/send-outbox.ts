@@ -1,16 +1,16 @@
 // The 'send-outbox' job: sends one outbox row at most once (queued → sending → sent | failed), saves the
 // copy in the account's Sent folder, then asks for a sync so the copy joins the thread and the client log.
-// Recipients and content were decided when the row was queued (core/outbox.ts); this only delivers them.
+// Recipients and content were decided when the row was queued (core/outbox/outbox.ts); this only delivers them.
 import type { Readable } from 'node:stream';
-import type { JobContext } from '../core/jobs.ts';
-import { getImapSettings, getSmtpSettings, requestAccountSync } from '../core/accounts.ts';
-import { Document } from '../core/document.entity.ts';
-import { cleanHeaderText } from '../core/text.ts';
-import { Mailbox, type MailAccount } from '../core/mail-account.entity.ts';
-import { Message } from '../core/message.entity.ts';
-import { Outbox, type SentCopyResult } from '../core/outbox.entity.ts';
-import { SEND_ATTEMPTS, enqueueSend } from '../core/outbox.ts';
-import type { Em } from '../core/db.ts';
+import type { JobContext } from '../core/platform/jobs.ts';
+import { getImapSettings, getSmtpSettings, requestAccountSync } from '../core/mail/accounts.ts';
+import { Document } from '../core/documents/document.entity.ts';
+import { cleanHeaderText } from '../core/platform/text.ts';
+import { Mailbox, type MailAccount } from '../core/mail/mail-account.entity.ts';
+import { Message } from '../core/mail/message.entity.ts';
+import { Outbox, type SentCopyResult } from '../core/outbox/outbox.entity.ts';
+import { SEND_ATTEMPTS, enqueueSend } from '../core/outbox/outbox.ts';
+import type { Em } from '../core/platform/db.ts';
 import { appendMessage, classifyImapError, closeImap, findSentFolder, openImap, searchByMessageId, type ImapFlow } from './imap.ts';
 import { SmtpSendError, UnsafeHeaderError, composeMail, sendMail, type ComposedMail, type OutgoingAttachment, type OutgoingMail, type SmtpTimeouts } from './send-message.ts';
 import type { WorkerDeps } from './worker-deps.ts';

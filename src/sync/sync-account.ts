@@ -3,9 +3,9 @@
 // sync each, and record status and errors in plain words. Reconnects with jittered backoff when the
 // connection drops; a refused login counts towards needs_reauth instead of being retried in a loop.
 import type { WorkerDeps } from './worker-deps.ts';
-import { MailAccount, Mailbox, type FolderRole } from '../core/mail-account.entity.ts';
-import { getImapSettings } from '../core/accounts.ts';
-import { normalizeAddress } from '../core/addresses.ts';
+import { MailAccount, Mailbox, type FolderRole } from '../core/mail/mail-account.entity.ts';
+import { getImapSettings } from '../core/mail/accounts.ts';
+import { normalizeAddress } from '../core/mail/addresses.ts';
 import { holdLease } from './account-lease.ts';
 import { backoffDelayMs, sleep } from './backoff.ts';
 import { classifyImapError, closeImap, listServerFolders, openImap, type ImapFlow } from './imap.ts';

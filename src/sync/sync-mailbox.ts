@@ -5,12 +5,12 @@
 import { Transform } from 'node:stream';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { ImapFlow } from 'imapflow';
-import type { Db } from '../core/db.ts';
-import type { BlobStore } from '../core/blob-store.ts';
-import type { FolderRole } from '../core/mail-account.entity.ts';
-import { createContentHasher, dedupeKey, dedupeOf, finishDedupe } from '../core/dedupe.ts';
-import { cleanFlags, findStoredMessages, refreshMailboxCounts, storeMessages, type StoreContext, type StoreItem } from '../core/store-message.ts';
-import type { FilingDeps } from '../core/filing.ts';
+import type { Db } from '../core/platform/db.ts';
+import type { BlobStore } from '../core/blobs/blob-store.ts';
+import type { FolderRole } from '../core/mail/mail-account.entity.ts';
+import { createContentHasher, dedupeKey, dedupeOf, finishDedupe } from '../core/mail/dedupe.ts';
+import { cleanFlags, findStoredMessages, refreshMailboxCounts, storeMessages, type StoreContext, type StoreItem } from '../core/ingest/store-message.ts';
+import type { FilingDeps } from '../core/log/filing.ts';
 import { isUidToFetch, needsExpungeScan, planSync, type FlagSync, type SyncPlan } from './sync-plan.ts';
 import type { ParsePool } from './parse-pool.ts';
 import { classifyImapError } from './imap.ts';

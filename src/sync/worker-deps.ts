@@ -1,8 +1,8 @@
 // What every job handler may use: built once per process by main.ts (the composition root).
-import type { Config } from '../core/config.ts';
-import type { Db } from '../core/db.ts';
-import type { JobMap, JobQueue } from '../core/jobs.ts';
-import type { BlobStore } from '../core/blob-store.ts';
+import type { Config } from '../core/platform/config.ts';
+import type { Db } from '../core/platform/db.ts';
+import type { JobMap, JobQueue } from '../core/platform/jobs.ts';
+import type { BlobStore } from '../core/blobs/blob-store.ts';
 import type { AccountRuntime } from './account-runtime.ts';
 
 export type Log = { info: (obj: object, msg?: string) => void; warn: (obj: object, msg?: string) => void; error: (obj: object, msg?: string) => void };

@@ -3,7 +3,7 @@
 import type { WorkerDeps } from './worker-deps.ts';
 import { createHandlers } from './handlers.ts';
 import { createAccountRuntime } from './account-runtime.ts';
-import { accountJobKey, accountSchedulerId } from '../core/accounts.ts';
+import { accountJobKey, accountSchedulerId } from '../core/mail/accounts.ts';
 
 const HOUR = 3600_000;
 

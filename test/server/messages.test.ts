@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { startTestApp, userSession } from '../support/app.ts';
 import { uniq } from '../support/env.ts';
 import { createTestAccount, createTestClient, createTestMessage, fileTestMessage } from '../support/message-factory.ts';
-import { Area, Reason } from '../../src/core/communication.entity.ts';
+import { Area, Reason } from '../../src/core/log/communication.entity.ts';
 
 const ta = await startTestApp();
 t.teardown(ta.close);

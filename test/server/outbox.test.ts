@@ -3,8 +3,8 @@
 // header fields with line breaks are refused with 400 naming the field; nobody sees another's outbox.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { Document } from '../../src/core/document.entity.ts';
-import { Client } from '../../src/core/client.entity.ts';
+import { Document } from '../../src/core/documents/document.entity.ts';
+import { Client } from '../../src/core/crm/client.entity.ts';
 import { createHandlers } from '../../src/sync/handlers.ts';
 import { signIn, startTestApp, userSession, type Session } from '../support/app.ts';
 import { getDovecot } from '../support/dovecot.ts';

@@ -2,7 +2,7 @@
 // for API tests whose requests need a worker (login checks, syncs, IDLE). The scheduler's interval is an
 // hour, so only the test's own actions (and IDLE) start syncs. Nothing here asserts.
 import { randomUUID } from 'node:crypto';
-import { createBullQueue } from '../../src/core/jobs.ts';
+import { createBullQueue } from '../../src/core/platform/jobs.ts';
 import { startWorker, type WorkerHandle } from '../../src/sync/worker.ts';
 import { startTestApp, type TestApp } from './app.ts';
 import { getDovecot, type Dovecot } from './dovecot.ts';

@@ -2,12 +2,12 @@
 // signed-in sessions. Nothing here fakes our own code: requests go through the full plugin stack.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
-import type { Config } from '../../src/core/config.ts';
-import { openDb, type Db } from '../../src/core/db.ts';
-import { createBullQueue, type JobQueue } from '../../src/core/jobs.ts';
-import { createLocalBlobStore, type BlobStore } from '../../src/core/blob-store.ts';
-import { createUser } from '../../src/core/users.ts';
-import type { Role, User } from '../../src/core/user.entity.ts';
+import type { Config } from '../../src/core/platform/config.ts';
+import { openDb, type Db } from '../../src/core/platform/db.ts';
+import { createBullQueue, type JobQueue } from '../../src/core/platform/jobs.ts';
+import { createLocalBlobStore, type BlobStore } from '../../src/core/blobs/blob-store.ts';
+import { createUser } from '../../src/core/staff/users.ts';
+import type { Role, User } from '../../src/core/staff/user.entity.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { testConfig, uniqEmail } from './env.ts';
 

@@ -2,19 +2,19 @@
 // parseMessage and storeMessage (which files); buildMessage writes Message/MessageAddress/Attachment/Blob
 // rows through the entities for tests that need exact addresses fast, filed by the real fileMessage.
 import { createHash, randomUUID } from 'node:crypto';
-import type { BlobStore } from '../../src/core/blob-store.ts';
-import type { Db, Em } from '../../src/core/db.ts';
-import { MailAccount, Mailbox, type Visibility } from '../../src/core/mail-account.entity.ts';
-import { Attachment, Message, MessageAddress, MessageLocation, type AddressRole } from '../../src/core/message.entity.ts';
-import { createClient } from '../../src/core/clients.ts';
-import { createContact, type ContactEmailInput } from '../../src/core/contacts.ts';
-import { fileMessage, type FilingDeps, type FilingResult } from '../../src/core/filing.ts';
-import type { Client, Contact } from '../../src/core/client.entity.ts';
-import type { User } from '../../src/core/user.entity.ts';
+import type { BlobStore } from '../../src/core/blobs/blob-store.ts';
+import type { Db, Em } from '../../src/core/platform/db.ts';
+import { MailAccount, Mailbox, type Visibility } from '../../src/core/mail/mail-account.entity.ts';
+import { Attachment, Message, MessageAddress, MessageLocation, type AddressRole } from '../../src/core/mail/message.entity.ts';
+import { createClient } from '../../src/core/crm/clients.ts';
+import { createContact, type ContactEmailInput } from '../../src/core/crm/contacts.ts';
+import { fileMessage, type FilingDeps, type FilingResult } from '../../src/core/log/filing.ts';
+import type { Client, Contact } from '../../src/core/crm/client.entity.ts';
+import type { User } from '../../src/core/staff/user.entity.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
-import { storeMessage as storePipelineMessage } from '../../src/core/store-message.ts';
-import { dedupeOf } from '../../src/core/dedupe.ts';
-import { normalizeAddress } from '../../src/core/addresses.ts';
+import { storeMessage as storePipelineMessage } from '../../src/core/ingest/store-message.ts';
+import { dedupeOf } from '../../src/core/mail/dedupe.ts';
+import { normalizeAddress } from '../../src/core/mail/addresses.ts';
 import { uniq, uniqEmail } from './env.ts';
 
 export type Box = { account: MailAccount; inbox: Mailbox };

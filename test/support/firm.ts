@@ -2,9 +2,9 @@
 // sends through the SMTP sink, and a client with contact addresses. Real rows through our own core code;
 // nothing here asserts.
 import { randomUUID } from 'node:crypto';
-import { createMailAccount } from '../../src/core/accounts.ts';
-import type { Client } from '../../src/core/client.entity.ts';
-import { User, type Language, type Role } from '../../src/core/user.entity.ts';
+import { createMailAccount } from '../../src/core/mail/accounts.ts';
+import type { Client } from '../../src/core/crm/client.entity.ts';
+import { User, type Language, type Role } from '../../src/core/staff/user.entity.ts';
 import { createAccountRuntime } from '../../src/sync/account-runtime.ts';
 import { createHandlers } from '../../src/sync/handlers.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { openDb } from '../../src/core/db.ts';
+import { openDb } from '../../src/core/platform/db.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './env.ts';
 
 async function ensureDatabase(url: string) {

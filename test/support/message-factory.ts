@@ -2,13 +2,13 @@
 // locations, addresses, attachments, blobs) with their bytes in the real blob store. No IMAP here:
 // tests that need the sync pipeline deliver to Dovecot instead.
 import { createHash, randomUUID } from 'node:crypto';
-import type { BlobStore } from '../../src/core/blob-store.ts';
-import type { Db, Em } from '../../src/core/db.ts';
-import { Client } from '../../src/core/client.entity.ts';
-import { Communication, type Initiator } from '../../src/core/communication.entity.ts';
-import { MailAccount, Mailbox, type Visibility } from '../../src/core/mail-account.entity.ts';
-import { Attachment, Blob, Message, MessageAddress, MessageLocation, type Direction, type ParseStatus } from '../../src/core/message.entity.ts';
-import type { User } from '../../src/core/user.entity.ts';
+import type { BlobStore } from '../../src/core/blobs/blob-store.ts';
+import type { Db, Em } from '../../src/core/platform/db.ts';
+import { Client } from '../../src/core/crm/client.entity.ts';
+import { Communication, type Initiator } from '../../src/core/log/communication.entity.ts';
+import { MailAccount, Mailbox, type Visibility } from '../../src/core/mail/mail-account.entity.ts';
+import { Attachment, Blob, Message, MessageAddress, MessageLocation, type Direction, type ParseStatus } from '../../src/core/mail/message.entity.ts';
+import type { User } from '../../src/core/staff/user.entity.ts';
 import { uniq, uniqEmail } from './env.ts';
 
 export type TestAccount = { account: MailAccount; inbox: Mailbox; sent: Mailbox };

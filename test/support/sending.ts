@@ -1,13 +1,13 @@
 // Fixtures for sending tests: a staff user with a mail account on the test Dovecot (IMAP) and the SMTP sink
 // (SMTP), and received mail stored as the sync stores it, so a reply can be queued to it.
 import { randomUUID } from 'node:crypto';
-import type { BlobStore } from '../../src/core/blob-store.ts';
-import type { Config } from '../../src/core/config.ts';
-import type { Db } from '../../src/core/db.ts';
-import { createMailAccount } from '../../src/core/accounts.ts';
-import { Mailbox, type MailAccount, type SentCopyMode, type Visibility } from '../../src/core/mail-account.entity.ts';
-import { Message, MessageAddress, MessageLocation } from '../../src/core/message.entity.ts';
-import { User } from '../../src/core/user.entity.ts';
+import type { BlobStore } from '../../src/core/blobs/blob-store.ts';
+import type { Config } from '../../src/core/platform/config.ts';
+import type { Db } from '../../src/core/platform/db.ts';
+import { createMailAccount } from '../../src/core/mail/accounts.ts';
+import { Mailbox, type MailAccount, type SentCopyMode, type Visibility } from '../../src/core/mail/mail-account.entity.ts';
+import { Message, MessageAddress, MessageLocation } from '../../src/core/mail/message.entity.ts';
+import { User } from '../../src/core/staff/user.entity.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
 import { createTestUser } from './app.ts';
 import type { Dovecot, MailUser } from './dovecot.ts';

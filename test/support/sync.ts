@@ -1,14 +1,14 @@
 // The sync engine on the real services for tests: shared test database, own blob dir (or S3 from the config), a per-file Dovecot,
 // the parse thread pool, and accounts created through core (the login check is the API tests' business).
 import { randomUUID } from 'node:crypto';
-import { openDb, type Db } from '../../src/core/db.ts';
-import type { Config } from '../../src/core/config.ts';
-import type { BlobStore } from '../../src/core/blob-store.ts';
-import { createBlobStore } from '../../src/core/blob-stores.ts';
-import { createLocalQueue, type JobQueue } from '../../src/core/jobs.ts';
-import { createMailAccount } from '../../src/core/accounts.ts';
-import type { MailAccount, Visibility } from '../../src/core/mail-account.entity.ts';
-import type { User } from '../../src/core/user.entity.ts';
+import { openDb, type Db } from '../../src/core/platform/db.ts';
+import type { Config } from '../../src/core/platform/config.ts';
+import type { BlobStore } from '../../src/core/blobs/blob-store.ts';
+import { createBlobStore } from '../../src/core/blobs/blob-stores.ts';
+import { createLocalQueue, type JobQueue } from '../../src/core/platform/jobs.ts';
+import { createMailAccount } from '../../src/core/mail/accounts.ts';
+import type { MailAccount, Visibility } from '../../src/core/mail/mail-account.entity.ts';
+import type { User } from '../../src/core/staff/user.entity.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
 import { createAccountRuntime, type AccountRuntime } from '../../src/sync/account-runtime.ts';
 import { syncAccount, type SyncOutcome, type SyncReason } from '../../src/sync/sync-account.ts';

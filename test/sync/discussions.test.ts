@@ -3,8 +3,8 @@
 // stranger's reply in the thread is held (not a comment), and a staff comment goes out in the same thread.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { requestAccountSync } from '../../src/core/accounts.ts';
-import { extractReplyText } from '../../src/core/discussion-replies.ts';
+import { requestAccountSync } from '../../src/core/mail/accounts.ts';
+import { extractReplyText } from '../../src/core/collaboration/discussion-replies.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
 import type { Session } from '../support/app.ts';
 import { uniq, uniqEmail } from '../support/env.ts';

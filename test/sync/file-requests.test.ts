@@ -5,8 +5,8 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { requestAccountSync } from '../../src/core/accounts.ts';
-import { runFileRequestScan } from '../../src/core/file-request-reminders.ts';
+import { requestAccountSync } from '../../src/core/mail/accounts.ts';
+import { runFileRequestScan } from '../../src/core/collaboration/file-request-reminders.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
 import { createTestUser, signIn, type Session } from '../support/app.ts';
 import { fakePdf } from '../support/factories.ts';

@@ -4,10 +4,10 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { normalizeAddress } from '../../src/core/addresses.ts';
-import { sanitizeMailHtml } from '../../src/core/html.ts';
-import type { IncomingMessage } from '../../src/core/incoming-message.ts';
-import { toWellFormed } from '../../src/core/text.ts';
+import { normalizeAddress } from '../../src/core/mail/addresses.ts';
+import { sanitizeMailHtml } from '../../src/core/mail/html.ts';
+import type { IncomingMessage } from '../../src/core/mail/incoming-message.ts';
+import { toWellFormed } from '../../src/core/platform/text.ts';
 import { parseHeaders, parseMessage } from '../../src/sync/parse-message.ts';
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { toWellFormed } from '../../src/core/text.ts';
+import { toWellFormed } from '../../src/core/platform/text.ts';
 import { parseHeaders, parseMessage, type BlobWriter } from '../../src/sync/parse-message.ts';
 
 const HOSTILE = path.resolve(import.meta.dirname, '../../../shared/corpus/hostile');

@@ -5,8 +5,8 @@ import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/core/config.ts';
-import { createLocalBlobStore } from '../../src/core/blob-store.ts';
+import { loadConfig } from '../../src/core/platform/config.ts';
+import { createLocalBlobStore } from '../../src/core/blobs/blob-store.ts';
 import { createParsePool } from '../../src/sync/parse-pool.ts';
 
 const raw = Buffer.from('From: Ana <ana@cliente.example>\r\nTo: info@firm.example\r\nSubject: Declaración IVA\r\nMessage-ID: <pool-1@cliente.example>\r\n\r\nAdjunto la declaración.\r\n');

@@ -3,17 +3,17 @@
 // thread (outbound) and in the client's communication log.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { openDb } from '../../src/core/db.ts';
-import { createLocalQueue } from '../../src/core/jobs.ts';
-import { createLocalBlobStore } from '../../src/core/blob-store.ts';
-import { createMailAccount, requestAccountSync } from '../../src/core/accounts.ts';
-import { createClient } from '../../src/core/clients.ts';
-import { createContact } from '../../src/core/contacts.ts';
-import { Communication } from '../../src/core/communication.entity.ts';
-import { Message, MessageLocation } from '../../src/core/message.entity.ts';
-import { Outbox } from '../../src/core/outbox.entity.ts';
-import { User } from '../../src/core/user.entity.ts';
-import { enqueueSend, queueMessage, queueReply } from '../../src/core/outbox.ts';
+import { openDb } from '../../src/core/platform/db.ts';
+import { createLocalQueue } from '../../src/core/platform/jobs.ts';
+import { createLocalBlobStore } from '../../src/core/blobs/blob-store.ts';
+import { createMailAccount, requestAccountSync } from '../../src/core/mail/accounts.ts';
+import { createClient } from '../../src/core/crm/clients.ts';
+import { createContact } from '../../src/core/crm/contacts.ts';
+import { Communication } from '../../src/core/log/communication.entity.ts';
+import { Message, MessageLocation } from '../../src/core/mail/message.entity.ts';
+import { Outbox } from '../../src/core/outbox/outbox.entity.ts';
+import { User } from '../../src/core/staff/user.entity.ts';
+import { enqueueSend, queueMessage, queueReply } from '../../src/core/outbox/outbox.ts';
 import { startWorker } from '../../src/sync/worker.ts';
 import { createTestUser } from '../support/app.ts';
 import { getDovecot } from '../support/dovecot.ts';

@@ -4,11 +4,11 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { openDb } from '../../src/core/db.ts';
-import { createLocalQueue } from '../../src/core/jobs.ts';
-import { createLocalBlobStore } from '../../src/core/blob-store.ts';
-import { Outbox } from '../../src/core/outbox.entity.ts';
-import { enqueueSend, queueReply } from '../../src/core/outbox.ts';
+import { openDb } from '../../src/core/platform/db.ts';
+import { createLocalQueue } from '../../src/core/platform/jobs.ts';
+import { createLocalBlobStore } from '../../src/core/blobs/blob-store.ts';
+import { Outbox } from '../../src/core/outbox/outbox.entity.ts';
+import { enqueueSend, queueReply } from '../../src/core/outbox/outbox.ts';
 import { createHandlers } from '../../src/sync/handlers.ts';
 import { providerSavesSentMail, resumeOutbox, shouldAppendSentCopy } from '../../src/sync/send-outbox.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';

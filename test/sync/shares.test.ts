@@ -4,8 +4,8 @@
 // Also the bell: unread count, read one, read all, and the optional email copy from a public mailbox.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { createUploadedDocument } from '../../src/core/documents.ts';
-import { resolveShareToken } from '../../src/core/shares.ts';
+import { createUploadedDocument } from '../../src/core/documents/documents.ts';
+import { resolveShareToken } from '../../src/core/collaboration/shares.ts';
 import { createHandlers } from '../../src/sync/handlers.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';

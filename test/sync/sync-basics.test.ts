@@ -152,7 +152,7 @@ t.test('a refused login goes to needs_reauth after a bounded number of attempts;
   t.ok(attempts <= 3, `the server saw at most 3 failed logins (saw ${attempts})`);
 
   // Fixing the password (what PATCH does through core) resumes.
-  const { getManagedMailAccount, updateMailAccount } = await import('../../src/core/accounts.ts');
+  const { getManagedMailAccount, updateMailAccount } = await import('../../src/core/mail/accounts.ts');
   const em = env.db.em.fork();
   const owner = (await query<{ owner_id: string }>(env.db, 'select owner_id from mail_account where id = ?', [account.id]))[0]!;
   const acc = await getManagedMailAccount(em, { id: owner.owner_id, role: 'staff' }, account.id);

@@ -4,10 +4,10 @@
 import t from 'tap';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { openDb, type Db } from '../../src/core/db.ts';
-import { createBullQueue } from '../../src/core/jobs.ts';
-import { createLocalBlobStore } from '../../src/core/blob-store.ts';
-import { sweepOrphanBlobs } from '../../src/core/blob-sweep.ts';
+import { openDb, type Db } from '../../src/core/platform/db.ts';
+import { createBullQueue } from '../../src/core/platform/jobs.ts';
+import { createLocalBlobStore } from '../../src/core/blobs/blob-store.ts';
+import { sweepOrphanBlobs } from '../../src/core/blobs/blob-sweep.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/env.ts';
 import { createTestUser } from '../support/app.ts';

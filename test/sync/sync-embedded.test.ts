@@ -2,7 +2,7 @@
 // PostgreSQL: a small firm's one-command install must store, dedupe, count and search mail too.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { listMessages } from '../../src/core/message-queries.ts';
+import { listMessages } from '../../src/core/mail/message-queries.ts';
 import { createTestUser } from '../support/app.ts';
 import { testConfig } from '../support/env.ts';
 import { createAccountFor, getFolder, listLocations, makeMail, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';

@@ -5,7 +5,7 @@ import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { blobPath } from '../../src/core/blob-store.ts';
+import { blobPath } from '../../src/core/blobs/blob-store.ts';
 import { startS3Server } from '../support/s3-server.ts';
 import { testConfig, uniq } from '../support/env.ts';
 import { createAccountFor, listLocations, makeMail, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';

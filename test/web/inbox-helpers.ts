@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { createLocalQueue } from '../../src/core/jobs.ts';
+import { createLocalQueue } from '../../src/core/platform/jobs.ts';
 import { startWorker } from '../../src/sync/worker.ts';
 import { createTestUser, startTestApp, type TestApp } from '../support/app.ts';
 import { ensureWebBuild, launchBrowser, openPage } from '../support/browser.ts';

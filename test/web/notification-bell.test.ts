@@ -2,7 +2,7 @@
 // the panel listing notifications (unread first), opening one marks it read and follows its link,
 // and "Mark all read" clears the count. Screenshot: test-results/notification-bell.png.
 import t from 'tap';
-import { createNotification } from '../../src/core/staff-notifications.ts';
+import { createNotification } from '../../src/core/collaboration/staff-notifications.ts';
 import { createTestUser } from '../support/app.ts';
 import { openPage, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';

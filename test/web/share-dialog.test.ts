@@ -2,7 +2,7 @@
 // can be chosen (the others say why), sending queues one email per contact with a personal link that
 // downloads the document without signing in; the shares list shows the download and withdraws the links. Screenshot: test-results/share-dialog.png.
 import t from 'tap';
-import { createUploadedDocument } from '../../src/core/documents.ts';
+import { createUploadedDocument } from '../../src/core/documents/documents.ts';
 import { createTestUser } from '../support/app.ts';
 import { openPage, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';

@@ -1,8 +1,8 @@
 // Sign in / out and the signed-in user's own profile. Login is rate-limited per client IP.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { checkCredentials, updateUser, viewUser } from '../../core/users.ts';
-import { createSession, deleteSession, SESSION_TTL_MS } from '../../core/sessions.ts';
-import { recordAudit } from '../../core/audit.ts';
+import { checkCredentials, updateUser, viewUser } from '../../core/staff/users.ts';
+import { createSession, deleteSession, SESSION_TTL_MS } from '../../core/staff/sessions.ts';
+import { recordAudit } from '../../core/staff/audit.ts';
 import { ErrorResponse, LoginBody, MePatch, SessionResponse } from '../schemas.ts';
 import { Type, type Static } from 'typebox';
 import { currentUser, SESSION_COOKIE } from '../auth.ts';

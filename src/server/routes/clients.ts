@@ -2,11 +2,11 @@
 // settings and the client's audit trail. Thin: each handler calls core functions and commits once.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { createClient, deleteClient, getClientView, listClients, updateClient } from '../../core/clients.ts';
-import { linkContact, unlinkContact } from '../../core/contacts.ts';
-import { applyBulkContactSettings } from '../../core/bulk-contact-settings.ts';
-import { enqueueAddressFiling } from '../../core/retro-filing.ts';
-import { listClientAudit } from '../../core/audit-trail.ts';
+import { createClient, deleteClient, getClientView, listClients, updateClient } from '../../core/crm/clients.ts';
+import { linkContact, unlinkContact } from '../../core/crm/contacts.ts';
+import { applyBulkContactSettings } from '../../core/crm/bulk-contact-settings.ts';
+import { enqueueAddressFiling } from '../../core/log/retro-filing.ts';
+import { listClientAudit } from '../../core/crm/audit-trail.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
 import {

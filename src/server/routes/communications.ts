@@ -1,12 +1,12 @@
 // The communication log of a client: list, export to .xlsx, manual records, the email-record edit
-// rule and deletion. Thin: the rules live in core/communications.ts.
+// rule and deletion. Thin: the rules live in core/log/communications.ts.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import {
   createManualRecord, deleteCommunication, getCommunication, listCommunications, updateCommunication, type CommunicationFilters,
-} from '../../core/communications.ts';
-import { exportCommunicationsXlsx, XLSX_CONTENT_TYPE } from '../../core/communications-export.ts';
-import { InvalidInputError } from '../../core/errors.ts';
+} from '../../core/log/communications.ts';
+import { exportCommunicationsXlsx, XLSX_CONTENT_TYPE } from '../../core/log/communications-export.ts';
+import { InvalidInputError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS } from '../errors.ts';
 import { sendFile } from '../file-response.ts';

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import {
   addContactEmail, createContact, deleteContact, deleteContactEmail, getContactView, listContacts, updateContact, updateContactEmail, viewContactEmail,
-} from '../../core/contacts.ts';
+} from '../../core/crm/contacts.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
 import {

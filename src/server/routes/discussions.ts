@@ -2,8 +2,8 @@
 // comment from the app (sent to the group in the thread). Mail is sent after the commit.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { getClient } from '../../core/clients.ts';
-import { addDiscussionComment, createDiscussion, enqueueDiscussionMail, getDiscussionView, listClientAddresses, listDiscussions } from '../../core/discussions.ts';
+import { getClient } from '../../core/crm/clients.ts';
+import { addDiscussionComment, createDiscussion, enqueueDiscussionMail, getDiscussionView, listClientAddresses, listDiscussions } from '../../core/collaboration/discussions.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS } from '../errors.ts';
 import { IdParams } from '../schemas.ts';

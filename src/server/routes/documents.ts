@@ -3,9 +3,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { create as contentDisposition } from 'content-disposition';
-import { createUploadedDocument, deleteDocument, getDocumentView, listDocuments, openDocument, updateDocument } from '../../core/documents.ts';
-import { getClient } from '../../core/clients.ts';
-import { InvalidInputError } from '../../core/errors.ts';
+import { createUploadedDocument, deleteDocument, getDocumentView, listDocuments, openDocument, updateDocument } from '../../core/documents/documents.ts';
+import { getClient } from '../../core/crm/clients.ts';
+import { InvalidInputError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
 import { DocumentPage, DocumentPatch, DocumentView, DocumentsCreated, PageOnlyQuery } from '../schemas/crm.ts';

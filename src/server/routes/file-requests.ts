@@ -5,9 +5,9 @@ import { Type, type Static } from 'typebox';
 import {
   cancelFileRequest, createFileRequest, enqueueFileRequestJobs, getFileRequestSettings, getFileRequestView, listFileRequests,
   listRequestRecipients, previewFileRequest, resendFileRequest, setFileRequestItem, updateFileRequestSettings,
-} from '../../core/file-requests.ts';
-import { acceptHeldReply } from '../../core/file-request-replies.ts';
-import { listNotifications, markNotificationRead } from '../../core/notifications.ts';
+} from '../../core/collaboration/file-requests.ts';
+import { acceptHeldReply } from '../../core/collaboration/file-request-replies.ts';
+import { listNotifications, markNotificationRead } from '../../core/staff/notifications.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS } from '../errors.ts';
 import { IdParams } from '../schemas.ts';

@@ -3,8 +3,8 @@
 // address's mail). Kept apart from routes/messages.ts, which serves the messages themselves.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { previewFiling } from '../../core/filing.ts';
-import { addSenderAsContact } from '../../core/contacts.ts';
+import { previewFiling } from '../../core/log/filing.ts';
+import { addSenderAsContact } from '../../core/crm/contacts.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
 import { AddSenderBody, AddSenderResult, FilingPreview, FilingPreviewQuery } from '../schemas/crm.ts';

@@ -1,9 +1,9 @@
 // CSV import of clients and contacts: the file as the body (text/csv) or as a multipart "file" field.
 // ?dryRun=true runs the whole import and rolls it back. Mail of new addresses is filed by jobs afterwards.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { importClients } from '../../core/client-import.ts';
-import { enqueueAddressFiling } from '../../core/retro-filing.ts';
-import { InvalidInputError } from '../../core/errors.ts';
+import { importClients } from '../../core/crm/client-import.ts';
+import { enqueueAddressFiling } from '../../core/log/retro-filing.ts';
+import { InvalidInputError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
 import { ImportQuery, ImportResult } from '../schemas/crm.ts';
 

@@ -1,14 +1,14 @@
-// Mail accounts API (API.md "Mail accounts"): thin handlers over core/accounts.ts. Logins are checked
-// by a sync worker through core/imap-checks.ts (the API never opens IMAP); jobs are enqueued after commit.
+// Mail accounts API (API.md "Mail accounts"): thin handlers over core/mail/accounts.ts. Logins are checked
+// by a sync worker through core/mail/imap-checks.ts (the API never opens IMAP); jobs are enqueued after commit.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import {
   createMailAccount, deleteMailAccount, getMailAccount, getManagedMailAccount, listMailAccounts, previewImapSettings,
   requestAccountSync, scheduleAccountSync, unscheduleAccountSync, updateMailAccount, viewMailAccount, viewMailAccounts,
-} from '../../core/accounts.ts';
-import { checkImapThroughWorker } from '../../core/imap-checks.ts';
-import { recordAudit } from '../../core/audit.ts';
-import { ForbiddenError } from '../../core/errors.ts';
+} from '../../core/mail/accounts.ts';
+import { checkImapThroughWorker } from '../../core/mail/imap-checks.ts';
+import { recordAudit } from '../../core/staff/audit.ts';
+import { ForbiddenError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
 import { MailAccountCreate, MailAccountPatch, MailAccountView, ServerFolderList } from '../schemas/mail-accounts.ts';

@@ -1,10 +1,10 @@
 // Messages (Inbox+): lists, one message, its sandboxed HTML body, threads, raw and attachment
-// downloads, and filing by hand. Thin: visibility and queries live in core/message-queries.ts.
+// downloads, and filing by hand. Thin: visibility and queries live in core/mail/message-queries.ts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import { fileMessageToClient, unfileMessageFromClient } from '../../core/communications.ts';
-import { getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/message-queries.ts';
-import { User } from '../../core/user.entity.ts';
+import { fileMessageToClient, unfileMessageFromClient } from '../../core/log/communications.ts';
+import { getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/mail/message-queries.ts';
+import { User } from '../../core/staff/user.entity.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS, unauthorized } from '../errors.ts';
 import { sendFile } from '../file-response.ts';

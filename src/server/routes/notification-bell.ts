@@ -1,7 +1,7 @@
 // The staff bell's routes beyond the list of file-requests.ts: a page of notifications unread first with a
 // cursor, the unread count (polled by the web app), mark all read, and the user's email switch.
 import type { FastifyInstance } from 'fastify';
-import { countUnreadNotifications, listNotificationPage, markAllNotificationsRead } from '../../core/staff-notifications.ts';
+import { countUnreadNotifications, listNotificationPage, markAllNotificationsRead } from '../../core/collaboration/staff-notifications.ts';
 import { currentUser } from '../auth.ts';
 import { NotificationPage, NotificationPageQuery, NotificationSettings, ReadAllResult, UnreadCount } from '../schemas/collaboration.ts';
 

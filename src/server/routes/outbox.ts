@@ -2,7 +2,7 @@
 // row and enqueues the 'send-outbox' job after the commit (a worker talks to SMTP, ARCHITECTURE rule 2).
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { enqueueSend, getOutbox, listOutbox, queueMessage, queueReply, viewOutbox } from '../../core/outbox.ts';
+import { enqueueSend, getOutbox, listOutbox, queueMessage, queueReply, viewOutbox } from '../../core/outbox/outbox.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS } from '../errors.ts';
 import { IdParams } from '../schemas.ts';

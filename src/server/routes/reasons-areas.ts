@@ -1,8 +1,8 @@
 // Reasons and areas, the firm-defined tags of the communication log: everyone reads, admins write.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { recordAudit } from '../../core/audit.ts';
-import { createTag, deleteTag, listTags, updateTag, viewTag, type TagKind } from '../../core/reasons-areas.ts';
+import { recordAudit } from '../../core/staff/audit.ts';
+import { createTag, deleteTag, listTags, updateTag, viewTag, type TagKind } from '../../core/log/reasons-areas.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS } from '../errors.ts';
 import { IdParams } from '../schemas.ts';

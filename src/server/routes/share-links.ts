@@ -3,10 +3,10 @@
 // never the file. Registered outside /api by app.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import { enqueueSend } from '../../core/outbox.ts';
-import { recordShareDownload, resolveShareToken } from '../../core/shares.ts';
-import { renderLinkProblemPage, type LinkProblem } from '../../core/templates/collaboration-mail.ts';
-import type { Language } from '../../core/user.entity.ts';
+import { enqueueSend } from '../../core/outbox/outbox.ts';
+import { recordShareDownload, resolveShareToken } from '../../core/collaboration/shares.ts';
+import { renderLinkProblemPage, type LinkProblem } from '../../core/collaboration/templates/collaboration-mail.ts';
+import type { Language } from '../../core/staff/user.entity.ts';
 import { STATUS } from '../errors.ts';
 import { sendFile } from '../file-response.ts';
 import { TokenParams } from '../schemas/collaboration.ts';

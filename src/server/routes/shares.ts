@@ -2,7 +2,7 @@
 // with downloads, revoke. The public download route is share-links.ts (outside /api).
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { createShare, enqueueShareMail, listClientShares, listDocumentShares, revokeShare } from '../../core/shares.ts';
+import { createShare, enqueueShareMail, listClientShares, listDocumentShares, revokeShare } from '../../core/collaboration/shares.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS } from '../errors.ts';
 import { IdParams } from '../schemas.ts';

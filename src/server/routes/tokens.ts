@@ -1,7 +1,7 @@
 // Personal API tokens for scripts and integrations (Authorization: Bearer). The secret is shown once.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { createApiToken, deleteApiToken, listApiTokens } from '../../core/sessions.ts';
+import { createApiToken, deleteApiToken, listApiTokens } from '../../core/staff/sessions.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams, TokenCreate, TokenCreated, TokenView } from '../schemas.ts';
 import { STATUS } from '../errors.ts';

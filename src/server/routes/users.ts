@@ -1,8 +1,8 @@
 // Staff user administration: admins only.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { createUser, getUser, listUsers, updateUser, viewUser } from '../../core/users.ts';
-import { recordAudit } from '../../core/audit.ts';
+import { createUser, getUser, listUsers, updateUser, viewUser } from '../../core/staff/users.ts';
+import { recordAudit } from '../../core/staff/audit.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams, UserCreate, UserPatch, UserView } from '../schemas.ts';
 import { STATUS } from '../errors.ts';

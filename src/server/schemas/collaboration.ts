@@ -1,5 +1,5 @@
 // API shapes for discussions, document shares and the notification bell's extra routes.
-// Form only here: core/discussions.ts, core/shares.ts and core/staff-notifications.ts apply the rules.
+// Form only here: core/collaboration/discussions.ts, core/collaboration/shares.ts and core/collaboration/staff-notifications.ts apply the rules.
 import { Type, type Static } from 'typebox';
 import { DateTime, Language, PageQuery, Uuid, page } from '../schemas.ts';
 

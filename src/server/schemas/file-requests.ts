@@ -1,7 +1,7 @@
 // API shapes for file requests (answered by email), their preview, the recipient picker, the firm's
-// defaults and staff notifications. Form only here: core/file-requests.ts applies the business rules.
+// defaults and staff notifications. Form only here: core/collaboration/file-requests.ts applies the business rules.
 import { Type, type Static } from 'typebox';
-import { FILE_REQUEST_EVENT_KINDS } from '../../core/file-request.entity.ts';
+import { FILE_REQUEST_EVENT_KINDS } from '../../core/collaboration/file-request.entity.ts';
 import { DateTime, Language, PageQuery, Uuid, page } from '../schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);

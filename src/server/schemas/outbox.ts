@@ -1,10 +1,10 @@
 // API shapes for sending: replies, new messages and forwards, and the outbox rows that track them.
-// Addresses are checked here for form; line breaks in header fields are refused by core/outbox.ts
+// Addresses are checked here for form; line breaks in header fields are refused by core/outbox/outbox.ts
 // (400 naming the field), so the rule holds for every caller, not only this API.
 import { Type, type Static } from 'typebox';
 import { DateTime, PageQuery, Uuid, page } from '../schemas.ts';
 
-// Form only: core/outbox.ts decides what is an address we can send to (and names the field when not).
+// Form only: core/outbox/outbox.ts decides what is an address we can send to (and names the field when not).
 const Address = Type.String({ minLength: 1, maxLength: 320 });
 /** A recipient: "a@b.example" or {name, address}. */
 export const Recipient = Type.Union([

@@ -1,0 +1,126 @@
+// Discussion replies by mail: a newly stored message that references a discussion's Message-IDs
+// (In-Reply-To/References) becomes a comment when its sender is a participant; from anyone else it is
+// kept as a held comment for staff. Our mail and participants' replies are filed to the client. Runs inside the
+// sync's store transaction; never sends mail (a staff email copy is left queued for resume-outbox).
+import { randomUUID } from 'node:crypto';
+import type { Em } from '../platform/db.ts';
+import { normalizeAddress } from '../mail/addresses.ts';
+import { Discussion, DiscussionComment, DiscussionParticipant } from './discussion.entity.ts';
+import type { Message } from '../mail/message.entity.ts';
+import { createNotification } from './staff-notifications.ts';
+import { oneLine } from './templates/render.ts';
+import { normalizeMessageId } from '../mail/threading.ts';
+
+export type DiscussionMatch =
+  | { kind: 'none' }
+  | { kind: 'own'; discussionId: string }
+  | { kind: 'comment' | 'held'; discussionId: string; commentId: string }
+  | { kind: 'failed'; error: string };
+
+// Where the quoted original starts in a reply: "On … wrote:" (and the es/nl forms), Outlook's separator.
+const QUOTE_HEADER = /^(?:On .{1,300} wrote:|El .{1,300} escribió:|Op .{1,300} schreef.{0,40}:|-{2,}\s*Original Message\s*-{2,}|-{2,}\s*Mensaje original\s*-{2,}|-{2,}\s*Oorspronkelijk bericht\s*-{2,}|From: .+)$/iu;
+
+/** The new text of a reply: lines before the quoted original, without ">" quotes. Falls back to the whole text. */
+export function extractReplyText(text: string): string {
+  const lines = text.replace(/\r\n?/gu, '\n').split('\n');
+  const out: string[] = [];
+  for (const line of lines) {
+    if (QUOTE_HEADER.test(line.trim())) break;
+    if (/^\s*>/u.test(line)) continue;
+    out.push(line);
+  }
+  const kept = out.join('\n').trim();
+  return kept || text.trim();
+}
+
+/** Files the message to the discussion's client (email record, idempotent on (client, message)). */
+async function fileToClient(em: Em, clientId: string, message: Message): Promise<void> {
+  await em.execute(
+    `insert into communication (id, client_id, kind, subject, notes, occurred_at, initiated_by, author_id, message_id, filed_by, created_at, updated_at)
+     select ?, ?, 'email', m.subject, '', m.sent_at,
+            case when exists (select 1 from contact_email ce join client_contact cc on cc.contact_id = ce.contact_id where cc.client_id = ? and ce.address = m.from_address)
+                 then 'client' else 'firm' end,
+            null, m.id, 'auto', now(), now()
+       from message m where m.id = ?
+     on conflict (client_id, message_id) do nothing`,
+    [randomUUID(), clientId, clientId, message.id],
+  );
+}
+
+/** Staff who follow a discussion: its author and every staff member who commented. */
+async function listFollowers(em: Em, discussion: Discussion): Promise<string[]> {
+  const rows = await em.execute<{ id: string }[]>(
+    `select created_by_id as id from discussion where id = ? and created_by_id is not null
+     union select distinct author_user_id from discussion_comment where discussion_id = ? and author_user_id is not null`,
+    [discussion.id, discussion.id],
+  );
+  return [...new Set(rows.map((r) => r.id))];
+}
+
+/**
+ * Matches one newly stored message against discussions. Our own sent copy (its Message-ID is the root or
+ * a comment's) is linked and filed; a reply (a discussion Message-ID in In-Reply-To/References) becomes a
+ * posted comment from a participant, or a held one from anyone else, and the followers are notified.
+ */
+export async function matchDiscussionReply(em: Em, message: Message, opts: { publicUrl?: string } = {}): Promise<DiscussionMatch> {
+  try {
+    // A savepoint: whatever goes wrong here is undone alone and never blocks storing the mailbox's mail.
+    return await em.transactional((tx) => matchReply(tx, message, opts), { propagation: 'nested' });
+  } catch (err) {
+    return { kind: 'failed', error: (err as Error).message };
+  }
+}
+
+async function matchReply(em: Em, message: Message, opts: { publicUrl?: string }): Promise<DiscussionMatch> {
+  const own = normalizeMessageId(message.messageIdHeader);
+  if (own) {
+    const mine = await em.execute<{ discussion_id: string; client_id: string; comment_id: string | null }[]>(
+      `select d.id as discussion_id, d.client_id, c.id as comment_id from discussion_comment c join discussion d on d.id = c.discussion_id
+        where c.message_id_header = ? and c.author_user_id is not null limit 1`,
+      [own],
+    );
+    if (mine[0]) {
+      await em.execute('update discussion_comment set message_id = ? where id = ? and message_id is null', [message.id, mine[0].comment_id]);
+      await fileToClient(em, mine[0].client_id, message);
+      return { kind: 'own', discussionId: mine[0].discussion_id };
+    }
+  }
+  const refs = [...new Set([message.inReplyTo, ...(message.references ?? [])].map((id) => normalizeMessageId(id)).filter((id): id is string => !!id && id !== own))];
+  if (!refs.length) return { kind: 'none' };
+  const found = await em.execute<{ id: string }[]>(
+    `select d.id from discussion d where d.root_message_id_header in (?)
+     union select c.discussion_id from discussion_comment c where c.status = 'posted' and c.message_id_header in (?)
+     limit 1`,
+    [refs, refs],
+  );
+  if (!found[0]) return { kind: 'none' };
+  const discussion = await em.findOneOrFail(Discussion, { id: found[0].id });
+  const existing = await em.findOne(DiscussionComment, { discussion: discussion.id, message: message.id });
+  if (existing) return { kind: existing.status === 'posted' ? 'comment' : 'held', discussionId: discussion.id, commentId: existing.id };
+
+  const from = normalizeAddress(message.fromAddress ?? '');
+  const participant = from ? await em.findOne(DiscussionParticipant, { discussion: discussion.id, address: from }) : null;
+  const status = participant ? 'posted' : 'held';
+  const comment = em.create(DiscussionComment, {
+    discussion, status, authorUser: null, authorAddress: from ?? oneLine(message.fromAddress ?? '').slice(0, 320), authorName: oneLine(message.fromName ?? '').slice(0, 200) || participant?.name || null,
+    body: extractReplyText(message.text ?? '').slice(0, 200_000), message: message.id, messageIdHeader: own, outboxId: null,
+  } as never);
+  // A participant's reply is the client's conversation; a stranger's waits for staff (not filed by us).
+  if (participant) {
+    discussion.updatedAt = new Date();
+    await fileToClient(em, discussion.client.id, message);
+  }
+  const who = oneLine(message.fromName ?? '') || from || '?';
+  for (const userId of await listFollowers(em, discussion)) {
+    await createNotification(em, {
+      userId,
+      kind: participant ? 'discussion_replied' : 'discussion_reply_held',
+      title: participant ? `${who} replied to "${discussion.subject}"` : `Reply held for review on "${discussion.subject}" (from ${who}, not a participant)`,
+      body: participant ? comment.body.slice(0, 500) : '',
+      link: `/clients/${discussion.client.id}/discussions?open=${discussion.id}`,
+      clientId: discussion.client.id,
+      messageId: message.id,
+    }, opts);
+  }
+  return { kind: status === 'posted' ? 'comment' : 'held', discussionId: discussion.id, commentId: comment.id };
+}

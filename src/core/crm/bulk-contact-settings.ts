@@ -1,0 +1,87 @@
+// Bulk switches for selected clients (TaxDome's bulk contact settings): enable / disable / keep notify,
+// sync and autoSaveAttachments on every address linked to each client. One transaction per client, so
+// one failure undoes only that client; dryRun reports what would change and changes nothing.
+import type { Em } from '../platform/db.ts';
+import { recordAudit } from '../staff/audit.ts';
+import { DomainError } from '../platform/errors.ts';
+import type { Actor } from './contacts.ts';
+
+export type Toggle = 'enable' | 'disable';
+export type BulkSettingsInput = { clientIds: string[]; notify?: Toggle; sync?: Toggle; autoSaveAttachments?: Toggle; dryRun?: boolean };
+export type BulkClientResult = { clientId: string; changed: number; unchanged: number };
+export type BulkSettingsResult = {
+  /** Addresses whose switches changed (or would change, in a dry run). */
+  changed: number;
+  /** Addresses already as asked. */
+  unchanged: number;
+  errors: { clientId: string; code: string; message: string }[];
+  clients: BulkClientResult[];
+  dryRun: boolean;
+  /** Addresses whose sync was turned on: their existing mail is filed by 'file-address' jobs after commit. */
+  syncEnabled: string[];
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const COLUMNS = { notify: 'notify', sync: 'sync', autoSaveAttachments: 'auto_save_attachments' } as const;
+type Setting = keyof typeof COLUMNS;
+
+/**
+ * Applies the switches client by client. `em` must not be inside a transaction: each client gets its own
+ * (a fork), which is why this function, unlike most core functions, commits. An address shared by two
+ * selected clients is counted once (under the first).
+ */
+export async function applyBulkContactSettings(em: Em, actor: Actor, input: BulkSettingsInput): Promise<BulkSettingsResult> {
+  const dryRun = input.dryRun ?? false;
+  const wanted = (Object.keys(COLUMNS) as Setting[]).filter((k) => input[k] !== undefined).map((k) => ({ key: k, column: COLUMNS[k], value: input[k] === 'enable' }));
+  const result: BulkSettingsResult = { changed: 0, unchanged: 0, errors: [], clients: [], dryRun, syncEnabled: [] };
+  const seen = new Set<string>();
+  for (const clientId of [...new Set(input.clientIds)]) {
+    if (!UUID.test(clientId)) {
+      result.errors.push({ clientId, code: 'invalid_id', message: 'Not a client id' });
+      continue;
+    }
+    try {
+      const outcome = await em.fork().transactional(async (tx) => {
+        const [client] = await tx.execute<{ name: string }[]>('select name from client where id = ? for update', [clientId]);
+        if (!client) throw new DomainError('not_found', 'Client not found');
+        const rows = await tx.execute<{ id: string; address: string; notify: boolean; sync: boolean; auto_save_attachments: boolean }[]>(
+          `select ce.id, ce.address, ce.notify, ce.sync, ce.auto_save_attachments from contact_email ce
+           join client_contact cc on cc.contact_id = ce.contact_id where cc.client_id = ? order by ce.address for update of ce`,
+          [clientId],
+        );
+        let changed = 0;
+        let unchanged = 0;
+        const syncOn: string[] = [];
+        for (const row of rows) {
+          if (seen.has(row.id)) continue;
+          seen.add(row.id);
+          const diff = wanted.filter((w) => row[w.column] !== w.value);
+          if (!diff.length) {
+            unchanged++;
+            continue;
+          }
+          changed++;
+          if (diff.some((d) => d.key === 'sync' && d.value)) syncOn.push(row.address);
+          if (!dryRun) {
+            await tx.execute(`update contact_email set ${diff.map((d) => `${d.column} = ?`).join(', ')}, updated_at = now() where id = ?`, [...diff.map((d) => d.value), row.id]);
+          }
+        }
+        if (!dryRun && changed) {
+          recordAudit(tx, {
+            actorId: actor?.id ?? null, action: 'client.contact_settings', entityType: 'client', entityId: clientId, clientId,
+            details: { settings: Object.fromEntries(wanted.map((w) => [w.key, w.value ? 'enable' : 'disable'])), addresses: changed },
+          });
+        }
+        return { changed, unchanged, syncOn };
+      });
+      result.clients.push({ clientId, changed: outcome.changed, unchanged: outcome.unchanged });
+      result.changed += outcome.changed;
+      result.unchanged += outcome.unchanged;
+      if (!dryRun) result.syncEnabled.push(...outcome.syncOn);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      result.errors.push({ clientId, code: err.code, message: err.message });
+    }
+  }
+  return result;
+}

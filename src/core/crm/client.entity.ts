@@ -1,0 +1,64 @@
+// The CRM shape (TaxDome's): a client account links to many contacts, a contact may belong to several
+// clients, and each of a contact's addresses carries its own switches (sync, notify, auto-save).
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import { LANGUAGES, User } from '../staff/user.entity.ts';
+
+export const NOTIFY_CATEGORIES = ['documents', 'file_requests', 'reminders', 'messages'] as const;
+export type NotifyCategory = (typeof NOTIFY_CATEGORIES)[number];
+
+export const Client = defineEntity({
+  name: 'Client',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    name: p.string().index(),
+    taxId: p.string().nullable().index(),
+    notes: p.text().default(''),
+    createdBy: () => p.manyToOne(User).nullable().deleteRule('set null'),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type Client = InferEntity<typeof Client>;
+
+export const Contact = defineEntity({
+  name: 'Contact',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    name: p.string(),
+    notes: p.text().default(''),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type Contact = InferEntity<typeof Contact>;
+
+export const ClientContact = defineEntity({
+  name: 'ClientContact',
+  properties: {
+    client: () => p.manyToOne(Client).primary().deleteRule('cascade'),
+    contact: () => p.manyToOne(Contact).primary().deleteRule('cascade'),
+    /** Free text such as "director" or "spouse". */
+    role: p.string().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type ClientContact = InferEntity<typeof ClientContact>;
+
+export const ContactEmail = defineEntity({
+  name: 'ContactEmail',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    contact: () => p.manyToOne(Contact).deleteRule('cascade'),
+    /** Normalised (core/mail/addresses.ts); one address belongs to one contact. */
+    address: p.text().unique(),
+    sync: p.boolean().default(true),
+    notify: p.boolean().default(true),
+    notifyCategories: p.array().default([...NOTIFY_CATEGORIES]),
+    autoSaveAttachments: p.boolean().default(false),
+    language: p.enum(LANGUAGES).default('en'),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type ContactEmail = InferEntity<typeof ContactEmail>;

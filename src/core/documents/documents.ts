@@ -1,0 +1,128 @@
+// Client documents: list, upload, rename / categorise / show to the client, open for download, delete.
+// Names are labels only (sanitised; storage is by content hash). No HTTP here: the route sets headers.
+import type { Readable } from 'node:stream';
+import type { Em } from '../platform/db.ts';
+import type { BlobStore } from '../blobs/blob-store.ts';
+import { recordAudit } from '../staff/audit.ts';
+import { Document, type DocumentSource, type DocumentStatus } from './document.entity.ts';
+import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
+import { sanitizeFilename } from '../platform/filenames.ts';
+import { cursorTimeSql, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
+import { ensureBlobRow } from './auto-save.ts';
+import { Client } from '../crm/client.entity.ts';
+import type { Actor } from '../crm/contacts.ts';
+import { cleanHeaderText } from '../platform/text.ts';
+
+export type DocumentView = {
+  id: string; clientId: string; name: string; category: string | null; visibleToClient: boolean; size: number; contentType: string;
+  sha256: string | null; source: DocumentSource; status: DocumentStatus; messageId: string | null; createdAt: string; updatedAt: string;
+};
+export type DocumentPatch = { name?: string; category?: string | null; visibleToClient?: boolean };
+
+type Row = {
+  id: string; client_id: string; name: string; category: string | null; visible_to_client: boolean; size: number | string; content_type: string;
+  sha256: string | null; source: DocumentSource; status: DocumentStatus; message_id: string | null; created_at: Date; updated_at: Date; cursor_at: string;
+};
+const COLUMNS = `d.id, d.client_id, d.name, d.category, d.visible_to_client, d.size, d.content_type, d.sha256, d.source, d.status, d.message_id,
+  d.created_at, d.updated_at, ${cursorTimeSql('d.created_at')} as cursor_at`;
+const toView = (r: Row): DocumentView => ({
+  id: r.id, clientId: r.client_id, name: r.name, category: r.category, visibleToClient: r.visible_to_client, size: Number(r.size),
+  contentType: r.content_type, sha256: r.sha256, source: r.source, status: r.status, messageId: r.message_id,
+  createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
+});
+
+/** Only a plain type/subtype is ever served; anything else (parameters, junk, header injection) becomes octet-stream. */
+export const servableContentType = (ct: string | null | undefined) =>
+  ct && /^[a-z0-9][\w.+-]*\/[\w.+-]+$/i.test(ct.trim()) ? ct.trim().toLowerCase() : 'application/octet-stream';
+
+/** A client's documents, newest first. */
+export async function listDocuments(em: Em, clientId: string, page: { limit: number; cursor?: string }): Promise<{ items: DocumentView[]; nextCursor: string | null }> {
+  await requireClient(em, clientId);
+  const params: unknown[] = [clientId];
+  let where = 'd.client_id = ?';
+  if (page.cursor) {
+    const pos = decodeCursor(page.cursor);
+    where += ' and (d.created_at, d.id) < (?::timestamptz, ?::uuid)';
+    params.push(pos.at, pos.id);
+  }
+  const rows = await em.execute<Row[]>(`select ${COLUMNS} from document d where ${where} order by d.created_at desc, d.id desc limit ?`, [...params, page.limit + 1]);
+  const more = rows.length > page.limit;
+  const items = rows.slice(0, page.limit);
+  const last = items[items.length - 1];
+  return { items: items.map(toView), nextCursor: more && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null };
+}
+
+export async function getDocumentView(em: Em, id: string): Promise<DocumentView> {
+  const [row] = await em.execute<Row[]>(`select ${COLUMNS} from document d where d.id = ?`, [id]);
+  if (!row) throw new NotFoundError('Document');
+  return toView(row);
+}
+
+async function getDocument(em: Em, id: string): Promise<Document> {
+  const doc = await em.findOne(Document, { id } as never);
+  if (!doc) throw new NotFoundError('Document');
+  return doc;
+}
+
+const clientIdOf = (d: Document) => (d.client as unknown as { id: string }).id;
+
+/**
+ * Stores an uploaded file (already streamed to the blob store by the caller) as a document. Uploads are
+ * shown to the client by default (staff chose to put them there); the Blob row commits with the document.
+ */
+export async function createUploadedDocument(
+  em: Em, actor: Actor, clientId: string,
+  file: { sha256: string; size: number; filename: string; contentType: string; category?: string | null; visibleToClient?: boolean },
+): Promise<Document> {
+  const client = await requireClient(em, clientId);
+  await ensureBlobRow(em, file.sha256, file.size);
+  const doc = em.create(Document, {
+    client, sha256: file.sha256, name: sanitizeFilename(file.filename, 'upload'), category: cleanCategory(file.category),
+    visibleToClient: file.visibleToClient ?? true, size: file.size, contentType: servableContentType(file.contentType),
+    source: 'upload', status: 'saved', message: null, attachment: null, createdBy: actor?.id ?? null,
+  } as never);
+  recordAudit(em, { actorId: actor?.id ?? null, action: 'document.create', entityType: 'document', entityId: doc.id, clientId, details: { name: doc.name, size: file.size, sha256: file.sha256 } });
+  return doc;
+}
+
+function cleanCategory(raw: string | null | undefined): string | null {
+  if (raw === undefined || raw === null) return null;
+  return cleanHeaderText(raw).slice(0, 100) || null;
+}
+
+export async function updateDocument(em: Em, actor: Actor, id: string, patch: DocumentPatch): Promise<Document> {
+  const doc = await getDocument(em, id);
+  const changed: Record<string, unknown> = {};
+  if (patch.name !== undefined) {
+    // sanitizeFilename falls back to "attachment" when nothing usable is left.
+    const name = sanitizeFilename(patch.name, '');
+    if (name === 'attachment' && !/attachment/i.test(patch.name)) throw new InvalidInputError('invalid_name', 'The name must contain a usable file name', 'name');
+    if (name !== doc.name) changed.name = doc.name = name;
+  }
+  if (patch.category !== undefined && cleanCategory(patch.category) !== doc.category) changed.category = doc.category = cleanCategory(patch.category);
+  if (patch.visibleToClient !== undefined && patch.visibleToClient !== doc.visibleToClient) changed.visibleToClient = doc.visibleToClient = patch.visibleToClient;
+  if (Object.keys(changed).length) recordAudit(em, { actorId: actor?.id ?? null, action: 'document.update', entityType: 'document', entityId: id, clientId: clientIdOf(doc), details: { changed } });
+  return doc;
+}
+
+/** Deletes the document row. The blob may be shared (same content elsewhere); the orphan sweep owns file removal. */
+export async function deleteDocument(em: Em, actor: Actor, id: string): Promise<void> {
+  const doc = await getDocument(em, id);
+  recordAudit(em, { actorId: actor?.id ?? null, action: 'document.delete', entityType: 'document', entityId: id, clientId: clientIdOf(doc), details: { name: doc.name, sha256: doc.sha256 } });
+  em.remove(doc);
+}
+
+/** The file behind a document; a too-large marker has none to give (422 document_not_saved). */
+export async function openDocument(em: Em, blobs: BlobStore, id: string): Promise<{ doc: DocumentView; stream: Readable }> {
+  const doc = await getDocumentView(em, id);
+  if (doc.status !== 'saved' || !doc.sha256) throw new RuleError('document_not_saved', `"${doc.name}" was too large to save; open it from the original message`);
+  if (!(await blobs.has(doc.sha256))) throw new NotFoundError('Document file');
+  return { doc, stream: await blobs.get(doc.sha256) };
+}
+
+/** The client documents belong to (crm comes after documents in core's domain order, so no crm import). */
+async function requireClient(em: Em, id: string): Promise<Client> {
+  const client = await em.findOne(Client, { id });
+  if (!client) throw new NotFoundError('Client');
+  return client;
+}

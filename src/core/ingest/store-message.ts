@@ -1,0 +1,317 @@
+// Stores fetched mail: one content row per distinct message (dedupe key, see dedupe.ts), one location
+// per (mailbox, uidvalidity, uid), addresses, attachments and their Blob rows, the thread id, then
+// files new content to clients. Runs inside the caller's transaction; never touches IMAP or blob files.
+// Batches are written set-based (multi-row INSERTs, one filing pass): per-row ORM work cost ~19 ms a message.
+import { randomUUID } from 'node:crypto';
+import { executeBound, takesBinaryParams, type Em } from '../platform/db.ts';
+import { normalizeAddress } from '../mail/addresses.ts';
+import { fileMessages, type FilingDeps } from '../log/filing.ts';
+import { matchFileRequestReply } from '../collaboration/file-request-replies.ts';
+import { matchDiscussionReply } from '../collaboration/discussion-replies.ts';
+import { messageSearchVector, type SearchVector } from '../mail/search-terms.ts';
+import { getThreadRootId, listThreadCandidates, normalizeMessageId, threadIdFromRootId } from '../mail/threading.ts';
+import { Message, type AddressRole, type ParseStatus } from '../mail/message.entity.ts';
+import type { Mailbox } from '../mail/mail-account.entity.ts';
+import type { IncomingMessage, MailAddress } from '../mail/incoming-message.ts';
+
+export type StoreItem = {
+  uid: number;
+  flags: string[];
+  modseq: string | null;
+  internalDate: Date | null;
+  /** The raw source, already in the blob store. */
+  raw: { sha256: string; size: number };
+  dedupeHash: string;
+  /** Message-ID as used in the dedupe key (for threading when nothing was parsed). */
+  messageId: string | null;
+  /**
+   * The parse (its parseStatus may be 'failed': header fields as far as they could be read, raw kept).
+   * Null when the content is already stored (only a location is added) or the parser gave up
+   * (crashed, timed out): then it is stored raw as failed with parseError.
+   */
+  parsed: IncomingMessage | null;
+  parseError: string | null;
+  /** The message's search vector when the parse thread built it (see search-terms.ts); else built here. */
+  search?: SearchVector;
+};
+
+export type StoreContext = {
+  mailbox: Pick<Mailbox, 'id' | 'role'>;
+  uidValidity: string;
+  /** Normalised addresses of every connected account: mail from them is outbound. */
+  ownAddresses: ReadonlySet<string>;
+  filing: FilingDeps;
+};
+
+export type StoreResult = { uid: number; messageId: string; created: boolean; linked: boolean };
+
+const SNIPPET_LENGTH = 200;
+const ROLES: ['from' | 'sender' | 'replyTo' | 'to' | 'cc' | 'bcc', AddressRole][] = [
+  ['from', 'from'], ['sender', 'sender'], ['replyTo', 'reply_to'], ['to', 'to'], ['cc', 'cc'], ['bcc', 'bcc'],
+];
+
+/** Message ids (dedupe key -> id) already stored, for the caller to skip parsing what is known. */
+export async function findStoredMessages(em: Em, dedupeHashes: string[]): Promise<Map<string, string>> {
+  if (!dedupeHashes.length) return new Map();
+  const rows = await em.execute<{ id: string; dedupe_hash: string }[]>('select id, dedupe_hash from message where dedupe_hash in (?)', [dedupeHashes]);
+  return new Map(rows.map((r) => [r.dedupe_hash, r.id]));
+}
+
+/** Stores one message (see storeMessages). */
+export async function storeMessage(em: Em, ctx: StoreContext, item: StoreItem): Promise<StoreResult> {
+  return (await storeMessages(em, ctx, [item]))[0]!;
+}
+
+/**
+ * Stores a batch in the caller's transaction. Content already stored (same dedupe key, from any
+ * mailbox) only gets a new location: nothing is parsed, saved or filed again. A location that exists
+ * is only brought up to date (the unique (mailbox, uidvalidity, uid) is the last guard). Rows go in as
+ * multi-row INSERTs (one statement per table and batch, not one per row through the unit of work), the
+ * new content is filed in one set-based pass, and only messages that can answer a file request or a
+ * discussion go through those matchers.
+ */
+export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[]): Promise<StoreResult[]> {
+  if (!items.length) return [];
+  // Entities the caller created and not yet flushed (tests build mailboxes that way) must exist first.
+  await em.flush();
+  const mailboxId = ctx.mailbox.id;
+  const known = await findStoredMessages(em, [...new Set(items.map((i) => i.dedupeHash))]);
+  const existingLocs = await em.execute<{ id: string; uid: string | number; message_id: string }[]>(
+    'select id, uid, message_id from message_location where mailbox_id = ? and uid_validity = ? and uid in (?)',
+    [mailboxId, ctx.uidValidity, items.map((i) => i.uid)],
+  );
+  const locByUid = new Map(existingLocs.map((l) => [Number(l.uid), l]));
+
+  // Thread lookups for the whole batch at once: stored messages, then the ones created in this batch.
+  const candidates = new Set<string>();
+  for (const i of items) {
+    if (known.has(i.dedupeHash)) continue;
+    for (const c of listThreadCandidates(threadHeaders(i))) candidates.add(c);
+  }
+  const threadOf = new Map<string, string>();
+  if (candidates.size) {
+    const rows = await em.execute<{ message_id_header: string; thread_id: string }[]>(
+      'select message_id_header, thread_id from message where message_id_header in (?) order by created_at asc',
+      [[...candidates]],
+    );
+    for (const r of rows) if (!threadOf.has(r.message_id_header)) threadOf.set(r.message_id_header, r.thread_id);
+  }
+
+  const rows: Rows = { messages: [], addresses: [], attachments: [], locations: [] };
+  const blobs = new Map<string, number>();
+  const created = new Map<string, NewContent>();
+  const results: StoreResult[] = [];
+  const outboundIds: string[] = [];
+  const now = new Date();
+  const searchFormat = takesBinaryParams(em) ? 'binary' : 'literal';
+  for (const item of items) {
+    let messageId = known.get(item.dedupeHash) ?? created.get(item.dedupeHash)?.id;
+    let isNew = false;
+    if (!messageId) {
+      // Known when the batch was prepared (so not parsed), gone now: let the caller retry the batch.
+      if (!item.raw.sha256) throw new Error(`stored content of UID ${item.uid} disappeared while syncing`);
+      const content = createContent(ctx, item, threadOf, rows, now, searchFormat);
+      blobs.set(item.raw.sha256, item.raw.size);
+      for (const a of item.parsed?.attachments ?? []) if (a.stored) blobs.set(a.sha256, a.size);
+      created.set(item.dedupeHash, content);
+      if (item.messageId) threadOf.set(item.messageId, content.threadId);
+      messageId = content.id;
+      isNew = true;
+    } else if (ctx.mailbox.role === 'sent') {
+      // Known content found in Sent (e.g. first seen in a colleague's INBOX): it was sent by us.
+      outboundIds.push(messageId);
+    }
+    const loc = locByUid.get(item.uid);
+    if (loc) {
+      await em.execute('update message_location set flags = ?::text[], modseq = ?, removed_at = null where id = ?', [pgTextArray(cleanFlags(item.flags)), item.modseq, loc.id]);
+      results.push({ uid: item.uid, messageId: loc.message_id, created: false, linked: false });
+      continue;
+    }
+    rows.locations.push([randomUUID(), messageId, mailboxId, ctx.uidValidity, item.uid, pgTextArray(cleanFlags(item.flags)), item.modseq, item.internalDate]);
+    locByUid.set(item.uid, { id: '', uid: item.uid, message_id: messageId });
+    results.push({ uid: item.uid, messageId, created: isNew, linked: !isNew });
+  }
+
+  // Blob rows commit with the rows that use them; content-addressed, so a second writer is a no-op.
+  await insertRows(em, 'blob', BLOB_COLUMNS, [...blobs].map(([sha, size]) => [sha, size, now]), 'on conflict (sha256) do nothing');
+  await insertRows(em, 'message', MESSAGE_COLUMNS, rows.messages);
+  await insertRows(em, 'message_address', ADDRESS_COLUMNS, rows.addresses);
+  await insertRows(em, 'attachment', ATTACHMENT_COLUMNS, rows.attachments);
+  await insertRows(em, 'message_location', LOCATION_COLUMNS, rows.locations);
+  if (outboundIds.length) await em.execute("update message set direction = 'outbound' where id in (?) and direction <> 'outbound'", [outboundIds]);
+
+  const fresh = [...created.values()];
+  if (fresh.length) {
+    await fileMessages(em, fresh.map((c) => c.id), ctx.filing);
+    const replies = await selectReplyCandidates(em, fresh);
+    if (replies.fileRequests.length || replies.discussions.length) {
+      const loaded = new Map((await em.find(Message, { id: { $in: [...new Set([...replies.fileRequests, ...replies.discussions])] } })).map((m) => [m.id, m]));
+      for (const id of replies.fileRequests) await matchFileRequestReply(em, loaded.get(id)!, ctx.filing);
+      for (const id of replies.discussions) await matchDiscussionReply(em, loaded.get(id)!);
+    }
+  }
+  await em.flush();
+  return results;
+}
+
+// ---------------------------------------------------------------- rows
+
+type Row = unknown[];
+type Rows = { messages: Row[]; addresses: Row[]; attachments: Row[]; locations: Row[] };
+/** A column, or a column with the cast its parameter needs. */
+type Column = string | [name: string, cast: string];
+/** What the reply pre-filter needs to know of a message created in this batch. */
+type NewContent = {
+  id: string;
+  threadId: string;
+  inbound: boolean;
+  from: string | null;
+  /** Normalised Message-IDs: its own and those it refers to (In-Reply-To, References). */
+  ownId: string | null;
+  refs: string[];
+  /** Normalised To and Cc addresses (a file-request reply token lives there). */
+  toCc: string[];
+};
+
+const BLOB_COLUMNS: Column[] = ['sha256', 'size', 'created_at'];
+const MESSAGE_COLUMNS: Column[] = [
+  'id', 'message_id_header', 'dedupe_hash', 'raw_blob', 'raw_size', 'subject', 'from_address', 'from_name', 'sent_at', 'text', 'html',
+  'snippet', 'thread_id', 'in_reply_to', ['references', '::text[]'], 'has_attachments', 'direction', 'parse_status', 'parse_error', 'created_at',
+  ['search', '::tsvector'],
+];
+const ADDRESS_COLUMNS: Column[] = ['id', 'message_id', 'role', 'address', 'name', 'position'];
+const ATTACHMENT_COLUMNS: Column[] = ['id', 'message_id', 'sha256', 'filename', 'content_type', 'size', 'content_id', 'inline', 'position'];
+const LOCATION_COLUMNS: Column[] = ['id', 'message_id', 'mailbox_id', 'uid_validity', 'uid', ['flags', '::text[]'], 'modseq', 'internal_date'];
+/** Rows per INSERT statement: a batch is at most a few hundred messages, so usually one statement per table. */
+const ROWS_PER_INSERT = 500;
+
+/** A PostgreSQL array literal ('{"a","b"}'): MikroORM would inline a JS array as a bare comma list. */
+const pgTextArray = (xs: readonly string[]) => `{${xs.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+
+/** Multi-row INSERTs with bind parameters: no SQL text built from message bodies (see executeBound). */
+async function insertRows(em: Em, table: string, columns: Column[], rows: Row[], suffix = ''): Promise<void> {
+  const names = columns.map((c) => `"${typeof c === 'string' ? c : c[0]}"`).join(', ');
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+    let n = 0;
+    const tuples = chunk.map(() => `(${columns.map((c) => `$${++n}${typeof c === 'string' ? '' : c[1]}`).join(', ')})`);
+    await executeBound(em, `insert into "${table}" (${names}) values ${tuples.join(', ')} ${suffix}`, chunk.flat());
+  }
+}
+
+/** The list's preview line: whitespace collapsed over the opening only (bodies run to megabytes). */
+const snippetOf = (text: string) => text.slice(0, SNIPPET_LENGTH * 4).replace(/\s+/g, ' ').trim().slice(0, SNIPPET_LENGTH);
+
+function threadHeaders(i: StoreItem) {
+  const p = i.parsed;
+  return { messageId: p?.messageIdHeader ?? i.messageId, inReplyTo: p?.inReplyTo ?? null, references: p?.references ?? [] };
+}
+
+const addressList = (p: IncomingMessage, key: (typeof ROLES)[number][0]): MailAddress[] => {
+  const v = p[key];
+  return Array.isArray(v) ? v : v ? [v] : [];
+};
+
+function createContent(ctx: StoreContext, item: StoreItem, threadOf: Map<string, string>, rows: Rows, now: Date, searchFormat: 'literal' | 'binary'): NewContent {
+  const p = item.parsed;
+  const headers = threadHeaders(item);
+  const found = listThreadCandidates(headers).find((c) => threadOf.has(c));
+  const root = getThreadRootId(headers);
+  const threadId = found ? threadOf.get(found)! : root ? threadIdFromRootId(root) : randomUUID();
+  const fromAddress = p?.from ? normalizeAddress(p.from.address) : null;
+  const outbound = ctx.mailbox.role === 'sent' || (fromAddress ? ctx.ownAddresses.has(fromAddress) : false);
+  const status: ParseStatus = p ? p.parseStatus : 'failed';
+  const text = p?.text ?? '';
+  const id = randomUUID();
+  const references = p?.references ?? [];
+  const subject = p?.subject ?? '';
+  const fromName = p?.from?.name || null;
+  const search = item.search ?? messageSearchVector({ subject, fromName, fromAddress, text }, searchFormat);
+  rows.messages.push([
+    id, headers.messageId ?? null, item.dedupeHash, item.raw.sha256, item.raw.size, subject, fromAddress, fromName,
+    p?.date ?? item.internalDate ?? now, text, p?.html ?? null, snippetOf(text), threadId,
+    p?.inReplyTo ?? null, pgTextArray(references), p ? p.attachments.some((a) => !a.inline) : false, outbound ? 'outbound' : 'inbound', status,
+    p ? (p.parseError ?? (status === 'ok' ? null : 'could not be fully parsed')) : (item.parseError ?? 'not parsed'), now, search,
+  ]);
+  const toCc: string[] = [];
+  if (p) {
+    for (const [key, role] of ROLES) {
+      addressList(p, key).forEach((a, position) => {
+        const address = normalizeAddress(a.address);
+        if (!address) return;
+        rows.addresses.push([randomUUID(), id, role, address, a.name || null, position]);
+        if (role === 'to' || role === 'cc') toCc.push(address);
+      });
+    }
+    p.attachments.forEach((a, position) => {
+      rows.attachments.push([randomUUID(), id, a.sha256, a.filename, a.contentType, a.size, a.contentId ?? null, a.inline, position]);
+    });
+  }
+  const ownId = normalizeMessageId(headers.messageId);
+  const refs = [...new Set([p?.inReplyTo ?? null, ...references].map((r) => normalizeMessageId(r)).filter((r): r is string => !!r && r !== ownId))];
+  return { id, threadId, inbound: !outbound, from: fromAddress, ownId, refs, toCc };
+}
+
+// ---------------------------------------------------------------- reply pre-filter
+
+/** A file-request reply token in a plus address (see file-requests.ts replyTokenAddress). */
+const REPLY_TOKEN = /\+r-[0-9a-f]{24}@/iu;
+
+/**
+ * Which new messages may answer a file request or a discussion, found for the whole batch in a few
+ * set-based queries, so that the matchers (several queries each) run only for those: a superset of
+ * what matchFileRequestReply and matchDiscussionReply accept. File requests: inbound mail, while some
+ * request is open, with a reply token in To/Cc, a request's Message-ID among its references, or from an
+ * address a request was sent to. Discussions: mail whose own Message-ID or references are a
+ * discussion's or a comment's.
+ */
+async function selectReplyCandidates(em: Em, fresh: NewContent[]): Promise<{ fileRequests: string[]; discussions: string[] }> {
+  const ids = [...new Set(fresh.flatMap((c) => [...c.refs, ...(c.ownId ? [c.ownId] : [])]))];
+  const inbound = fresh.filter((c) => c.inbound && c.from);
+  let fileRequests: string[] = [];
+  if (inbound.length) {
+    const [open] = await em.execute<{ n: number }[]>(`select count(*)::int as n from (select 1 from file_request where status in ('open', 'partially_fulfilled') limit 1) x`);
+    if (Number(open?.n)) {
+      const refs = [...new Set(inbound.flatMap((c) => c.refs))];
+      const hit = new Set<string>();
+      if (refs.length) {
+        const rows = await em.execute<{ id: string }[]>(
+          `select message_id_header as id from file_request_recipient where message_id_header in (?)
+           union select o.message_id_header from file_request_event e join outbox o on o.id = e.outbox_id where o.message_id_header in (?)`,
+          [refs, refs]);
+        for (const r of rows) hit.add(r.id);
+      }
+      const senders = new Set((await em.execute<{ address: string }[]>(
+        'select distinct address from file_request_recipient where address in (?)', [[...new Set(inbound.map((c) => c.from!))]])).map((r) => r.address));
+      fileRequests = inbound
+        .filter((c) => senders.has(c.from!) || c.toCc.some((a) => REPLY_TOKEN.test(a)) || c.refs.some((r) => hit.has(r)))
+        .map((c) => c.id);
+    }
+  }
+  let discussions: string[] = [];
+  if (ids.length) {
+    const rows = await em.execute<{ id: string }[]>(
+      `select message_id_header as id from discussion_comment where message_id_header in (?)
+       union select root_message_id_header from discussion where root_message_id_header in (?)`,
+      [ids, ids]);
+    const hit = new Set(rows.map((r) => r.id));
+    if (hit.size) discussions = fresh.filter((c) => (c.ownId && hit.has(c.ownId)) || c.refs.some((r) => hit.has(r))).map((c) => c.id);
+  }
+  return { fileRequests, discussions };
+}
+
+/** \Recent belongs to a session (RFC 3501 §2.3.2), not to the message: never stored. */
+export const cleanFlags = (flags: Iterable<string>) => [...flags].filter((f) => f !== '\\Recent').sort();
+
+/** Recounts a folder's stored and failed messages from its live locations (exact after any crash). */
+export async function refreshMailboxCounts(em: Em, mailboxId: string): Promise<{ stored: number; failed: number }> {
+  const rows = await em.execute<{ stored: number; failed: number }[]>(
+    `select count(*)::int as stored, count(*) filter (where m.parse_status = 'failed')::int as failed
+       from message_location l join message m on m.id = l.message_id where l.mailbox_id = ? and l.removed_at is null`,
+    [mailboxId],
+  );
+  const stored = Number(rows[0]?.stored ?? 0);
+  const failed = Number(rows[0]?.failed ?? 0);
+  await em.execute('update mailbox set stored_messages = ?, failed_messages = ? where id = ?', [stored, failed, mailboxId]);
+  return { stored, failed };
+}

@@ -1,0 +1,74 @@
+// The filtered communication log of one client as a real .xlsx workbook (one row per record, every
+// column). The only exceljs import. Must not decide filters or visibility: it renders what
+// communications.ts lists.
+import ExcelJS from 'exceljs';
+import type { Em } from '../platform/db.ts';
+import { iterateCommunications, type CommunicationFilters } from './communications.ts';
+import { Client } from '../crm/client.entity.ts';
+import { NotFoundError } from '../platform/errors.ts';
+
+export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+export const EXPORT_COLUMNS = [
+  { header: 'Date', key: 'occurredAt', width: 20 },
+  { header: 'Kind', key: 'kind', width: 10 },
+  { header: 'Subject', key: 'subject', width: 50 },
+  { header: 'Initiated by', key: 'initiatedBy', width: 12 },
+  { header: 'Reason', key: 'reason', width: 20 },
+  { header: 'Area', key: 'area', width: 20 },
+  { header: 'Author', key: 'author', width: 20 },
+  { header: 'Notes', key: 'notes', width: 50 },
+  { header: 'From', key: 'from', width: 30 },
+  { header: 'Attachments', key: 'attachments', width: 40 },
+  { header: 'Filed', key: 'filedBy', width: 10 },
+  { header: 'Message ID', key: 'messageId', width: 38 },
+  { header: 'Record ID', key: 'id', width: 38 },
+  { header: 'Created at', key: 'createdAt', width: 20 },
+  { header: 'Updated at', key: 'updatedAt', width: 20 },
+] as const;
+
+// XML 1.0 cannot carry most C0 controls; one in a note would make the whole file unreadable.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/gu;
+const cell = (s: string) => s.replace(XML_INVALID, '');
+
+/**
+ * The workbook as bytes. Strings are written as string cells, never formulas, so a subject such as
+ * "=HYPERLINK(...)" stays text (no formula injection).
+ */
+export async function exportCommunicationsXlsx(em: Em, clientId: string, filters: CommunicationFilters): Promise<{ filename: string; content: Buffer; rows: number }> {
+  const client = await em.findOne(Client, { id: clientId });
+  if (!client) throw new NotFoundError('Client');
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = 'Dossier';
+  workbook.created = new Date();
+  const sheet = workbook.addWorksheet('Communications', { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = EXPORT_COLUMNS.map((c) => ({ ...c }));
+  sheet.getRow(1).font = { bold: true };
+  let rows = 0;
+  for await (const r of iterateCommunications(em, clientId, filters)) {
+    sheet.addRow({
+      occurredAt: new Date(r.occurredAt),
+      kind: r.kind,
+      subject: cell(r.subject),
+      initiatedBy: r.initiatedBy,
+      reason: cell(r.reason?.name ?? ''),
+      area: cell(r.area?.name ?? ''),
+      author: cell(r.author?.name ?? ''),
+      notes: cell(r.notes),
+      from: r.from ? cell(r.from.name ? `${r.from.name} <${r.from.address}>` : r.from.address) : '',
+      attachments: cell(r.attachments.map((a) => a.filename).join(', ')),
+      filedBy: r.filedBy ?? '',
+      messageId: r.messageId ?? '',
+      id: r.id,
+      createdAt: new Date(r.createdAt),
+      updatedAt: new Date(r.updatedAt),
+    });
+    rows++;
+  }
+  for (const key of ['occurredAt', 'createdAt', 'updatedAt']) sheet.getColumn(key).numFmt = 'yyyy-mm-dd hh:mm';
+  const content = Buffer.from(await workbook.xlsx.writeBuffer());
+  // eslint-disable-next-line no-control-regex -- control characters are what we strip
+  const safeName = client.name.replace(/[\\/:*?"<>|\u0000-\u001f]+/gu, ' ').trim() || 'client';
+  return { filename: `${safeName} - communications.xlsx`, content, rows };
+}

@@ -1,0 +1,339 @@
+// The communication log of a client: list (filters, full-text search, keyset pages), manual records,
+// the edit rule for email records, deletion, and filing/unfiling a message by hand. Deleting or
+// unfiling removes log records only; the mail itself stays in its mailboxes and in Dossier.
+import type { Em } from '../platform/db.ts';
+import { recordAudit } from '../staff/audit.ts';
+import { Client } from '../crm/client.entity.ts';
+import { Area, Communication, FilingExclusion, Reason, type CommunicationKind, type Initiator } from './communication.entity.ts';
+import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
+import { cursorTimeSql, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
+import { messageTsQuery, messageTsQuerySql, tsQuerySql, type Page } from '../mail/message-queries.ts';
+import { assertMessageVisible, type Viewer } from '../mail/visibility.ts';
+
+export type CommunicationFilters = {
+  kind?: CommunicationKind;
+  reasonId?: string;
+  areaId?: string;
+  initiatedBy?: Initiator;
+  /** Inclusive lower bound on occurredAt. */
+  from?: Date;
+  /** Exclusive upper bound on occurredAt (the route turns a date-only "to" into the next midnight). */
+  to?: Date;
+  q?: string;
+};
+
+export type Ref = { id: string; name: string };
+export type CommunicationView = {
+  id: string;
+  clientId: string;
+  kind: CommunicationKind;
+  subject: string;
+  notes: string;
+  occurredAt: string;
+  initiatedBy: Initiator;
+  reason: Ref | null;
+  area: Ref | null;
+  author: Ref | null;
+  /** Email records only: the filed message and its sender. */
+  messageId?: string;
+  from?: { name: string | null; address: string } | null;
+  /** Email records: the message's attachments (inline parts excluded). Manual records: none. */
+  attachments: { id: string; filename: string; contentType: string; size: number }[];
+  filedBy: 'auto' | 'manual' | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** Manual record kinds: email records come only from filing. */
+export type ManualKind = Exclude<CommunicationKind, 'email'>;
+export type ManualRecordInput = {
+  kind: ManualKind;
+  subject: string;
+  occurredAt?: Date;
+  initiatedBy?: Initiator;
+  reasonId?: string | null;
+  areaId?: string | null;
+  notes?: string;
+};
+export type CommunicationPatch = Partial<{
+  kind: ManualKind;
+  subject: string;
+  occurredAt: Date;
+  initiatedBy: Initiator;
+  reasonId: string | null;
+  areaId: string | null;
+  notes: string;
+}>;
+
+/** What staff may change on an email record: its tags. Subject, time and direction come from the mail. */
+export const EMAIL_EDITABLE_FIELDS = ['reasonId', 'areaId'] as const;
+
+async function assertClient(em: Em, clientId: string): Promise<Client> {
+  const client = await em.findOne(Client, { id: clientId });
+  if (!client) throw new NotFoundError('Client');
+  return client;
+}
+
+function filterSql(clientId: string, f: CommunicationFilters): { where: string[]; params: unknown[] } {
+  const where = ['c.client_id = ?'];
+  const params: unknown[] = [clientId];
+  const eq = (col: string, v: unknown) => {
+    if (v === undefined) return;
+    where.push(`c.${col} = ?`);
+    params.push(v);
+  };
+  eq('kind', f.kind);
+  eq('reason_id', f.reasonId);
+  eq('area_id', f.areaId);
+  eq('initiated_by', f.initiatedBy);
+  if (f.from) {
+    where.push('c.occurred_at >= ?::timestamptz');
+    params.push(f.from.toISOString());
+  }
+  if (f.to) {
+    where.push('c.occurred_at < ?::timestamptz');
+    params.push(f.to.toISOString());
+  }
+  const q = f.q?.trim();
+  if (q) {
+    // Per-record tests (the client's log is the driving set): the record's subject and notes, the
+    // filed message's subject/sender/body, and the names of its attachments.
+    // `m` is the record's message, already joined by primary key in SELECT: testing its vector there keeps
+    // the probe per record (a subquery would let the planner scan the whole GIN index for a common word).
+    where.push(
+      `(c.search @@ ${tsQuerySql}` +
+        ` or m.search @@ ${messageTsQuerySql}` +
+        ` or exists (select 1 from attachment qa where qa.message_id = c.message_id and qa.search @@ ${tsQuerySql}))`,
+    );
+    params.push(q, messageTsQuery(q), q);
+  }
+  return { where, params };
+}
+
+type Row = {
+  id: string;
+  k: string;
+  client_id: string;
+  kind: CommunicationKind;
+  subject: string;
+  notes: string;
+  occurred_at: Date;
+  initiated_by: Initiator;
+  reason_id: string | null;
+  reason_name: string | null;
+  area_id: string | null;
+  area_name: string | null;
+  author_id: string | null;
+  author_name: string | null;
+  message_id: string | null;
+  from_name: string | null;
+  from_address: string | null;
+  filed_by: 'auto' | 'manual' | null;
+  created_at: Date;
+  updated_at: Date;
+  /** json: parsed by node-postgres, text from some drivers. */
+  attachments: RowAttachment[] | string;
+};
+type RowAttachment = { id: string; filename: string; contentType: string; size: number | string };
+
+const SELECT = `select c.id, ${cursorTimeSql('c.occurred_at')} as k, c.client_id, c.kind, c.subject, c.notes, c.occurred_at, c.initiated_by,
+  c.reason_id, r.name as reason_name, c.area_id, a.name as area_name, c.author_id, u.name as author_name,
+  c.message_id, m.from_name, m.from_address, c.filed_by, c.created_at, c.updated_at,
+  coalesce((select json_agg(json_build_object('id', at.id, 'filename', at.filename, 'contentType', at.content_type, 'size', at.size) order by at.position, at.id)
+    from attachment at where at.message_id = c.message_id and not at.inline), '[]') as attachments
+  from communication c left join reason r on r.id = c.reason_id left join area a on a.id = c.area_id
+  left join app_user u on u.id = c.author_id left join message m on m.id = c.message_id`;
+
+function toViews(rows: Row[]): CommunicationView[] {
+  const iso = (d: Date) => new Date(d).toISOString();
+  return rows.map((r) => ({
+    id: r.id,
+    clientId: r.client_id,
+    kind: r.kind,
+    subject: r.subject,
+    notes: r.notes,
+    occurredAt: iso(r.occurred_at),
+    initiatedBy: r.initiated_by,
+    reason: r.reason_id ? { id: r.reason_id, name: r.reason_name ?? '' } : null,
+    area: r.area_id ? { id: r.area_id, name: r.area_name ?? '' } : null,
+    author: r.author_id ? { id: r.author_id, name: r.author_name ?? '' } : null,
+    ...(r.message_id ? { messageId: r.message_id, from: r.from_address ? { name: r.from_name || null, address: r.from_address } : null } : {}),
+    attachments: (typeof r.attachments === 'string' ? (JSON.parse(r.attachments) as RowAttachment[]) : r.attachments)
+      .map((a) => ({ ...a, size: Number(a.size) })),
+    filedBy: r.filed_by,
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  }));
+}
+
+/**
+ * One page of a client's log, newest first ((occurred_at, id) descending: stable across pages).
+ * The client's whole history is the firm's, so there is no per-viewer filter here.
+ */
+export async function listCommunications(em: Em, clientId: string, filters: CommunicationFilters, page: { limit: number; cursor?: string }): Promise<Page<CommunicationView>> {
+  const { where, params } = filterSql(clientId, filters);
+  if (page.cursor) {
+    const pos = decodeCursor(page.cursor);
+    where.push('(c.occurred_at, c.id) < (?::timestamptz, ?::uuid)');
+    params.push(pos.at, pos.id);
+  }
+  const rows = await em.execute<Row[]>(`${SELECT} where ${where.join(' and ')} order by c.occurred_at desc, c.id desc limit ?`, [...params, page.limit + 1]);
+  // An empty page may mean an unknown client: only then is it worth a second query to tell them apart.
+  if (rows.length === 0) await assertClient(em, clientId);
+  const more = rows.length > page.limit;
+  const pageRows = rows.slice(0, page.limit);
+  const last = pageRows.at(-1);
+  return { items: toViews(pageRows), nextCursor: more && last ? encodeCursor({ at: last.k, id: last.id }) : null };
+}
+
+/** Every record matching the filters, in pages (for the export: memory stays flat however long the log). */
+export async function* iterateCommunications(em: Em, clientId: string, filters: CommunicationFilters, pageSize = 500): AsyncGenerator<CommunicationView> {
+  let cursor: string | undefined;
+  do {
+    const page = await listCommunications(em, clientId, filters, { limit: pageSize, cursor });
+    yield* page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+export async function getCommunication(em: Em, id: string): Promise<CommunicationView> {
+  const rows = await em.execute<Row[]>(`${SELECT} where c.id = ?`, [id]);
+  if (!rows[0]) throw new NotFoundError('Communication');
+  return toViews(rows)[0]!;
+}
+
+async function refOrNull<T extends typeof Reason | typeof Area>(em: Em, entity: T, id: string | null | undefined, field: string) {
+  if (id === undefined || id === null) return null;
+  const found = await em.findOne(entity as typeof Reason, { id });
+  if (!found) throw new InvalidInputError('unknown_reference', `${field} names no existing ${entity === Reason ? 'reason' : 'area'}`, field);
+  return found;
+}
+
+function cleanSubject(subject: string): string {
+  const clean = subject.trim();
+  if (!clean) throw new InvalidInputError('invalid_input', 'subject is required', 'subject');
+  return clean;
+}
+
+/** A manual record (call, visit, meeting, letter, other): the author and creation time are the server's. */
+export async function createManualRecord(em: Em, actor: Viewer, clientId: string, input: ManualRecordInput): Promise<Communication> {
+  const client = await assertClient(em, clientId);
+  if ((input.kind as string) === 'email') throw new InvalidInputError('invalid_input', 'email records come from filing, not by hand', 'kind');
+  const record = em.create(Communication, {
+    client,
+    kind: input.kind,
+    subject: cleanSubject(input.subject),
+    notes: input.notes ?? '',
+    occurredAt: input.occurredAt ?? new Date(),
+    initiatedBy: input.initiatedBy ?? 'firm',
+    reason: await refOrNull(em, Reason, input.reasonId, 'reasonId'),
+    area: await refOrNull(em, Area, input.areaId, 'areaId'),
+    author: actor.id,
+    message: null,
+    filedBy: null,
+  } as never);
+  recordAudit(em, { actorId: actor.id, action: 'communication.create', entityType: 'communication', entityId: record.id, clientId, details: { kind: input.kind, subject: record.subject } });
+  return record;
+}
+
+async function loadRecord(em: Em, id: string): Promise<Communication> {
+  const record = await em.findOne(Communication, { id });
+  if (!record) throw new NotFoundError('Communication');
+  return record;
+}
+
+const clientIdOf = (record: Communication) => (record.client as unknown as { id: string }).id;
+const messageIdOf = (record: Communication) => (record.message as unknown as { id: string } | null)?.id ?? null;
+
+/**
+ * Changes a record. Email records accept only reasonId and areaId: any other field present in the
+ * patch is refused with RuleError `field_not_editable` naming it, and nothing is changed.
+ */
+export async function updateCommunication(em: Em, actor: Viewer, id: string, patch: CommunicationPatch): Promise<Communication> {
+  const record = await loadRecord(em, id);
+  const fields = Object.keys(patch).filter((k) => patch[k as keyof CommunicationPatch] !== undefined);
+  if (record.kind === 'email') {
+    const refused = fields.find((f) => !(EMAIL_EDITABLE_FIELDS as readonly string[]).includes(f));
+    if (refused) throw new RuleError('field_not_editable', `${refused} of an email record comes from the message and cannot be edited`, refused);
+  }
+  if ((patch.kind as string | undefined) === 'email') throw new InvalidInputError('invalid_input', 'a manual record cannot become an email record', 'kind');
+  if (patch.kind !== undefined) record.kind = patch.kind;
+  if (patch.subject !== undefined) record.subject = cleanSubject(patch.subject);
+  if (patch.occurredAt !== undefined) record.occurredAt = patch.occurredAt;
+  if (patch.initiatedBy !== undefined) record.initiatedBy = patch.initiatedBy;
+  if (patch.notes !== undefined) record.notes = patch.notes;
+  if (patch.reasonId !== undefined) record.reason = (await refOrNull(em, Reason, patch.reasonId, 'reasonId')) as never;
+  if (patch.areaId !== undefined) record.area = (await refOrNull(em, Area, patch.areaId, 'areaId')) as never;
+  recordAudit(em, { actorId: actor.id, action: 'communication.update', entityType: 'communication', entityId: record.id, clientId: clientIdOf(record), details: { fields } });
+  return record;
+}
+
+/** Removes the record from the log; the message (if any) stays in its mailboxes and in Dossier. */
+export async function deleteCommunication(em: Em, actor: Viewer, id: string): Promise<void> {
+  const record = await loadRecord(em, id);
+  recordAudit(em, {
+    actorId: actor.id, action: 'communication.delete', entityType: 'communication', entityId: record.id, clientId: clientIdOf(record),
+    details: { kind: record.kind, subject: record.subject, messageId: messageIdOf(record) },
+  });
+  em.remove(record);
+  const messageId = messageIdOf(record);
+  if (messageId) await excludeFromFiling(em, actor, clientIdOf(record), messageId);
+}
+
+/**
+ * Files a visible message to a client by hand: an email record (filedBy manual) like automatic filing
+ * makes, initiated by the client when the sender is one of the client's contact addresses. Idempotent:
+ * filing it again returns the existing record (`created` false) and records nothing.
+ */
+export async function fileMessageToClient(em: Em, actor: Viewer, messageId: string, clientId: string): Promise<{ record: Communication; created: boolean }> {
+  await assertMessageVisible(em, actor, messageId);
+  const client = await assertClient(em, clientId);
+  const existing = await em.findOne(Communication, { client: clientId, message: messageId } as never);
+  if (existing) return { record: existing, created: false };
+  // Filing by hand lifts an earlier unfiling.
+  const exclusion = await em.findOne(FilingExclusion, { client: clientId, message: messageId } as never);
+  if (exclusion) em.remove(exclusion);
+  const rows = await em.execute<{ subject: string; sent_at: Date; from_client: boolean }[]>(
+    `select m.subject, m.sent_at, exists (
+       select 1 from contact_email ce join client_contact cc on cc.contact_id = ce.contact_id
+       where cc.client_id = ? and ce.address = m.from_address) as from_client
+     from message m where m.id = ?`,
+    [clientId, messageId],
+  );
+  const m = rows[0]!;
+  const record = em.create(Communication, {
+    client,
+    kind: 'email',
+    subject: m.subject,
+    notes: '',
+    occurredAt: new Date(m.sent_at),
+    initiatedBy: m.from_client ? 'client' : 'firm',
+    reason: null,
+    area: null,
+    author: actor.id,
+    message: messageId,
+    filedBy: 'manual',
+  } as never);
+  recordAudit(em, { actorId: actor.id, action: 'message.file', entityType: 'message', entityId: messageId, clientId, details: { communicationId: record.id, subject: m.subject } });
+  return { record, created: true };
+}
+
+/**
+ * Removes a message from one client's log (other clients it is filed to keep theirs). The message may
+ * become invisible to colleagues again when it lies only in its owner's private mailbox.
+ */
+export async function unfileMessageFromClient(em: Em, actor: Viewer, messageId: string, clientId: string): Promise<void> {
+  await assertMessageVisible(em, actor, messageId);
+  const record = await em.findOne(Communication, { client: clientId, message: messageId } as never);
+  if (!record) throw new NotFoundError('Filing');
+  recordAudit(em, { actorId: actor.id, action: 'message.unfile', entityType: 'message', entityId: messageId, clientId, details: { communicationId: record.id, subject: record.subject } });
+  em.remove(record);
+  await excludeFromFiling(em, actor, clientId, messageId);
+}
+
+/** Remembers that staff took this message out of this client's log, so re-enabling or re-linking an
+ *  address doesn't file it again (see filing.ts). Commits with the caller's flush. */
+async function excludeFromFiling(em: Em, actor: Viewer, clientId: string, messageId: string): Promise<void> {
+  if (await em.findOne(FilingExclusion, { client: clientId, message: messageId } as never)) return;
+  em.create(FilingExclusion, { client: clientId, message: messageId, createdBy: actor.id } as never);
+}

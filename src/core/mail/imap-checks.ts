@@ -1,0 +1,76 @@
+// Request/response between the API and a sync worker for what needs a live IMAP session (verify a
+// login, list folders): the API writes an imap_check row, enqueues 'check-imap' after the commit and
+// polls the row; the worker answers into it. Works the same on PostgreSQL+BullMQ and embedded PGlite.
+import type { Db, Em } from '../platform/db.ts';
+import type { JobQueue } from '../platform/jobs.ts';
+import { MailServerError } from '../platform/errors.ts';
+import { decryptSecret, encryptSecret } from '../platform/secrets.ts';
+import { ImapCheck, type ImapCheckKind, type ImapCheckResult } from './imap-check.entity.ts';
+import type { ImapConnectSettings } from './accounts.ts';
+
+/** Long enough for a slow server's TLS handshake and login, short enough for a browser request. */
+export const IMAP_CHECK_TIMEOUT_MS = 30_000;
+const POLL_MS = 50;
+/** Answers nobody collected (the request timed out) are removed after this long. */
+const STALE_MS = 3600_000;
+
+export async function requestImapCheck(
+  db: Db, queue: JobQueue, key: Buffer | null,
+  req: { kind: ImapCheckKind; settings?: ImapConnectSettings; accountId?: string },
+): Promise<string> {
+  const em = db.em.fork();
+  if (!key) throw new Error('no secret key configured for mailbox credentials');
+  const check = em.create(ImapCheck, {
+    kind: req.kind,
+    account: req.accountId ?? null,
+    secret: req.settings ? encryptSecret(key, JSON.stringify(req.settings)) : null,
+  } as never);
+  await em.flush();
+  await queue.enqueue('check-imap', { checkId: check.id }, { attempts: 1 });
+  return check.id;
+}
+
+/** Waits for the worker's answer and removes the row; a timeout means no worker took the job. */
+export async function awaitImapCheck(db: Db, id: string, timeoutMs = IMAP_CHECK_TIMEOUT_MS): Promise<ImapCheckResult> {
+  const deadline = Date.now() + timeoutMs;
+  const conn = db.em.fork().getConnection();
+  try {
+    while (Date.now() < deadline) {
+      const rows = await conn.execute<{ status: string; result: ImapCheckResult | string | null }[]>('select status, result from imap_check where id = ?', [id]);
+      const row = rows[0];
+      if (row && row.status === 'done' && row.result) return typeof row.result === 'string' ? (JSON.parse(row.result) as ImapCheckResult) : row.result;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    throw new MailServerError('imap_check_timeout', 'No sync worker answered in time to check the mail server; make sure a worker is running, then try again');
+  } finally {
+    await conn.execute('delete from imap_check where id = ? or created_at < ?', [id, new Date(Date.now() - STALE_MS)]);
+  }
+}
+
+/** Runs a check end to end and turns a refusal into the API's 422 error with the server's words. */
+export async function checkImapThroughWorker(
+  db: Db, queue: JobQueue, key: Buffer | null,
+  req: { kind: ImapCheckKind; settings?: ImapConnectSettings; accountId?: string },
+  timeoutMs?: number,
+): Promise<Extract<ImapCheckResult, { ok: true }>> {
+  const result = await awaitImapCheck(db, await requestImapCheck(db, queue, key, req), timeoutMs);
+  if (!result.ok) throw new MailServerError(result.code, result.message, result.code === 'imap_auth_failed' ? 'imap.password' : 'imap.host');
+  return result;
+}
+
+// ---------------------------------------------------------------- worker side
+
+/** The pending check with its settings decrypted, or null when it was answered or abandoned. */
+export async function getPendingImapCheck(em: Em, key: Buffer | null, id: string): Promise<{ check: ImapCheck; settings: ImapConnectSettings | null } | null> {
+  const check = await em.findOne(ImapCheck, { id, status: 'pending' }, { populate: ['account'] });
+  if (!check) return null;
+  const rows = await em.execute<{ secret: string | null }[]>('select secret from imap_check where id = ?', [id]);
+  const sealed = rows[0]?.secret ?? null;
+  const settings = sealed && key ? (JSON.parse(decryptSecret(key, sealed)) as ImapConnectSettings) : null;
+  return { check, settings };
+}
+
+export async function answerImapCheck(em: Em, id: string, result: ImapCheckResult): Promise<void> {
+  // The secret is not needed any more: drop it with the answer.
+  await em.execute("update imap_check set status = 'done', result = ?, secret = null where id = ?", [JSON.stringify(result), id]);
+}

@@ -1,0 +1,572 @@
+// Read side of mail: message lists (filters, full-text search, keyset pages), one message with its
+// sanitised HTML, threads, and the files behind raw/attachment downloads. Every query goes through the
+// visibility rule (core/mail/visibility.ts); nothing here writes.
+import type { Em } from '../platform/db.ts';
+import { NotFoundError } from '../platform/errors.ts';
+import { sanitizeMailHtml } from './html.ts';
+import { cursorTimeSql, decodeCursor, encodeCursor, type KeysetPosition } from '../platform/keyset-cursor.ts';
+import type { Direction, ParseStatus } from './message.entity.ts';
+import { tsqueryLiteral } from './search-terms.ts';
+import { filedSql, listVisibleMailboxes, visibleMessageSql, type Viewer, type VisibleMailbox } from './visibility.ts';
+
+export type MessageFilters = {
+  accountId?: string;
+  /** Folder path; with accountId that account's folder, else that path in any visible account. */
+  folder?: string;
+  clientId?: string;
+  filed?: boolean;
+  hasAttachments?: boolean;
+  reasonId?: string;
+  areaId?: string;
+  direction?: Direction;
+  q?: string;
+};
+
+export type AddressView = { name: string | null; address: string };
+export type MessageSummary = {
+  id: string;
+  threadId: string;
+  subject: string;
+  from: AddressView | null;
+  to: AddressView[];
+  cc: AddressView[];
+  date: string;
+  snippet: string;
+  hasAttachments: boolean;
+  direction: Direction;
+  clients: { id: string; name: string }[];
+  folders: { accountId: string; path: string }[];
+  /** No visible live location carries \Seen (false when the viewer sees it only through filing). */
+  unread: boolean;
+};
+export type AttachmentView = { id: string; filename: string; contentType: string; size: number; inline: boolean };
+export type MessageDetail = MessageSummary & {
+  messageIdHeader: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  text: string;
+  html: string | null;
+  attachments: AttachmentView[];
+  parseStatus: ParseStatus;
+  /** Remote images removed because they were not allowed (the UI offers "show images"). */
+  blockedImages: number;
+};
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+/** How the HTTP layer names an attachment's bytes; core must not know routes. */
+export type DetailOptions = { allowRemoteImages: boolean; attachmentUrl: (attachmentId: string) => string };
+
+/** websearch_to_tsquery over unaccented input with the same 'simple' config the generated `search`
+ *  columns (communication, attachment, document names) use. */
+export const tsQuerySql = `websearch_to_tsquery('simple', dossier_unaccent(?))`;
+/** The query for message vectors, which the application builds (core/mail/search-terms.ts): the same tokenizer
+ *  reads the query. Its parameter is messageTsQuery(q). */
+export const messageTsQuerySql = '?::tsquery';
+/** An empty tsquery matches nothing, as a query of no words should. */
+export const messageTsQuery = (q: string) => tsqueryLiteral(q) ?? '';
+
+/**
+ * One way of producing candidate messages newest-first, as SQL yielding `id` and `sent_at` (plus
+ * `search` when asked) in (sent_at, id) descending order, at most `limit` rows (after `below`, a
+ * position past the page's cursor, and not older than `notBefore`, when given); and the same test for
+ * one message id (for checking GIN hits).
+ */
+type Stream = { withSearch?: boolean; limit: number; below?: KeysetPosition; notBefore?: string };
+type Branch = {
+  stream: (opts: Stream) => SqlCondition;
+  contains: (idExpr: string) => SqlCondition;
+};
+type Row = { id: string; k: string };
+type SqlCondition = { sql: string; params: unknown[] };
+
+const whereSql = (where: string[]) => (where.length ? ` where ${where.join(' and ')}` : '');
+
+/** Walks message(sent_at, id) newest-first: right when most messages qualify (filed mail, a client's). */
+function messageBranch(where: string[], params: unknown[], cursor: KeysetPosition | null): Branch {
+  const after = (pos: KeysetPosition | null | undefined, notBefore?: string) => ({
+    w: [...where, ...(pos ? ['(m.sent_at, m.id) < (?::timestamptz, ?::uuid)'] : []), ...(notBefore ? ['m.sent_at >= ?::timestamptz'] : [])],
+    p: [...params, ...(pos ? [pos.at, pos.id] : []), ...(notBefore ? [notBefore] : [])],
+  });
+  return {
+    stream: ({ withSearch, limit, below, notBefore }) => {
+      const { w, p } = after(below ?? cursor, notBefore);
+      return { sql: `select m.id, m.sent_at${withSearch ? ', m.search' : ''} from message m${whereSql(w)} order by m.sent_at desc, m.id desc limit ?`, params: [...p, limit] };
+    },
+    contains: (idExpr) => {
+      const { w, p } = after(cursor);
+      return { sql: `select m.id, m.sent_at from message m${whereSql([...w, `m.id = ${idExpr}`])}`, params: p };
+    },
+  };
+}
+
+/**
+ * Reads the live locations of some mailboxes newest-first from message_location(mailbox_id, sent_at,
+ * message_id), one ordered index range per mailbox merged (an IN list over the index would have to
+ * read and sort them all): right for a folder, "my mailboxes" and the unfiled queue however small a
+ * share of all mail they are. A message in two of the mailboxes appears once. `unfiledOnly` reads
+ * only locations flagged unfiled (their own index; the flag may lag a new filing, so `where` still
+ * tests for a communication record).
+ */
+function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[], cursor: KeysetPosition | null, unfiledOnly = false): Branch {
+  const after = (pos: KeysetPosition | null | undefined, notBefore?: string) => ({
+    w: [
+      ...(unfiledOnly ? ['not l.filed'] : []), ...where,
+      ...(pos ? ['(l.sent_at, l.message_id) < (?::timestamptz, ?::uuid)'] : []), ...(notBefore ? ['l.sent_at >= ?::timestamptz'] : []),
+    ],
+    p: [...params, ...(pos ? [pos.at, pos.id] : []), ...(notBefore ? [notBefore] : [])],
+  });
+  const from = 'from message_location l join message m on m.id = l.message_id';
+  return {
+    stream: ({ withSearch, limit, below, notBefore }) => {
+      const { w, p } = after(below ?? cursor, notBefore);
+      const one = `select l.message_id as id, l.sent_at${withSearch ? ', m.search' : ''} ${from}${whereSql(['l.mailbox_id = ?', 'l.removed_at is null', ...w])} order by l.sent_at desc, l.message_id desc limit ?`;
+      const sql = mailboxIds.length === 1
+        ? one
+        : `select distinct on (u.sent_at, u.id) u.* from (${mailboxIds.map(() => `(${one})`).join(' union all ')}) u order by u.sent_at desc, u.id desc limit ?`;
+      const params = mailboxIds.flatMap((id) => [id, ...p, limit]);
+      return { sql, params: mailboxIds.length === 1 ? params : [...params, limit] };
+    },
+    contains: (idExpr) => {
+      const { w, p } = after(cursor);
+      return {
+        sql: `select l.message_id as id, l.sent_at ${from}${whereSql(['l.mailbox_id in (?)', 'l.removed_at is null', ...w, `l.message_id = ${idExpr}`])} limit 1`,
+        params: [mailboxIds, ...p],
+      };
+    },
+  };
+}
+
+/**
+ * The branches a list runs, from the filters and the viewer's mailboxes: one per way a message can
+ * qualify, each ordered and limited on its own (an OR of two EXISTS would make PostgreSQL hash a
+ * whole table before returning the first row). Null when nothing can match.
+ */
+function planBranches(f: MessageFilters, boxes: VisibleMailbox[], cursor: KeysetPosition | null): Branch[] | null {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  let impliesVisible = false;
+  if (f.clientId !== undefined || f.reasonId !== undefined || f.areaId !== undefined) {
+    // One communication record must match all of them (the reason is a tag on the client's record).
+    let sql = 'm.id in (select fc.message_id from communication fc where fc.message_id is not null';
+    for (const [col, value] of [['client_id', f.clientId], ['reason_id', f.reasonId], ['area_id', f.areaId]] as const) {
+      if (value === undefined) continue;
+      sql += ` and fc.${col} = ?`;
+      params.push(value);
+    }
+    where.push(`${sql})`);
+    impliesVisible = true; // filed mail is visible to everyone
+  }
+  if (f.filed === true) {
+    where.push(filedSql('m'));
+    impliesVisible = true;
+  }
+  if (f.filed === false) where.push(`not ${filedSql('m')}`);
+  if (f.hasAttachments !== undefined) {
+    where.push('m.has_attachments = ?');
+    params.push(f.hasAttachments);
+  }
+  if (f.direction !== undefined) {
+    where.push('m.direction = ?');
+    params.push(f.direction);
+  }
+  if (f.accountId !== undefined || f.folder !== undefined) {
+    // Only mailboxes the viewer may see count: filtering by a colleague's private account must not
+    // reveal which filed messages sit in it. A visible mailbox makes its messages visible.
+    const chosen = boxes.filter((b) => (f.accountId === undefined || b.accountId === f.accountId) && (f.folder === undefined || b.path === f.folder));
+    if (chosen.length === 0) return null;
+    return [mailboxBranch(chosen.map((b) => b.id), where, params, cursor, f.filed === false)];
+  }
+  if (impliesVisible) return [messageBranch(where, params, cursor)];
+  const mine = boxes.map((b) => b.id);
+  // Unfiled mail is visible only through a mailbox; otherwise through a mailbox or through filing. The
+  // filed branch brings the filed mail of the viewer's mailboxes too, so the mailboxes need give only
+  // their unfiled locations (their own small index; the two branches no longer overlap). The filed
+  // branch comes first: a search walks it first, the much sparser unfiled mail only as far back.
+  const branches = f.filed !== false ? [messageBranch([...where, filedSql('m')], params, cursor)] : [];
+  if (mine.length) branches.push(mailboxBranch(mine, where, params, cursor, true));
+  return branches.length ? branches : null;
+}
+
+/** How many visible, filtered messages a search first reads newest-first, testing each. */
+export const SEARCH_WINDOW = 500;
+/** The furthest the first branch walks on when its first walk shows the words are merely uncommon;
+ *  when they are rarer (about 2.5% of mail), asking the GIN index costs less. */
+export const SEARCH_MAX_WALK = 4000;
+/** Time windows a search asks the GIN index about before it asks about all older mail at once. */
+const SEARCH_MAX_WINDOWS = 5;
+
+/**
+ * Summaries the viewer may see, newest first ((sent_at, id) descending; stable across pages).
+ * With `q`, a message matches when its own search vector (subject, sender, body) matches the whole
+ * query, or one of its attachment names does.
+ */
+export async function listMessages(
+  em: Em, viewer: Viewer, filters: MessageFilters, page: { limit: number; cursor?: string }, opts: { searchWindow?: number } = {},
+): Promise<Page<MessageSummary>> {
+  const cursor = page.cursor ? decodeCursor(page.cursor) : null;
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const branches = planBranches(filters, boxes, cursor);
+  if (!branches) return { items: [], nextCursor: null };
+  const n = page.limit + 1;
+  const q = filters.q?.trim();
+  const rows = q ? await searchRows(em, branches, q, n, opts.searchWindow ?? SEARCH_WINDOW) : await newestRows(em, branches, n);
+  const more = rows.length > page.limit;
+  const pageRows = rows.slice(0, page.limit);
+  const items = await loadSummaries(em, viewer, pageRows.map((r) => r.id), boxes);
+  const last = pageRows.at(-1);
+  return { items, nextCursor: more && last ? encodeCursor({ at: last.k, id: last.id }) : null };
+}
+
+/** The newest `n` rows of the union of branches (each branch limited on its own first). */
+async function newestRows(em: Em, branches: Branch[], n: number): Promise<Row[]> {
+  const parts = branches.map((b) => b.stream({ limit: n }));
+  const inner = parts.length === 1 ? parts[0]!.sql : parts.map((p) => `(${p.sql})`).join(' union ');
+  return em.execute<Row[]>(
+    `select x.id, ${cursorTimeSql('x.sent_at')} as k from (${inner}) x order by x.sent_at desc, x.id desc limit ?`,
+    [...parts.flatMap((p) => p.params), n],
+  );
+}
+
+const textMatchSql = (alias: string) =>
+  `(${alias}.search @@ ${messageTsQuerySql} or exists (select 1 from attachment qa where qa.message_id = ${alias}.id and qa.search @@ ${tsQuerySql}))`;
+
+/** A row's place in (sent_at, id) order as text that compares the same way ("k id"). */
+const rowKey = (r: Row) => `${r.k} ${r.id}`;
+
+/** `alias` (a message) comes strictly after the row with key `key` in newest-first order. */
+function olderThanSql(key: string, alias: string): SqlCondition {
+  const [at, id] = key.split(' ') as [string, string];
+  return { sql: `(${alias}.sent_at, ${alias}.id) < (?::timestamptz, ?::uuid)`, params: [at, id] };
+}
+
+/**
+ * Full-text search, newest first. How common the words are decides how to find the newest matches,
+ * and PostgreSQL cannot be left to guess: its statistics name only the thousand most common lexemes,
+ * and a LIMIT plan that walks newest-first expecting matches spread evenly reads the whole table
+ * when there are none. So the search looks first, then picks:
+ *  1. walk the newest `window` (SEARCH_WINDOW) candidates of the first branch (filed mail, or the one
+ *     branch there is) and test each, stopping at `n` hits; then the other branch (the viewer's
+ *     unfiled mail) as far back in time. A branch is complete down to its `n`-th hit, the end of its
+ *     walk, or the time it walked to; hits newer than every branch's limit are the answer when there
+ *     are `n` of them (common words, or any search within a small set such as one client's mail).
+ *  2. when the words turned up often enough that the first branch reaches where `n` matches should
+ *     lie within SEARCH_MAX_WALK candidates, walk on there: each message tested costs reading its
+ *     (TOASTed) vector, so this pays only for fairly common words.
+ *  3. otherwise olderMatches asks the GIN indexes for the matches below that point, a time window at
+ *     a time.
+ */
+async function searchRows(em: Em, branches: Branch[], q: string, n: number, window: number): Promise<Row[]> {
+  const tsQuery = messageTsQuery(q);
+  const [head, ...rest] = branches as [Branch, ...Branch[]];
+  // The first branch walks `window` candidates; the others as far back as it got (when it did not run
+  // out), at most `cap` candidates: what they read further would be below the merged cutoff anyway.
+  const walkAll = async (headLimit: number, cap: number, from?: Walk[]) => {
+    const first = await walkOn(em, head, q, tsQuery, n, { limit: headLimit, from: from?.[0] });
+    const notBefore = isOpen(first) ? first.end!.at : undefined;
+    return [first, ...(await Promise.all(rest.map((b, i) => walkOn(em, b, q, tsQuery, n, { limit: cap, from: from?.[i + 1], notBefore }))))];
+  };
+  let walks = await walkAll(window, window);
+  // How often the words turn up, in matches per ms of mail: each unfinished branch's hits (plus one:
+  // none in a short walk says little) over the stretch it walked, added up (the filed branch and the
+  // mailboxes' unfiled locations do not overlap).
+  const rate = () => walks.filter((w) => isOpen(w) && w.newest !== null)
+    .reduce((sum, w) => sum + (w.hits.length + 1) / spanMs(Date.parse(w.newest!), Date.parse(w.end!.at)), 0);
+  const newest = () => walks.map((w) => w.newest).filter((t): t is string => t !== null).sort().at(-1);
+  const first = walks[0]!;
+  if (isOpen(first) && first.hits.length < n && first.newest !== null && merge(walks, n).length < n) {
+    // Walk on to where n matches (and half as many again) should lie, when the first branch gets
+    // there within SEARCH_MAX_WALK candidates.
+    const targetMs = Date.parse(first.newest) - (1.5 * n) / rate();
+    const needed = Math.ceil((first.rows * (Date.parse(first.newest) - targetMs)) / spanMs(Date.parse(first.newest), Date.parse(first.end!.at)));
+    if (needed > first.rows && needed <= SEARCH_MAX_WALK) walks = await walkAll(needed - first.rows, SEARCH_MAX_WALK, walks);
+  }
+  const sorted = merge(walks, n);
+  const limits = walks.filter(isOpen).map((w) => rowKey({ k: w.end!.at, id: w.end!.id })).sort();
+  if (sorted.length >= n || limits.length === 0) return sorted.slice(0, n);
+  const below = limits.at(-1)!;
+  return [...sorted, ...(await olderMatches(em, branches, q, tsQuery, n - sorted.length, { below, newest: newest() ?? below.split(' ')[0]!, found: sorted.length, rate: rate() }))];
+}
+
+/** The hits of all walks down to the furthest position every open branch is complete to, newest first. */
+function merge(walks: Walk[], n: number): Row[] {
+  const cutoff = walks.filter(isOpen).map((w) => rowKey({ k: w.end!.at, id: w.end!.id })).sort().at(-1) ?? '';
+  const merged = new Map<string, Row>();
+  for (const w of walks) for (const h of w.hits) if (rowKey(h) >= cutoff) merged.set(h.id, h);
+  return [...merged.values()].sort((x, y) => (rowKey(x) < rowKey(y) ? 1 : rowKey(x) > rowKey(y) ? -1 : 0)).slice(0, n);
+}
+
+/**
+ * What walking a branch newest-first has seen: its hits (at most n, newest first), how many candidates
+ * it read, the newest candidate's time, the last position it is complete down to (the n-th hit when it
+ * found n, the last candidate read, or the time it was to stop at), and whether it read the branch to its end.
+ */
+type Walk = { hits: Row[]; rows: number; newest: string | null; end: KeysetPosition | null; exhausted: boolean };
+/** A branch with more to read below its walk. */
+const isOpen = (w: Walk) => !w.exhausted && w.end !== null;
+/** The smallest uuid: (t, NIL_UUID) is the first position at instant t in newest-first order. */
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Reads up to `limit` candidates of a branch newest-first, after an earlier walk `from` and down to
+ * `notBefore` when given, testing each. When it stops at `notBefore` the branch is complete down to
+ * that instant.
+ */
+async function walkOn(em: Em, b: Branch, q: string, tsQuery: string, n: number, opts: { limit: number; from?: Walk; notBefore?: string }): Promise<Walk> {
+  const { limit, from, notBefore } = opts;
+  const below = from?.end ?? undefined;
+  if (from && (from.exhausted || from.hits.length >= n)) return from;
+  const hits = [...(from?.hits ?? [])];
+  // The subquery's order carries through, so the outer LIMIT stops the walk at the n-th hit.
+  const inner = b.stream({ withSearch: true, limit, below, notBefore });
+  hits.push(...(await em.execute<Row[]>(
+    `select w.id, ${cursorTimeSql('w.sent_at')} as k from (${inner.sql}) w where ${textMatchSql('w')} order by w.sent_at desc, w.id desc limit ?`,
+    [...inner.params, tsQuery, q, n - hits.length],
+  )));
+  const newest = from?.newest ?? null;
+  if (hits.length >= n) {
+    const last = hits.at(-1)!;
+    return { hits, rows: (from?.rows ?? 0) + limit, newest: newest ?? hits[0]!.k, end: { at: last.k, id: last.id }, exhausted: false };
+  }
+  // Fewer hits than asked: where did the walk end (an exhausted branch is complete)?
+  const span = b.stream({ limit, below, notBefore });
+  const end = (await em.execute<{ rows: number; newest: string; id: string; k: string }[]>(
+    `select (count(*) over ())::int as rows, ${cursorTimeSql('max(w.sent_at) over ()')} as newest, w.id, ${cursorTimeSql('w.sent_at')} as k
+     from (${span.sql}) w order by w.sent_at, w.id limit 1`,
+    span.params,
+  ))[0];
+  const rows = (from?.rows ?? 0) + (end?.rows ?? 0);
+  if (end && end.rows >= limit) return { hits, rows, newest: newest ?? end.newest, end: { at: end.k, id: end.id }, exhausted: false };
+  if (notBefore) return { hits, rows, newest: newest ?? end?.newest ?? null, end: { at: notBefore, id: NIL_UUID }, exhausted: false };
+  return { hits, rows, newest: newest ?? end?.newest ?? null, end: end ? { at: end.k, id: end.id } : (from?.end ?? null), exhausted: true };
+}
+
+/** A stretch of mail in ms, never less than an hour: a burst of mail at one instant tells no rate. */
+const spanMs = (newerMs: number, olderMs: number) => Math.max(newerMs - olderMs, 3_600_000);
+
+/**
+ * The newest `n` matches strictly after `from.below` (newest-first), from the GIN indexes. Every hit the
+ * index names costs a visit to its table page, so rather than all of them (thousands for a word in 1%
+ * of mail, mostly on pages not in memory) it asks for those in a time window below the walk, sized
+ * to hold the missing matches (and half as many again) at the rate the walk met them (`rate` per ms);
+ * then in the next window, at least as long as all before it, sized from what they found (16 times
+ * all before when nothing turned up). After SEARCH_MAX_WINDOWS the rest is one query over all older mail.
+ */
+async function olderMatches(
+  em: Em, branches: Branch[], q: string, tsQuery: string, n: number, from: { below: string; newest: string; found: number; rate: number },
+): Promise<Row[]> {
+  const belowMs = Date.parse(from.below.split(' ')[0]!);
+  const newestMs = Math.max(Date.parse(from.newest), belowMs);
+  let older = (alias: string) => olderThanSql(from.below, alias);
+  let lowerMs = belowMs - (1.5 * n) / from.rate;
+  const rows: Row[] = [];
+  for (let i = 0; ; i++) {
+    // Before 1970 there is no mail worth a window (only broken Date headers): ask for all of it.
+    const lower = i < SEARCH_MAX_WINDOWS && lowerMs > 0 ? new Date(lowerMs).toISOString() : null;
+    rows.push(...(await indexedMatches(em, branches, q, tsQuery, n - rows.length, older, lower)));
+    if (rows.length >= n || lower === null) return rows;
+    older = (alias: string) => ({ sql: `${alias}.sent_at < ?::timestamptz`, params: [lower] });
+    const covered = spanMs(newestMs, lowerMs);
+    const rate = (from.found + rows.length) / covered;
+    lowerMs -= rate > 0 ? Math.max(covered, (1.5 * (n - rows.length)) / rate) : 16 * covered;
+  }
+}
+
+/**
+ * The newest `n` matches that `older` admits and are no older than `lower` (when given): the GIN hits
+ * (message text, attachment names) in that range, each checked against the branches (LATERAL keeps
+ * the planner from walking the whole message table instead).
+ */
+async function indexedMatches(
+  em: Em, branches: Branch[], q: string, tsQuery: string, n: number, older: (alias: string) => SqlCondition, lower: string | null,
+): Promise<Row[]> {
+  const range = (alias: string) => {
+    const o = older(alias);
+    return lower === null ? o : { sql: `${o.sql} and ${alias}.sent_at >= ?::timestamptz`, params: [...o.params, lower] };
+  };
+  const inText = range('qm');
+  const inNames = range('am');
+  const parts = branches.map((b) => {
+    const one = b.contains('h.id');
+    return { sql: `select x.id, x.sent_at from hits h cross join lateral (${one.sql}) x`, params: one.params };
+  });
+  return em.execute<Row[]>(
+    `with hits as materialized (select qm.id from message qm where qm.search @@ ${messageTsQuerySql} and ${inText.sql}
+       union select qa.message_id from attachment qa join message am on am.id = qa.message_id where qa.search @@ ${tsQuerySql} and ${inNames.sql})
+     select y.id, ${cursorTimeSql('y.sent_at')} as k from (${parts.map((p) => p.sql).join(' union ')}) y
+     order by y.sent_at desc, y.id desc limit ?`,
+    [tsQuery, ...inText.params, q, ...inNames.params, ...parts.flatMap((p) => p.params), n],
+  );
+}
+
+type JsonAddress = { role: 'to' | 'cc'; name: string | null; address: string };
+type SummaryRow = {
+  id: string;
+  thread_id: string;
+  subject: string;
+  from_name: string | null;
+  from_address: string | null;
+  sent_at: Date;
+  snippet: string;
+  has_attachments: boolean;
+  direction: Direction;
+  addresses: JsonAddress[] | string;
+  clients: { id: string; name: string }[] | string;
+  folders: { accountId: string; path: string; seen: boolean }[] | string;
+};
+/** json columns arrive parsed from node-postgres and as text from some drivers. */
+const fromJson = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+/** Summaries for ids already known to be visible, in the order given (one round trip). */
+export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visibleBoxes?: VisibleMailbox[]): Promise<MessageSummary[]> {
+  if (ids.length === 0) return [];
+  const boxIds = (visibleBoxes ?? (await listVisibleMailboxes(em, viewer))).map((b) => b.id);
+  const rows = await em.execute<SummaryRow[]>(
+    `select m.id, m.thread_id, m.subject, m.from_name, m.from_address, m.sent_at, m.snippet, m.has_attachments, m.direction,
+       coalesce((select json_agg(json_build_object('role', a.role, 'name', a.name, 'address', a.address) order by a.position, a.id)
+         from message_address a where a.message_id = m.id and a.role in ('to', 'cc')), '[]') as addresses,
+       coalesce((select json_agg(json_build_object('id', cl.id, 'name', cl.name) order by cl.name, cl.id)
+         from communication c join client cl on cl.id = c.client_id where c.message_id = m.id), '[]') as clients,
+       coalesce((select json_agg(json_build_object('accountId', mb.account_id, 'path', mb.path,
+           -- IMAP flags are case-insensitive (RFC 3501 §2.3.2)
+           'seen', exists (select 1 from unnest(l.flags) f where lower(f) = '\\seen')) order by mb.account_id, mb.path)
+         from message_location l join mailbox mb on mb.id = l.mailbox_id
+         where l.message_id = m.id and l.removed_at is null and l.mailbox_id in (?)), '[]') as folders
+     from message m where m.id in (?)`,
+    // No visible mailbox: a filed message is listed without folders (the nil uuid matches nothing).
+    [boxIds.length ? boxIds : ['00000000-0000-0000-0000-000000000000'], ids],
+  );
+  const byId = new Map<string, MessageSummary>();
+  for (const m of rows) {
+    const addresses = fromJson(m.addresses);
+    const folders = fromJson(m.folders);
+    const unique = new Map(folders.map((f) => [`${f.accountId}/${f.path}`, { accountId: f.accountId, path: f.path }]));
+    byId.set(m.id, {
+      id: m.id,
+      threadId: m.thread_id,
+      subject: m.subject,
+      from: m.from_address ? { name: m.from_name || null, address: m.from_address } : null,
+      to: addresses.filter((a) => a.role === 'to').map((a) => ({ name: a.name || null, address: a.address })),
+      cc: addresses.filter((a) => a.role === 'cc').map((a) => ({ name: a.name || null, address: a.address })),
+      date: new Date(m.sent_at).toISOString(),
+      snippet: m.snippet,
+      hasAttachments: m.has_attachments,
+      direction: m.direction,
+      clients: fromJson(m.clients),
+      folders: [...unique.values()],
+      // Read in any visible folder means read; seen only through filing is not "unread" news.
+      unread: folders.length > 0 && !folders.some((f) => f.seen),
+    });
+  }
+  return ids.map((id) => byId.get(id)).filter((s): s is MessageSummary => s !== undefined);
+}
+
+type DetailRow = {
+  id: string;
+  message_id_header: string | null;
+  in_reply_to: string | null;
+  references: string[];
+  text: string;
+  html: string | null;
+  parse_status: ParseStatus;
+};
+
+/** Content-IDs compare without their angle brackets (RFC 2392 cid: URLs carry the bare addr-spec). */
+const bareCid = (cid: string) => cid.trim().replace(/^<|>$/g, '').trim();
+
+async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOptions, boxes: VisibleMailbox[]): Promise<MessageDetail[]> {
+  if (ids.length === 0) return [];
+  const [summaries, rows, attachments] = await Promise.all([
+    loadSummaries(em, viewer, ids, boxes),
+    em.execute<DetailRow[]>(
+      'select id, message_id_header, in_reply_to, "references", text, html, parse_status from message where id in (?)',
+      [ids],
+    ),
+    em.execute<{ id: string; message_id: string; filename: string; content_type: string; size: string | number; inline: boolean; content_id: string | null }[]>(
+      'select id, message_id, filename, content_type, size, inline, content_id from attachment where message_id in (?) order by position, id',
+      [ids],
+    ),
+  ]);
+  const rowById = new Map(rows.map((r) => [r.id, r]));
+  return summaries.map((s) => {
+    const row = rowById.get(s.id)!;
+    const mine = attachments.filter((a) => a.message_id === s.id);
+    // cid: references resolve only among this message's own parts (a hostile message may reuse
+    // another message's Content-ID).
+    const byCid = new Map<string, string>();
+    for (const a of mine) if (a.content_id) byCid.set(bareCid(a.content_id), a.id);
+    const clean = row.html === null ? null : sanitizeMailHtml(row.html, {
+      allowRemoteImages: opts.allowRemoteImages,
+      cidUrl: (cid) => {
+        const id = byCid.get(bareCid(cid));
+        return id === undefined ? null : opts.attachmentUrl(id);
+      },
+    });
+    return {
+      ...s,
+      messageIdHeader: row.message_id_header,
+      inReplyTo: row.in_reply_to,
+      references: row.references,
+      text: row.text,
+      html: clean?.html ?? null,
+      attachments: mine.map((a) => ({ id: a.id, filename: a.filename, contentType: a.content_type, size: Number(a.size), inline: a.inline })),
+      parseStatus: row.parse_status,
+      blockedImages: clean?.blockedRemote ?? 0,
+    };
+  });
+}
+
+/** One message with bodies; NotFoundError when it does not exist or the viewer may not see it. */
+export async function getMessage(em: Em, viewer: Viewer, id: string, opts: DetailOptions): Promise<MessageDetail> {
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const vis = visibleMessageSql(boxes.map((b) => b.id));
+  const found = await em.execute<{ id: string }[]>(`select m.id from message m where m.id = ? and ${vis.sql}`, [id, ...vis.params]);
+  if (found.length === 0) throw new NotFoundError('Message');
+  return (await loadDetails(em, viewer, [id], opts, boxes))[0]!;
+}
+
+/** The visible messages of a thread, oldest first; NotFoundError when the viewer sees none of it. */
+export async function listThread(em: Em, viewer: Viewer, threadId: string, opts: DetailOptions, limit = 200): Promise<MessageDetail[]> {
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const vis = visibleMessageSql(boxes.map((b) => b.id));
+  const rows = await em.execute<{ id: string }[]>(
+    `select m.id from message m where m.thread_id = ? and ${vis.sql} order by m.sent_at asc, m.id asc limit ?`,
+    [threadId, ...vis.params, limit],
+  );
+  if (rows.length === 0) throw new NotFoundError('Thread');
+  return loadDetails(em, viewer, rows.map((r) => r.id), opts, boxes);
+}
+
+export type StoredFile = { sha256: string; size: number; filename: string; contentType: string };
+
+/** The raw RFC 5322 source of a visible message (as kept in the blob store). */
+export async function getMessageRaw(em: Em, viewer: Viewer, id: string): Promise<StoredFile> {
+  const vis = visibleMessageSql((await listVisibleMailboxes(em, viewer)).map((b) => b.id));
+  const rows = await em.execute<{ raw_blob: string; raw_size: number; subject: string }[]>(
+    `select m.raw_blob, m.raw_size, m.subject from message m where m.id = ? and ${vis.sql}`,
+    [id, ...vis.params],
+  );
+  const row = rows[0];
+  if (!row) throw new NotFoundError('Message');
+  return { sha256: row.raw_blob, size: Number(row.raw_size), filename: `${row.subject.trim() || 'message'}.eml`, contentType: 'message/rfc822' };
+}
+
+/** An attachment of a visible message; its size is the stored blob's (what we will actually send). */
+export async function getAttachmentFile(em: Em, viewer: Viewer, attachmentId: string): Promise<StoredFile & { messageId: string; inline: boolean }> {
+  const vis = visibleMessageSql((await listVisibleMailboxes(em, viewer)).map((b) => b.id));
+  const rows = await em.execute<{ sha256: string; size: string | number; blob_size: string | number | null; filename: string; content_type: string; message_id: string; inline: boolean }[]>(
+    `select a.sha256, a.size, b.size as blob_size, a.filename, a.content_type, a.message_id, a.inline
+     from attachment a join message m on m.id = a.message_id left join blob b on b.sha256 = a.sha256
+     where a.id = ? and ${vis.sql}`,
+    [attachmentId, ...vis.params],
+  );
+  const row = rows[0];
+  if (!row) throw new NotFoundError('Attachment');
+  return {
+    sha256: row.sha256,
+    size: Number(row.blob_size ?? row.size),
+    filename: row.filename,
+    contentType: row.content_type,
+    messageId: row.message_id,
+    inline: row.inline,
+  };
+}

@@ -1,0 +1,86 @@
+// Opens the database: PostgreSQL when DATABASE_URL is set, else embedded PGlite (real PostgreSQL in
+// WASM) under the data dir. Both use the same entities, the same migrations and the same SQL.
+import { MikroORM as PgORM, type Options } from '@mikro-orm/postgresql';
+import { PgliteDriver } from '@mikro-orm/pglite';
+import { Migrator } from '@mikro-orm/migrations';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { InferKyselyDB } from '@mikro-orm/sql';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from './config.ts';
+import { entities } from '../entities.ts';
+import { migrationsList } from '../../../migrations/index.ts';
+
+export type Db = PgORM;
+export type Em = EntityManager;
+
+export type OpenDbOptions = { migrate?: boolean; poolMax?: number; debug?: boolean };
+
+export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, opts: OpenDbOptions = {}): Promise<Db> {
+  const common: Options = {
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, snapshot: false, silent: true, transactional: true, allOrNothing: true },
+    // Unknown keys in em.create() are bugs, not data.
+    forceUndefined: false,
+    debug: opts.debug ?? false,
+    // Entities are plain objects built by defineEntity; no reflect-metadata, no discovery by path.
+    discovery: { warnWhenNoEntities: true },
+    allowGlobalContext: false,
+  };
+  let orm: Db;
+  if (config.databaseUrl) {
+    orm = await PgORM.init({ ...common, clientUrl: config.databaseUrl, pool: { min: 0, max: opts.poolMax ?? 10 } });
+  } else {
+    const dir = path.join(config.dataDir, 'db');
+    await mkdir(dir, { recursive: true });
+    const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
+    orm = (await PgORM.init({
+      ...common,
+      driver: PgliteDriver as never,
+      dbName: dir,
+      driverOptions: { extensions: { unaccent } },
+    })) as Db;
+  }
+  if (opts.migrate ?? true) await orm.migrator.up();
+  return orm;
+}
+
+/**
+ * Whether Buffer parameters reach the server in binary format: node-postgres sends them so, PGlite
+ * serialises parameters as text (see search-terms.ts tsvectorBinary). Follows openDb's choice of driver.
+ */
+export function takesBinaryParams(em: Em): boolean {
+  return !(em.getDriver() instanceof PgliteDriver);
+}
+
+/**
+ * Runs one statement with bind parameters ($1, $2, ...) on the em's connection, inside its transaction
+ * when it has one. em.execute inlines every parameter into the SQL text: for a batch of message bodies
+ * that is megabytes of escaping and copying on the sync's main thread, and megabytes for PostgreSQL to
+ * lex. Returns the rows; errors come as MikroORM's exception types, as from em.execute.
+ */
+export async function executeBound<T extends object = Record<string, unknown>>(em: Em, sql: string, params: readonly unknown[]): Promise<T[]> {
+  const connection = em.getConnection();
+  await connection.ensureConnection();
+  const ctx = em.getTransactionContext<{ executeQuery: ReturnType<typeof connection.getClient>['executeQuery'] }>();
+  try {
+    const result = await (ctx ?? connection.getClient()).executeQuery<T>(CompiledQuery.raw(sql, [...params]));
+    return [...result.rows];
+  } catch (err) {
+    // As em.execute does: MikroORM's exception types (a unique violation is retried by its callers).
+    throw em.getDriver().convertException(err as Error);
+  }
+}
+
+/** Every table as Kysely sees it, inferred from the entities (snake_case tables and columns, as in SQL). */
+export type DB = InferKyselyDB<(typeof entities)[number]>;
+
+/**
+ * The typed query builder for core's queries, bound to the em's transaction when it has one (MikroORM's
+ * Kysely integration): column and table names are checked by the compiler against the entities.
+ */
+export function kysely(em: Em): Kysely<DB> {
+  return em.getKysely<DB>();
+}
