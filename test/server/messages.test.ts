@@ -162,6 +162,70 @@ t.test('cursor pages are stable: no duplicates or gaps, ties broken by id, new m
   t.equal(bad.json().error.code, 'invalid_cursor');
 });
 
+t.test('every list yields every visible message exactly once at any page size (equal dates, no Date header, two locations in one mailbox)', async (t) => {
+  const { storeRawMail } = await import('../support/factories.ts');
+  const s = await userSession(ta);
+  const box = await createTestAccount(db, s.user, 'private');
+  const client = await createTestClient(db);
+  const filing = { blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
+  const w = token();
+  const expected: string[] = [];
+  const at = new Date(Date.now() - 7200_000);
+  // Nine messages at one instant, every third filed (the list then runs two branches).
+  for (let i = 0; i < 9; i++) {
+    const m = await createTestMessage(db, blobs, { subject: `same date ${w}`, sentAt: at, locations: [{ mailbox: box.inbox }] });
+    if (i % 3 === 0) await fileTestMessage(db, m, client);
+    expected.push(m.id);
+  }
+  // The same mail twice in one mailbox (two UIDs), once more in another, and twice in Sent.
+  const twice = await createTestMessage(db, blobs, { subject: `twice ${w}`, sentAt: at, locations: [{ mailbox: box.inbox }, { mailbox: box.inbox }, { mailbox: box.sent }] });
+  const twiceFiled = await createTestMessage(db, blobs, { subject: `twice filed ${w}`, locations: [{ mailbox: box.inbox }, { mailbox: box.inbox }] });
+  await fileTestMessage(db, twiceFiled, client);
+  const sentTwice = await createTestMessage(db, blobs, { subject: `sent twice ${w}`, sentAt: new Date(at.getTime() - 1000), locations: [{ mailbox: box.sent }, { mailbox: box.sent }] });
+  expected.push(twice.id, twiceFiled.id, sentTwice.id);
+  // Mail without a Date header delivered twice to the INBOX through the sync pipeline (one content, two locations).
+  for (let i = 0; i < 3; i++) {
+    const raw = Buffer.from(`Message-ID: <${randomUUID()}@test.example>\r\nFrom: someone@test.example\r\nTo: ${box.account.email}\r\nSubject: undated ${w} ${i}\r\n\r\nno date ${w}\r\n`);
+    const first = await storeRawMail(db, blobs, box.inbox, raw, filing);
+    const again = await storeRawMail(db, blobs, box.inbox, raw, filing);
+    t.equal(again.id, first.id, 'a second delivery is a second location of one message');
+    expected.push(first.id);
+  }
+  const lists = {
+    account: `accountId=${box.account.id}`,
+    folder: `accountId=${box.account.id}&folder=INBOX`,
+    sent: `accountId=${box.account.id}&folder=Sent`,
+    unfiled: `accountId=${box.account.id}&filed=false`,
+    client: `clientId=${client.id}`,
+    search: `q=${w}`,
+  };
+  const want: Record<keyof typeof lists, string[]> = {
+    account: expected,
+    folder: expected.filter((id) => id !== sentTwice.id),
+    sent: [twice.id, sentTwice.id],
+    unfiled: expected.filter((id, i) => !(i < 9 && i % 3 === 0) && id !== twiceFiled.id),
+    client: [...expected.filter((_, i) => i < 9 && i % 3 === 0), twiceFiled.id],
+    search: expected,
+  };
+  for (const [name, query] of Object.entries(lists) as [keyof typeof lists, string][]) {
+    const full = ids(await s.request('GET', `/api/messages?${query}&limit=200`));
+    t.same(new Set(full), new Set(want[name]), `${name}: the whole list holds each message`);
+    t.equal(full.length, want[name].length, `${name}: ... once`);
+    for (const limit of [1, 7, 50, 200]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages <= want[name].length + 1; pages++) {
+        const res = await s.request('GET', `/api/messages?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+        t.equal(res.statusCode, 200);
+        seen.push(...ids(res));
+        cursor = res.json().nextCursor;
+        if (!cursor) break;
+      }
+      t.same(seen, full, `${name}, pages of ${limit}: exactly the full list, in order`);
+    }
+  }
+});
+
 t.test('summary and detail shapes; unread follows \\Seen; thread oldest first', async (t) => {
   const s = await userSession(ta);
   const box = await createTestAccount(db, s.user, 'private');

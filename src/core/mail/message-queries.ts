@@ -103,7 +103,9 @@ function messageBranch(where: string[], params: unknown[], cursor: KeysetPositio
  * Reads the live locations of some mailboxes newest-first from message_location(mailbox_id, sent_at,
  * message_id), one ordered index range per mailbox merged (an IN list over the index would have to
  * read and sort them all): right for a folder, "my mailboxes" and the unfiled queue however small a
- * share of all mail they are. A message in two of the mailboxes appears once. `unfiledOnly` reads
+ * share of all mail they are. A message appears once however many locations it has, in one mailbox
+ * (the same mail delivered twice: its locations are adjacent in the index, so DISTINCT ON streams) or
+ * in several. `unfiledOnly` reads
  * only locations flagged unfiled (their own index; the flag may lag a new filing, so `where` still
  * tests for a communication record).
  */
@@ -119,7 +121,7 @@ function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[],
   return {
     stream: ({ withSearch, limit, below, notBefore }) => {
       const { w, p } = after(below ?? cursor, notBefore);
-      const one = `select l.message_id as id, l.sent_at${withSearch ? ', m.search' : ''} ${from}${whereSql(['l.mailbox_id = ?', 'l.removed_at is null', ...w])} order by l.sent_at desc, l.message_id desc limit ?`;
+      const one = `select distinct on (l.sent_at, l.message_id) l.message_id as id, l.sent_at${withSearch ? ', m.search' : ''} ${from}${whereSql(['l.mailbox_id = ?', 'l.removed_at is null', ...w])} order by l.sent_at desc, l.message_id desc limit ?`;
       const sql = mailboxIds.length === 1
         ? one
         : `select distinct on (u.sent_at, u.id) u.* from (${mailboxIds.map(() => `(${one})`).join(' union all ')}) u order by u.sent_at desc, u.id desc limit ?`;
