@@ -12,6 +12,7 @@ import { Migration20261126200000FilingExclusion } from './20261126200000-filing-
 import { Migration20261127090000MessageSearchTerms } from './20261127090000-message-search-terms.ts';
 import { Migration20261127100000LocationFiled } from './20261127100000-location-filed.ts';
 import { Migration20261127110000MessageLz4 } from './20261127110000-message-lz4.ts';
+import { Migration20261207233000Tasks } from './20261207233000-tasks.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
@@ -27,4 +28,5 @@ export const migrationsList = [
   { name: '20261127090000-message-search-terms', class: Migration20261127090000MessageSearchTerms },
   { name: '20261127100000-location-filed', class: Migration20261127100000LocationFiled },
   { name: '20261127110000-message-lz4', class: Migration20261127110000MessageLz4 },
+  { name: '20261207233000-tasks', class: Migration20261207233000Tasks },
 ];

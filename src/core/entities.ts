@@ -2,6 +2,7 @@
 import { AuditEvent } from './staff/audit-event.entity.ts';
 import { Client, ClientContact, Contact, ContactEmail } from './crm/client.entity.ts';
 import { Area, Communication, FilingExclusion, Reason } from './log/communication.entity.ts';
+import { CalendarFeed, Task } from './log/task.entity.ts';
 import { Discussion, DiscussionComment, DiscussionParticipant } from './collaboration/discussion.entity.ts';
 import { Document } from './documents/document.entity.ts';
 import { FileRequest, FileRequestDocument, FileRequestEvent, FileRequestItem, FileRequestRecipient } from './collaboration/file-request.entity.ts';
@@ -20,4 +21,5 @@ export const entities = [
   Outbox,
   FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,
   Discussion, DiscussionParticipant, DiscussionComment, Share, ShareRecipient, ShareLink, ShareDownload,
+  Task, CalendarFeed,
 ];

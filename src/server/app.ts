@@ -20,6 +20,7 @@ import type { BlobStore } from '../core/blobs/blob-store.ts';
 import { registerAuth } from './auth.ts';
 import { handleError, HttpError, STATUS } from './errors.ts';
 import { routes } from './routes/index.ts';
+import { calendarFeedRoutes } from './routes/calendar.ts';
 import { shareLinkRoutes } from './routes/share-links.ts';
 
 export type AppDeps = {
@@ -106,6 +107,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const plugin of routes) await app.register(plugin, { prefix: '/api' });
   // Share links are mailed to clients: short public URLs outside /api.
   await app.register(shareLinkRoutes);
+  // Calendar apps subscribe to a secret URL; they cannot sign in.
+  await app.register(calendarFeedRoutes);
 
   const webRoot = deps.webRoot === undefined ? path.resolve('dist/web') : deps.webRoot;
   if (webRoot && existsSync(webRoot)) {

@@ -3,6 +3,7 @@
 import { Type, type Static } from 'typebox';
 
 export const Uuid = Type.String({ format: 'uuid' });
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 export const DateTime = Type.String({ format: 'date-time' });
 export const Email = Type.String({ format: 'email', maxLength: 320 });
 export const IdParams = Type.Object({ id: Uuid });

@@ -5,6 +5,7 @@ import { sweepOrphanBlobs } from '../core/blobs/blob-sweep.ts';
 import { runFileAddressJob } from '../core/log/retro-filing.ts';
 import { recordAudit } from '../core/staff/audit.ts';
 import { runFileRequestScan, runReminderJob } from '../core/collaboration/file-request-reminders.ts';
+import { runTaskDueJob, runTaskDueScan } from '../core/collaboration/task-due.ts';
 import { createAccountHandlers } from './account-jobs.ts';
 import { resumeOutbox, sendOutbox } from './send-outbox.ts';
 
@@ -34,6 +35,13 @@ export function createHandlers(deps: WorkerDeps): Handlers {
     'file-request-scan': async () => {
       const result = await runFileRequestScan(deps.db, deps.queue);
       if (result.reminders || result.overdue || result.stranded) deps.log.info(result, 'file request scan');
+    },
+    'task-due': async ({ taskId }) => {
+      if (await runTaskDueJob(deps.db, deps.queue, taskId, { publicUrl: deps.config.publicUrl })) deps.log.info({ taskId }, 'task due: assignee notified');
+    },
+    'task-due-scan': async () => {
+      const notified = await runTaskDueScan(deps.db, deps.queue, { publicUrl: deps.config.publicUrl });
+      if (notified) deps.log.info({ notified }, 'task due scan: notified tasks whose job was lost');
     },
     'file-address': async (payload) => {
       const result = await runFileAddressJob(deps.db, payload, { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes });

@@ -21,11 +21,12 @@ export type NotificationInput = {
   clientId?: string | null;
   fileRequestId?: string | null;
   messageId?: string | null;
+  taskId?: string | null;
 };
 
 export type NotificationItem = {
   id: string; kind: string; title: string; body: string; link: string | null;
-  clientId: string | null; fileRequestId: string | null; messageId: string | null; readAt: string | null; createdAt: string;
+  clientId: string | null; fileRequestId: string | null; messageId: string | null; taskId: string | null; readAt: string | null; createdAt: string;
 };
 
 /**
@@ -38,7 +39,7 @@ export async function createNotification(em: Em, input: NotificationInput, opts:
   const link = input.link && input.link.startsWith('/') && !input.link.startsWith('//') ? input.link : null;
   const notification = em.create(Notification, {
     user: input.userId, kind: input.kind, title, body: input.body ?? '', link,
-    client: input.clientId ?? null, fileRequest: input.fileRequestId ?? null, message: input.messageId ?? null,
+    client: input.clientId ?? null, fileRequest: input.fileRequestId ?? null, message: input.messageId ?? null, task: input.taskId ?? null,
   } as never);
   const user = await em.findOne(User, { id: input.userId });
   if (!user || !user.active || !user.notifyByEmail) return { notification, outboxId: null };
@@ -57,7 +58,7 @@ export async function createNotification(em: Em, input: NotificationInput, opts:
 
 type Row = {
   id: string; kind: string; title: string; body: string; link: string | null; client_id: string | null; file_request_id: string | null;
-  message_id: string | null; read_at: Date | string | null; created_at: Date | string; at: string; unread: number;
+  message_id: string | null; task_id: string | null; read_at: Date | string | null; created_at: Date | string; at: string; unread: number;
 };
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -82,7 +83,7 @@ export async function listNotificationPage(em: Em, user: { id: string }, opts: {
     params.push(rank, at, id);
   }
   const rows = await em.execute<Row[]>(
-    `select id, kind, title, body, link, client_id, file_request_id, message_id, read_at, created_at, ${cursorTimeSql('created_at')} as at,
+    `select id, kind, title, body, link, client_id, file_request_id, message_id, task_id, read_at, created_at, ${cursorTimeSql('created_at')} as at,
             (case when read_at is null then 1 else 0 end)::int as unread
        from notification where ${where.join(' and ')}
       order by (case when read_at is null then 1 else 0 end) desc, created_at desc, id desc limit ?`,
@@ -93,7 +94,7 @@ export async function listNotificationPage(em: Em, user: { id: string }, opts: {
   return {
     items: page.map((r) => ({
       id: r.id, kind: r.kind, title: r.title, body: r.body, link: r.link, clientId: r.client_id, fileRequestId: r.file_request_id,
-      messageId: r.message_id, readAt: iso(r.read_at), createdAt: iso(r.created_at)!,
+      messageId: r.message_id, taskId: r.task_id, readAt: iso(r.read_at), createdAt: iso(r.created_at)!,
     })),
     nextCursor: rows.length > opts.limit && last ? Buffer.from(JSON.stringify([Number(last.unread), last.at, last.id])).toString('base64url') : null,
     unread: await countUnreadNotifications(em, user),

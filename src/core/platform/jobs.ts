@@ -23,6 +23,10 @@ export type JobMap = {
   'file-request-reminder': { requestId: string };
   /** Periodic safety net: enqueue due reminders the queue lost, mark overdue requests, send stranded request mail. */
   'file-request-scan': { reason: 'schedule' | 'manual' };
+  /** Notify a task's assignee when it falls due (the handler re-checks the database; a changed due time makes a new job). */
+  'task-due': { taskId: string };
+  /** Minutely safety net: notify due tasks whose job the queue lost (embedded restart, Redis flush). */
+  'task-due-scan': { reason: 'schedule' | 'manual' };
   /** Round-trip check used by `dossier` health commands and tests. */
   'ping': { text: string; at: number };
 };

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '../crm/client.entity.ts';
 import { FileRequest } from '../collaboration/file-request.entity.ts';
 import { Message } from '../mail/message.entity.ts';
+import { Task } from '../log/task.entity.ts';
 import { User } from './user.entity.ts';
 
 export const Notification = defineEntity({
@@ -19,6 +20,7 @@ export const Notification = defineEntity({
     client: () => p.manyToOne(Client).nullable().deleteRule('cascade'),
     fileRequest: () => p.manyToOne(FileRequest).nullable().deleteRule('cascade'),
     message: () => p.manyToOne(Message).nullable().deleteRule('set null'),
+    task: () => p.manyToOne(Task).nullable().deleteRule('cascade'),
     /** Web-app path the notification opens (e.g. /clients/<id>?tab=discussions). */
     link: p.text().nullable(),
     readAt: p.datetime().nullable(),

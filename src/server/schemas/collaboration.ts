@@ -1,9 +1,8 @@
 // API shapes for discussions, document shares and the notification bell's extra routes.
 // Form only here: core/collaboration/discussions.ts, core/collaboration/shares.ts and core/collaboration/staff-notifications.ts apply the rules.
 import { Type, type Static } from 'typebox';
-import { DateTime, Language, PageQuery, Uuid, page } from '../schemas.ts';
+import { DateTime, Language, PageQuery, Uuid, page, Nullable } from '../schemas.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Person = Nullable(Type.Object({ id: Uuid, name: Type.String() }));
 
 export const DiscussionCreate = Type.Object({
@@ -69,7 +68,7 @@ export const TokenParams = Type.Object({ token: Type.String({ maxLength: 200 }) 
 
 export const NotificationItem = Type.Object({
   id: Uuid, kind: Type.String(), title: Type.String(), body: Type.String(), link: Nullable(Type.String()), clientId: Nullable(Uuid),
-  fileRequestId: Nullable(Uuid), messageId: Nullable(Uuid), readAt: Nullable(DateTime), createdAt: DateTime,
+  fileRequestId: Nullable(Uuid), messageId: Nullable(Uuid), taskId: Nullable(Uuid), readAt: Nullable(DateTime), createdAt: DateTime,
 });
 export const NotificationPage = Type.Object({ items: Type.Array(NotificationItem), nextCursor: Nullable(Type.String()), unread: Type.Integer() });
 export const NotificationPageQuery = Type.Object({ ...PageQuery, unread: Type.Optional(Type.Boolean()) }, { additionalProperties: false });

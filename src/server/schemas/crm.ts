@@ -1,7 +1,7 @@
 // API contract for clients, contacts, contact addresses, filing preview / add-sender, documents, bulk
 // settings, CSV import and the client audit trail. Response schemas list every field returned.
 import { Type, type Static } from 'typebox';
-import { DateTime, Language, PageQuery, Uuid, page } from '../schemas.ts';
+import { DateTime, Language, PageQuery, Uuid, page, Nullable } from '../schemas.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Notes = Type.String({ maxLength: 20000 });
@@ -9,7 +9,6 @@ const TaxId = Type.Union([Type.String({ maxLength: 64 }), Type.Null()]);
 const NotifyCategory = Type.Union([Type.Literal('documents'), Type.Literal('file_requests'), Type.Literal('reminders'), Type.Literal('messages')]);
 const Toggle = Type.Union([Type.Literal('enable'), Type.Literal('disable')]);
 const Ref = Type.Object({ id: Uuid, name: Type.String() });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const ListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })), ...PageQuery }, { additionalProperties: false });
 export type ListQuery = Static<typeof ListQuery>;

@@ -2,9 +2,8 @@
 // defaults and staff notifications. Form only here: core/collaboration/file-requests.ts applies the business rules.
 import { Type, type Static } from 'typebox';
 import { FILE_REQUEST_EVENT_KINDS } from '../../core/collaboration/file-request.entity.ts';
-import { DateTime, Language, PageQuery, Uuid, page } from '../schemas.ts';
+import { DateTime, Language, PageQuery, Uuid, page, Nullable } from '../schemas.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Person = Nullable(Type.Object({ id: Uuid, name: Type.String() }));
 export const FileRequestStatus = Type.Union([Type.Literal('open'), Type.Literal('partially_fulfilled'), Type.Literal('fulfilled'), Type.Literal('cancelled')]);
 const DueDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
