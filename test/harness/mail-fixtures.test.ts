@@ -3,8 +3,9 @@
 import t from 'tap';
 import path from 'node:path';
 import { getDovecot } from '../support/dovecot.ts';
-import { buildMessage, listCorpus, newMessageId } from '../support/mail-fixtures.ts';
 import { ImapProbe, quote, status } from './imap-probe.ts';
+import { createTestMessageId, createTestMime } from '../support/factories.ts';
+import { listCorpus } from '../support/corpus.ts';
 
 const dovecot = await getDovecot();
 
@@ -15,7 +16,7 @@ async function search(user: string, ...query: string[]): Promise<number[]> {
 
 t.test('a built message has the MIME structure and decoded text it was given', async (t) => {
   const u = await dovecot.addUser();
-  const raw = buildMessage({
+  const raw = createTestMime({
     from: 'Zoë Müller <zoe@client.test>',
     to: ['Firm <firm@dossier.test>', 'backup@dossier.test'],
     subject: 'Überweisung März',
@@ -51,13 +52,13 @@ t.test('a built message has the MIME structure and decoded text it was given', a
 
 t.test('threading headers and Message-ID are what a server threads by', async (t) => {
   const u = await dovecot.addUser();
-  const first = newMessageId();
-  const second = newMessageId();
+  const first = createTestMessageId();
+  const second = createTestMessageId();
   const uids = await dovecot.appendMany(u.user, [
-    buildMessage({ subject: 'Contract', messageId: first }),
-    buildMessage({ subject: 'Unrelated', messageId: null }),
-    buildMessage({ subject: 'Re: Contract', messageId: second, inReplyTo: first, references: [first] }),
-    buildMessage({ subject: 'Re: Re: Contract', inReplyTo: second, references: [first, second] }),
+    createTestMime({ subject: 'Contract', messageId: first }),
+    createTestMime({ subject: 'Unrelated', messageId: null }),
+    createTestMime({ subject: 'Re: Contract', messageId: second, inReplyTo: first, references: [first] }),
+    createTestMime({ subject: 'Re: Re: Contract', inReplyTo: second, references: [first, second] }),
   ]);
   const p = await ImapProbe.connect(dovecot.port);
   t.teardown(() => p.close());

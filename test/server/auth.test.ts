@@ -1,7 +1,8 @@
 // Staff authentication through the real server: sessions, CSRF, rate limit, API tokens, roles, validation.
 import t from 'tap';
-import { createTestUser, signIn, startTestApp, userSession, TEST_PASSWORD } from '../support/app.ts';
+import { signIn, startTestApp, userSession } from '../support/app.ts';
 import { uniqEmail } from '../support/env.ts';
+import { createTestUser, TEST_PASSWORD } from '../support/factories.ts';
 
 const ta = await startTestApp();
 t.teardown(ta.close);

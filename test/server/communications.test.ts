@@ -5,7 +5,7 @@ import ExcelJS from 'exceljs';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, userSession, type Session } from '../support/app.ts';
 import { uniq } from '../support/env.ts';
-import { createTestAccount, createTestClient, createTestMessage, fileTestMessage } from '../support/message-factory.ts';
+import { createTestAccount, createTestClient, createTestCommunication, createTestMessage } from '../support/factories.ts';
 
 const ta = await startTestApp();
 t.teardown(ta.close);
@@ -22,10 +22,10 @@ async function makeTag(admin: Session, kind: 'reasons' | 'areas', name = uniq(ki
 
 /** A client with one filed email (its record returned) from a mailbox of `owner`. */
 async function emailRecord(owner: Session, opts: Parameters<typeof createTestMessage>[2] = {}) {
-  const box = await createTestAccount(db, owner.user, 'private');
+  const box = await createTestAccount(db, owner.user, { visibility: 'private' });
   const client = await createTestClient(db);
   const message = await createTestMessage(db, blobs, { locations: [{ mailbox: box.inbox }], ...opts });
-  const record = await fileTestMessage(db, message, client);
+  const record = await createTestCommunication(db, message, client);
   return { client, message, record };
 }
 
@@ -91,7 +91,7 @@ t.test('log filters combine; search covers subject, notes, message body and atta
   const admin = await userSession(ta, 'admin');
   const reason = await makeTag(admin, 'reasons');
   const area = await makeTag(admin, 'areas');
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const client = await createTestClient(db);
   const w = token();
   const mail = async (subject: string, text: string, sentAt: string, attachments: { filename: string }[] = []) => {
@@ -99,7 +99,7 @@ t.test('log filters combine; search covers subject, notes, message body and atta
       subject, text, sentAt: new Date(sentAt), locations: [{ mailbox: box.inbox }],
       attachments: attachments.map((a) => ({ ...a, contentType: 'application/pdf', content: `%PDF ${randomUUID()}` })),
     });
-    return fileTestMessage(db, m, client, { reasonId: reason.id });
+    return createTestCommunication(db, m, client, { reasonId: reason.id });
   };
   const bySubject = await mail(`Declaración anual ${w}`, 'nada', '2025-01-10T09:00:00Z');
   const byBody = await mail('Consulta', `Le remito la declaración ${w}`, '2025-02-10T09:00:00Z');

@@ -4,7 +4,7 @@ import t from 'tap';
 import { createHandlers } from '../../src/sync/handlers.ts';
 import { startTestApp, userSession } from '../support/app.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
-import { createMailbox, fakePdf, recordsOf, storeMessage } from '../support/factories.ts';
+import { createFiledTestMessage, createTestAccount, createTestPdf, listMessageRecords } from '../support/factories.ts';
 
 const ta = await startTestApp({ config: (await import('../support/env.ts')).testConfig({ DOSSIER_MAX_UPLOAD_MB: '1' }) });
 t.teardown(ta.close);
@@ -61,8 +61,8 @@ t.test('bad input is a 400 naming the field', async (t) => {
 t.test('the preview count equals what adding the contact files; defaults are sync and notify on, auto-save off', async (t) => {
   const client = await newClient();
   const addr = uniqEmail('old');
-  await storeMessage(ta.db, ta.blobs, { from: addr }, deps);
-  await storeMessage(ta.db, ta.blobs, { to: [addr] }, deps);
+  await createFiledTestMessage(ta.db, ta.blobs, { from: addr }, deps);
+  await createFiledTestMessage(ta.db, ta.blobs, { to: [addr] }, deps);
   const preview = (await s.request('GET', `/api/filing-preview?address=${encodeURIComponent(addr)}&clientId=${client.id}`)).json();
   t.equal(preview.messages, 2);
   const res = await s.request('POST', '/api/contacts', { name: 'Old Friend', emails: [{ address: addr }], clientIds: [client.id] });
@@ -81,8 +81,8 @@ t.test('contact address switches: PATCH sync off then on files what arrived mean
   const contact = (await s.request('POST', '/api/contacts', { name: 'S', emails: [{ address: addr }], clientIds: [client.id] })).json();
   const emailId = contact.emails[0].id;
   t.equal((await s.request('PATCH', `/api/contact-emails/${emailId}`, { sync: false })).json().filed, 0);
-  const { message } = await storeMessage(ta.db, ta.blobs, { from: addr }, deps);
-  t.same(await recordsOf(ta.db, message.id), []);
+  const { message } = await createFiledTestMessage(ta.db, ta.blobs, { from: addr }, deps);
+  t.same(await listMessageRecords(ta.db, message.id), []);
   const on = await s.request('PATCH', `/api/contact-emails/${emailId}`, { sync: true, language: 'es' });
   t.equal(on.statusCode, 200);
   t.equal(on.json().filed, 1);
@@ -96,21 +96,21 @@ t.test('contact address switches: PATCH sync off then on files what arrived mean
 });
 
 t.test('add sender as contact files that message and the rest from the address', async (t) => {
-  const box = await createMailbox(ta.db, s.user, { visibility: 'private' });
+  const box = await createTestAccount(ta.db, s.user, { visibility: 'private' });
   const client = await newClient();
   const sender = uniqEmail('newclient');
-  const older = await storeMessage(ta.db, ta.blobs, { from: sender, sentAt: new Date('2024-03-01T09:00:00Z'), mailboxes: [box.inbox] }, deps);
-  const { message } = await storeMessage(ta.db, ta.blobs, { from: sender, mailboxes: [box.inbox] }, deps);
+  const older = await createFiledTestMessage(ta.db, ta.blobs, { from: sender, sentAt: new Date('2024-03-01T09:00:00Z'), locations: [{ mailbox: box.inbox }] }, deps);
+  const { message } = await createFiledTestMessage(ta.db, ta.blobs, { from: sender, locations: [{ mailbox: box.inbox }] }, deps);
   const res = await s.request('POST', `/api/messages/${message.id}/add-sender-as-contact`, { clientId: client.id, name: 'New Client Person' });
   t.equal(res.statusCode, 200);
   t.match(res.json(), { contactCreated: true, address: sender, clientId: client.id, filed: 2 });
-  t.same((await recordsOf(ta.db, message.id)).map((r) => r.client_id), [client.id]);
-  t.same((await recordsOf(ta.db, older.message.id)).map((r) => [r.client_id, r.initiated_by]), [[client.id, 'client']]);
+  t.same((await listMessageRecords(ta.db, message.id)).map((r) => r.client_id), [client.id]);
+  t.same((await listMessageRecords(ta.db, older.message.id)).map((r) => [r.client_id, r.initiated_by]), [[client.id, 'client']]);
   const again = await s.request('POST', `/api/messages/${message.id}/add-sender-as-contact`, { clientId: client.id });
   t.match(again.json(), { contactCreated: false, filed: 0 });
   // Someone else's unfiled private mail is not theirs to see, let alone file.
   const other = await userSession(ta);
-  const privateMsg = await storeMessage(ta.db, ta.blobs, { from: uniqEmail('private'), mailboxes: [box.inbox] }, deps);
+  const privateMsg = await createFiledTestMessage(ta.db, ta.blobs, { from: uniqEmail('private'), locations: [{ mailbox: box.inbox }] }, deps);
   const denied = await other.request('POST', `/api/messages/${privateMsg.message.id}/add-sender-as-contact`, { clientId: client.id });
   t.equal(denied.statusCode, 404);
 });
@@ -122,7 +122,7 @@ t.test('bulk contact settings: one bad client id is listed, the others change; d
   const addrB = uniqEmail('bulk-b');
   await s.request('POST', '/api/contacts', { name: 'A', emails: [{ address: addrA, sync: false }], clientIds: [a.id] });
   await s.request('POST', '/api/contacts', { name: 'B', emails: [{ address: addrB }], clientIds: [b.id] });
-  const { message } = await storeMessage(ta.db, ta.blobs, { from: addrA }, deps);
+  const { message } = await createFiledTestMessage(ta.db, ta.blobs, { from: addrA }, deps);
   const missing = '00000000-0000-4000-8000-000000000001';
   const body = { clientIds: [a.id, missing, b.id, 'not-an-id'], sync: 'enable', autoSaveAttachments: 'enable' };
   const dry = await s.request('POST', '/api/clients/bulk/contact-settings', { ...body, dryRun: true });
@@ -140,8 +140,8 @@ t.test('bulk contact settings: one bad client id is listed, the others change; d
   t.match(again, { changed: 0, unchanged: 2 });
   // Turning sync on queued a 'file-address' job: a worker files the mail that arrived while it was off.
   ta.queue.work(createHandlers({ config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, workerId: uniq('w'), log: { info() {}, warn() {}, error() {} } }));
-  for (let i = 0; i < 100 && !(await recordsOf(ta.db, message.id)).length; i++) await new Promise((r) => setTimeout(r, 100));
-  t.same((await recordsOf(ta.db, message.id)).map((x) => x.client_id), [a.id]);
+  for (let i = 0; i < 100 && !(await listMessageRecords(ta.db, message.id)).length; i++) await new Promise((r) => setTimeout(r, 100));
+  t.same((await listMessageRecords(ta.db, message.id)).map((x) => x.client_id), [a.id]);
   const audit = (await s.request('GET', `/api/clients/${a.id}/audit`)).json();
   t.ok(audit.items.some((e: { action: string }) => e.action === 'client.contact_settings'));
 });
@@ -199,7 +199,7 @@ function multipartBody(parts: { name: string; filename?: string; type?: string; 
 
 t.test('documents: upload, list, rename, download headers, size limit, delete; all in the audit trail', async (t) => {
   const client = await newClient();
-  const pdf = fakePdf(30_000);
+  const pdf = createTestPdf(30_000);
   const up = multipartBody([{ name: 'category', content: 'Taxes' }, { name: 'file', filename: 'Declaración 2024.pdf', type: 'application/pdf', content: pdf }]);
   const res = await s.request('POST', `/api/clients/${client.id}/documents`, up.body, { 'content-type': up.contentType });
   t.equal(res.statusCode, 201, res.body);
@@ -235,7 +235,7 @@ t.test('a too-large auto-saved attachment is listed but cannot be downloaded', a
   const client = await newClient();
   const addr = uniqEmail('big');
   await s.request('POST', '/api/contacts', { name: 'Big', emails: [{ address: addr, autoSaveAttachments: true }], clientIds: [client.id] });
-  await storeMessage(ta.db, ta.blobs, { from: addr, attachments: [{ filename: 'scan.pdf', contentType: 'application/pdf', content: fakePdf(40_000) }] }, { blobs: ta.blobs, maxAttachmentBytes: 30_000 });
+  await createFiledTestMessage(ta.db, ta.blobs, { from: addr, attachments: [{ filename: 'scan.pdf', contentType: 'application/pdf', content: createTestPdf(40_000) }] }, { blobs: ta.blobs, maxAttachmentBytes: 30_000 });
   const docs = (await s.request('GET', `/api/clients/${client.id}/documents`)).json().items;
   t.match(docs, [{ name: 'scan.pdf', status: 'too_large', source: 'email', visibleToClient: false }]);
   const dl = await s.request('GET', `/api/documents/${docs[0].id}/download`);
@@ -247,10 +247,10 @@ t.test('deleting a contact keeps the history it filed; unlinking too', async (t)
   const client = await newClient();
   const addr = uniqEmail('gone');
   const contact = (await s.request('POST', '/api/contacts', { name: 'Gone', emails: [{ address: addr }], clientIds: [client.id] })).json();
-  const { message } = await storeMessage(ta.db, ta.blobs, { from: addr }, deps);
+  const { message } = await createFiledTestMessage(ta.db, ta.blobs, { from: addr }, deps);
   t.equal((await s.request('DELETE', `/api/clients/${client.id}/contacts/${contact.id}`)).statusCode, 204);
   t.equal((await s.request('DELETE', `/api/contacts/${contact.id}`)).statusCode, 204);
-  t.equal((await recordsOf(ta.db, message.id)).length, 1);
+  t.equal((await listMessageRecords(ta.db, message.id)).length, 1);
   t.equal((await s.request('GET', `/api/contacts/${contact.id}`)).statusCode, 404);
   const relink = await s.request('PUT', `/api/clients/${client.id}/contacts/${contact.id}`, {});
   t.equal(relink.statusCode, 404);

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { userSession, type TestApp } from '../support/app.ts';
 import { startAppWithWorker } from '../support/app-worker.ts';
 import type { Dovecot, MailUser } from '../support/dovecot.ts';
-import { makeMail } from '../support/sync.ts';
+import { createTestMail } from '../support/factories.ts';
 
 let ta: TestApp;
 let dovecot: Dovecot;
@@ -51,8 +51,8 @@ t.test('create, view, visibility, sync now, folders, delete', async (t) => {
   const admin = await userSession(ta, 'admin');
   const mail = await dovecot.addUser();
   await dovecot.createFolder(mail.user, 'Clients');
-  await dovecot.appendMany(mail.user, [makeMail(), makeMail()]);
-  await dovecot.appendMany(mail.user, [makeMail()], { folder: 'Clients' });
+  await dovecot.appendMany(mail.user, [createTestMail(), createTestMail()]);
+  await dovecot.appendMany(mail.user, [createTestMail()], { folder: 'Clients' });
 
   const res = await owner.request('POST', '/api/mail-accounts', body(mail, { folders: ['Clients'] }));
   t.equal(res.statusCode, 201, res.body);
@@ -143,7 +143,7 @@ t.test('re-entering the password clears needs_reauth and resumes sync; a wrong o
   const newPassword = `pw-${randomUUID()}`;
   await dovecot.setPassword(mail.user, newPassword);
   await ta.db.em.fork().execute("update mail_account set status = 'needs_reauth', auth_failures = 3, last_error = 'The server refused the login' where id = ?", [id]);
-  await dovecot.appendMany(mail.user, [makeMail({ subject: 'while locked out' })]);
+  await dovecot.appendMany(mail.user, [createTestMail({ subject: 'while locked out' })]);
 
   const wrong = await s.request('PATCH', `/api/mail-accounts/${id}`, { imap: { password: 'still-wrong' } });
   t.equal(wrong.statusCode, 422);

@@ -4,8 +4,8 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, userSession } from '../support/app.ts';
 import { uniq } from '../support/env.ts';
-import { createTestAccount, createTestClient, createTestMessage, fileTestMessage } from '../support/message-factory.ts';
 import { Area, Reason } from '../../src/core/log/communication.entity.ts';
+import { createTestAccount, createTestClient, createTestCommunication, createTestMessage, createTestMessageFromSource } from '../support/factories.ts';
 
 const ta = await startTestApp();
 t.teardown(ta.close);
@@ -19,12 +19,12 @@ t.test('visibility: filed mail of a private mailbox is the firm\'s, unfiled mail
   const owner = await userSession(ta, 'staff', 'Owner');
   const colleague = await userSession(ta, 'staff', 'Colleague');
   const admin = await userSession(ta, 'admin', 'Admin');
-  const mine = await createTestAccount(db, owner.user, 'private');
-  const shared = await createTestAccount(db, admin.user, 'public');
+  const mine = await createTestAccount(db, owner.user, { visibility: 'private' });
+  const shared = await createTestAccount(db, admin.user, { visibility: 'public' });
   const word = token();
   const client = await createTestClient(db);
   const filed = await createTestMessage(db, blobs, { subject: `filed ${word}`, locations: [{ mailbox: mine.inbox }], attachments: [{ filename: 'a.pdf', contentType: 'application/pdf', content: '%PDF-1.4 filed' }] });
-  await fileTestMessage(db, filed, client);
+  await createTestCommunication(db, filed, client);
   const unfiled = await createTestMessage(db, blobs, { subject: `unfiled ${word}`, locations: [{ mailbox: mine.inbox }], attachments: [{ filename: 'b.pdf', contentType: 'application/pdf', content: '%PDF-1.4 unfiled' }] });
   const publicMsg = await createTestMessage(db, blobs, { subject: `public ${word}`, locations: [{ mailbox: shared.inbox }] });
   const expunged = await createTestMessage(db, blobs, { subject: `expunged ${word}`, locations: [{ mailbox: mine.inbox, removed: true }] });
@@ -62,7 +62,7 @@ t.test('visibility: filed mail of a private mailbox is the firm\'s, unfiled mail
 
 t.test('list filters combine (account, folder, client, reason, filed, attachments, text)', async (t) => {
   const s = await userSession(ta);
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const client = await createTestClient(db);
   const other = await createTestClient(db);
   const em = db.em.fork();
@@ -73,16 +73,16 @@ t.test('list filters combine (account, folder, client, reason, filed, attachment
   const pdf = [{ filename: 'x.pdf', contentType: 'application/pdf', content: `%PDF ${w}` }];
   const make = (subject: string, opts: Parameters<typeof createTestMessage>[2] = {}) => createTestMessage(db, blobs, { subject, locations: [{ mailbox: box.inbox }], ...opts });
   const all = await make(`all ${w}`, { attachments: pdf });
-  await fileTestMessage(db, all, client, { reasonId: reason.id, areaId: area.id });
+  await createTestCommunication(db, all, client, { reasonId: reason.id, areaId: area.id });
   const unfiledWithFile = await make(`unfiled ${w}`, { attachments: pdf });
   const noFile = await make(`nofile ${w}`);
-  await fileTestMessage(db, noFile, client);
+  await createTestCommunication(db, noFile, client);
   const noWord = await make('no word here', { attachments: pdf });
-  await fileTestMessage(db, noWord, client, { reasonId: reason.id });
+  await createTestCommunication(db, noWord, client, { reasonId: reason.id });
   const otherClient = await make(`other ${w}`, { attachments: pdf });
-  await fileTestMessage(db, otherClient, other, { reasonId: reason.id });
+  await createTestCommunication(db, otherClient, other, { reasonId: reason.id });
   const inSent = await createTestMessage(db, blobs, { subject: `sent ${w}`, locations: [{ mailbox: box.sent }], attachments: pdf, direction: 'outbound' });
-  await fileTestMessage(db, inSent, client);
+  await createTestCommunication(db, inSent, client);
 
   const q = (query: string) => s.request('GET', `/api/messages?accountId=${box.account.id}&${query}`).then(ids);
   t.same(new Set(await q('')), new Set([all.id, unfiledWithFile.id, noFile.id, noWord.id, otherClient.id, inSent.id]), 'the account alone');
@@ -104,7 +104,7 @@ t.test('list filters combine (account, folder, client, reason, filed, attachment
 
 t.test('search ignores accents: "declaracion" finds "declaración" in the subject and in the body', async (t) => {
   const s = await userSession(ta);
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const w = token();
   const inSubject = await createTestMessage(db, blobs, { subject: `Declaración de la renta ${w}`, text: 'Adjunto los documentos.', locations: [{ mailbox: box.inbox }] });
   const inBody = await createTestMessage(db, blobs, { subject: `Consulta ${w}`, text: 'Le enviamos la DECLARACIÓN trimestral del IVA.', locations: [{ mailbox: box.inbox }] });
@@ -127,7 +127,7 @@ t.test('search ignores accents: "declaracion" finds "declaración" in the subjec
 
 t.test('cursor pages are stable: no duplicates or gaps, ties broken by id, new mail does not shift pages', async (t) => {
   const s = await userSession(ta);
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const base = Date.now() - 3600_000;
   const created: string[] = [];
   for (let i = 0; i < 23; i++) {
@@ -228,7 +228,7 @@ t.test('every list yields every visible message exactly once at any page size (e
 
 t.test('summary and detail shapes; unread follows \\Seen; thread oldest first', async (t) => {
   const s = await userSession(ta);
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const client = await createTestClient(db);
   const threadId = randomUUID();
   const first = await createTestMessage(db, blobs, {
@@ -236,7 +236,7 @@ t.test('summary and detail shapes; unread follows \\Seen; thread oldest first', 
     from: { address: 'ana@client.example', name: 'Ana' }, to: [{ address: 'me@firm.example', name: 'Me' }], cc: [{ address: 'cc@client.example' }],
     locations: [{ mailbox: box.inbox, flags: ['\\Seen'] }],
   });
-  await fileTestMessage(db, first, client);
+  await createTestCommunication(db, first, client);
   const reply = await createTestMessage(db, blobs, { threadId, subject: 'Re: Question', text: 'Second', locations: [{ mailbox: box.sent, flags: [] }, { mailbox: box.inbox }], direction: 'outbound' });
   const detail = (await s.request('GET', `/api/messages/${first.id}`)).json();
   t.match(detail, {
@@ -267,7 +267,7 @@ const HOSTILE = `<html><head><title>x</title><style>body{background:url(https://
 
 t.test('a hostile message comes out with no script, handlers or javascript: URLs; remote images wait for ?images=1', async (t) => {
   const s = await userSession(ta);
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const m = await createTestMessage(db, blobs, {
     html: HOSTILE, text: 'Hello client', locations: [{ mailbox: box.inbox }],
     attachments: [{ filename: 'logo.png', contentType: 'image/png', content: Buffer.from('89504e470d0a1a0a', 'hex'), inline: true, contentId: '<logo@firm>' }],
@@ -306,7 +306,7 @@ t.test('a hostile message comes out with no script, handlers or javascript: URLs
 
 t.test('downloads: attachment disposition with RFC 6266 names, nosniff, sandbox CSP, exact length; inline only for PDF and raster images', async (t) => {
   const s = await userSession(ta);
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const pdf = Buffer.from('%PDF-1.4\n% informe\n');
   const m = await createTestMessage(db, blobs, {
     subject: 'Informe año', locations: [{ mailbox: box.inbox }],
@@ -348,7 +348,7 @@ t.test('downloads: attachment disposition with RFC 6266 names, nosniff, sandbox 
 
 t.test('filing by hand: 201 then idempotent 200, audit events, unfile from one client keeps the other', async (t) => {
   const s = await userSession(ta);
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const a = await createTestClient(db);
   const b = await createTestClient(db);
   const m = await createTestMessage(db, blobs, { locations: [{ mailbox: box.inbox }] });
@@ -373,15 +373,14 @@ const OUR_HEAD = '<!doctype html><html><head><meta charset="utf-8"><meta name="r
   '<style>body{margin:0;padding:8px;font-family:system-ui,sans-serif;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head>';
 
 t.test('hostile corpus mail stored through the real pipeline renders with no script, handlers or script URLs', async (t) => {
-  const { storeRawMail } = await import('../support/factories.ts');
   const { readFile, readdir } = await import('node:fs/promises');
   const dir = new URL('../../../shared/corpus/hostile/', import.meta.url);
   const files = (await readdir(dir)).filter((f) => /^(html-|cid-hostile|nested-rfc822-hostile|content-type-lies|charset-abuse)/.test(f) && f.endsWith('.eml'));
   t.ok(files.length >= 12, `${files.length} hostile HTML messages`);
   const s = await userSession(ta);
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   for (const file of files) {
-    const message = await storeRawMail(db, blobs, box.inbox, await readFile(new URL(file, dir)), { blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes });
+    const message = await createTestMessageFromSource(db, blobs, box.inbox, await readFile(new URL(file, dir)), { blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes });
     for (const images of ['', '?images=1']) {
       const res = await s.request('GET', `/api/messages/${message.id}${images}`);
       t.equal(res.statusCode, 200, `${file}${images} opens`);

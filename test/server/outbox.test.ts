@@ -10,7 +10,8 @@ import { signIn, startTestApp, userSession, type Session } from '../support/app.
 import { getDovecot } from '../support/dovecot.ts';
 import { uniq } from '../support/env.ts';
 import { startSmtpSink, type SmtpMessage } from '../support/smtp-sink.ts';
-import { clientMail, createSendingAccount, headerFields, headerValues, receiveMail, type SendingFixture } from '../support/sending.ts';
+import { headerFields, headerValues } from '../support/sending.ts';
+import { createTestClientMail, createTestReceivedMessage, createTestSendingAccount, type TestSendingAccount } from '../support/factories.ts';
 
 const ta = await startTestApp();
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -23,8 +24,8 @@ t.teardown(async () => {
 });
 const services = { db: ta.db, config: ta.config, blobs: ta.blobs, dovecot, sink };
 
-async function signedIn(opts: Parameters<typeof createSendingAccount>[1] = {}): Promise<{ f: SendingFixture; s: Session }> {
-  const f = await createSendingAccount(services, opts);
+async function signedIn(opts: Parameters<typeof createTestSendingAccount>[1] = {}): Promise<{ f: TestSendingAccount; s: Session }> {
+  const f = await createTestSendingAccount(services, opts);
   return { f, s: { user: f.user, ...(await signIn(ta.app, f.email)) } };
 }
 
@@ -44,7 +45,7 @@ const withId = (id: string) => (m: SmtpMessage) => m.raw.toString('latin1').incl
 t.test('POST /api/messages/:id/reply → 202, the SMTP peer gets it threaded, GET shows it sent', async (t) => {
   const { f, s } = await signedIn({ sentCopy: 'never' });
   const parentId = `${uniq('p')}@client.example`;
-  const messageId = await receiveMail(services, f, clientMail(f, { messageId: parentId, subject: 'Payroll March', cc: 'bookkeeper@client.example, ' + f.account.email }));
+  const messageId = await createTestReceivedMessage(services, f, createTestClientMail(f, { messageId: parentId, subject: 'Payroll March', cc: 'bookkeeper@client.example, ' + f.account.email }));
   const res = await s.request('POST', `/api/messages/${messageId}/reply`, { text: 'Done.', replyAll: true });
   t.equal(res.statusCode, 202, res.body);
   const { outboxId } = res.json();
@@ -65,7 +66,7 @@ t.test('POST /api/messages/:id/reply → 202, the SMTP peer gets it threaded, GE
 
 t.test('a 550 shows as failed with the server\'s words', async (t) => {
   const { f, s } = await signedIn({ sentCopy: 'never' });
-  const messageId = await receiveMail(services, f, clientMail(f));
+  const messageId = await createTestReceivedMessage(services, f, createTestClientMail(f));
   sink.rejectNext(1, 550, { message: '5.7.1 Message rejected as spam' });
   const res = await s.request('POST', `/api/messages/${messageId}/reply`, { text: 'Hello' });
   t.equal(res.statusCode, 202);
@@ -116,7 +117,7 @@ t.test('header fields with line breaks, and non-addresses, are refused with 400 
     t.equal(res.statusCode, 400, `${label}: ${res.body}`);
     t.equal(res.json().error.field, field, label);
   }
-  const messageId = await receiveMail(services, f, clientMail(f));
+  const messageId = await createTestReceivedMessage(services, f, createTestClientMail(f));
   const reply = await s.request('POST', `/api/messages/${messageId}/reply`, { text: '' });
   t.equal(reply.statusCode, 400);
   t.equal(reply.json().error.field, 'text');
@@ -126,7 +127,7 @@ t.test('header fields with line breaks, and non-addresses, are refused with 400 
 t.test('nobody replies from, or sees the outbox of, another user\'s private mailbox', async (t) => {
   const { f, s } = await signedIn({ sentCopy: 'never' });
   const other = await userSession(ta);
-  const messageId = await receiveMail(services, f, clientMail(f));
+  const messageId = await createTestReceivedMessage(services, f, createTestClientMail(f));
   t.equal((await other.request('POST', `/api/messages/${messageId}/reply`, { text: 'Hi' })).statusCode, 404, 'their message is invisible');
   t.equal((await other.request('POST', '/api/outbox', { accountId: f.account.id, to: ['a@client.example'], subject: 'x', text: 'y' })).statusCode, 404, 'their account cannot be sent from');
   const mine = await s.request('POST', `/api/messages/${messageId}/reply`, { text: 'Hi' });
@@ -140,7 +141,7 @@ t.test('nobody replies from, or sees the outbox of, another user\'s private mail
 t.test('a forward carries the original, unchanged, as a message/rfc822 attachment', async (t) => {
   const { f, s } = await signedIn({ sentCopy: 'never' });
   const originalId = `${uniq('orig')}@client.example`;
-  const messageId = await receiveMail(services, f, clientMail(f, { messageId: originalId, subject: 'Contract draft', body: 'Draft attached, please review.' }));
+  const messageId = await createTestReceivedMessage(services, f, createTestClientMail(f, { messageId: originalId, subject: 'Contract draft', body: 'Draft attached, please review.' }));
   const res = await s.request('POST', '/api/outbox', { accountId: f.account.id, to: ['partner@firm.example'], subject: 'Fwd: Contract draft', text: 'FYI', forwardMessageId: messageId });
   t.equal(res.statusCode, 202, res.body);
   const done = await waitForOutbox(s, res.json().outboxId);

@@ -1,15 +1,15 @@
-// Builds the real server on the shared test database for app.inject tests, plus factories for users and
-// signed-in sessions. Nothing here fakes our own code: requests go through the full plugin stack.
+// Builds the real server on the shared test database for app.inject tests, and signed-in sessions for
+// users from the factories. Nothing here fakes our own code: requests go through the full plugin stack.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../../src/core/platform/config.ts';
 import { openDb, type Db } from '../../src/core/platform/db.ts';
 import { createBullQueue, type JobQueue } from '../../src/core/platform/jobs.ts';
 import { createLocalBlobStore, type BlobStore } from '../../src/core/blobs/blob-store.ts';
-import { createUser } from '../../src/core/staff/users.ts';
 import type { Role, User } from '../../src/core/staff/user.entity.ts';
 import { buildApp } from '../../src/server/app.ts';
-import { testConfig, uniqEmail } from './env.ts';
+import { testConfig } from './env.ts';
+import { createTestUser, TEST_PASSWORD } from './factories.ts';
 
 export type TestApp = { app: FastifyInstance; db: Db; queue: JobQueue; blobs: BlobStore; config: Config; redis: Redis; close: () => Promise<void> };
 
@@ -30,16 +30,6 @@ export async function startTestApp(opts: { config?: Config; webRoot?: string | n
       await db.close();
     },
   };
-}
-
-export const TEST_PASSWORD = 'correct horse battery';
-
-export async function createTestUser(db: Db, role: Role = 'staff', name = 'Test User'): Promise<{ user: User; email: string; password: string }> {
-  const em = db.em.fork();
-  const email = uniqEmail(role);
-  const user = await createUser(em, { email, name, password: TEST_PASSWORD, role });
-  await em.flush();
-  return { user, email, password: TEST_PASSWORD };
 }
 
 /** A signed-in browser-like session: cookies plus the CSRF token, and a request helper that sends both. */

@@ -3,16 +3,14 @@
 // nothing here asserts.
 import { randomUUID } from 'node:crypto';
 import { createMailAccount } from '../../src/core/mail/accounts.ts';
-import type { Client } from '../../src/core/crm/client.entity.ts';
-import { User, type Language, type Role } from '../../src/core/staff/user.entity.ts';
+import { User, type Role } from '../../src/core/staff/user.entity.ts';
 import { createAccountRuntime } from '../../src/sync/account-runtime.ts';
 import { createHandlers } from '../../src/sync/handlers.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
-import { createTestUser, signIn, startTestApp, type Session, type TestApp } from './app.ts';
+import { signIn, startTestApp, type Session, type TestApp } from './app.ts';
 import { getDovecot, type Dovecot, type MailUser } from './dovecot.ts';
-import { uniq, uniqEmail } from './env.ts';
-import { makeClient, makeContact } from './factories.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { createTestUser } from './factories.ts';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -58,30 +56,4 @@ export async function createFirm(
   }, ta.config.secretKey);
   await em.flush();
   return { s: { user, ...(await signIn(ta.app, email)) }, user, accountId: account.id, accountEmail: mail.email, mail };
-}
-
-export type ClientContact = { address: string; contactEmailId: string };
-export type ContactSpec = { language: Language; name?: string; categories?: string[] };
-
-/**
- * A client with one contact per entry, each with one fresh address in the given language (and, with
- * `categories`, only those notification categories). Contacts without a name get a unique one.
- */
-export async function createClientWithContacts(
-  ta: TestApp, contacts: ContactSpec[],
-): Promise<{ client: Client; contacts: ClientContact[] }> {
-  const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
-  const client = await makeClient(ta.db);
-  const out: ClientContact[] = [];
-  for (const c of contacts) {
-    const address = uniqEmail('contact');
-    const { contact } = await makeContact(ta.db, filing, {
-      name: c.name ?? uniq('Contact'),
-      emails: [{ address, language: c.language, ...(c.categories ? { notifyCategories: c.categories as never } : {}) }],
-      clientIds: [client.id],
-    });
-    const [row] = await ta.db.em.fork().execute<{ id: string }[]>('select id from contact_email where contact_id = ?', [contact.id]);
-    out.push({ address, contactEmailId: row!.id });
-  }
-  return { client, contacts: out };
 }

@@ -6,15 +6,11 @@ import type { Config } from '../../src/core/platform/config.ts';
 import type { BlobStore } from '../../src/core/blobs/blob-store.ts';
 import { createBlobStore } from '../../src/core/blobs/blob-stores.ts';
 import { createLocalQueue, type JobQueue } from '../../src/core/platform/jobs.ts';
-import { createMailAccount } from '../../src/core/mail/accounts.ts';
-import type { MailAccount, Visibility } from '../../src/core/mail/mail-account.entity.ts';
-import type { User } from '../../src/core/staff/user.entity.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
 import { createAccountRuntime, type AccountRuntime } from '../../src/sync/account-runtime.ts';
 import { syncAccount, type SyncOutcome, type SyncReason } from '../../src/sync/sync-account.ts';
-import { getDovecot, warmUpDovecot, type Dovecot, type MailUser } from './dovecot.ts';
+import { getDovecot, warmUpDovecot, type Dovecot } from './dovecot.ts';
 import { testConfig } from './env.ts';
-import { createTestUser } from './app.ts';
 
 export type SyncEnv = {
   db: Db;
@@ -50,15 +46,6 @@ export async function startSyncEnv(opts: { config?: Config; queue?: JobQueue; ve
   };
 }
 
-export async function createAccountFor(env: Pick<SyncEnv, 'db' | 'config'>, mail: MailUser, opts: { owner?: User; visibility?: Visibility; folders?: string[]; host?: string; port?: number; password?: string } = {}): Promise<MailAccount> {
-  const owner = opts.owner ?? (await createTestUser(env.db, opts.visibility === 'public' ? 'admin' : 'staff')).user;
-  const em = env.db.em.fork();
-  const server = { host: opts.host ?? mail.host, port: opts.port ?? mail.port, secure: false, allowInsecure: true, username: mail.user, password: opts.password ?? mail.password };
-  const account = await createMailAccount(em, owner, { name: `Mail ${mail.user}`, email: mail.email, visibility: opts.visibility ?? 'private', imap: server, smtp: server, folders: opts.folders }, env.config.secretKey);
-  await em.flush();
-  return account;
-}
-
 export function runSync(env: SyncEnv, accountId: string, reason: SyncReason = 'manual'): Promise<SyncOutcome> {
   return syncAccount(env.deps, { pool: env.runtime.pool }, accountId, { reason });
 }
@@ -79,26 +66,4 @@ export async function getFolder(db: Db, accountId: string, path = 'INBOX') {
   const rows = await query<{ id: string; server_messages: number; stored_messages: number; failed_messages: number; last_uid: number; uid_validity: string; synced_at: Date | null; progress_total: number }>(db,
     'select id, server_messages, stored_messages, failed_messages, last_uid::int as last_uid, uid_validity::text as uid_validity, synced_at, progress_total from mailbox where account_id = ? and path = ?', [accountId, path]);
   return rows[0];
-}
-
-let counter = 0;
-/** A small, unique RFC 5322 message. */
-export function makeMail(opts: { subject?: string; from?: string; to?: string; messageId?: string; body?: string; inReplyTo?: string; attachment?: { name: string; content: Buffer } } = {}): Buffer {
-  const id = opts.messageId ?? `<${randomUUID()}@test.example>`;
-  const head = [
-    `From: ${opts.from ?? 'Client <client@client.example>'}`,
-    `To: ${opts.to ?? 'staff@firm.example'}`,
-    `Subject: ${opts.subject ?? `Test ${++counter}`}`,
-    `Date: Mon, 3 Mar 2025 10:00:${String(counter % 60).padStart(2, '0')} +0000`,
-    `Message-ID: ${id}`,
-    ...(opts.inReplyTo ? [`In-Reply-To: ${opts.inReplyTo}`, `References: ${opts.inReplyTo}`] : []),
-    'MIME-Version: 1.0',
-  ];
-  const body = opts.body ?? `Hello ${randomUUID()}\r\n`;
-  if (!opts.attachment) return Buffer.from([...head, 'Content-Type: text/plain; charset=utf-8', '', body].join('\r\n'));
-  const b = `b-${randomUUID()}`;
-  const b64 = opts.attachment.content.toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from([...head, `Content-Type: multipart/mixed; boundary="${b}"`, '', `--${b}`, 'Content-Type: text/plain; charset=utf-8', '', body,
-    `--${b}`, `Content-Type: application/octet-stream; name="${opts.attachment.name}"`, `Content-Disposition: attachment; filename="${opts.attachment.name}"`,
-    'Content-Transfer-Encoding: base64', '', b64, `--${b}--`, ''].join('\r\n'));
 }

@@ -10,7 +10,8 @@ import type { Session } from '../support/app.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
 import { headerValues } from '../support/sending.ts';
 import type { SmtpMessage } from '../support/smtp-sink.ts';
-import { createClientWithContacts, createFirm, startFirmStack, type ContactSpec, type Firm } from '../support/firm.ts';
+import { createFirm, startFirmStack, type Firm } from '../support/firm.ts';
+import { createTestClientWithContacts, type TestContactSpec } from '../support/factories.ts';
 
 const { ta, dovecot, sink, close } = await startFirmStack();
 t.teardown(close);
@@ -18,7 +19,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const setupFirm = () => createFirm(ta, dovecot, sink, { prefix: 'disc' });
 
-const setupClient = (contacts: ContactSpec[]) => createClientWithContacts(ta, contacts);
+const setupClient = (contacts: TestContactSpec[]) => createTestClientWithContacts(ta, contacts);
 
 async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
   return ta.db.em.fork().execute<T[]>(sql, params);

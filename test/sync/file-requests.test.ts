@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { requestAccountSync } from '../../src/core/mail/accounts.ts';
 import { runFileRequestScan } from '../../src/core/collaboration/file-request-reminders.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
-import { createTestUser, signIn, type Session } from '../support/app.ts';
-import { fakePdf } from '../support/factories.ts';
+import { signIn, type Session } from '../support/app.ts';
 import { headerFields, headerValues } from '../support/sending.ts';
 import type { SmtpMessage } from '../support/smtp-sink.ts';
-import { createClientWithContacts, createFirm, startFirmStack, type ContactSpec, type Firm } from '../support/firm.ts';
+import { createFirm, startFirmStack, type Firm } from '../support/firm.ts';
+import { createTestClientWithContacts, createTestPdf, createTestUser, type TestContactSpec } from '../support/factories.ts';
 
 const HOSTILE = new URL('../../../shared/corpus/hostile/', import.meta.url);
 const { ta, dovecot, sink, close } = await startFirmStack();
@@ -24,8 +24,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const setupFirm = () => createFirm(ta, dovecot, sink, { prefix: 'fr' });
 
-async function setupClient(contacts: ContactSpec[]) {
-  const made = await createClientWithContacts(ta, contacts);
+async function setupClient(contacts: TestContactSpec[]) {
+  const made = await createTestClientWithContacts(ta, contacts);
   return { client: made.client, addresses: made.contacts.map((c) => c.address) };
 }
 
@@ -130,7 +130,7 @@ t.test('a contact\'s reply with two PDFs fulfils the request; the owner is notif
   const replyTo = headerValues(sent.raw, 'reply-to')[0]!;
   const messageId = headerValues(sent.raw, 'message-id')[0]!.slice(1, -1);
 
-  const pdfs = [{ name: 'tax-return-2025.pdf', content: fakePdf(30_000) }, { name: 'engagement-letter-signed.pdf', content: fakePdf(31_000) }];
+  const pdfs = [{ name: 'tax-return-2025.pdf', content: createTestPdf(30_000) }, { name: 'engagement-letter-signed.pdf', content: createTestPdf(31_000) }];
   await dovecot.deliver(firm.mail.user, replyMail({ from: `Jo Client <${address}>`, to: replyTo, inReplyTo: messageId, subject: 'Re: File request: Tax return documents', files: pdfs }));
   const view = await syncUntil(firm, async () => {
     const v = await getRequest(firm.s, request.id);
@@ -166,7 +166,7 @@ t.test('a reply with files from a stranger quoting the token is held for review,
   const { request } = res.json();
   const sent = await sink.waitFor(to(address!), 30_000);
   const replyTo = headerValues(sent.raw, 'reply-to')[0]!;
-  await dovecot.deliver(firm.mail.user, replyMail({ from: 'Mallory <mallory@attacker.example>', to: replyTo, subject: 'Re: Bank statements', files: [{ name: 'statement.pdf', content: fakePdf() }] }));
+  await dovecot.deliver(firm.mail.user, replyMail({ from: 'Mallory <mallory@attacker.example>', to: replyTo, subject: 'Re: Bank statements', files: [{ name: 'statement.pdf', content: createTestPdf() }] }));
   const view = await syncUntil(firm, async () => {
     const v = await getRequest(firm.s, request.id);
     return v.heldForReview > 0 ? v : null;
@@ -335,7 +335,7 @@ t.test('with acknowledgement on, a reply with files is thanked in the thread; an
     `Date: ${new Date().toUTCString()}`, '', 'Ik ben afwezig.', ''].join('\r\n'));
   await dovecot.deliver(firm.mail.user, ooo);
   const replyId = `${randomUUID()}@client.example`;
-  const withFile = replyMail({ from: `Sanne <${address}>`, to: replyTo, subject: 'Re: Loonstroken', files: [{ name: 'loonstrook.pdf', content: fakePdf() }] })
+  const withFile = replyMail({ from: `Sanne <${address}>`, to: replyTo, subject: 'Re: Loonstroken', files: [{ name: 'loonstrook.pdf', content: createTestPdf() }] })
     .toString('latin1').replace(/^Message-ID: <[^>]+>/m, `Message-ID: <${replyId}>`);
   await dovecot.deliver(firm.mail.user, withFile);
   const view = await syncUntil(firm, async () => {

@@ -15,11 +15,11 @@ import { Outbox } from '../../src/core/outbox/outbox.entity.ts';
 import { User } from '../../src/core/staff/user.entity.ts';
 import { enqueueSend, queueMessage, queueReply } from '../../src/core/outbox/outbox.ts';
 import { startWorker } from '../../src/sync/worker.ts';
-import { createTestUser } from '../support/app.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { testConfig, uniq, uniqEmail } from '../support/env.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';
 import { headerValues } from '../support/sending.ts';
+import { createTestUser } from '../support/factories.ts';
 
 const config = testConfig();
 const db = await openDb(config, { migrate: false, poolMax: 5 });

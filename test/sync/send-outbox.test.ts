@@ -15,7 +15,8 @@ import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { startSmtpSink, type SmtpMessage } from '../support/smtp-sink.ts';
 import { testConfig, uniq } from '../support/env.ts';
-import { clientMail, createSendingAccount, headerFields, headerValues, receiveMail, type SendingFixture } from '../support/sending.ts';
+import { headerFields, headerValues } from '../support/sending.ts';
+import { createTestClientMail, createTestReceivedMessage, createTestSendingAccount, type TestSendingAccount } from '../support/factories.ts';
 
 const HOSTILE = new URL('../../../shared/corpus/hostile/', import.meta.url);
 const config = testConfig();
@@ -34,10 +35,10 @@ t.teardown(async () => {
 });
 
 const services = { db, config, blobs, dovecot, sink };
-type Fixture = SendingFixture;
-const setup = (opts: Parameters<typeof createSendingAccount>[1] = {}) => createSendingAccount(services, opts);
-const receive = (f: Fixture, raw: Buffer) => receiveMail(services, f, raw);
-const rawMail = clientMail;
+type Fixture = TestSendingAccount;
+const setup = (opts: Parameters<typeof createTestSendingAccount>[1] = {}) => createTestSendingAccount(services, opts);
+const receive = (f: Fixture, raw: Buffer) => createTestReceivedMessage(services, f, raw);
+const rawMail = createTestClientMail;
 
 async function reply(f: Fixture, messageId: string, input: Parameters<typeof queueReply>[3] = { text: 'Thanks, received.' }): Promise<Outbox> {
   const em = db.em.fork();

@@ -12,9 +12,9 @@ import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
 import { startTestApp } from '../support/app.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { uniq } from '../support/env.ts';
-import { fakePdf } from '../support/factories.ts';
 import { startSmtpSink, type SmtpMessage } from '../support/smtp-sink.ts';
-import { createClientWithContacts, createFirm, type ContactSpec } from '../support/firm.ts';
+import { createFirm } from '../support/firm.ts';
+import { createTestClientWithContacts, createTestPdf, type TestContactSpec } from '../support/factories.ts';
 
 const ta = await startTestApp();
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -33,7 +33,7 @@ async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
 
 const setupFirm = (opts: { visibility?: 'private' | 'public'; role?: 'staff' | 'admin' } = {}) => createFirm(ta, dovecot, sink, { prefix: 'share', ...opts });
 
-const setupClient = (contacts: ContactSpec[]) => createClientWithContacts(ta, contacts);
+const setupClient = (contacts: TestContactSpec[]) => createTestClientWithContacts(ta, contacts);
 
 async function addDocument(clientId: string, name: string, content: Buffer) {
   const stored = await ta.blobs.put(content);
@@ -60,8 +60,8 @@ function tweak(s: string, at: number): string {
 t.test('each recipient gets their own links: the right file downloads, tampered links open nothing, the owner hears of the first download', async (t) => {
   const firm = await setupFirm();
   const { client, contacts: [en, es] } = await setupClient([{ language: 'en', name: 'Emma Brown' }, { language: 'es', name: 'Lucía Gómez' }]);
-  const d1 = await addDocument(client.id, 'balance-2025.pdf', fakePdf(20_000));
-  const d2 = await addDocument(client.id, 'payroll-2025.pdf', fakePdf(30_000));
+  const d1 = await addDocument(client.id, 'balance-2025.pdf', createTestPdf(20_000));
+  const d2 = await addDocument(client.id, 'payroll-2025.pdf', createTestPdf(30_000));
   const res = await firm.s.request('POST', `/api/clients/${client.id}/shares`, {
     documentIds: [d1.id, d2.id], contactEmailIds: [en!.contactEmailId, es!.contactEmailId], message: 'Here are the reports.', accountId: firm.accountId,
   });
@@ -149,7 +149,7 @@ t.test('each recipient gets their own links: the right file downloads, tampered 
 t.test('a revoked or expired link shows a page in the recipient\'s language, never the file', async (t) => {
   const firm = await setupFirm();
   const { client, contacts: [es, nl] } = await setupClient([{ language: 'es', name: 'Lucía' }, { language: 'nl', name: 'Daan' }]);
-  const doc = await addDocument(client.id, 'contract.pdf', fakePdf(10_000));
+  const doc = await addDocument(client.id, 'contract.pdf', createTestPdf(10_000));
   const share = async (contactEmailId: string, address: string, expiresInDays?: number) => {
     const before = sink.messages.length;
     const res = await firm.s.request('POST', `/api/clients/${client.id}/shares`, { documentIds: [doc.id], contactEmailIds: [contactEmailId], accountId: firm.accountId, ...(expiresInDays ? { expiresInDays } : {}) });
@@ -197,8 +197,8 @@ t.test('shares are refused for addresses without the documents category, other c
   const firm = await setupFirm();
   const { client, contacts: [ok, off] } = await setupClient([{ language: 'en', name: 'Ok' }, { language: 'en', name: 'No documents', categories: ['messages'] }]);
   const other = await setupClient([{ language: 'en', name: 'Other' }]);
-  const mine = await addDocument(client.id, 'a.pdf', fakePdf(1000));
-  const theirs = await addDocument(other.client.id, 'b.pdf', fakePdf(1000));
+  const mine = await addDocument(client.id, 'a.pdf', createTestPdf(1000));
+  const theirs = await addDocument(other.client.id, 'b.pdf', createTestPdf(1000));
   const post = (body: object) => firm.s.request('POST', `/api/clients/${client.id}/shares`, { accountId: firm.accountId, ...body });
   const cat = await post({ documentIds: [mine.id], contactEmailIds: [off!.contactEmailId] });
   t.equal(cat.statusCode, 422);
@@ -217,7 +217,7 @@ t.test('with notifyByEmail on, a notification is also mailed from the firm\'s pu
   const put = await firm.s.request('PUT', '/api/me/notification-settings', { notifyByEmail: true });
   t.equal(put.statusCode, 200, put.body);
   const { client, contacts: [c] } = await setupClient([{ language: 'en', name: uniq('Client') }]);
-  const doc = await addDocument(client.id, 'notice.pdf', fakePdf(1000));
+  const doc = await addDocument(client.id, 'notice.pdf', createTestPdf(1000));
   const res = await firm.s.request('POST', `/api/clients/${client.id}/shares`, { documentIds: [doc.id], contactEmailIds: [c!.contactEmailId], accountId: firm.accountId });
   t.equal(res.statusCode, 201, res.body);
   const link = (await linksIn(await sink.waitFor(to(c!.address), 30_000)))[0]!;
@@ -235,7 +235,7 @@ t.test('with notifyByEmail on, a notification is also mailed from the firm\'s pu
   t.ok(admin.accountId, 'a public mailbox exists');
   const quiet = await setupFirm();
   const { client: c2, contacts: [q] } = await setupClient([{ language: 'en', name: uniq('Client') }]);
-  const doc2 = await addDocument(c2.id, 'quiet.pdf', fakePdf(1000));
+  const doc2 = await addDocument(c2.id, 'quiet.pdf', createTestPdf(1000));
   const res2 = await quiet.s.request('POST', `/api/clients/${c2.id}/shares`, { documentIds: [doc2.id], contactEmailIds: [q!.contactEmailId], accountId: quiet.accountId });
   await open((await linksIn(await sink.waitFor(to(q!.address), 30_000)))[0]!);
   t.equal(res2.statusCode, 201);

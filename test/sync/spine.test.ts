@@ -5,8 +5,8 @@ import t from 'tap';
 import { userSession, type TestApp } from '../support/app.ts';
 import { startAppWithWorker } from '../support/app-worker.ts';
 import type { Dovecot } from '../support/dovecot.ts';
-import { makeMail } from '../support/sync.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
+import { createTestMail } from '../support/factories.ts';
 
 let ta: TestApp;
 let dovecot: Dovecot;
@@ -39,8 +39,8 @@ t.test('mail from a client contact is filed to the client; other mail waits in t
   const mail = await dovecot.addUser();
   const fromClient = `Declaración trimestral ${uniq('q')}`;
   const fromStranger = `Newsletter ${uniq('n')}`;
-  await dovecot.deliver(mail.user, makeMail({ subject: fromClient, from: contactAddress, to: mail.email }));
-  await dovecot.deliver(mail.user, makeMail({ subject: fromStranger, from: uniqEmail('stranger'), to: mail.email }));
+  await dovecot.deliver(mail.user, createTestMail({ subject: fromClient, from: contactAddress, to: mail.email }));
+  await dovecot.deliver(mail.user, createTestMail({ subject: fromStranger, from: uniqEmail('stranger'), to: mail.email }));
 
   const account = await me.request('POST', '/api/mail-accounts', {
     name: 'Ana', email: mail.email, visibility: 'private',

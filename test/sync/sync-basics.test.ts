@@ -2,8 +2,8 @@
 // flags and expunges, UIDVALIDITY change, one message in two mailboxes, refused logins.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { createTestUser } from '../support/app.ts';
-import { createAccountFor, getFolder, listLocations, makeMail, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { getFolder, listLocations, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { createTestImapAccount, createTestMail, createTestUser } from '../support/factories.ts';
 
 let env: SyncEnv;
 t.before(async () => {
@@ -13,12 +13,12 @@ t.teardown(() => env.close());
 
 t.test('syncs every message with BODY.PEEK: \\Seen flags and message count on the server are unchanged', async (t) => {
   const mail = await env.dovecot.addUser();
-  const raws = Array.from({ length: 30 }, (_, i) => makeMail({ subject: `Mail ${i}`, attachment: i % 5 === 0 ? { name: `f${i}.bin`, content: randomBytes(3000 + i) } : undefined }));
+  const raws = Array.from({ length: 30 }, (_, i) => createTestMail({ subject: `Mail ${i}`, attachment: i % 5 === 0 ? { name: `f${i}.bin`, content: randomBytes(3000 + i) } : undefined }));
   const uids = await env.dovecot.appendMany(mail.user, raws);
   await env.dovecot.addFlags(mail.user, 'INBOX', uids.slice(0, 10), ['\\Seen']);
-  await env.dovecot.appendMany(mail.user, [makeMail({ subject: 'sent one', from: mail.email })], { folder: 'Sent' });
+  await env.dovecot.appendMany(mail.user, [createTestMail({ subject: 'sent one', from: mail.email })], { folder: 'Sent' });
   const before = await env.dovecot.fetchFlags(mail.user);
-  const account = await createAccountFor(env, mail);
+  const account = await createTestImapAccount(env, mail);
 
   const outcome = await runSync(env, account.id);
   t.equal(outcome.outcome, 'done', JSON.stringify(outcome));
@@ -55,12 +55,12 @@ t.test('syncs every message with BODY.PEEK: \\Seen flags and message count on th
 
 t.test('new mail is fetched from the cursor; flags set elsewhere and expunges are reflected', async (t) => {
   const mail = await env.dovecot.addUser();
-  const uids = await env.dovecot.appendMany(mail.user, Array.from({ length: 5 }, () => makeMail()));
-  const account = await createAccountFor(env, mail);
+  const uids = await env.dovecot.appendMany(mail.user, Array.from({ length: 5 }, () => createTestMail()));
+  const account = await createTestImapAccount(env, mail);
   await runSync(env, account.id);
   t.equal((await listLocations(env.db, account.id)).length, 5);
 
-  const [newUid] = await env.dovecot.appendMany(mail.user, [makeMail({ subject: 'later' })]);
+  const [newUid] = await env.dovecot.appendMany(mail.user, [createTestMail({ subject: 'later' })]);
   await env.dovecot.setFlags(mail.user, 'INBOX', uids[1]!, ['\\Flagged', '\\Seen']);
   await env.dovecot.expunge(mail.user, 'INBOX', uids[2]!);
   await runSync(env, account.id);
@@ -76,9 +76,9 @@ t.test('new mail is fetched from the cursor; flags set elsewhere and expunges ar
 t.test('UIDVALIDITY change: the folder is re-listed without duplicates or re-saved attachments', async (t) => {
   const mail = await env.dovecot.addUser();
   await env.dovecot.createFolder(mail.user, 'Clients');
-  const raws = Array.from({ length: 6 }, (_, i) => makeMail({ attachment: { name: `doc${i}.pdf`, content: randomBytes(5000) } }));
+  const raws = Array.from({ length: 6 }, (_, i) => createTestMail({ attachment: { name: `doc${i}.pdf`, content: randomBytes(5000) } }));
   await env.dovecot.appendMany(mail.user, raws, { folder: 'Clients' });
-  const account = await createAccountFor(env, mail, { folders: ['Clients'] });
+  const account = await createTestImapAccount(env, mail, { folders: ['Clients'] });
   await runSync(env, account.id);
   const before = await listLocations(env.db, account.id, 'Clients');
   t.equal(before.length, 6);
@@ -107,12 +107,12 @@ t.test('UIDVALIDITY change: the folder is re-listed without duplicates or re-sav
 t.test('the same message in a private and a public mailbox is one message with two locations', async (t) => {
   const a = await env.dovecot.addUser({ prefix: 'priv' });
   const info = await env.dovecot.addUser({ prefix: 'info' });
-  const raw = makeMail({ subject: 'Shared question' });
+  const raw = createTestMail({ subject: 'Shared question' });
   // Different trace headers per delivery, same content.
   await env.dovecot.appendMany(a.user, [Buffer.concat([Buffer.from('Received: from mx1 by a; Mon, 3 Mar 2025 10:00:01 +0000\r\n'), raw])]);
   await env.dovecot.appendMany(info.user, [Buffer.concat([Buffer.from('Received: from mx2 by info; Mon, 3 Mar 2025 10:00:02 +0000\r\nDelivered-To: info@firm.example\r\n'), raw])]);
-  const priv = await createAccountFor(env, a, { visibility: 'private' });
-  const pub = await createAccountFor(env, info, { visibility: 'public' });
+  const priv = await createTestImapAccount(env, a, { visibility: 'private' });
+  const pub = await createTestImapAccount(env, info, { visibility: 'public' });
   await Promise.all([runSync(env, priv.id), runSync(env, pub.id)]);
   const [l1] = await listLocations(env.db, priv.id);
   const [l2] = await listLocations(env.db, pub.id);
@@ -128,7 +128,7 @@ t.test('two different messages sharing a Message-ID stay two messages', async (t
   const dir = new URL('../../../shared/corpus/hostile/', import.meta.url);
   const raws = [await readFile(new URL('duplicate-message-id-a.eml', dir)), await readFile(new URL('duplicate-message-id-b.eml', dir))];
   await env.dovecot.appendMany(mail.user, raws);
-  const account = await createAccountFor(env, mail);
+  const account = await createTestImapAccount(env, mail);
   await runSync(env, account.id);
   const locs = await listLocations(env.db, account.id);
   t.equal(locs.length, 2);
@@ -137,8 +137,8 @@ t.test('two different messages sharing a Message-ID stay two messages', async (t
 
 t.test('a refused login goes to needs_reauth after a bounded number of attempts; fixing it resumes', async (t) => {
   const mail = await env.dovecot.addUser();
-  await env.dovecot.appendMany(mail.user, [makeMail()]);
-  const account = await createAccountFor(env, mail, { password: 'wrong-password' });
+  await env.dovecot.appendMany(mail.user, [createTestMail()]);
+  const account = await createTestImapAccount(env, mail, { password: 'wrong-password' });
   const first = await runSync(env, account.id);
   t.match(first, { outcome: 'auth-failed', failures: 1, needsReauth: false });
   t.match(first.outcome === 'auth-failed' ? first.message : '', /refused the login/i, 'the error says so in plain words');
@@ -167,9 +167,9 @@ t.test('a refused login goes to needs_reauth after a bounded number of attempts;
 
 t.test('another account failing does not affect this one', async (t) => {
   const good = await env.dovecot.addUser();
-  await env.dovecot.appendMany(good.user, [makeMail()]);
-  const bad = await createAccountFor(env, good, { port: 1 });
-  const ok = await createAccountFor(env, good, { owner: (await createTestUser(env.db)).user });
+  await env.dovecot.appendMany(good.user, [createTestMail()]);
+  const bad = await createTestImapAccount(env, good, { port: 1 });
+  const ok = await createTestImapAccount(env, good, { owner: (await createTestUser(env.db)).user });
   const [r1, r2] = await Promise.all([runSync(env, bad.id), runSync(env, ok.id)]);
   t.equal(r1.outcome, 'error');
   t.match(r1.outcome === 'error' ? r1.message : '', /Cannot reach the mail server/);
@@ -179,10 +179,10 @@ t.test('another account failing does not affect this one', async (t) => {
 
 t.test('poison mail: a message that took down five attempts is stored as failed without its source, and the folder goes on', async (t) => {
   const mail = await env.dovecot.addUser();
-  await env.dovecot.appendMany(mail.user, [makeMail({ subject: 'Before 1' }), makeMail({ subject: 'Before 2' })]);
-  const account = await createAccountFor(env, mail);
+  await env.dovecot.appendMany(mail.user, [createTestMail({ subject: 'Before 1' }), createTestMail({ subject: 'Before 2' })]);
+  const account = await createTestImapAccount(env, mail);
   t.equal((await runSync(env, account.id)).outcome, 'done');
-  const uids = await env.dovecot.appendMany(mail.user, [makeMail({ subject: 'Poison' }), makeMail({ subject: 'After 1' }), makeMail({ subject: 'After 2' })]);
+  const uids = await env.dovecot.appendMany(mail.user, [createTestMail({ subject: 'Poison' }), createTestMail({ subject: 'After 1' }), createTestMail({ subject: 'After 2' })]);
   // What four runs that died on the same first UID (a worker killed mid-batch each time) leave behind:
   // the attempt counter is committed before each try, so a crash counts too.
   const inbox = await getFolder(env.db, account.id);

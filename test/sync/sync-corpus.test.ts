@@ -4,7 +4,8 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createAccountFor, getFolder, listLocations, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { getFolder, listLocations, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { createTestImapAccount } from '../support/factories.ts';
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus');
 const listFiles = (dir: string): string[] =>
@@ -29,7 +30,7 @@ t.test('real and hostile corpus: all stored, parsed or failed with raw kept, mai
   await env.dovecot.addFlags(mail.user, 'INBOX', realUids.filter((_, i) => i % 3 === 0), ['\\Seen']);
   const flagsBefore = await env.dovecot.fetchFlags(mail.user, 'INBOX');
   const hostileFlagsBefore = await env.dovecot.fetchFlags(mail.user, 'Hostile');
-  const account = await createAccountFor(env, mail, { folders: ['Hostile'] });
+  const account = await createTestImapAccount(env, mail, { folders: ['Hostile'] });
 
   const started = new Date();
   const outcome = await runSync(env, account.id);

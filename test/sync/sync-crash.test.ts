@@ -10,9 +10,9 @@ import { createLocalBlobStore } from '../../src/core/blobs/blob-store.ts';
 import { sweepOrphanBlobs } from '../../src/core/blobs/blob-sweep.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/env.ts';
-import { createTestUser } from '../support/app.ts';
 import { runDossier, type Proc } from '../support/processes.ts';
-import { createAccountFor, makeMail, query } from '../support/sync.ts';
+import { query } from '../support/sync.ts';
+import { createTestImapAccount, createTestMail, createTestUser } from '../support/factories.ts';
 
 const dbName = `dossier_crash_${randomUUID().slice(0, 8)}`;
 const dbUrl = new URL(TEST_DATABASE_URL);
@@ -61,7 +61,7 @@ t.test('kill -9 mid-batch, restart: every message exactly once, no orphan blobs'
   const dovecot = await getDovecot();
   const mail = await dovecot.addUser();
   // Enough mail for several batches, with attachments so blobs are written before each commit.
-  const raws = Array.from({ length: 600 }, (_, i) => makeMail({ subject: `Crash ${i}`, attachment: i % 3 === 0 ? { name: `a${i}.bin`, content: randomBytes(20_000 + i) } : undefined }));
+  const raws = Array.from({ length: 600 }, (_, i) => createTestMail({ subject: `Crash ${i}`, attachment: i % 3 === 0 ? { name: `a${i}.bin`, content: randomBytes(20_000 + i) } : undefined }));
   const t1 = Date.now();
   const uids: number[] = [];
   for (let i = 0; i < raws.length; i += 200) uids.push(...(await dovecot.appendMany(mail.user, raws.slice(i, i + 200))));
@@ -69,7 +69,7 @@ t.test('kill -9 mid-batch, restart: every message exactly once, no orphan blobs'
   const t0 = Date.now();
   const mark = (what: string) => t.comment(`${what} at ${Date.now() - t0} ms`);
   const owner = (await createTestUser(db)).user;
-  const account = await createAccountFor({ db, config }, mail, { owner });
+  const account = await createTestImapAccount({ db, config }, mail, { owner });
   const stored = async () => (await query<{ n: number }>(db,
     'select count(*)::int as n from message_location l join mailbox b on b.id = l.mailbox_id where b.account_id = ? and b.path = ? and l.removed_at is null', [account.id, 'INBOX']))[0]!.n;
 

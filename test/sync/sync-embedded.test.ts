@@ -3,9 +3,9 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { listMessages } from '../../src/core/mail/message-queries.ts';
-import { createTestUser } from '../support/app.ts';
 import { testConfig } from '../support/env.ts';
-import { createAccountFor, getFolder, listLocations, makeMail, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { getFolder, listLocations, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { createTestImapAccount, createTestMail, createTestUser } from '../support/factories.ts';
 
 let env: SyncEnv;
 t.before(async () => {
@@ -16,13 +16,13 @@ t.teardown(() => env.close());
 t.test('a mailbox syncs into PGlite completely, once, and is searchable', async (t) => {
   t.equal(env.config.databaseUrl, null, 'embedded database');
   const mail = await env.dovecot.addUser();
-  const raws = Array.from({ length: 12 }, (_, i) => makeMail({
+  const raws = Array.from({ length: 12 }, (_, i) => createTestMail({
     subject: i === 3 ? 'Declaración trimestral' : `Consulta ${i}`,
     attachment: i % 4 === 0 ? { name: `factura-${i}.pdf`, content: randomBytes(4000) } : undefined,
   }));
   const uids = await env.dovecot.appendMany(mail.user, raws);
   const { user } = await createTestUser(env.db);
-  const account = await createAccountFor(env, mail, { owner: user });
+  const account = await createTestImapAccount(env, mail, { owner: user });
 
   t.equal((await runSync(env, account.id)).outcome, 'done');
   t.same((await listLocations(env.db, account.id)).map((l) => l.uid), uids, 'every UID stored once');

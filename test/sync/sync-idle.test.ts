@@ -6,7 +6,7 @@ import type { WorkerHandle } from '../../src/sync/worker.ts';
 import { userSession, type TestApp } from '../support/app.ts';
 import { startAppWithWorker } from '../support/app-worker.ts';
 import type { Dovecot } from '../support/dovecot.ts';
-import { makeMail } from '../support/sync.ts';
+import { createTestMail } from '../support/factories.ts';
 
 let ta: TestApp;
 let worker: WorkerHandle;
@@ -20,7 +20,7 @@ t.teardown(() => close());
 t.test('new mail is visible through the API within seconds, by IDLE', async (t) => {
   const s = await userSession(ta);
   const mail = await dovecot.addUser();
-  await dovecot.appendMany(mail.user, [makeMail({ subject: 'already there' })]);
+  await dovecot.appendMany(mail.user, [createTestMail({ subject: 'already there' })]);
   const res = await s.request('POST', '/api/mail-accounts', {
     name: 'Me', email: mail.email, visibility: 'private',
     imap: { host: mail.host, port: mail.port, secure: false, allowInsecure: true, username: mail.user, password: mail.password },
@@ -45,7 +45,7 @@ t.test('new mail is visible through the API within seconds, by IDLE', async (t) 
   for (let i = 0; i < 3; i++) {
     const subject = `idle ${i} ${randomUUID().slice(0, 6)}`;
     const sent = Date.now();
-    await dovecot.deliver(mail.user, makeMail({ subject }));
+    await dovecot.deliver(mail.user, createTestMail({ subject }));
     t.ok(await until(async () => (await list()).some((m) => m.subject === subject), 10_000), `delivery ${i} visible`);
     latencies.push(Date.now() - sent);
   }

@@ -4,7 +4,8 @@ import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { createAccountFor, listLocations, makeMail, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { listLocations, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { createTestImapAccount, createTestMail } from '../support/factories.ts';
 
 let env: SyncEnv;
 let proxy: TcpProxy;
@@ -23,12 +24,12 @@ for (const [name, cutAt] of [['while streaming a large message', 1_500_000], ['i
   t.test(`dropped connection ${name}: reconnects, finishes, nothing truncated`, async (t) => {
     const mail = await env.dovecot.addUser();
     const raws = [
-      ...Array.from({ length: 20 }, () => makeMail({ attachment: { name: 'small.bin', content: randomBytes(600) } })),
-      makeMail({ subject: 'big one', attachment: { name: 'big.bin', content: randomBytes(3 * 1024 * 1024) } }),
-      ...Array.from({ length: 20 }, () => makeMail()),
+      ...Array.from({ length: 20 }, () => createTestMail({ attachment: { name: 'small.bin', content: randomBytes(600) } })),
+      createTestMail({ subject: 'big one', attachment: { name: 'big.bin', content: randomBytes(3 * 1024 * 1024) } }),
+      ...Array.from({ length: 20 }, () => createTestMail()),
     ];
     const uids = await env.dovecot.appendMany(mail.user, raws);
-    const account = await createAccountFor(env, mail, { host: proxy.host, port: proxy.port });
+    const account = await createTestImapAccount(env, mail, { host: proxy.host, port: proxy.port });
     const before = proxy.connections;
     proxy.dropAfterBytes(cutAt, 'next');
 

@@ -8,7 +8,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { blobPath } from '../../src/core/blobs/blob-store.ts';
 import { startS3Server } from '../support/s3-server.ts';
 import { testConfig, uniq } from '../support/env.ts';
-import { createAccountFor, listLocations, makeMail, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { listLocations, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import { createTestImapAccount, createTestMail } from '../support/factories.ts';
 
 const s3 = await startS3Server();
 const prefix = `${uniq('sync')}/`;
@@ -31,11 +32,11 @@ t.test('raw sources and attachments, small and multi-megabyte, are stored in the
   const big = randomBytes(12 * 1024 * 1024);
   const small = randomBytes(20_000);
   await env.dovecot.appendMany(mail.user, [
-    makeMail({ subject: 'Scans', attachment: { name: 'scans.pdf', content: big } }),
-    makeMail({ subject: 'Invoice', attachment: { name: 'invoice.pdf', content: small } }),
-    makeMail({ subject: 'Plain' }),
+    createTestMail({ subject: 'Scans', attachment: { name: 'scans.pdf', content: big } }),
+    createTestMail({ subject: 'Invoice', attachment: { name: 'invoice.pdf', content: small } }),
+    createTestMail({ subject: 'Plain' }),
   ]);
-  const account = await createAccountFor(env, mail);
+  const account = await createTestImapAccount(env, mail);
   const outcome = await runSync(env, account.id);
   t.equal(outcome.outcome, 'done', JSON.stringify(outcome));
 

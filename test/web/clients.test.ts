@@ -5,11 +5,10 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import type { BrowserContext } from 'playwright-core';
-import { createTestUser } from '../support/app.ts';
 import { openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
-import { createTestAccount, createTestMessage } from '../support/message-factory.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
+import { createTestAccount, createTestMessage, createTestUser } from '../support/factories.ts';
 
 const { ta, base, browser, signIn, close } = await startWebTest();
 t.teardown(close);

@@ -2,12 +2,10 @@
 // messages (the others are greyed out with the reason), posting shows the thread, and a staff comment
 // joins it. Screenshot: test-results/discussions-tab.png.
 import t from 'tap';
-import { createTestUser } from '../support/app.ts';
 import { openPage, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
-import { makeClient, makeContact } from '../support/factories.ts';
-import { createTestAccount } from '../support/message-factory.ts';
+import { createTestAccount, createTestClient, createTestContact, createTestUser } from '../support/factories.ts';
 
 const { ta, browser, signIn, close } = await startWebTest();
 t.teardown(close);
@@ -16,11 +14,11 @@ const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentByt
 t.test('post a discussion to eligible contacts and comment on it', async (t) => {
   const { user, email, password } = await createTestUser(ta.db, 'staff', 'Disc User');
   await createTestAccount(ta.db, user);
-  const client = await makeClient(ta.db, uniq('Acme'));
+  const client = await createTestClient(ta.db, uniq('Acme'));
   const okAddress = uniqEmail('ok');
   const offAddress = uniqEmail('off');
-  await makeContact(ta.db, filing, { name: 'Olga Ok', emails: [{ address: okAddress, language: 'en' }], clientIds: [client.id] });
-  await makeContact(ta.db, filing, { name: 'Otto Off', emails: [{ address: offAddress, language: 'en', notifyCategories: ['documents'] as never }], clientIds: [client.id] });
+  await createTestContact(ta.db, filing, { name: 'Olga Ok', emails: [{ address: okAddress, language: 'en' }], clientIds: [client.id] });
+  await createTestContact(ta.db, filing, { name: 'Otto Off', emails: [{ address: offAddress, language: 'en', notifyCategories: ['documents'] as never }], clientIds: [client.id] });
 
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());

@@ -2,12 +2,10 @@
 // that cannot get requests are greyed out with the reason, the preview shows the recipient's language, sending
 // opens the request with its timeline, and ticking the only checklist item fulfils it.
 import t from 'tap';
-import { createTestUser } from '../support/app.ts';
 import { openPage, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
-import { createTestAccount } from '../support/message-factory.ts';
-import { makeClient, makeContact } from '../support/factories.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
+import { createTestAccount, createTestClient, createTestContact, createTestUser } from '../support/factories.ts';
 
 const { ta, base, browser, signIn, close } = await startWebTest();
 t.teardown(close);
@@ -16,11 +14,11 @@ const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentByt
 t.test('new request: greyed-out address with its reason, preview in the contact\'s language, send, tick the item', async (t) => {
   const { user, email, password } = await createTestUser(ta.db, 'staff', 'Marta Ruiz');
   await createTestAccount(ta.db, user);
-  const client = await makeClient(ta.db, uniq('García López SL'));
+  const client = await createTestClient(ta.db, uniq('García López SL'));
   const ok = uniqEmail('lucia');
   const off = uniqEmail('pedro');
-  await makeContact(ta.db, filing, { name: 'Lucía García', emails: [{ address: ok, language: 'es' }], clientIds: [client.id] });
-  await makeContact(ta.db, filing, { name: 'Pedro López', emails: [{ address: off, notifyCategories: ['documents'] }], clientIds: [client.id] });
+  await createTestContact(ta.db, filing, { name: 'Lucía García', emails: [{ address: ok, language: 'es' }], clientIds: [client.id] });
+  await createTestContact(ta.db, filing, { name: 'Pedro López', emails: [{ address: off, notifyCategories: ['documents'] }], clientIds: [client.id] });
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
 

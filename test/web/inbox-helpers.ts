@@ -6,11 +6,12 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { createLocalQueue } from '../../src/core/platform/jobs.ts';
 import { startWorker } from '../../src/sync/worker.ts';
-import { createTestUser, startTestApp, type TestApp } from '../support/app.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
 import { ensureWebBuild, launchBrowser, openPage } from '../support/browser.ts';
 import { getDovecot, warmUpDovecot, type Dovecot, type MailUser } from '../support/dovecot.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { testConfig } from '../support/env.ts';
+import { createTestUser } from '../support/factories.ts';
 
 export type MailStack = { ta: TestApp; base: string; browser: Browser; dovecot: Dovecot; sink: SmtpSink; close: () => Promise<void> };
 

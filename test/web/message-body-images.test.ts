@@ -3,8 +3,7 @@
 // a signed link must not outlive its expiry or survive tampering.
 import t from 'tap';
 import { startWebTest } from '../support/web.ts';
-import { createTestUser, TEST_PASSWORD } from '../support/app.ts';
-import { createTestAccount, createTestMessage } from '../support/message-factory.ts';
+import { createTestAccount, createTestMessage, createTestUser, TEST_PASSWORD } from '../support/factories.ts';
 
 const w = await startWebTest();
 t.teardown(w.close);
@@ -14,7 +13,7 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 
 t.test('cid: images load in the sandboxed body frame through signed links; remote images wait', async (t) => {
   const { user, email } = await createTestUser(w.ta.db);
-  const box = await createTestAccount(w.ta.db, user, 'private');
+  const box = await createTestAccount(w.ta.db, user, { visibility: 'private' });
   const m = await createTestMessage(w.ta.db, w.ta.blobs, {
     html: '<p>Hola</p><img src="cid:logo@firm.example" alt="logo"><img src="https://tracker.example/p.gif" alt="pixel">',
     locations: [{ mailbox: box.inbox }],

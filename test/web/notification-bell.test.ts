@@ -3,9 +3,9 @@
 // and "Mark all read" clears the count. Screenshot: test-results/notification-bell.png.
 import t from 'tap';
 import { createNotification } from '../../src/core/collaboration/staff-notifications.ts';
-import { createTestUser } from '../support/app.ts';
 import { openPage, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
+import { createTestUser } from '../support/factories.ts';
 
 const { ta, base, browser, signIn, close } = await startWebTest();
 t.teardown(close);

@@ -4,11 +4,10 @@
 // to keep each browser file short.)
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { createTestUser } from '../support/app.ts';
 import { openPage, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
 import { getDovecot } from '../support/dovecot.ts';
-import { makeMail } from '../support/sync.ts';
+import { createTestMail, createTestUser } from '../support/factories.ts';
 
 // The API checks logins and syncs through jobs: a sync worker on the same queue answers them.
 const { ta, base, browser, signIn, close } = await startWebTest({ workerId: 'web-reauth' });
@@ -17,7 +16,7 @@ const dovecot = await getDovecot();
 
 t.test('a refused password is explained, and re-entering it resumes the sync', async (t) => {
   const mail = await dovecot.addUser({ prefix: 'reauth' });
-  await dovecot.appendMany(mail.user, [makeMail({ subject: 'Before the password change', to: mail.email })]);
+  await dovecot.appendMany(mail.user, [createTestMail({ subject: 'Before the password change', to: mail.email })]);
   const { email, password } = await createTestUser(ta.db, 'staff', 'Iris Smit');
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());

@@ -4,12 +4,11 @@
 // Screenshots of Settings in English and Spanish go to test-results/.
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { createTestUser } from '../support/app.ts';
 import { openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
 import { getDovecot } from '../support/dovecot.ts';
-import { makeMail } from '../support/sync.ts';
 import { uniq } from '../support/env.ts';
+import { createTestMail, createTestUser } from '../support/factories.ts';
 
 // The API checks logins and syncs through jobs: a sync worker on the same queue answers them.
 const { ta, base, browser, signIn, close } = await startWebTest({ workerId: 'web-settings' });
@@ -28,8 +27,8 @@ async function shootAccounts(page: Page, name: string) {
 t.test('a new administrator adds a mailbox and watches its sync finish', async (t) => {
   const mail = await dovecot.addUser({ prefix: 'office' });
   // Dovecot's auth process may still be starting: the harness's own IMAP login waits for it.
-  await dovecot.appendMany(mail.user, [1, 2, 3].map((n) => makeMail({ subject: `Invoice ${n}`, to: mail.email })));
-  await dovecot.appendMany(mail.user, [makeMail({ subject: 'Sent reply', from: mail.email })], { folder: 'Sent' });
+  await dovecot.appendMany(mail.user, [1, 2, 3].map((n) => createTestMail({ subject: `Invoice ${n}`, to: mail.email })));
+  await dovecot.appendMany(mail.user, [createTestMail({ subject: 'Sent reply', from: mail.email })], { folder: 'Sent' });
 
   const { email, password } = await createTestUser(ta.db, 'admin', 'Ana Romero');
   const { context, page, problems } = await openPage(browser);

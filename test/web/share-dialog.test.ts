@@ -3,12 +3,10 @@
 // downloads the document without signing in; the shares list shows the download and withdraws the links. Screenshot: test-results/share-dialog.png.
 import t from 'tap';
 import { createUploadedDocument } from '../../src/core/documents/documents.ts';
-import { createTestUser } from '../support/app.ts';
 import { openPage, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
-import { fakePdf, makeClient, makeContact } from '../support/factories.ts';
-import { createTestAccount } from '../support/message-factory.ts';
+import { createTestAccount, createTestClient, createTestContact, createTestPdf, createTestUser } from '../support/factories.ts';
 
 const { ta, base, browser, signIn, close } = await startWebTest();
 t.teardown(close);
@@ -17,12 +15,12 @@ const filing = { blobs: ta.blobs, maxAttachmentBytes: ta.config.maxAttachmentByt
 t.test('share a document with a contact from the Documents tab', async (t) => {
   const { user, email, password } = await createTestUser(ta.db, 'staff', 'Share User');
   await createTestAccount(ta.db, user);
-  const client = await makeClient(ta.db, uniq('Acme'));
+  const client = await createTestClient(ta.db, uniq('Acme'));
   const yes = uniqEmail('yes');
   const no = uniqEmail('no');
-  await makeContact(ta.db, filing, { name: 'Yara Yes', emails: [{ address: yes, language: 'es' }], clientIds: [client.id] });
-  await makeContact(ta.db, filing, { name: 'Noah No', emails: [{ address: no, language: 'en', notify: false }], clientIds: [client.id] });
-  const content = fakePdf(5000);
+  await createTestContact(ta.db, filing, { name: 'Yara Yes', emails: [{ address: yes, language: 'es' }], clientIds: [client.id] });
+  await createTestContact(ta.db, filing, { name: 'Noah No', emails: [{ address: no, language: 'en', notify: false }], clientIds: [client.id] });
+  const content = createTestPdf(5000);
   const stored = await ta.blobs.put(content);
   const em = ta.db.em.fork();
   const doc = await createUploadedDocument(em, null, client.id, { ...stored, filename: 'annual-report.pdf', contentType: 'application/pdf', visibleToClient: false });

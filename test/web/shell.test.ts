@@ -2,9 +2,9 @@
 // signed-in layout, switching to Spanish (saved on the user, survives a reload), sign out, and the
 // layout at phone width. Screenshots go to test-results/.
 import t from 'tap';
-import { createTestUser } from '../support/app.ts';
 import { openPage, phoneViewport, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
+import { createTestUser } from '../support/factories.ts';
 
 const { ta, base, browser, signIn, close } = await startWebTest();
 t.teardown(close);

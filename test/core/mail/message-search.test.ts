@@ -5,9 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { openDb } from '../../../src/core/platform/db.ts';
 import { createLocalBlobStore } from '../../../src/core/blobs/blob-store.ts';
 import { listMessages, type MessageFilters } from '../../../src/core/mail/message-queries.ts';
-import { createTestUser } from '../../support/app.ts';
 import { testConfig } from '../../support/env.ts';
-import { createTestAccount, createTestClient, createTestMessage, fileTestMessage } from '../../support/message-factory.ts';
+import { createTestAccount, createTestClient, createTestCommunication, createTestMessage, createTestUser } from '../../support/factories.ts';
 
 const config = testConfig();
 const db = await openDb(config, { migrate: false, poolMax: 3 });
@@ -18,7 +17,7 @@ t.teardown(() => db.close());
 async function twoColleaguesAndAClient() {
   const { user } = await createTestUser(db);
   const { user: other } = await createTestUser(db);
-  return { user, mine: await createTestAccount(db, user, 'private'), theirs: await createTestAccount(db, other, 'private'), client: await createTestClient(db) };
+  return { user, mine: await createTestAccount(db, user, { visibility: 'private' }), theirs: await createTestAccount(db, other, { visibility: 'private' }), client: await createTestClient(db) };
 }
 
 const token = () => `tok${randomUUID().replace(/-/g, '').slice(0, 10)}`;
@@ -42,7 +41,7 @@ t.test('window and GIN fallback agree with a full scan, for common and rare word
       // The rare word also appears only in one attachment's name.
       attachments: i === 7 ? [{ filename: `anexo_${rare}.pdf`, contentType: 'application/pdf', content: `%PDF ${i}` }] : [],
     });
-    if (where === 1) await fileTestMessage(db, m, client);
+    if (where === 1) await createTestCommunication(db, m, client);
     const visible = where !== 2;
     if (visible && i % 2 === 0) expectedCommon.unshift(m.id);
     if (visible && where === 1 && i % 2 === 0) expectedFiledCommon.unshift(m.id);
@@ -85,7 +84,7 @@ t.test('matches years apart: the time windows below the walk find them in order,
       locations: [{ mailbox: where === 0 ? mine.inbox : theirs.inbox }],
       attachments: inName ? [{ filename: `${word}.pdf`, contentType: 'application/pdf', content: `%PDF ${i}` }] : [],
     });
-    if (where === 1) await fileTestMessage(db, m, client);
+    if (where === 1) await createTestCommunication(db, m, client);
     if (where !== 2 && (inText || inName)) expected.push(m.id);
   }
   t.ok(expected.length >= 5, 'the data has matches to find');
@@ -106,7 +105,7 @@ t.test('matches years apart: the time windows below the walk find them in order,
 
 t.test('a second walk continues where the first ended', async (t) => {
   const { user } = await createTestUser(db);
-  const box = await createTestAccount(db, user, 'private');
+  const box = await createTestAccount(db, user, { visibility: 'private' });
   const word = token();
   const scope = token();
   const expected: string[] = [];
@@ -145,7 +144,7 @@ t.test('filed mail and the viewer\'s unfiled mail interleave: each walked as far
       locations: [{ mailbox: filed ? theirs.inbox : mine.inbox }],
     });
     created.push(m.id);
-    if (filed) await fileTestMessage(db, m, client);
+    if (filed) await createTestCommunication(db, m, client);
     if (i % 3 === 0) expected.unshift(m.id);
   }
   for (const [limit, window] of [[2, 1], [3, 2], [2, 5], [4, 3]] as const) {

@@ -7,10 +7,8 @@ import { openDb } from '../../../src/core/platform/db.ts';
 import { createLocalBlobStore } from '../../../src/core/blobs/blob-store.ts';
 import { fileMessageToClient, unfileMessageFromClient } from '../../../src/core/log/communications.ts';
 import { listMessages } from '../../../src/core/mail/message-queries.ts';
-import { createTestUser } from '../../support/app.ts';
 import { testConfig, uniqEmail } from '../../support/env.ts';
-import { addLocation, makeContact } from '../../support/factories.ts';
-import { createTestAccount, createTestClient, createTestMessage, fileTestMessage } from '../../support/message-factory.ts';
+import { createTestAccount, createTestClient, createTestCommunication, createTestContact, createTestLocation, createTestMessage, createTestUser } from '../../support/factories.ts';
 
 const config = testConfig();
 const db = await openDb(config, { migrate: false, poolMax: 3 });
@@ -20,7 +18,7 @@ t.teardown(() => db.close());
 
 t.test('the queue and the location flags follow filing, unfiling and new locations', async (t) => {
   const { user } = await createTestUser(db);
-  const box = await createTestAccount(db, user, 'private');
+  const box = await createTestAccount(db, user, { visibility: 'private' });
   const client = await createTestClient(db);
   const contactAddress = uniqEmail('client');
   const word = `w${randomUUID().replace(/-/g, '').slice(0, 10)}`;
@@ -44,19 +42,17 @@ t.test('the queue and the location flags follow filing, unfiling and new locatio
   t.same(await queue(), [movedIn.id, byAddress.id, unfiledLater.id, byHand.id, stays.id], 'all unfiled at first, newest first');
 
   await db.em.fork().transactional((em) => fileMessageToClient(em, user, byHand.id, client.id));
-  await fileTestMessage(db, unfiledLater, client);
-  await fileTestMessage(db, movedIn, client);
+  await createTestCommunication(db, unfiledLater, client);
+  await createTestCommunication(db, movedIn, client);
   // A contact with this address files its mail retroactively (one set-based insert).
-  const { filed } = await makeContact(db, deps, { emails: [contactAddress], clientIds: [client.id] });
+  const { filed } = await createTestContact(db, deps, { emails: [contactAddress], clientIds: [client.id] });
   t.equal(filed, 1, 'the contact\'s mail was filed retroactively');
   t.same(await queue(), [stays.id], 'filed by hand, automatically and retroactively: out of the queue');
 
   await db.em.fork().transactional((em) => unfileMessageFromClient(em, user, unfiledLater.id, client.id));
   t.same(await queue(), [unfiledLater.id, stays.id], 'unfiled: back in the queue');
   // The filed message shows up in the inbox too (a move, or a copy): its new location starts out filed.
-  const em = db.em.fork();
-  addLocation(em, movedIn, box.inbox);
-  await em.flush();
+  await createTestLocation(db, movedIn, box.inbox);
   t.same(await queue(), [unfiledLater.id, stays.id], 'a new location of filed mail stays out of the queue');
   t.same(await queue(word), [unfiledLater.id, stays.id], 'searching the queue reads the same locations');
   t.equal(await flagsAgree(), 0, 'every location flag agrees with the records');

@@ -6,9 +6,8 @@ import { openDb } from '../../../src/core/platform/db.ts';
 import { createLocalBlobStore } from '../../../src/core/blobs/blob-store.ts';
 import { DomainError } from '../../../src/core/platform/errors.ts';
 import { MAX_RECIPIENTS, MAX_REPLY_REFERENCES, composeBody, newMessageId, queueMessage, queueReply, replySubject, replyThreading } from '../../../src/core/outbox/outbox.ts';
-import { createTestUser } from '../../support/app.ts';
 import { testConfig, uniqEmail } from '../../support/env.ts';
-import { createTestAccount, createTestClient, createTestMessage, fileTestMessage } from '../../support/message-factory.ts';
+import { createTestAccount, createTestClient, createTestCommunication, createTestMessage, createTestUser } from '../../support/factories.ts';
 
 t.test('replySubject adds one "Re: " and never stacks prefixes', async (t) => {
   const cases: [string, string][] = [
@@ -97,7 +96,7 @@ t.test('queueReply: mail seen only through a client file needs an account to be 
   const { user: owner } = await createTestUser(db);
   const { inbox } = await createTestAccount(db, owner);
   const msg = await createTestMessage(db, blobs, { locations: [{ mailbox: inbox }] });
-  await fileTestMessage(db, msg, await createTestClient(db));
+  await createTestCommunication(db, msg, await createTestClient(db));
   const { user } = await createTestUser(db);
   const mine = await createTestAccount(db, user);
   const em = db.em.fork();
