@@ -163,9 +163,8 @@ t.test('cursor pages are stable: no duplicates or gaps, ties broken by id, new m
 });
 
 t.test('every list yields every visible message exactly once at any page size (equal dates, no Date header, two locations in one mailbox)', async (t) => {
-  const { storeRawMail } = await import('../support/factories.ts');
   const s = await userSession(ta);
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const client = await createTestClient(db);
   const filing = { blobs, maxAttachmentBytes: ta.config.maxAttachmentBytes };
   const w = token();
@@ -174,20 +173,20 @@ t.test('every list yields every visible message exactly once at any page size (e
   // Nine messages at one instant, every third filed (the list then runs two branches).
   for (let i = 0; i < 9; i++) {
     const m = await createTestMessage(db, blobs, { subject: `same date ${w}`, sentAt: at, locations: [{ mailbox: box.inbox }] });
-    if (i % 3 === 0) await fileTestMessage(db, m, client);
+    if (i % 3 === 0) await createTestCommunication(db, m, client);
     expected.push(m.id);
   }
   // The same mail twice in one mailbox (two UIDs), once more in another, and twice in Sent.
   const twice = await createTestMessage(db, blobs, { subject: `twice ${w}`, sentAt: at, locations: [{ mailbox: box.inbox }, { mailbox: box.inbox }, { mailbox: box.sent }] });
   const twiceFiled = await createTestMessage(db, blobs, { subject: `twice filed ${w}`, locations: [{ mailbox: box.inbox }, { mailbox: box.inbox }] });
-  await fileTestMessage(db, twiceFiled, client);
+  await createTestCommunication(db, twiceFiled, client);
   const sentTwice = await createTestMessage(db, blobs, { subject: `sent twice ${w}`, sentAt: new Date(at.getTime() - 1000), locations: [{ mailbox: box.sent }, { mailbox: box.sent }] });
   expected.push(twice.id, twiceFiled.id, sentTwice.id);
   // Mail without a Date header delivered twice to the INBOX through the sync pipeline (one content, two locations).
   for (let i = 0; i < 3; i++) {
     const raw = Buffer.from(`Message-ID: <${randomUUID()}@test.example>\r\nFrom: someone@test.example\r\nTo: ${box.account.email}\r\nSubject: undated ${w} ${i}\r\n\r\nno date ${w}\r\n`);
-    const first = await storeRawMail(db, blobs, box.inbox, raw, filing);
-    const again = await storeRawMail(db, blobs, box.inbox, raw, filing);
+    const first = await createTestMessageFromSource(db, blobs, box.inbox, raw, filing);
+    const again = await createTestMessageFromSource(db, blobs, box.inbox, raw, filing);
     t.equal(again.id, first.id, 'a second delivery is a second location of one message');
     expected.push(first.id);
   }
