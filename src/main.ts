@@ -9,6 +9,7 @@ import { openDb, type Db } from './core/platform/db.ts';
 import { createBullQueue, createLocalQueue, type JobQueue } from './core/platform/jobs.ts';
 import { createBlobStore } from './core/blobs/blob-stores.ts';
 import { createUser, ensureFirstAdmin } from './core/staff/users.ts';
+import { DomainError } from './core/platform/errors.ts';
 import { startWorker, type WorkerHandle } from './sync/worker.ts';
 
 type Command = 'start' | 'server' | 'worker' | 'migrate' | 'user';
@@ -74,7 +75,11 @@ async function main(argv: string[]) {
     log.info({ mode: config.redisUrl ? 'bullmq' : 'in-process' }, 'worker started');
   }
   if (command === 'start' || command === 'server') {
-    const admin = await ensureFirstAdmin(db.em.fork(), config.adminEmail, config.adminPassword);
+    const admin = await ensureFirstAdmin(db.em.fork(), config.adminEmail, config.adminPassword).catch((err: unknown) => {
+      if (!(err instanceof DomainError) || err.code !== 'weak_password') throw err;
+      console.error(`DOSSIER_ADMIN_PASSWORD is not strong enough: ${err.message}`);
+      process.exit(2);
+    });
     if (admin) log.info({ email: admin.email }, 'created the first administrator');
     // Loaded only here: a worker process never carries the HTTP server's code (~65 MB of RSS).
     const { buildApp } = await import('./server/app.ts');

@@ -17,6 +17,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     user: User | null;
     authKind: 'cookie' | 'bearer' | null;
+    /** The session row behind a cookie request (kept when its user changes the password). */
+    sessionId: string | null;
   }
 }
 
@@ -27,6 +29,7 @@ const defaultLevel = (url: string): AuthLevel => (url.startsWith('/api/') && !ur
 export function registerAuth(app: FastifyInstance) {
   app.decorateRequest('user', null);
   app.decorateRequest('authKind', null);
+  app.decorateRequest('sessionId', null);
 
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const level: AuthLevel = req.routeOptions.config.auth ?? defaultLevel(req.routeOptions.url ?? '');
@@ -41,6 +44,7 @@ export function registerAuth(app: FastifyInstance) {
       if (found) {
         req.user = found.user;
         req.authKind = 'cookie';
+        req.sessionId = found.session.id;
       }
     }
     if (level === 'public') return;

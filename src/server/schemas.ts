@@ -33,15 +33,17 @@ export const MePatch = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   language: Type.Optional(Language),
   signature: Type.Optional(Type.String({ maxLength: 10000 })),
-  password: Type.Optional(Type.String({ minLength: 10, maxLength: 1024 })),
+  // Length and strength are the core's rule (422 weak_password), not the schema's (400).
+  password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  currentPassword: Type.Optional(Type.String({ maxLength: 1024 })),
 }, { additionalProperties: false });
 
 export const UserCreate = Type.Object({
-  email: Email, name: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 10, maxLength: 1024 }), role: Role, language: Type.Optional(Language),
+  email: Email, name: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 1, maxLength: 1024 }), role: Role, language: Type.Optional(Language),
 }, { additionalProperties: false });
 export const UserPatch = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), role: Type.Optional(Role), active: Type.Optional(Type.Boolean()),
-  password: Type.Optional(Type.String({ minLength: 10, maxLength: 1024 })), language: Type.Optional(Language),
+  password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })), language: Type.Optional(Language),
 }, { additionalProperties: false });
 
 export const TokenCreate = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });

@@ -19,6 +19,8 @@ export type SessionValue = {
   signIn: (email: string, password: string) => Promise<void>;
   signOut: () => Promise<void>;
   changeLanguage: (language: Language) => Promise<void>;
+  /** After the user changed their own profile (name, password): the server's copy of them. */
+  replaceUser: (user: api.User) => void;
 };
 
 const SessionContext = createContext<SessionValue | null>(null);
@@ -80,7 +82,8 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
     }
   }, [state.status]);
 
-  const value = useMemo(() => ({ state, signIn, signOut, changeLanguage }), [state, signIn, signOut, changeLanguage]);
+  const replaceUser = useCallback((user: api.User) => setState({ status: 'signed-in', user }), []);
+  const value = useMemo(() => ({ state, signIn, signOut, changeLanguage, replaceUser }), [state, signIn, signOut, changeLanguage, replaceUser]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

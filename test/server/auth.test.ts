@@ -98,7 +98,6 @@ t.test('bad input gets a 400 naming the field, never a 500', async (t) => {
   const admin = await userSession(ta, 'admin');
   const cases: [unknown, string][] = [
     [{ email: 'not-an-email', name: 'A', password: 'long enough pw', role: 'staff' }, 'email'],
-    [{ email: uniqEmail(), name: 'A', password: 'short', role: 'staff' }, 'password'],
     [{ email: uniqEmail(), name: 'A', password: 'long enough pw', role: 'owner' }, 'role'],
     [{ email: uniqEmail(), password: 'long enough pw', role: 'staff' }, 'name'],
     [{ email: uniqEmail(), name: 'A', password: 'long enough pw', role: 'staff', extra: 1 }, 'extra'],

@@ -23,8 +23,8 @@ export class RuleError extends DomainError {}
 export class ConflictError extends DomainError {}
 /** The caller is signed in but lacks the role for this action. */
 export class ForbiddenError extends DomainError {
-  constructor(message = 'You do not have permission to do this') {
-    super('forbidden', message);
+  constructor(message = 'You do not have permission to do this', code = 'forbidden', field?: string) {
+    super(code, message, field);
   }
 }
 /** A mail server said no: kept apart so the API can relay the server's own words. */

@@ -1,6 +1,6 @@
 // Sign in / out and the signed-in user's own profile. Login is rate-limited per client IP.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { checkCredentials, updateUser, viewUser } from '../../core/staff/users.ts';
+import { checkCredentials, updateOwnProfile, viewUser } from '../../core/staff/users.ts';
 import { createSession, deleteSession, SESSION_TTL_MS } from '../../core/staff/sessions.ts';
 import { recordAudit } from '../../core/staff/audit.ts';
 import { ErrorResponse, LoginBody, MePatch, SessionResponse } from '../schemas.ts';
@@ -53,7 +53,8 @@ export async function authRoutes(app: FastifyInstance) {
   });
 
   app.patch<{ Body: Static<typeof MePatch> }>('/me', { schema: { tags: ['auth'], body: MePatch, response: { 200: SessionResponse } } }, async (req, reply) => {
-    const user = await updateUser(req.em, currentUser(req), req.body);
+    const user = await updateOwnProfile(req.em, currentUser(req), req.body, req.sessionId ?? undefined);
+    if (req.body.password !== undefined) recordAudit(req.em, { actorId: user.id, action: 'user.password_change', entityType: 'user', entityId: user.id });
     await req.em.flush();
     return { user: viewUser(user), csrfToken: csrfToken(reply) };
   });

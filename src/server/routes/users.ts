@@ -24,7 +24,8 @@ export async function userRoutes(app: FastifyInstance) {
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof UserPatch> }>('/users/:id', {
     config: admin, schema: { tags: ['users'], params: IdParams, body: UserPatch, response: { 200: UserView } },
   }, async (req) => {
-    const user = await updateUser(req.em, await getUser(req.em, req.params.id), req.body);
+    // An admin resetting someone's password signs that user out everywhere; their own reset keeps this session.
+    const user = await updateUser(req.em, await getUser(req.em, req.params.id), req.body, { keepSessionId: req.sessionId ?? undefined });
     recordAudit(req.em, { actorId: currentUser(req).id, action: 'user.update', entityType: 'user', entityId: user.id, details: { fields: Object.keys(req.body).filter((k) => k !== 'password') } });
     await req.em.flush();
     return viewUser(user);

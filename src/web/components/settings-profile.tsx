@@ -11,7 +11,10 @@ import { ErrorAlert, useAction, useLoad } from './client-ui.tsx';
 export function SettingsProfile() {
   const { t, language } = useI18n();
   const user = useUser();
-  const { changeLanguage } = useSession();
+  const { changeLanguage, replaceUser } = useSession();
+  const [name, setName] = useState<string | null>(null);
+  const [nameSaved, setNameSaved] = useState(false);
+  const rename = useAction();
   const me = useLoad((signal) => getJson<Session>('/me', undefined, signal), []);
   const [signature, setSignature] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
@@ -24,12 +27,34 @@ export function SettingsProfile() {
     setSaved(false);
     if (await save.run(() => updateMe({ signature: current }))) setSaved(true);
   };
+  const onRename = async (event: Event) => {
+    event.preventDefault();
+    setNameSaved(false);
+    const next = (name ?? user.name).trim();
+    if (!next) return;
+    if (await rename.run(async () => replaceUser(await updateMe({ name: next })))) {
+      setName(null);
+      setNameSaved(true);
+    }
+  };
   return (
     <section id="settings-profile" class="card" aria-labelledby="settings-profile-heading">
       <h2 id="settings-profile-heading">{t('settings.profile')}</h2>
+      {/* Clients see this name on the mail and shares the user sends. */}
+      <form class="form field-inline settings-name" onSubmit={onRename}>
+        <label for="settings-name">{t('settings.name')}</label>
+        <input id="settings-name" type="text" maxLength={200} required value={name ?? user.name} onInput={(e) => setName(e.currentTarget.value)} />
+        <button type="submit" class="btn" disabled={rename.busy || (name ?? user.name).trim() === user.name}>
+          {t('settings.saveName')}
+        </button>
+        {nameSaved && (
+          <span role="status" class="muted">
+            {t('client.saved')}
+          </span>
+        )}
+      </form>
+      <ErrorAlert error={rename.error} />
       <dl class="details">
-        <dt>{t('settings.name')}</dt>
-        <dd>{user.name}</dd>
         <dt>{t('settings.email')}</dt>
         <dd>{user.email}</dd>
         <dt>{t('settings.role')}</dt>

@@ -99,7 +99,7 @@ function AddUserDialog({ onClose, onAdded }: { onClose: () => void; onAdded: () 
   const action = useAction();
   const onSubmit = async (event: Event) => {
     event.preventDefault();
-    if (!name.trim() || !/^[^\s@]+@[^\s@]+$/.test(email.trim()) || password.length < 10) return setInvalid(true);
+    if (!name.trim() || !/^[^\s@]+@[^\s@]+$/.test(email.trim()) || password.length < 12) return setInvalid(true);
     setInvalid(false);
     if (await action.run(() => postJson('/users', { name: name.trim(), email: email.trim(), password, role }))) onAdded();
   };

@@ -1,10 +1,11 @@
-// Settings: your profile, display language and signature; mail accounts; your API tokens; and for
+// Settings: your profile, display language and signature; password and two-step sign-in; mail accounts; your API tokens; and for
 // administrators the reasons and areas of the log and the staff users. One page, one section each,
 // with a table of contents so each section is one jump away.
 import { PageHeader } from '../components/page-header.tsx';
 import { useI18n } from '../i18n/context.tsx';
 import { useUser } from '../session.tsx';
 import { SettingsProfile } from '../components/settings-profile.tsx';
+import { SettingsSecurity } from '../components/settings-security.tsx';
 import { AccountList } from '../components/account-list.tsx';
 import { SettingsTokens } from '../components/settings-tokens.tsx';
 import { SettingsTags } from '../components/settings-tags.tsx';
@@ -17,6 +18,7 @@ export default function SettingsPage() {
   const admin = user.role === 'admin';
   const sections = [
     ['settings-profile', t('settings.profile')],
+    ['settings-security', t('settings.security.title')],
     ['settings-accounts', t('accounts.title')],
     ...(admin ? [['settings-tags', t('settings.tags.title')], ['settings-users', t('settings.users.title')]] : []),
     ['settings-tokens', t('settings.tokens.title')],
@@ -34,6 +36,7 @@ export default function SettingsPage() {
         </ul>
       </nav>
       <SettingsProfile />
+      <SettingsSecurity />
       <AccountList />
       {admin && <SettingsTags />}
       {admin && <SettingsUsers />}
