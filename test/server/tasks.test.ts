@@ -6,8 +6,8 @@ import t from 'tap';
 import ICAL from 'ical.js';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, userSession } from '../support/app.ts';
-import { createTestAccount, createTestClient, createTestMessage, fileTestMessage } from '../support/message-factory.ts';
 import { runTaskDueJob, runTaskDueScan } from '../../src/core/collaboration/task-due.ts';
+import { createTestAccount, createTestClient, createTestCommunication, createTestMessage } from '../support/factories.ts';
 
 const ta = await startTestApp();
 t.teardown(ta.close);
@@ -29,10 +29,10 @@ t.test('create: the caller is the default assignee; bad input names its field; a
     t.equal(bad.json().error.field, field, `names ${field}`);
   }
 
-  const box = await createTestAccount(db, s.user, 'private');
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const client = await createTestClient(db);
   const message = await createTestMessage(db, blobs, { locations: [{ mailbox: box.inbox }], subject: 'Invoices' });
-  const record = await fileTestMessage(db, message, client);
+  const record = await createTestCommunication(db, message, client);
   const fromRecord = (await s.request('POST', '/api/tasks', { title: 'Follow up the invoices', communicationId: record.id })).json().task;
   t.match(fromRecord, { communicationId: record.id, client: { id: client.id } }, 'a follow-up on a log record takes its client');
   const fromMessage = (await s.request('POST', '/api/tasks', { title: 'Answer this', messageId: message.id })).json().task;
@@ -45,7 +45,7 @@ t.test('create: the caller is the default assignee; bad input names its field; a
 t.test("a task cannot reveal a colleague's private mail: an unfiled private message is 404, like a missing one", async (t) => {
   const alice = await userSession(ta);
   const bob = await userSession(ta);
-  const box = await createTestAccount(db, alice.user, 'private');
+  const box = await createTestAccount(db, alice.user, { visibility: 'private' });
   const secret = await createTestMessage(db, blobs, { locations: [{ mailbox: box.inbox }], subject: 'Privileged' });
   const probe = await bob.request('POST', '/api/tasks', { title: 'probe', messageId: secret.id });
   const missing = await bob.request('POST', '/api/tasks', { title: 'probe', messageId: randomUUID() });
