@@ -3,7 +3,8 @@
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { I18nProvider, useI18n } from './i18n/context.tsx';
 import { SessionProvider, useSession } from './session.tsx';
-import { pageRoutes, homePath, safeNext } from './routes.ts';
+import { homePath, safeNext } from './paths.ts';
+import { pageRoutes } from './routes.ts';
 import { Layout } from './components/layout.tsx';
 import { Redirect } from './components/redirect.tsx';
 import { ErrorBoundary } from './components/error-boundary.tsx';

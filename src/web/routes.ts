@@ -21,12 +21,3 @@ export const pageRoutes: PageRoute[] = [
   { path: '/file-requests/:id', component: lazy(() => import('./pages/request.tsx')) },
   { path: '/settings', component: lazy(() => import('./pages/settings.tsx')), nav: { href: '/settings', label: 'nav.settings', icon: 'settings' } },
 ];
-
-/** Where signing in leads when no other page was asked for. */
-export const homePath = '/inbox';
-
-/** A `next` target from the URL, kept only when it is a path on this site (no open redirect). */
-export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || next.startsWith('/login')) return homePath;
-  return next;
-}

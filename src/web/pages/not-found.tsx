@@ -1,7 +1,7 @@
 // Any signed-in address that no route claims.
 import { PageHeader } from '../components/page-header.tsx';
 import { useI18n } from '../i18n/context.tsx';
-import { homePath } from '../routes.ts';
+import { homePath } from '../paths.ts';
 
 export function NotFoundPage() {
   const { t } = useI18n();
