@@ -1,13 +1,12 @@
-// Browser-test support: the system Chromium through playwright-core, the web app built into dist/web,
-// and screenshots under test-results/. Never downloads a browser: /usr/bin/chromium or a one-line error.
+// Browser-test support: the system Chromium through playwright-core and screenshots under test-results/
+// (the web app they load is built once per run: web-build.ts). Never downloads a browser: /usr/bin/chromium or a one-line error.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, errors, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-export const webRoot = path.join(repoRoot, 'dist/web');
 export const resultsDir = path.join(repoRoot, 'test-results');
 
 const chromiumPath = '/usr/bin/chromium';
@@ -70,53 +69,4 @@ export async function saveScreenshot(page: Page, name: string, { fullPage = true
     console.error(`screenshot ${name} skipped: ${error.message.split('\n')[0]}`);
     return undefined;
   }
-}
-
-async function newestMtime(dir: string): Promise<number> {
-  let newest = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    newest = Math.max(newest, (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * Builds the web app into dist/web unless the build there is newer than every source file, so
- * `npm test` works from a fresh clone and tests always see the current UI. Test files run in parallel:
- * a lock directory (mkdir is atomic) makes one build while the others wait for it.
- */
-export async function ensureWebBuild(): Promise<string> {
-  const built = path.join(webRoot, 'index.html');
-  const isFresh = async () => {
-    if (!existsSync(built)) return false;
-    const sources = Math.max(await newestMtime(path.join(repoRoot, 'src/web')), (await stat(path.join(repoRoot, 'vite.config.ts'))).mtimeMs);
-    return (await stat(built)).mtimeMs >= sources;
-  };
-  if (await isFresh()) return webRoot;
-
-  const lock = path.join(repoRoot, 'dist/.web-build.lock');
-  await mkdir(path.dirname(lock), { recursive: true });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      // Another test file is building; a lock older than two minutes was left by a killed run.
-      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age > 120_000) await rm(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error('timed out waiting for another web build (dist/.web-build.lock)');
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  try {
-    if (!(await isFresh())) {
-      const { build } = await import('vite');
-      await build({ configFile: path.join(repoRoot, 'vite.config.ts'), logLevel: 'warn' });
-    }
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
-  return webRoot;
 }

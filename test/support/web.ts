@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { startWorker } from '../../src/sync/worker.ts';
 import { startTestApp, type TestApp } from './app.ts';
-import { ensureWebBuild, launchBrowser } from './browser.ts';
+import { launchBrowser } from './browser.ts';
+import { builtWebRoot } from './web-build.ts';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -26,8 +27,7 @@ export type WebTest = {
  * API's jobs (login checks, syncs). Register `close` with `t.teardown`.
  */
 export async function startWebTest(opts: { workerId?: string } = {}): Promise<WebTest> {
-  const webRoot = await ensureWebBuild();
-  const ta = await startTestApp({ webRoot });
+  const ta = await startTestApp({ webRoot: await builtWebRoot() });
   // The API checks logins and syncs through jobs: a worker on the same queue answers them.
   const worker = opts.workerId
     ? await startWorker({ config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `${opts.workerId}-${randomUUID().slice(0, 8)}` })

@@ -7,7 +7,8 @@ import type { Browser, Page } from 'playwright-core';
 import { createLocalQueue } from '../../src/core/platform/jobs.ts';
 import { startWorker } from '../../src/sync/worker.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { ensureWebBuild, launchBrowser, openPage } from '../support/browser.ts';
+import { launchBrowser, openPage } from '../support/browser.ts';
+import { builtWebRoot } from '../support/web-build.ts';
 import { getDovecot, warmUpDovecot, type Dovecot, type MailUser } from '../support/dovecot.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { testConfig } from '../support/env.ts';
@@ -18,7 +19,7 @@ export type MailStack = { ta: TestApp; base: string; browser: Browser; dovecot: 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export async function startMailStack(): Promise<MailStack> {
-  const webRoot = await ensureWebBuild();
+  const webRoot = await builtWebRoot();
   const config = testConfig();
   const queue = createLocalQueue();
   const ta = await startTestApp({ webRoot, config, queue });
