@@ -8,6 +8,7 @@ import { useI18n } from '../i18n/context.tsx';
 import { Dialog, ErrorAlert, useAction, useDebounced, useLoad } from './client-ui.tsx';
 import { LoadMoreButton, usePagedList } from './use-paged-list.tsx';
 import { KindIcon, type Kind } from './client-kind-icon.tsx';
+import { FollowUpButton } from './task-form.tsx';
 
 type Filters = { q: string; kind: string; reasonId: string; areaId: string; initiatedBy: string; from: string; to: string };
 const noFilters: Filters = { q: '', kind: '', reasonId: '', areaId: '', initiatedBy: '', from: '', to: '' };
@@ -301,6 +302,7 @@ function LogDetail({ record, reasons, areas, onChanged, onEdit, onDeleted, onClo
       </div>
       <ErrorAlert error={action.error} />
       <div class="toolbar">
+        <FollowUpButton subject={record.subject} links={{ communicationId: record.id }} />
         {record.kind !== 'email' && (
           <button type="button" class="btn" onClick={onEdit}>
             {t('client.edit')}

@@ -9,6 +9,7 @@ import { deleteJson, getJson, patchJson, postJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
 import { languages } from '../i18n/i18n.ts';
 import { Dialog, ErrorAlert, Switch, useAction, useDebounced, useLoad } from './client-ui.tsx';
+import { ClientTasks } from './client-tasks.tsx';
 
 type Preview = Static<typeof FilingPreviewShape>;
 type EmailResult = Static<typeof ContactEmailResult>;
@@ -26,6 +27,7 @@ export function ClientOverview({ client, onChanged }: { client: ClientView; onCh
   return (
     <div class="overview">
       <ClientDetails client={client} onChanged={onChanged} />
+      <ClientTasks clientId={client.id} />
       <section class="card" aria-labelledby="contacts-heading">
         <div class="section-head">
           <h2 id="contacts-heading">{t('client.overview.contacts')}</h2>

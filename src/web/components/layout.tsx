@@ -9,6 +9,7 @@ import { pageRoutes } from '../routes.ts';
 import { Icon } from './icon.tsx';
 import { LanguageSwitch } from './language-switch.tsx';
 import { NotificationBell } from './notification-bell.tsx';
+import { useTaskCount } from './task-count.ts';
 import { UserMenu } from './user-menu.tsx';
 
 export function Layout({ children }: { children: ComponentChildren }) {
@@ -16,6 +17,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
   const { path } = useLocation();
   const main = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
+  const tasks = useTaskCount();
 
   useEffect(() => {
     // Not on the first render: the browser's own start-of-page focus is right there.
@@ -45,6 +47,11 @@ export function Layout({ children }: { children: ComponentChildren }) {
                   <a href={nav.href} aria-current={current ? 'page' : undefined}>
                     <Icon name={nav.icon} />
                     <span>{t(nav.label)}</span>
+                    {nav.href === '/tasks' && tasks && tasks.open > 0 && (
+                      <span class={`nav-count${tasks.overdue ? ' nav-count-overdue' : ''}`} aria-label={t('tasks.navCount', { count: tasks.open, overdue: tasks.overdue })}>
+                        {tasks.open}
+                      </span>
+                    )}
                   </a>
                 </li>,
               ];

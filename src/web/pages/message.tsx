@@ -1,6 +1,7 @@
 // The message view: the whole thread (oldest first, the opened message expanded), reply / reply all /
 // forward, filing and tagging. Keyboard: j/k next/previous message of the list, r reply, a reply all,
 // f file to client, Esc back to Inbox+.
+import { FollowUpButton } from '../components/task-form.tsx';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { PageHeader } from '../components/page-header.tsx';
@@ -144,6 +145,7 @@ export default function MessagePage() {
           <MailIcon name="forward" size={16} />
           {t('message.forward')}
         </button>
+        <FollowUpButton subject={opened.subject} links={{ messageId: opened.id }} />
         <a class="btn btn-small" href={`/api/messages/${opened.id}/raw`} download>
           <MailIcon name="download" size={16} />
           {t('message.downloadOriginal')}
