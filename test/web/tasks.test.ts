@@ -2,9 +2,8 @@
 // navigation counts it, My tasks lists it (highlighted from the link), ticking it done empties the count
 // and moves it to Done; the calendar address is shown. Screenshot: test-results/tasks.png.
 import t from 'tap';
-import { createTestUser } from '../support/app.ts';
 import { openPage, saveScreenshot } from '../support/browser.ts';
-import { createTestAccount, createTestClient, createTestMessage, fileTestMessage } from '../support/message-factory.ts';
+import { createTestAccount, createTestClient, createTestCommunication, createTestMessage, createTestUser } from '../support/factories.ts';
 import { startWebTest } from '../support/web.ts';
 
 const { ta, base, browser, signIn, close } = await startWebTest();
@@ -12,10 +11,10 @@ t.teardown(close);
 
 t.test('Follow up on a message → My tasks → done', async (t) => {
   const { user, email, password } = await createTestUser(ta.db, 'staff', 'Task User');
-  const box = await createTestAccount(ta.db, user, 'private');
+  const box = await createTestAccount(ta.db, user, { visibility: 'private' });
   const client = await createTestClient(ta.db);
   const message = await createTestMessage(ta.db, ta.blobs, { locations: [{ mailbox: box.inbox }], subject: 'Q4 invoices' });
-  await fileTestMessage(ta.db, message, client);
+  await createTestCommunication(ta.db, message, client);
 
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
