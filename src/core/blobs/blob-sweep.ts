@@ -1,6 +1,6 @@
 // Deletes blob files that no row refers to. A worker killed between writing a blob and committing its
 // row leaves such a file; the grace period keeps blobs of transactions still in flight.
-import type { Em } from '../platform/db.ts';
+import { kysely, type Em } from '../platform/db.ts';
 import type { BlobStore } from './blob-store.ts';
 
 export async function sweepOrphanBlobs(em: Em, blobs: BlobStore, graceMs: number): Promise<number> {
@@ -9,8 +9,7 @@ export async function sweepOrphanBlobs(em: Em, blobs: BlobStore, graceMs: number
   let batch: string[] = [];
   const flush = async () => {
     if (!batch.length) return;
-    // MikroORM expands an array parameter into a list: `in (?)`, not `= any(?)`.
-    const rows = await em.getConnection().execute<{ sha256: string }[]>('select sha256 from blob where sha256 in (?)', [batch]);
+    const rows = await kysely(em).selectFrom('blob').select('sha256').where('sha256', 'in', batch).execute();
     const known = new Set(rows.map((r) => r.sha256));
     for (const sha of batch) {
       if (!known.has(sha)) {

@@ -3,7 +3,8 @@
 // files new content to clients. Runs inside the caller's transaction; never touches IMAP or blob files.
 // Batches are written set-based (multi-row INSERTs, one filing pass): per-row ORM work cost ~19 ms a message.
 import { randomUUID } from 'node:crypto';
-import { executeBound, takesBinaryParams, type Em } from '../platform/db.ts';
+import { sql, type InsertObject, type Insertable } from 'kysely';
+import { kysely, takesBinaryParams, withOrmErrors, type DB, type Em } from '../platform/db.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
 import { fileMessages, type FilingDeps } from '../log/filing.ts';
 import { matchFileRequestReply } from '../collaboration/file-request-replies.ts';
@@ -53,7 +54,7 @@ const ROLES: ['from' | 'sender' | 'replyTo' | 'to' | 'cc' | 'bcc', AddressRole][
 /** Message ids (dedupe key -> id) already stored, for the caller to skip parsing what is known. */
 export async function findStoredMessages(em: Em, dedupeHashes: string[]): Promise<Map<string, string>> {
   if (!dedupeHashes.length) return new Map();
-  const rows = await em.execute<{ id: string; dedupe_hash: string }[]>('select id, dedupe_hash from message where dedupe_hash in (?)', [dedupeHashes]);
+  const rows = await kysely(em).selectFrom('message').select(['id', 'dedupe_hash']).where('dedupe_hash', 'in', dedupeHashes).execute();
   return new Map(rows.map((r) => [r.dedupe_hash, r.id]));
 }
 
@@ -76,10 +77,9 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   await em.flush();
   const mailboxId = ctx.mailbox.id;
   const known = await findStoredMessages(em, [...new Set(items.map((i) => i.dedupeHash))]);
-  const existingLocs = await em.execute<{ id: string; uid: string | number; message_id: string }[]>(
-    'select id, uid, message_id from message_location where mailbox_id = ? and uid_validity = ? and uid in (?)',
-    [mailboxId, ctx.uidValidity, items.map((i) => i.uid)],
-  );
+  const existingLocs = await kysely(em).selectFrom('message_location').select(['id', 'uid', 'message_id'])
+    .where('mailbox_id', '=', mailboxId).where('uid_validity', '=', ctx.uidValidity).where('uid', 'in', items.map((i) => i.uid))
+    .execute();
   const locByUid = new Map(existingLocs.map((l) => [Number(l.uid), l]));
 
   // Thread lookups for the whole batch at once: stored messages, then the ones created in this batch.
@@ -90,11 +90,10 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   }
   const threadOf = new Map<string, string>();
   if (candidates.size) {
-    const rows = await em.execute<{ message_id_header: string; thread_id: string }[]>(
-      'select message_id_header, thread_id from message where message_id_header in (?) order by created_at asc',
-      [[...candidates]],
-    );
-    for (const r of rows) if (!threadOf.has(r.message_id_header)) threadOf.set(r.message_id_header, r.thread_id);
+    const rows = await kysely(em).selectFrom('message').select(['message_id_header', 'thread_id'])
+      .where('message_id_header', 'in', [...candidates]).orderBy('created_at', 'asc')
+      .execute();
+    for (const r of rows) if (r.message_id_header !== null && !threadOf.has(r.message_id_header)) threadOf.set(r.message_id_header, r.thread_id);
   }
 
   const rows: Rows = { messages: [], addresses: [], attachments: [], locations: [] };
@@ -123,22 +122,35 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
     }
     const loc = locByUid.get(item.uid);
     if (loc) {
-      await em.execute('update message_location set flags = ?::text[], modseq = ?, removed_at = null where id = ?', [pgTextArray(cleanFlags(item.flags)), item.modseq, loc.id]);
+      await kysely(em).updateTable('message_location').set({ flags: cleanFlags(item.flags), modseq: item.modseq, removed_at: null }).where('id', '=', loc.id).execute();
       results.push({ uid: item.uid, messageId: loc.message_id, created: false, linked: false });
       continue;
     }
-    rows.locations.push([randomUUID(), messageId, mailboxId, ctx.uidValidity, item.uid, pgTextArray(cleanFlags(item.flags)), item.modseq, item.internalDate]);
+    rows.locations.push({
+      id: randomUUID(), message_id: messageId, mailbox_id: mailboxId, uid_validity: ctx.uidValidity, uid: item.uid,
+      flags: cleanFlags(item.flags), modseq: item.modseq, internal_date: item.internalDate,
+    });
     locByUid.set(item.uid, { id: '', uid: item.uid, message_id: messageId });
     results.push({ uid: item.uid, messageId, created: isNew, linked: !isNew });
   }
 
   // Blob rows commit with the rows that use them; content-addressed, so a second writer is a no-op.
-  await insertRows(em, 'blob', BLOB_COLUMNS, [...blobs].map(([sha, size]) => [sha, size, now]), 'on conflict (sha256) do nothing');
-  await insertRows(em, 'message', MESSAGE_COLUMNS, rows.messages);
-  await insertRows(em, 'message_address', ADDRESS_COLUMNS, rows.addresses);
-  await insertRows(em, 'attachment', ATTACHMENT_COLUMNS, rows.attachments);
-  await insertRows(em, 'message_location', LOCATION_COLUMNS, rows.locations);
-  if (outboundIds.length) await em.execute("update message set direction = 'outbound' where id in (?) and direction <> 'outbound'", [outboundIds]);
+  const k = kysely(em);
+  // Rows per INSERT statement: a batch is at most a few hundred messages, so usually one statement per
+  // table. Bound parameters, not SQL text built from message bodies (em.execute would inline them:
+  // megabytes of escaping on the sync's main thread and for PostgreSQL to lex).
+  await withOrmErrors(em, async () => {
+    for (const chunk of chunks([...blobs].map(([sha256, size]) => ({ sha256, size, created_at: now })))) {
+      await k.insertInto('blob').values(chunk).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+    }
+    for (const chunk of chunks(rows.messages)) await k.insertInto('message').values(chunk).execute();
+    for (const chunk of chunks(rows.addresses)) await k.insertInto('message_address').values(chunk).execute();
+    for (const chunk of chunks(rows.attachments)) await k.insertInto('attachment').values(chunk).execute();
+    for (const chunk of chunks(rows.locations)) await k.insertInto('message_location').values(chunk).execute();
+  });
+  if (outboundIds.length) {
+    await k.updateTable('message').set({ direction: 'outbound' }).where('id', 'in', outboundIds).where('direction', '<>', 'outbound').execute();
+  }
 
   const fresh = [...created.values()];
   if (fresh.length) {
@@ -156,10 +168,13 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
 
 // ---------------------------------------------------------------- rows
 
-type Row = unknown[];
-type Rows = { messages: Row[]; addresses: Row[]; attachments: Row[]; locations: Row[] };
-/** A column, or a column with the cast its parameter needs. */
-type Column = string | [name: string, cast: string];
+type Rows = {
+  // Objects the builder takes (search is an expression: see createContent).
+  messages: InsertObject<DB, 'message'>[];
+  addresses: Insertable<DB['message_address']>[];
+  attachments: Insertable<DB['attachment']>[];
+  locations: Insertable<DB['message_location']>[];
+};
 /** What the reply pre-filter needs to know of a message created in this batch. */
 type NewContent = {
   id: string;
@@ -173,30 +188,9 @@ type NewContent = {
   toCc: string[];
 };
 
-const BLOB_COLUMNS: Column[] = ['sha256', 'size', 'created_at'];
-const MESSAGE_COLUMNS: Column[] = [
-  'id', 'message_id_header', 'dedupe_hash', 'raw_blob', 'raw_size', 'subject', 'from_address', 'from_name', 'sent_at', 'text', 'html',
-  'snippet', 'thread_id', 'in_reply_to', ['references', '::text[]'], 'has_attachments', 'direction', 'parse_status', 'parse_error', 'created_at',
-  ['search', '::tsvector'],
-];
-const ADDRESS_COLUMNS: Column[] = ['id', 'message_id', 'role', 'address', 'name', 'position'];
-const ATTACHMENT_COLUMNS: Column[] = ['id', 'message_id', 'sha256', 'filename', 'content_type', 'size', 'content_id', 'inline', 'position'];
-const LOCATION_COLUMNS: Column[] = ['id', 'message_id', 'mailbox_id', 'uid_validity', 'uid', ['flags', '::text[]'], 'modseq', 'internal_date'];
-/** Rows per INSERT statement: a batch is at most a few hundred messages, so usually one statement per table. */
 const ROWS_PER_INSERT = 500;
-
-/** A PostgreSQL array literal ('{"a","b"}'): MikroORM would inline a JS array as a bare comma list. */
-const pgTextArray = (xs: readonly string[]) => `{${xs.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
-
-/** Multi-row INSERTs with bind parameters: no SQL text built from message bodies (see executeBound). */
-async function insertRows(em: Em, table: string, columns: Column[], rows: Row[], suffix = ''): Promise<void> {
-  const names = columns.map((c) => `"${typeof c === 'string' ? c : c[0]}"`).join(', ');
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    let n = 0;
-    const tuples = chunk.map(() => `(${columns.map((c) => `$${++n}${typeof c === 'string' ? '' : c[1]}`).join(', ')})`);
-    await executeBound(em, `insert into "${table}" (${names}) values ${tuples.join(', ')} ${suffix}`, chunk.flat());
-  }
+function* chunks<T>(rows: T[]): Generator<T[]> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) yield rows.slice(i, i + ROWS_PER_INSERT);
 }
 
 /** The list's preview line: whitespace collapsed over the opening only (bodies run to megabytes). */
@@ -227,24 +221,31 @@ function createContent(ctx: StoreContext, item: StoreItem, threadOf: Map<string,
   const subject = p?.subject ?? '';
   const fromName = p?.from?.name || null;
   const search = item.search ?? messageSearchVector({ subject, fromName, fromAddress, text }, searchFormat);
-  rows.messages.push([
-    id, headers.messageId ?? null, item.dedupeHash, item.raw.sha256, item.raw.size, subject, fromAddress, fromName,
-    p?.date ?? item.internalDate ?? now, text, p?.html ?? null, snippetOf(text), threadId,
-    p?.inReplyTo ?? null, pgTextArray(references), p ? p.attachments.some((a) => !a.inline) : false, outbound ? 'outbound' : 'inbound', status,
-    p ? (p.parseError ?? (status === 'ok' ? null : 'could not be fully parsed')) : (item.parseError ?? 'not parsed'), now, search,
-  ]);
+  rows.messages.push({
+    id, message_id_header: headers.messageId ?? null, dedupe_hash: item.dedupeHash, raw_blob: item.raw.sha256, raw_size: item.raw.size,
+    subject, from_address: fromAddress, from_name: fromName, sent_at: p?.date ?? item.internalDate ?? now, text, html: p?.html ?? null,
+    snippet: snippetOf(text), thread_id: threadId, in_reply_to: p?.inReplyTo ?? null, references,
+    has_attachments: p ? p.attachments.some((a) => !a.inline) : false, direction: outbound ? 'outbound' : 'inbound', parse_status: status,
+    parse_error: p ? (p.parseError ?? (status === 'ok' ? null : 'could not be fully parsed')) : (item.parseError ?? 'not parsed'), created_at: now,
+    // node-postgres sends a Buffer in binary (tsvector's own wire format, see search-terms.ts); PGlite
+    // takes the literal. The cast names the parameter's type, which the builder has no form for.
+    search: sql<string>`${search}::tsvector`,
+  });
   const toCc: string[] = [];
   if (p) {
     for (const [key, role] of ROLES) {
       addressList(p, key).forEach((a, position) => {
         const address = normalizeAddress(a.address);
         if (!address) return;
-        rows.addresses.push([randomUUID(), id, role, address, a.name || null, position]);
+        rows.addresses.push({ id: randomUUID(), message_id: id, role, address, name: a.name || null, position });
         if (role === 'to' || role === 'cc') toCc.push(address);
       });
     }
     p.attachments.forEach((a, position) => {
-      rows.attachments.push([randomUUID(), id, a.sha256, a.filename, a.contentType, a.size, a.contentId ?? null, a.inline, position]);
+      rows.attachments.push({
+        id: randomUUID(), message_id: id, sha256: a.sha256, filename: a.filename, content_type: a.contentType, size: a.size,
+        content_id: a.contentId ?? null, inline: a.inline, position,
+      });
     });
   }
   const ownId = normalizeMessageId(headers.messageId);
@@ -270,19 +271,19 @@ async function selectReplyCandidates(em: Em, fresh: NewContent[]): Promise<{ fil
   const inbound = fresh.filter((c) => c.inbound && c.from);
   let fileRequests: string[] = [];
   if (inbound.length) {
-    const [open] = await em.execute<{ n: number }[]>(`select count(*)::int as n from (select 1 from file_request where status in ('open', 'partially_fulfilled') limit 1) x`);
-    if (Number(open?.n)) {
+    const k = kysely(em);
+    const open = await k.selectFrom('file_request').select('id').where('status', 'in', ['open', 'partially_fulfilled']).limit(1).executeTakeFirst();
+    if (open) {
       const refs = [...new Set(inbound.flatMap((c) => c.refs))];
       const hit = new Set<string>();
       if (refs.length) {
-        const rows = await em.execute<{ id: string }[]>(
-          `select message_id_header as id from file_request_recipient where message_id_header in (?)
-           union select o.message_id_header from file_request_event e join outbox o on o.id = e.outbox_id where o.message_id_header in (?)`,
-          [refs, refs]);
-        for (const r of rows) hit.add(r.id);
+        const rows = await k.selectFrom('file_request_recipient').select('message_id_header as id').where('message_id_header', 'in', refs)
+          .union(k.selectFrom('file_request_event as e').innerJoin('outbox as o', 'o.id', 'e.outbox_id').select('o.message_id_header as id').where('o.message_id_header', 'in', refs))
+          .execute();
+        for (const r of rows) if (r.id !== null) hit.add(r.id);
       }
-      const senders = new Set((await em.execute<{ address: string }[]>(
-        'select distinct address from file_request_recipient where address in (?)', [[...new Set(inbound.map((c) => c.from!))]])).map((r) => r.address));
+      const senders = new Set((await k.selectFrom('file_request_recipient').select('address').distinct()
+        .where('address', 'in', [...new Set(inbound.map((c) => c.from!))]).execute()).map((r) => r.address));
       fileRequests = inbound
         .filter((c) => senders.has(c.from!) || c.toCc.some((a) => REPLY_TOKEN.test(a)) || c.refs.some((r) => hit.has(r)))
         .map((c) => c.id);
@@ -290,10 +291,10 @@ async function selectReplyCandidates(em: Em, fresh: NewContent[]): Promise<{ fil
   }
   let discussions: string[] = [];
   if (ids.length) {
-    const rows = await em.execute<{ id: string }[]>(
-      `select message_id_header as id from discussion_comment where message_id_header in (?)
-       union select root_message_id_header from discussion where root_message_id_header in (?)`,
-      [ids, ids]);
+    const k = kysely(em);
+    const rows = await k.selectFrom('discussion_comment').select('message_id_header as id').where('message_id_header', 'in', ids)
+      .union(k.selectFrom('discussion').select('root_message_id_header as id').where('root_message_id_header', 'in', ids))
+      .execute();
     const hit = new Set(rows.map((r) => r.id));
     if (hit.size) discussions = fresh.filter((c) => (c.ownId && hit.has(c.ownId)) || c.refs.some((r) => hit.has(r))).map((c) => c.id);
   }
@@ -305,13 +306,16 @@ export const cleanFlags = (flags: Iterable<string>) => [...flags].filter((f) => 
 
 /** Recounts a folder's stored and failed messages from its live locations (exact after any crash). */
 export async function refreshMailboxCounts(em: Em, mailboxId: string): Promise<{ stored: number; failed: number }> {
-  const rows = await em.execute<{ stored: number; failed: number }[]>(
-    `select count(*)::int as stored, count(*) filter (where m.parse_status = 'failed')::int as failed
-       from message_location l join message m on m.id = l.message_id where l.mailbox_id = ? and l.removed_at is null`,
-    [mailboxId],
-  );
-  const stored = Number(rows[0]?.stored ?? 0);
-  const failed = Number(rows[0]?.failed ?? 0);
-  await em.execute('update mailbox set stored_messages = ?, failed_messages = ? where id = ?', [stored, failed, mailboxId]);
+  const k = kysely(em);
+  const counts = await k.selectFrom('message_location as l').innerJoin('message as m', 'm.id', 'l.message_id')
+    .select((eb) => [
+      eb.cast<number>(eb.fn.countAll(), 'integer').as('stored'),
+      eb.cast<number>(eb.fn.countAll().filterWhere('m.parse_status', '=', 'failed'), 'integer').as('failed'),
+    ])
+    .where('l.mailbox_id', '=', mailboxId).where('l.removed_at', 'is', null)
+    .executeTakeFirst();
+  const stored = counts?.stored ?? 0;
+  const failed = counts?.failed ?? 0;
+  await k.updateTable('mailbox').set({ stored_messages: stored, failed_messages: failed }).where('id', '=', mailboxId).execute();
   return { stored, failed };
 }

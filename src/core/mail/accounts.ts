@@ -1,6 +1,7 @@
 // Mail accounts: create/update/delete, who may see and manage them, their API view, and the
 // credentials at rest (AES-256-GCM via secrets.ts). Never opens IMAP: checks go through a worker job.
-import type { Em } from '../platform/db.ts';
+import type { ExpressionBuilder } from 'kysely';
+import { kysely, type DB, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import { decryptSecret, encryptSecret } from '../platform/secrets.ts';
@@ -69,9 +70,9 @@ function openSecrets(key: Buffer | null, sealed: string): Secrets {
 
 /** The account with its (lazy, hidden) secret loaded. */
 async function loadSecret(em: Em, account: MailAccount): Promise<string> {
-  const rows = await em.execute<{ secret: string }[]>('select secret from mail_account where id = ?', [account.id]);
-  if (!rows[0]) throw new NotFoundError('Mail account');
-  return rows[0].secret;
+  const row = await kysely(em).selectFrom('mail_account').select('secret').where('id', '=', account.id).executeTakeFirst();
+  if (!row) throw new NotFoundError('Mail account');
+  return row.secret;
 }
 
 /** IMAP settings of a saved account, password decrypted: for the sync worker only. */
@@ -126,8 +127,8 @@ export async function createMailAccount(em: Em, owner: User, input: MailAccountI
     secret: sealServerSecret(key, { imapPassword: input.imap.password, smtpPassword: input.smtp.password }),
     extraFolders: cleanFolders(input.folders),
     status: 'idle',
-  } as never);
-  em.create(Mailbox, { account, path: 'INBOX', role: 'inbox' } as never);
+  });
+  em.create(Mailbox, { account, path: 'INBOX', role: 'inbox' });
   return account;
 }
 
@@ -228,13 +229,15 @@ export async function updateMailAccount(em: Em, user: Pick<User, 'id' | 'role'>,
  * client history is the firm's). The caller removes the account's scheduler after the commit.
  */
 export async function deleteMailAccount(em: Em, account: MailAccount): Promise<void> {
-  await em.execute(
-    `delete from message m where exists (select 1 from message_location l join mailbox b on b.id = l.mailbox_id where l.message_id = m.id and b.account_id = ?)
-       and not exists (select 1 from message_location l join mailbox b on b.id = l.mailbox_id where l.message_id = m.id and b.account_id <> ?)
-       and not exists (select 1 from communication c where c.message_id = m.id)
-       and not exists (select 1 from document d where d.message_id = m.id)`,
-    [account.id, account.id],
-  );
+  const located = (op: '=' | '<>') => (eb: ExpressionBuilder<DB & { m: DB['message'] }, 'm'>) => eb.exists(
+    eb.selectFrom('message_location as l').innerJoin('mailbox as b', 'b.id', 'l.mailbox_id').select('l.id')
+      .whereRef('l.message_id', '=', 'm.id').where('b.account_id', op, account.id));
+  await kysely(em).deleteFrom('message as m')
+    .where(located('='))
+    .where((eb) => eb.not(located('<>')(eb)))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('communication as c').select('c.id').whereRef('c.message_id', '=', 'm.id'))))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('document as d').select('d.id').whereRef('d.message_id', '=', 'm.id'))))
+    .execute();
   em.remove(account);
 }
 

@@ -1,7 +1,7 @@
 // Request/response between the API and a sync worker for what needs a live IMAP session (verify a
 // login, list folders): the API writes an imap_check row, enqueues 'check-imap' after the commit and
 // polls the row; the worker answers into it. Works the same on PostgreSQL+BullMQ and embedded PGlite.
-import type { Db, Em } from '../platform/db.ts';
+import { kysely, type Db, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { MailServerError } from '../platform/errors.ts';
 import { decryptSecret, encryptSecret } from '../platform/secrets.ts';
@@ -24,7 +24,7 @@ export async function requestImapCheck(
     kind: req.kind,
     account: req.accountId ?? null,
     secret: req.settings ? encryptSecret(key, JSON.stringify(req.settings)) : null,
-  } as never);
+  });
   await em.flush();
   await queue.enqueue('check-imap', { checkId: check.id }, { attempts: 1 });
   return check.id;
@@ -33,17 +33,17 @@ export async function requestImapCheck(
 /** Waits for the worker's answer and removes the row; a timeout means no worker took the job. */
 export async function awaitImapCheck(db: Db, id: string, timeoutMs = IMAP_CHECK_TIMEOUT_MS): Promise<ImapCheckResult> {
   const deadline = Date.now() + timeoutMs;
-  const conn = db.em.fork().getConnection();
+  // A fork outside any transaction: each poll sees the worker's committed answer.
+  const k = kysely(db.em.fork());
   try {
     while (Date.now() < deadline) {
-      const rows = await conn.execute<{ status: string; result: ImapCheckResult | string | null }[]>('select status, result from imap_check where id = ?', [id]);
-      const row = rows[0];
-      if (row && row.status === 'done' && row.result) return typeof row.result === 'string' ? (JSON.parse(row.result) as ImapCheckResult) : row.result;
+      const row = await k.selectFrom('imap_check').select(['status', 'result']).where('id', '=', id).executeTakeFirst();
+      if (row && row.status === 'done' && row.result) return row.result;
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     throw new MailServerError('imap_check_timeout', 'No sync worker answered in time to check the mail server; make sure a worker is running, then try again');
   } finally {
-    await conn.execute('delete from imap_check where id = ? or created_at < ?', [id, new Date(Date.now() - STALE_MS)]);
+    await k.deleteFrom('imap_check').where((eb) => eb.or([eb('id', '=', id), eb('created_at', '<', new Date(Date.now() - STALE_MS))])).execute();
   }
 }
 
@@ -64,13 +64,13 @@ export async function checkImapThroughWorker(
 export async function getPendingImapCheck(em: Em, key: Buffer | null, id: string): Promise<{ check: ImapCheck; settings: ImapConnectSettings | null } | null> {
   const check = await em.findOne(ImapCheck, { id, status: 'pending' }, { populate: ['account'] });
   if (!check) return null;
-  const rows = await em.execute<{ secret: string | null }[]>('select secret from imap_check where id = ?', [id]);
-  const sealed = rows[0]?.secret ?? null;
+  const row = await kysely(em).selectFrom('imap_check').select('secret').where('id', '=', id).executeTakeFirst();
+  const sealed = row?.secret ?? null;
   const settings = sealed && key ? (JSON.parse(decryptSecret(key, sealed)) as ImapConnectSettings) : null;
   return { check, settings };
 }
 
 export async function answerImapCheck(em: Em, id: string, result: ImapCheckResult): Promise<void> {
   // The secret is not needed any more: drop it with the answer.
-  await em.execute("update imap_check set status = 'done', result = ?, secret = null where id = ?", [JSON.stringify(result), id]);
+  await kysely(em).updateTable('imap_check').set({ status: 'done', result, secret: null }).where('id', '=', id).execute();
 }

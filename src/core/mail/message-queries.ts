@@ -1,13 +1,15 @@
 // Read side of mail: message lists (filters, full-text search, keyset pages), one message with its
 // sanitised HTML, threads, and the files behind raw/attachment downloads. Every query goes through the
 // visibility rule (core/mail/visibility.ts); nothing here writes.
-import type { Em } from '../platform/db.ts';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { expressionBuilder, sql, type AliasableExpression, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { kysely, type DB, type Em } from '../platform/db.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { sanitizeMailHtml } from './html.ts';
-import { cursorTimeSql, decodeCursor, encodeCursor, type KeysetPosition } from '../platform/keyset-cursor.ts';
+import { cursorTime, decodeCursor, encodeCursor, type KeysetPosition } from '../platform/keyset-cursor.ts';
 import type { Direction, ParseStatus } from './message.entity.ts';
 import { tsqueryLiteral } from './search-terms.ts';
-import { filedSql, listVisibleMailboxes, visibleMessageSql, type Viewer, type VisibleMailbox } from './visibility.ts';
+import { isFiled, isVisibleMessage, listVisibleMailboxes, type Viewer, type VisibleMailbox, type WithMessage } from './visibility.ts';
 
 export type MessageFilters = {
   accountId?: string;
@@ -65,37 +67,55 @@ export const messageTsQuerySql = '?::tsquery';
 /** An empty tsquery matches nothing, as a query of no words should. */
 export const messageTsQuery = (q: string) => tsqueryLiteral(q) ?? '';
 
+/** tsQuerySql for Kysely queries (websearch_to_tsquery and dossier_unaccent have no builder form). */
+export const textQuery = (q: string): RawBuilder<unknown> => sql`websearch_to_tsquery('simple', dossier_unaccent(${q}))`;
+/** messageTsQuerySql for Kysely queries: the application's tsquery literal, cast in SQL. */
+export const messageTextQuery = (q: string): RawBuilder<unknown> => sql`${messageTsQuery(q)}::tsquery`;
+
 /**
- * One way of producing candidate messages newest-first, as SQL yielding `id` and `sent_at` (plus
+ * One way of producing candidate messages newest-first, as a query yielding `id` and `sent_at` (plus
  * `search` when asked) in (sent_at, id) descending order, at most `limit` rows (after `below`, a
  * position past the page's cursor, and not older than `notBefore`, when given); and the same test for
  * one message id (for checking GIN hits).
+ *
+ * The planner's queries are Kysely builders; `sql` appears only for what the builder has no form of: a
+ * keyset position's microsecond time (text, cast in SQL: a JS Date would round it), to_char, and the
+ * text-search operands. The shapes are hand-tuned for PostgreSQL's plans (see each branch and searchRows).
  */
 type Stream = { withSearch?: boolean; limit: number; below?: KeysetPosition; notBefore?: string };
+type Candidate = { id: string; sent_at: Date | null; search?: unknown };
 type Branch = {
-  stream: (opts: Stream) => SqlCondition;
-  contains: (idExpr: string) => SqlCondition;
+  stream: (k: Kysely<DB>, opts: Stream) => AliasableExpression<Candidate>;
+  contains: (k: Kysely<DB>, id: Expression<string>) => AliasableExpression<Candidate>;
 };
 type Row = { id: string; k: string };
-type SqlCondition = { sql: string; params: unknown[] };
 
-const whereSql = (where: string[]) => (where.length ? ` where ${where.join(' and ')}` : '');
+/** A filter on the message aliased `m`. */
+type Condition = Expression<SqlBool>;
+const msg = expressionBuilder<WithMessage, 'm'>();
+
+/** An instant given as text at microsecond precision (a keyset position), as a timestamptz. */
+const instant = (iso: string) => sql<Date>`${iso}::timestamptz`;
+/** (time, id) strictly after `pos` in newest-first order. */
+const olderThan = (time: Expression<unknown>, id: Expression<unknown>, pos: KeysetPosition) =>
+  sql<SqlBool>`(${time}, ${id}) < (${instant(pos.at)}, ${sql`${pos.id}::uuid`})`;
 
 /** Walks message(sent_at, id) newest-first: right when most messages qualify (filed mail, a client's). */
-function messageBranch(where: string[], params: unknown[], cursor: KeysetPosition | null): Branch {
-  const after = (pos: KeysetPosition | null | undefined, notBefore?: string) => ({
-    w: [...where, ...(pos ? ['(m.sent_at, m.id) < (?::timestamptz, ?::uuid)'] : []), ...(notBefore ? ['m.sent_at >= ?::timestamptz'] : [])],
-    p: [...params, ...(pos ? [pos.at, pos.id] : []), ...(notBefore ? [notBefore] : [])],
-  });
+function messageBranch(where: Condition[], cursor: KeysetPosition | null): Branch {
+  const after = (pos: KeysetPosition | null | undefined, notBefore?: string): Condition[] => [
+    ...where,
+    ...(pos ? [olderThan(msg.ref('m.sent_at'), msg.ref('m.id'), pos)] : []),
+    ...(notBefore ? [msg('m.sent_at', '>=', instant(notBefore))] : []),
+  ];
   return {
-    stream: ({ withSearch, limit, below, notBefore }) => {
-      const { w, p } = after(below ?? cursor, notBefore);
-      return { sql: `select m.id, m.sent_at${withSearch ? ', m.search' : ''} from message m${whereSql(w)} order by m.sent_at desc, m.id desc limit ?`, params: [...p, limit] };
-    },
-    contains: (idExpr) => {
-      const { w, p } = after(cursor);
-      return { sql: `select m.id, m.sent_at from message m${whereSql([...w, `m.id = ${idExpr}`])}`, params: p };
-    },
+    stream: (k, { withSearch, limit, below, notBefore }) => k.selectFrom('message as m')
+      .select(['m.id', 'm.sent_at'])
+      .$if(!!withSearch, (qb) => qb.select('m.search'))
+      .where(msg.and(after(below ?? cursor, notBefore)))
+      .orderBy('m.sent_at', 'desc').orderBy('m.id', 'desc')
+      .limit(limit),
+    contains: (k, id) => k.selectFrom('message as m').select(['m.id', 'm.sent_at'])
+      .where(msg.and(after(cursor))).where('m.id', '=', id),
   };
 }
 
@@ -105,36 +125,39 @@ function messageBranch(where: string[], params: unknown[], cursor: KeysetPositio
  * read and sort them all): right for a folder, "my mailboxes" and the unfiled queue however small a
  * share of all mail they are. A message appears once however many locations it has, in one mailbox
  * (the same mail delivered twice: its locations are adjacent in the index, so DISTINCT ON streams) or
- * in several. `unfiledOnly` reads
- * only locations flagged unfiled (their own index; the flag may lag a new filing, so `where` still
- * tests for a communication record).
+ * in several. `unfiledOnly` reads only locations flagged unfiled (their own index; the flag may lag a
+ * new filing, so `where` still tests for a communication record).
  */
-function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[], cursor: KeysetPosition | null, unfiledOnly = false): Branch {
-  const after = (pos: KeysetPosition | null | undefined, notBefore?: string) => ({
-    w: [
-      ...(unfiledOnly ? ['not l.filed'] : []), ...where,
-      ...(pos ? ['(l.sent_at, l.message_id) < (?::timestamptz, ?::uuid)'] : []), ...(notBefore ? ['l.sent_at >= ?::timestamptz'] : []),
-    ],
-    p: [...params, ...(pos ? [pos.at, pos.id] : []), ...(notBefore ? [notBefore] : [])],
-  });
-  const from = 'from message_location l join message m on m.id = l.message_id';
+function mailboxBranch(mailboxIds: string[], where: Condition[], cursor: KeysetPosition | null, unfiledOnly = false): Branch {
+  const loc = expressionBuilder<WithMessage & { l: DB['message_location'] }, 'l' | 'm'>();
+  const after = (pos: KeysetPosition | null | undefined, notBefore?: string): Condition[] => [
+    loc('l.removed_at', 'is', null),
+    ...(unfiledOnly ? [loc.not(loc.ref('l.filed'))] : []), ...where,
+    ...(pos ? [olderThan(loc.ref('l.sent_at'), loc.ref('l.message_id'), pos)] : []),
+    ...(notBefore ? [loc('l.sent_at', '>=', instant(notBefore))] : []),
+  ];
+  const locations = (k: Kysely<DB>) => k.selectFrom('message_location as l').innerJoin('message as m', 'm.id', 'l.message_id');
   return {
-    stream: ({ withSearch, limit, below, notBefore }) => {
-      const { w, p } = after(below ?? cursor, notBefore);
-      const one = `select distinct on (l.sent_at, l.message_id) l.message_id as id, l.sent_at${withSearch ? ', m.search' : ''} ${from}${whereSql(['l.mailbox_id = ?', 'l.removed_at is null', ...w])} order by l.sent_at desc, l.message_id desc limit ?`;
-      const sql = mailboxIds.length === 1
-        ? one
-        : `select distinct on (u.sent_at, u.id) u.* from (${mailboxIds.map(() => `(${one})`).join(' union all ')}) u order by u.sent_at desc, u.id desc limit ?`;
-      const params = mailboxIds.flatMap((id) => [id, ...p, limit]);
-      return { sql, params: mailboxIds.length === 1 ? params : [...params, limit] };
+    stream: (k, { withSearch, limit, below, notBefore }) => {
+      const conditions = after(below ?? cursor, notBefore);
+      const one = (mailboxId: string) => locations(k)
+        .distinctOn(['l.sent_at', 'l.message_id'])
+        .select(['l.message_id as id', 'l.sent_at'])
+        .$if(!!withSearch, (qb) => qb.select('m.search'))
+        .where('l.mailbox_id', '=', mailboxId).where(loc.and(conditions))
+        .orderBy('l.sent_at', 'desc').orderBy('l.message_id', 'desc')
+        .limit(limit);
+      if (mailboxIds.length === 1) return one(mailboxIds[0]!);
+      // Each mailbox's stream stays an ordered, limited index range (a subquery: a set operation's
+      // operands cannot carry their own ORDER BY and LIMIT), merged and deduplicated.
+      const [first, ...others] = mailboxIds.map((id, i) => k.selectFrom(one(id).as(`b${i}`)).selectAll());
+      const merged = others.reduce((u, q) => u.unionAll(q), first!);
+      return k.selectFrom(merged.as('u')).distinctOn(['u.sent_at', 'u.id']).selectAll()
+        .orderBy('u.sent_at', 'desc').orderBy('u.id', 'desc').limit(limit);
     },
-    contains: (idExpr) => {
-      const { w, p } = after(cursor);
-      return {
-        sql: `select l.message_id as id, l.sent_at ${from}${whereSql(['l.mailbox_id in (?)', 'l.removed_at is null', ...w, `l.message_id = ${idExpr}`])} limit 1`,
-        params: [mailboxIds, ...p],
-      };
-    },
+    contains: (k, id) => locations(k).select(['l.message_id as id', 'l.sent_at'])
+      .where('l.mailbox_id', 'in', mailboxIds).where(loc.and(after(cursor))).where('l.message_id', '=', id)
+      .limit(1),
   };
 }
 
@@ -144,48 +167,40 @@ function mailboxBranch(mailboxIds: string[], where: string[], params: unknown[],
  * whole table before returning the first row). Null when nothing can match.
  */
 function planBranches(f: MessageFilters, boxes: VisibleMailbox[], cursor: KeysetPosition | null): Branch[] | null {
-  const where: string[] = [];
-  const params: unknown[] = [];
+  const where: Condition[] = [];
   let impliesVisible = false;
   if (f.clientId !== undefined || f.reasonId !== undefined || f.areaId !== undefined) {
     // One communication record must match all of them (the reason is a tag on the client's record).
-    let sql = 'm.id in (select fc.message_id from communication fc where fc.message_id is not null';
-    for (const [col, value] of [['client_id', f.clientId], ['reason_id', f.reasonId], ['area_id', f.areaId]] as const) {
-      if (value === undefined) continue;
-      sql += ` and fc.${col} = ?`;
-      params.push(value);
-    }
-    where.push(`${sql})`);
+    const { clientId, reasonId, areaId } = f;
+    where.push(msg('m.id', 'in', msg.selectFrom('communication as fc').select('fc.message_id')
+      .where('fc.message_id', 'is not', null)
+      .$if(clientId !== undefined, (qb) => qb.where('fc.client_id', '=', clientId!))
+      .$if(reasonId !== undefined, (qb) => qb.where('fc.reason_id', '=', reasonId!))
+      .$if(areaId !== undefined, (qb) => qb.where('fc.area_id', '=', areaId!))));
     impliesVisible = true; // filed mail is visible to everyone
   }
   if (f.filed === true) {
-    where.push(filedSql('m'));
+    where.push(isFiled());
     impliesVisible = true;
   }
-  if (f.filed === false) where.push(`not ${filedSql('m')}`);
-  if (f.hasAttachments !== undefined) {
-    where.push('m.has_attachments = ?');
-    params.push(f.hasAttachments);
-  }
-  if (f.direction !== undefined) {
-    where.push('m.direction = ?');
-    params.push(f.direction);
-  }
+  if (f.filed === false) where.push(msg.not(isFiled()));
+  if (f.hasAttachments !== undefined) where.push(msg('m.has_attachments', '=', f.hasAttachments));
+  if (f.direction !== undefined) where.push(msg('m.direction', '=', f.direction));
   if (f.accountId !== undefined || f.folder !== undefined) {
     // Only mailboxes the viewer may see count: filtering by a colleague's private account must not
     // reveal which filed messages sit in it. A visible mailbox makes its messages visible.
     const chosen = boxes.filter((b) => (f.accountId === undefined || b.accountId === f.accountId) && (f.folder === undefined || b.path === f.folder));
     if (chosen.length === 0) return null;
-    return [mailboxBranch(chosen.map((b) => b.id), where, params, cursor, f.filed === false)];
+    return [mailboxBranch(chosen.map((b) => b.id), where, cursor, f.filed === false)];
   }
-  if (impliesVisible) return [messageBranch(where, params, cursor)];
+  if (impliesVisible) return [messageBranch(where, cursor)];
   const mine = boxes.map((b) => b.id);
   // Unfiled mail is visible only through a mailbox; otherwise through a mailbox or through filing. The
   // filed branch brings the filed mail of the viewer's mailboxes too, so the mailboxes need give only
   // their unfiled locations (their own small index; the two branches no longer overlap). The filed
   // branch comes first: a search walks it first, the much sparser unfiled mail only as far back.
-  const branches = f.filed !== false ? [messageBranch([...where, filedSql('m')], params, cursor)] : [];
-  if (mine.length) branches.push(mailboxBranch(mine, where, params, cursor, true));
+  const branches = f.filed !== false ? [messageBranch([...where, isFiled()], cursor)] : [];
+  if (mine.length) branches.push(mailboxBranch(mine, where, cursor, true));
   return branches.length ? branches : null;
 }
 
@@ -221,25 +236,25 @@ export async function listMessages(
 
 /** The newest `n` rows of the union of branches (each branch limited on its own first). */
 async function newestRows(em: Em, branches: Branch[], n: number): Promise<Row[]> {
-  const parts = branches.map((b) => b.stream({ limit: n }));
-  const inner = parts.length === 1 ? parts[0]!.sql : parts.map((p) => `(${p.sql})`).join(' union ');
-  return em.execute<Row[]>(
-    `select x.id, ${cursorTimeSql('x.sent_at')} as k from (${inner}) x order by x.sent_at desc, x.id desc limit ?`,
-    [...parts.flatMap((p) => p.params), n],
-  );
+  const k = kysely(em);
+  const [first, ...others] = branches.map((b, i) => k.selectFrom(b.stream(k, { limit: n }).as(`s${i}`)).select(['id', 'sent_at']));
+  const inner = others.reduce((u, q) => u.union(q), first!);
+  return k.selectFrom(inner.as('x'))
+    .select((eb) => ['x.id', cursorTime(eb.ref('x.sent_at')).as('k')])
+    .orderBy('x.sent_at', 'desc').orderBy('x.id', 'desc').limit(n)
+    .execute();
 }
 
-const textMatchSql = (alias: string) =>
-  `(${alias}.search @@ ${messageTsQuerySql} or exists (select 1 from attachment qa where qa.message_id = ${alias}.id and qa.search @@ ${tsQuerySql}))`;
+/**
+ * The candidate (id and search vector given) matches the query: its own vector (subject, sender, body)
+ * or one of its attachment names. attachment.search is a generated column the entities leave out (the
+ * ORM must never write it), hence SQL text for that part.
+ */
+const textMatch = (id: Expression<string>, search: Expression<unknown>, q: string, tsQuery: string) =>
+  sql<SqlBool>`(${search} @@ ${sql`${tsQuery}::tsquery`} or exists (select 1 from attachment qa where qa.message_id = ${id} and qa.search @@ ${textQuery(q)}))`;
 
 /** A row's place in (sent_at, id) order as text that compares the same way ("k id"). */
 const rowKey = (r: Row) => `${r.k} ${r.id}`;
-
-/** `alias` (a message) comes strictly after the row with key `key` in newest-first order. */
-function olderThanSql(key: string, alias: string): SqlCondition {
-  const [at, id] = key.split(' ') as [string, string];
-  return { sql: `(${alias}.sent_at, ${alias}.id) < (?::timestamptz, ?::uuid)`, params: [at, id] };
-}
 
 /**
  * Full-text search, newest first. How common the words are decides how to find the newest matches,
@@ -319,23 +334,26 @@ async function walkOn(em: Em, b: Branch, q: string, tsQuery: string, n: number, 
   if (from && (from.exhausted || from.hits.length >= n)) return from;
   const hits = [...(from?.hits ?? [])];
   // The subquery's order carries through, so the outer LIMIT stops the walk at the n-th hit.
-  const inner = b.stream({ withSearch: true, limit, below, notBefore });
-  hits.push(...(await em.execute<Row[]>(
-    `select w.id, ${cursorTimeSql('w.sent_at')} as k from (${inner.sql}) w where ${textMatchSql('w')} order by w.sent_at desc, w.id desc limit ?`,
-    [...inner.params, tsQuery, q, n - hits.length],
-  )));
+  const k = kysely(em);
+  hits.push(...(await k.selectFrom(b.stream(k, { withSearch: true, limit, below, notBefore }).as('w'))
+    .select((eb) => ['w.id', cursorTime(eb.ref('w.sent_at')).as('k')])
+    .where((eb) => textMatch(eb.ref('w.id'), eb.ref('w.search'), q, tsQuery))
+    .orderBy('w.sent_at', 'desc').orderBy('w.id', 'desc').limit(n - hits.length)
+    .execute()));
   const newest = from?.newest ?? null;
   if (hits.length >= n) {
     const last = hits.at(-1)!;
     return { hits, rows: (from?.rows ?? 0) + limit, newest: newest ?? hits[0]!.k, end: { at: last.k, id: last.id }, exhausted: false };
   }
   // Fewer hits than asked: where did the walk end (an exhausted branch is complete)?
-  const span = b.stream({ limit, below, notBefore });
-  const end = (await em.execute<{ rows: number; newest: string; id: string; k: string }[]>(
-    `select (count(*) over ())::int as rows, ${cursorTimeSql('max(w.sent_at) over ()')} as newest, w.id, ${cursorTimeSql('w.sent_at')} as k
-     from (${span.sql}) w order by w.sent_at, w.id limit 1`,
-    span.params,
-  ))[0];
+  const end = await k.selectFrom(b.stream(k, { limit, below, notBefore }).as('w'))
+    .select((eb) => [
+      eb.cast<number>(eb.fn.countAll().over(), 'integer').as('rows'),
+      cursorTime(eb.fn.max('w.sent_at').over()).as('newest'),
+      'w.id', cursorTime(eb.ref('w.sent_at')).as('k'),
+    ])
+    .orderBy('w.sent_at').orderBy('w.id').limit(1)
+    .executeTakeFirst();
   const rows = (from?.rows ?? 0) + (end?.rows ?? 0);
   if (end && end.rows >= limit) return { hits, rows, newest: newest ?? end.newest, end: { at: end.k, id: end.id }, exhausted: false };
   if (notBefore) return { hits, rows, newest: newest ?? end?.newest ?? null, end: { at: notBefore, id: NIL_UUID }, exhausted: false };
@@ -358,7 +376,8 @@ async function olderMatches(
 ): Promise<Row[]> {
   const belowMs = Date.parse(from.below.split(' ')[0]!);
   const newestMs = Math.max(Date.parse(from.newest), belowMs);
-  let older = (alias: string) => olderThanSql(from.below, alias);
+  const [belowAt, belowId] = from.below.split(' ') as [string, string];
+  let older: Older = (time, id) => olderThan(time, id, { at: belowAt, id: belowId });
   let lowerMs = belowMs - (1.5 * n) / from.rate;
   const rows: Row[] = [];
   for (let i = 0; ; i++) {
@@ -366,81 +385,65 @@ async function olderMatches(
     const lower = i < SEARCH_MAX_WINDOWS && lowerMs > 0 ? new Date(lowerMs).toISOString() : null;
     rows.push(...(await indexedMatches(em, branches, q, tsQuery, n - rows.length, older, lower)));
     if (rows.length >= n || lower === null) return rows;
-    older = (alias: string) => ({ sql: `${alias}.sent_at < ?::timestamptz`, params: [lower] });
+    older = (time) => sql<SqlBool>`${time} < ${instant(lower)}`;
     const covered = spanMs(newestMs, lowerMs);
     const rate = (from.found + rows.length) / covered;
     lowerMs -= rate > 0 ? Math.max(covered, (1.5 * (n - rows.length)) / rate) : 16 * covered;
   }
 }
 
+/** Which (time, id) positions a GIN pass may return: below the walk, then below the last window. */
+type Older = (time: Expression<Date>, id: Expression<string>) => Expression<SqlBool>;
+
 /**
  * The newest `n` matches that `older` admits and are no older than `lower` (when given): the GIN hits
  * (message text, attachment names) in that range, each checked against the branches (LATERAL keeps
  * the planner from walking the whole message table instead).
  */
-async function indexedMatches(
-  em: Em, branches: Branch[], q: string, tsQuery: string, n: number, older: (alias: string) => SqlCondition, lower: string | null,
-): Promise<Row[]> {
-  const range = (alias: string) => {
-    const o = older(alias);
-    return lower === null ? o : { sql: `${o.sql} and ${alias}.sent_at >= ?::timestamptz`, params: [...o.params, lower] };
+async function indexedMatches(em: Em, branches: Branch[], q: string, tsQuery: string, n: number, older: Older, lower: string | null): Promise<Row[]> {
+  const inRange = (time: Expression<Date>, id: Expression<string>) => {
+    const o = older(time, id);
+    return lower === null ? o : sql<SqlBool>`${o} and ${time} >= ${instant(lower)}`;
   };
-  const inText = range('qm');
-  const inNames = range('am');
-  const parts = branches.map((b) => {
-    const one = b.contains('h.id');
-    return { sql: `select x.id, x.sent_at from hits h cross join lateral (${one.sql}) x`, params: one.params };
-  });
-  return em.execute<Row[]>(
-    `with hits as materialized (select qm.id from message qm where qm.search @@ ${messageTsQuerySql} and ${inText.sql}
-       union select qa.message_id from attachment qa join message am on am.id = qa.message_id where qa.search @@ ${tsQuerySql} and ${inNames.sql})
-     select y.id, ${cursorTimeSql('y.sent_at')} as k from (${parts.map((p) => p.sql).join(' union ')}) y
-     order by y.sent_at desc, y.id desc limit ?`,
-    [tsQuery, ...inText.params, q, ...inNames.params, ...parts.flatMap((p) => p.params), n],
-  );
+  const k = kysely(em);
+  return k.with((cte) => cte('hits').materialized(), (db) => db.selectFrom('message as qm').select('qm.id')
+    .where((eb) => eb.and([sql<SqlBool>`${eb.ref('qm.search')} @@ ${messageTextQuery(q)}`, inRange(eb.ref('qm.sent_at'), eb.ref('qm.id'))]))
+    .union(db.selectFrom('attachment as qa').innerJoin('message as am', 'am.id', 'qa.message_id').select('qa.message_id as id')
+      // attachment.search: a generated column the entities leave out (see textMatch).
+      .where((eb) => eb.and([sql<SqlBool>`qa.search @@ ${textQuery(q)}`, inRange(eb.ref('am.sent_at'), eb.ref('am.id'))]))))
+    .selectFrom((db) => {
+      const [first, ...others] = branches.map((b) => db.selectFrom('hits as h')
+        .crossJoinLateral(b.contains(k, sql.ref<string>('h.id')).as('x')).select(['x.id', 'x.sent_at']));
+      return others.reduce((u, part) => u.union(part), first!).as('y');
+    })
+    .select((eb) => ['y.id', cursorTime(eb.ref('y.sent_at')).as('k')])
+    .orderBy('y.sent_at', 'desc').orderBy('y.id', 'desc').limit(n)
+    .execute();
 }
-
-type JsonAddress = { role: 'to' | 'cc'; name: string | null; address: string };
-type SummaryRow = {
-  id: string;
-  thread_id: string;
-  subject: string;
-  from_name: string | null;
-  from_address: string | null;
-  sent_at: Date;
-  snippet: string;
-  has_attachments: boolean;
-  direction: Direction;
-  addresses: JsonAddress[] | string;
-  clients: { id: string; name: string }[] | string;
-  folders: { accountId: string; path: string; seen: boolean }[] | string;
-};
-/** json columns arrive parsed from node-postgres and as text from some drivers. */
-const fromJson = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
 /** Summaries for ids already known to be visible, in the order given (one round trip). */
 export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visibleBoxes?: VisibleMailbox[]): Promise<MessageSummary[]> {
   if (ids.length === 0) return [];
   const boxIds = (visibleBoxes ?? (await listVisibleMailboxes(em, viewer))).map((b) => b.id);
-  const rows = await em.execute<SummaryRow[]>(
-    `select m.id, m.thread_id, m.subject, m.from_name, m.from_address, m.sent_at, m.snippet, m.has_attachments, m.direction,
-       coalesce((select json_agg(json_build_object('role', a.role, 'name', a.name, 'address', a.address) order by a.position, a.id)
-         from message_address a where a.message_id = m.id and a.role in ('to', 'cc')), '[]') as addresses,
-       coalesce((select json_agg(json_build_object('id', cl.id, 'name', cl.name) order by cl.name, cl.id)
-         from communication c join client cl on cl.id = c.client_id where c.message_id = m.id), '[]') as clients,
-       coalesce((select json_agg(json_build_object('accountId', mb.account_id, 'path', mb.path,
-           -- IMAP flags are case-insensitive (RFC 3501 §2.3.2)
-           'seen', exists (select 1 from unnest(l.flags) f where lower(f) = '\\seen')) order by mb.account_id, mb.path)
-         from message_location l join mailbox mb on mb.id = l.mailbox_id
-         where l.message_id = m.id and l.removed_at is null and l.mailbox_id in (?)), '[]') as folders
-     from message m where m.id in (?)`,
-    // No visible mailbox: a filed message is listed without folders (the nil uuid matches nothing).
-    [boxIds.length ? boxIds : ['00000000-0000-0000-0000-000000000000'], ids],
-  );
+  const rows = await kysely(em).selectFrom('message as m').where('m.id', 'in', ids)
+    .select((eb) => [
+      'm.id', 'm.thread_id', 'm.subject', 'm.from_name', 'm.from_address', 'm.sent_at', 'm.snippet', 'm.has_attachments', 'm.direction',
+      jsonArrayFrom(eb.selectFrom('message_address as a').select(['a.role', 'a.name', 'a.address'])
+        .whereRef('a.message_id', '=', 'm.id').where('a.role', 'in', ['to', 'cc']).orderBy('a.position').orderBy('a.id')).as('addresses'),
+      jsonArrayFrom(eb.selectFrom('communication as c').innerJoin('client as cl', 'cl.id', 'c.client_id').select(['cl.id', 'cl.name'])
+        .whereRef('c.message_id', '=', 'm.id').orderBy('cl.name').orderBy('cl.id')).as('clients'),
+      jsonArrayFrom(eb.selectFrom('message_location as l').innerJoin('mailbox as mb', 'mb.id', 'l.mailbox_id')
+        // IMAP flags are case-insensitive (RFC 3501 §2.3.2); unnest has no builder form.
+        .select(['mb.account_id as accountId', 'mb.path', sql<boolean>`exists (select 1 from unnest(l.flags) f where lower(f) = '\\seen')`.as('seen')])
+        .whereRef('l.message_id', '=', 'm.id').where('l.removed_at', 'is', null)
+        // No visible mailbox: a filed message is listed without folders.
+        .where((w) => (boxIds.length ? w('l.mailbox_id', 'in', boxIds) : w.lit(false)))
+        .orderBy('mb.account_id').orderBy('mb.path')).as('folders'),
+    ])
+    .execute();
   const byId = new Map<string, MessageSummary>();
   for (const m of rows) {
-    const addresses = fromJson(m.addresses);
-    const folders = fromJson(m.folders);
+    const { addresses, folders } = m;
     const unique = new Map(folders.map((f) => [`${f.accountId}/${f.path}`, { accountId: f.accountId, path: f.path }]));
     byId.set(m.id, {
       id: m.id,
@@ -453,7 +456,7 @@ export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visib
       snippet: m.snippet,
       hasAttachments: m.has_attachments,
       direction: m.direction,
-      clients: fromJson(m.clients),
+      clients: m.clients,
       folders: [...unique.values()],
       // Read in any visible folder means read; seen only through filing is not "unread" news.
       unread: folders.length > 0 && !folders.some((f) => f.seen),
@@ -462,16 +465,6 @@ export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visib
   return ids.map((id) => byId.get(id)).filter((s): s is MessageSummary => s !== undefined);
 }
 
-type DetailRow = {
-  id: string;
-  message_id_header: string | null;
-  in_reply_to: string | null;
-  references: string[];
-  text: string;
-  html: string | null;
-  parse_status: ParseStatus;
-};
-
 /** Content-IDs compare without their angle brackets (RFC 2392 cid: URLs carry the bare addr-spec). */
 const bareCid = (cid: string) => cid.trim().replace(/^<|>$/g, '').trim();
 
@@ -479,14 +472,10 @@ async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOp
   if (ids.length === 0) return [];
   const [summaries, rows, attachments] = await Promise.all([
     loadSummaries(em, viewer, ids, boxes),
-    em.execute<DetailRow[]>(
-      'select id, message_id_header, in_reply_to, "references", text, html, parse_status from message where id in (?)',
-      [ids],
-    ),
-    em.execute<{ id: string; message_id: string; filename: string; content_type: string; size: string | number; inline: boolean; content_id: string | null }[]>(
-      'select id, message_id, filename, content_type, size, inline, content_id from attachment where message_id in (?) order by position, id',
-      [ids],
-    ),
+    kysely(em).selectFrom('message').select(['id', 'message_id_header', 'in_reply_to', 'references', 'text', 'html', 'parse_status'])
+      .where('id', 'in', ids).execute(),
+    kysely(em).selectFrom('attachment').select(['id', 'message_id', 'filename', 'content_type', 'size', 'inline', 'content_id'])
+      .where('message_id', 'in', ids).orderBy('position').orderBy('id').execute(),
   ]);
   const rowById = new Map(rows.map((r) => [r.id, r]));
   return summaries.map((s) => {
@@ -520,20 +509,19 @@ async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOp
 /** One message with bodies; NotFoundError when it does not exist or the viewer may not see it. */
 export async function getMessage(em: Em, viewer: Viewer, id: string, opts: DetailOptions): Promise<MessageDetail> {
   const boxes = await listVisibleMailboxes(em, viewer);
-  const vis = visibleMessageSql(boxes.map((b) => b.id));
-  const found = await em.execute<{ id: string }[]>(`select m.id from message m where m.id = ? and ${vis.sql}`, [id, ...vis.params]);
-  if (found.length === 0) throw new NotFoundError('Message');
+  const found = await kysely(em).selectFrom('message as m').select('m.id')
+    .where('m.id', '=', id).where(isVisibleMessage(boxes.map((b) => b.id))).executeTakeFirst();
+  if (!found) throw new NotFoundError('Message');
   return (await loadDetails(em, viewer, [id], opts, boxes))[0]!;
 }
 
 /** The visible messages of a thread, oldest first; NotFoundError when the viewer sees none of it. */
 export async function listThread(em: Em, viewer: Viewer, threadId: string, opts: DetailOptions, limit = 200): Promise<MessageDetail[]> {
   const boxes = await listVisibleMailboxes(em, viewer);
-  const vis = visibleMessageSql(boxes.map((b) => b.id));
-  const rows = await em.execute<{ id: string }[]>(
-    `select m.id from message m where m.thread_id = ? and ${vis.sql} order by m.sent_at asc, m.id asc limit ?`,
-    [threadId, ...vis.params, limit],
-  );
+  const rows = await kysely(em).selectFrom('message as m').select('m.id')
+    .where('m.thread_id', '=', threadId).where(isVisibleMessage(boxes.map((b) => b.id)))
+    .orderBy('m.sent_at', 'asc').orderBy('m.id', 'asc').limit(limit)
+    .execute();
   if (rows.length === 0) throw new NotFoundError('Thread');
   return loadDetails(em, viewer, rows.map((r) => r.id), opts, boxes);
 }
@@ -542,26 +530,21 @@ export type StoredFile = { sha256: string; size: number; filename: string; conte
 
 /** The raw RFC 5322 source of a visible message (as kept in the blob store). */
 export async function getMessageRaw(em: Em, viewer: Viewer, id: string): Promise<StoredFile> {
-  const vis = visibleMessageSql((await listVisibleMailboxes(em, viewer)).map((b) => b.id));
-  const rows = await em.execute<{ raw_blob: string; raw_size: number; subject: string }[]>(
-    `select m.raw_blob, m.raw_size, m.subject from message m where m.id = ? and ${vis.sql}`,
-    [id, ...vis.params],
-  );
-  const row = rows[0];
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const row = await kysely(em).selectFrom('message as m').select(['m.raw_blob', 'm.raw_size', 'm.subject'])
+    .where('m.id', '=', id).where(isVisibleMessage(boxes.map((b) => b.id)))
+    .executeTakeFirst();
   if (!row) throw new NotFoundError('Message');
   return { sha256: row.raw_blob, size: Number(row.raw_size), filename: `${row.subject.trim() || 'message'}.eml`, contentType: 'message/rfc822' };
 }
 
 /** An attachment of a visible message; its size is the stored blob's (what we will actually send). */
 export async function getAttachmentFile(em: Em, viewer: Viewer, attachmentId: string): Promise<StoredFile & { messageId: string; inline: boolean }> {
-  const vis = visibleMessageSql((await listVisibleMailboxes(em, viewer)).map((b) => b.id));
-  const rows = await em.execute<{ sha256: string; size: string | number; blob_size: string | number | null; filename: string; content_type: string; message_id: string; inline: boolean }[]>(
-    `select a.sha256, a.size, b.size as blob_size, a.filename, a.content_type, a.message_id, a.inline
-     from attachment a join message m on m.id = a.message_id left join blob b on b.sha256 = a.sha256
-     where a.id = ? and ${vis.sql}`,
-    [attachmentId, ...vis.params],
-  );
-  const row = rows[0];
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const row = await kysely(em).selectFrom('attachment as a').innerJoin('message as m', 'm.id', 'a.message_id').leftJoin('blob as b', 'b.sha256', 'a.sha256')
+    .select(['a.sha256', 'a.size', 'b.size as blob_size', 'a.filename', 'a.content_type', 'a.message_id', 'a.inline'])
+    .where('a.id', '=', attachmentId).where(isVisibleMessage(boxes.map((b) => b.id)))
+    .executeTakeFirst();
   if (!row) throw new NotFoundError('Attachment');
   return {
     sha256: row.sha256,

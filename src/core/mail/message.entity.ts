@@ -61,6 +61,10 @@ export const MessageLocation = defineEntity({
     internalDate: p.datetime().nullable(),
     /** Set when the server expunged it (or the folder was reset and it did not come back). */
     removedAt: p.datetime().nullable(),
+    /** Copies of the message's sent_at and of "filed to a client", for the list indexes: database
+     *  triggers keep them (migrations location-order, location-filed), whatever the application writes. */
+    sentAt: p.datetime().nullable(),
+    filed: p.boolean().default(false),
   },
 });
 export type MessageLocation = InferEntity<typeof MessageLocation>;

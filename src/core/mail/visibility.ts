@@ -1,7 +1,8 @@
-// Who may see which message, as SQL conditions that list queries embed (one rule, used everywhere).
+// Who may see which message, as conditions that list queries embed (one rule, used everywhere).
 // A message is visible when it has a live location in a mailbox the viewer may see, or is filed to a
 // client. Must not special-case admins: unfiled mail of a private mailbox is its owner's alone.
-import type { Em } from '../platform/db.ts';
+import { expressionBuilder, type Expression, type SqlBool } from 'kysely';
+import { kysely, type DB, type Em } from '../platform/db.ts';
 import { NotFoundError } from '../platform/errors.ts';
 
 /** What the rule needs to know about the caller. Role is deliberately absent (admins see no more). */
@@ -12,10 +13,21 @@ export type SqlCondition = { sql: string; params: unknown[] };
 
 /**
  * Accounts the viewer may see: their own (private or public) and every public one.
- * `alias` names the mail_account row.
+ * `alias` names the mail_account row. For em.execute strings; Kysely queries use visibleAccount.
  */
 export function visibleAccountSql(viewer: Viewer, alias = 'ma'): SqlCondition {
   return { sql: `(${alias}.visibility = 'public' or ${alias}.owner_id = ?)`, params: [viewer.id] };
+}
+
+/** Queries that name their mail_account `ma`. */
+export type WithAccount = DB & { ma: DB['mail_account'] };
+/** Queries that name their message `m`. */
+export type WithMessage = DB & { m: DB['message'] };
+
+/** visibleAccountSql as a Kysely condition on the mail_account aliased `ma`. */
+export function visibleAccount(viewer: Viewer): Expression<SqlBool> {
+  const eb = expressionBuilder<WithAccount, 'ma'>();
+  return eb.or([eb('ma.visibility', '=', 'public'), eb('ma.owner_id', '=', viewer.id)]);
 }
 
 /** A mailbox the viewer may see: in one of their own accounts (private or public) or any public one. */
@@ -27,43 +39,45 @@ export type VisibleMailbox = { id: string; accountId: string; path: string };
  * between walking messages newest-first and starting from the locations.
  */
 export async function listVisibleMailboxes(em: Em, viewer: Viewer): Promise<VisibleMailbox[]> {
-  const acc = visibleAccountSql(viewer, 'ma');
-  const rows = await em.execute<{ id: string; account_id: string; path: string }[]>(
-    `select mb.id, mb.account_id, mb.path from mailbox mb join mail_account ma on ma.id = mb.account_id
-     where ${acc.sql} order by mb.account_id, mb.path`,
-    acc.params,
-  );
+  const rows = await kysely(em).selectFrom('mailbox as mb').innerJoin('mail_account as ma', 'ma.id', 'mb.account_id')
+    .where(visibleAccount(viewer))
+    .select(['mb.id', 'mb.account_id', 'mb.path'])
+    .orderBy('mb.account_id').orderBy('mb.path')
+    .execute();
   return rows.map((r) => ({ id: r.id, accountId: r.account_id, path: r.path }));
 }
 
-/** True when message `alias` has a live (not expunged) location in one of `mailboxIds`. */
-export function liveLocationSql(mailboxIds: string[], alias = 'm'): SqlCondition {
-  // MikroORM inlines an array parameter as a comma list, which is no list at all when empty.
-  if (mailboxIds.length === 0) return { sql: 'false', params: [] };
-  return {
-    sql: `exists (select 1 from message_location vml where vml.message_id = ${alias}.id and vml.removed_at is null and vml.mailbox_id in (?))`,
-    params: [mailboxIds],
-  };
+/** True when the message aliased `m` has a live (not expunged) location in one of `mailboxIds`. */
+export function hasLiveLocation(mailboxIds: string[]): Expression<SqlBool> {
+  const eb = expressionBuilder<WithMessage, 'm'>();
+  if (mailboxIds.length === 0) return eb.lit(false);
+  return eb.exists(eb.selectFrom('message_location as vml').select(eb.lit(1).as('one'))
+    .whereRef('vml.message_id', '=', 'm.id').where('vml.removed_at', 'is', null).where('vml.mailbox_id', 'in', mailboxIds));
 }
 
 /**
- * True when message `alias` is filed to at least one client: client history is the whole firm's.
- * Lists use this and liveLocationSql as separate ordered branches (message-queries.ts): an OR of the
- * two EXISTS makes PostgreSQL hash a whole table first instead of probing per row.
+ * True when the message aliased `m` is filed to at least one client: client history is the whole
+ * firm's. Lists use this and hasLiveLocation as separate ordered branches (message-queries.ts): an OR
+ * of the two EXISTS makes PostgreSQL hash a whole table first instead of probing per row.
  */
-export const filedSql = (alias = 'm') => `exists (select 1 from communication vc where vc.message_id = ${alias}.id)`;
+export function isFiled(): Expression<SqlBool> {
+  const eb = expressionBuilder<WithMessage, 'm'>();
+  return eb.exists(eb.selectFrom('communication as vc').select(eb.lit(1).as('one')).whereRef('vc.message_id', '=', 'm.id'));
+}
 
-/** The rule as one condition, for lookups by id (where an OR costs nothing). */
-export function visibleMessageSql(mailboxIds: string[], alias = 'm'): SqlCondition {
-  const loc = liveLocationSql(mailboxIds, alias);
-  return { sql: `(${loc.sql} or ${filedSql(alias)})`, params: loc.params };
+/** The rule as one condition on the message aliased `m`, for lookups by id (where an OR costs nothing). */
+export function isVisibleMessage(mailboxIds: string[]): Expression<SqlBool> {
+  const eb = expressionBuilder<WithMessage, 'm'>();
+  return eb.or([hasLiveLocation(mailboxIds), isFiled()]);
 }
 
 /** Whether one message is visible to the viewer (false for unknown ids too). */
 export async function isMessageVisible(em: Em, viewer: Viewer, messageId: string): Promise<boolean> {
-  const cond = visibleMessageSql((await listVisibleMailboxes(em, viewer)).map((b) => b.id));
-  const rows = await em.execute<{ ok: number }[]>(`select 1 as ok from message m where m.id = ? and ${cond.sql}`, [messageId, ...cond.params]);
-  return rows.length > 0;
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const row = await kysely(em).selectFrom('message as m').select('m.id')
+    .where('m.id', '=', messageId).where(isVisibleMessage(boxes.map((b) => b.id)))
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Throws NotFoundError unless the message exists and the viewer may see it (never reveal which). */

@@ -4,7 +4,7 @@ import { MikroORM as PgORM, type Options } from '@mikro-orm/postgresql';
 import { PgliteDriver } from '@mikro-orm/pglite';
 import { Migrator } from '@mikro-orm/migrations';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { InferKyselyDB } from '@mikro-orm/sql';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,6 +38,9 @@ export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, op
     const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
     orm = (await PgORM.init({
       ...common,
+      // The one cast left: PGlite's driver has its own connection class, so its ORM type is not the
+      // node-postgres one, but its EntityManager is the same SQL EntityManager (execute, getKysely),
+      // which is all Db promises; both run the same migrations and queries.
       driver: PgliteDriver as never,
       dbName: dir,
       driverOptions: { extensions: { unaccent } },
@@ -56,20 +59,14 @@ export function takesBinaryParams(em: Em): boolean {
 }
 
 /**
- * Runs one statement with bind parameters ($1, $2, ...) on the em's connection, inside its transaction
- * when it has one. em.execute inlines every parameter into the SQL text: for a batch of message bodies
- * that is megabytes of escaping and copying on the sync's main thread, and megabytes for PostgreSQL to
- * lex. Returns the rows; errors come as MikroORM's exception types, as from em.execute.
+ * Runs Kysely work with database errors rethrown as MikroORM's exception types, as em.execute throws
+ * them: Kysely hands on the driver's own errors, and callers retry on UniqueConstraintViolationException
+ * (a concurrent sync committed the same content).
  */
-export async function executeBound<T extends object = Record<string, unknown>>(em: Em, sql: string, params: readonly unknown[]): Promise<T[]> {
-  const connection = em.getConnection();
-  await connection.ensureConnection();
-  const ctx = em.getTransactionContext<{ executeQuery: ReturnType<typeof connection.getClient>['executeQuery'] }>();
+export async function withOrmErrors<T>(em: Em, work: () => Promise<T>): Promise<T> {
   try {
-    const result = await (ctx ?? connection.getClient()).executeQuery<T>(CompiledQuery.raw(sql, [...params]));
-    return [...result.rows];
+    return await work();
   } catch (err) {
-    // As em.execute does: MikroORM's exception types (a unique violation is retried by its callers).
     throw em.getDriver().convertException(err as Error);
   }
 }

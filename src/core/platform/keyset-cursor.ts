@@ -1,11 +1,16 @@
 // Opaque keyset cursors for newest-first lists: (timestamp at PostgreSQL's microsecond precision, id).
 // Must not round through JS Date (milliseconds): two rows a few microseconds apart would repeat or vanish.
+import { sql, type Expression, type RawBuilder } from 'kysely';
 import { InvalidInputError } from './errors.ts';
 
 export type KeysetPosition = { at: string; id: string };
 
 /** SQL rendering of a timestamptz column as an exact UTC ISO string (microseconds) for the cursor. */
 export const cursorTimeSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** The same for Kysely queries, e.g. `.select((eb) => cursorTime(eb.ref('m.sent_at')).as('k'))` (to_char has no builder form). */
+export const cursorTime = (column: Expression<Date | string | null>): RawBuilder<string> =>
+  sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const ISO_US = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

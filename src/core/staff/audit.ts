@@ -19,5 +19,5 @@ export function recordAudit(em: EntityManager, e: AuditInput): void {
     entityId: e.entityId ?? null,
     clientId: e.clientId ?? null,
     details: e.details ?? {},
-  } as never);
+  });
 }

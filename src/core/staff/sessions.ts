@@ -12,7 +12,7 @@ const TOUCH_EVERY_MS = 5 * 60 * 1000;
 
 export function createSession(em: Em, user: User, meta: { ip?: string; userAgent?: string }): string {
   const token = newToken('dss');
-  em.create(Session, { tokenHash: sha256Hex(token), user, expiresAt: new Date(Date.now() + SESSION_TTL_MS), ip: meta.ip ?? null, userAgent: meta.userAgent?.slice(0, 500) ?? null } as never);
+  em.create(Session, { tokenHash: sha256Hex(token), user, expiresAt: new Date(Date.now() + SESSION_TTL_MS), ip: meta.ip ?? null, userAgent: meta.userAgent?.slice(0, 500) ?? null });
   return token;
 }
 
@@ -45,7 +45,7 @@ export async function revokeApiTokens(em: Em, userId: string): Promise<void> {
 
 export function createApiToken(em: Em, user: User, name: string): { token: string; apiToken: ApiToken } {
   const token = newToken('dsr');
-  const apiToken = em.create(ApiToken, { user, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 10) } as never);
+  const apiToken = em.create(ApiToken, { user, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 10) });
   return { token, apiToken };
 }
 

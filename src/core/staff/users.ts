@@ -17,7 +17,7 @@ export async function createUser(em: Em, input: { email: string; name: string; p
   const email = input.email.trim().toLowerCase();
   await assertStrongPassword(input.password, [email, input.name]);
   if (await em.count(User, { email })) throw new ConflictError('email_taken', 'A user with this email already exists', 'email');
-  return em.create(User, { email, name: input.name.trim(), role: input.role, language: input.language ?? 'en', passwordHash: await hashPassword(input.password) } as never);
+  return em.create(User, { email, name: input.name.trim(), role: input.role, language: input.language ?? 'en', passwordHash: await hashPassword(input.password) });
 }
 
 /** Returns the active user whose password matches, or null; takes the same time when the email is unknown. */

@@ -2,9 +2,9 @@
 // (core/mail/search-terms.ts). Checked against real PostgreSQL: the literals must be valid tsvector and
 // tsquery input, and a query must find what staff would expect in the text it was built from.
 import t from 'tap';
-import { openDb } from '../../../src/core/platform/db.ts';
+import { sql } from 'kysely';
+import { kysely, openDb } from '../../../src/core/platform/db.ts';
 import { searchTerms, tsqueryLiteral, tsvectorBinary, tsvectorLiteral } from '../../../src/core/mail/search-terms.ts';
-import { executeBound } from '../../../src/core/platform/db.ts';
 import { testConfig } from '../../support/env.ts';
 
 const db = await openDb(testConfig(), { migrate: false, poolMax: 2 });
@@ -73,9 +73,12 @@ t.test('the binary vector PostgreSQL is sent is the same vector as the literal',
     ['subject', 'name', 'a@b.es', long],
   ];
   for (const fields of cases) {
-    const rows = await executeBound<{ binary: string; literal: string }>(db.em.fork(), 'select $1::tsvector::text as binary, $2::tsvector::text as literal', [tsvectorBinary(fields), tsvectorLiteral(fields)]);
+    // A Buffer parameter goes in binary through node-postgres (as the sync stores it).
+    const { rows } = await sql<{ binary: string; literal: string }>`select ${tsvectorBinary(fields)}::tsvector::text as binary, ${tsvectorLiteral(fields)}::tsvector::text as literal`
+      .execute(kysely(db.em.fork()));
     t.equal(rows[0]!.binary, rows[0]!.literal, `same vector: ${fields.join(' | ').slice(0, 40)}`);
   }
-  const [row] = await executeBound<{ hit: boolean }>(db.em.fork(), 'select $1::tsvector @@ $2::tsquery as hit', [tsvectorBinary(['Re: factura', '', '', 'Adjunto la factura del primer trimestre.']), tsqueryLiteral('"primer trimestre"')]);
+  const { rows: [row] } = await sql<{ hit: boolean }>`select ${tsvectorBinary(['Re: factura', '', '', 'Adjunto la factura del primer trimestre.'])}::tsvector @@ ${tsqueryLiteral('"primer trimestre"')}::tsquery as hit`
+    .execute(kysely(db.em.fork()));
   t.ok(row!.hit, 'a phrase is found in a binary vector');
 });
