@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { freePort, runDossier, waitForHttp } from './support/processes.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqEmail } from './support/env.ts';
 
@@ -70,7 +71,13 @@ t.test('scaled mode: a job enqueued by the server runs in a separate worker proc
   t.equal(ping.status, 202);
   const { id } = await ping.json() as { id: string };
   const poll = async () => (await (await fetch(`${base}/api/system/ping/${id}`, { headers: { cookie: s.cookie } })).json() as { done: boolean }).done;
-  await new Promise((r) => setTimeout(r, 700));
+  // The queue itself says whether anyone works it ('dossier' is the queue's name in src/core/platform/jobs.ts; the
+  // worker below registering on it shows this looks at the right queue). A job is taken only by a registered
+  // worker, so with none registered after the job is in, nothing can run it.
+  const bull = new Queue('dossier', { connection: { url: TEST_REDIS_URL }, prefix: env.DOSSIER_QUEUE_PREFIX });
+  t.teardown(() => bull.close());
+  t.same(await bull.getWorkers(), [], 'the server registered no worker on its queue');
+  t.match(await bull.getJobCounts('waiting', 'active', 'completed', 'failed'), { waiting: 1, active: 0, completed: 0, failed: 0 }, 'the ping waits, untaken');
   t.notOk(await poll(), 'the server alone runs no jobs');
 
   const worker = runDossier('worker', env);
@@ -81,6 +88,7 @@ t.test('scaled mode: a job enqueued by the server runs in a separate worker proc
     if (!done) await new Promise((r) => setTimeout(r, 100));
   }
   t.ok(done, 'the worker process ran the job');
+  t.equal((await bull.getWorkers()).length, 1, 'the worker process is registered on the queue the server fills');
   t.equal(await worker.stop('SIGTERM'), 0, 'worker drains and exits cleanly');
   t.equal(await server.stop('SIGTERM'), 0, 'server exits cleanly');
 });
