@@ -15,7 +15,16 @@ function harness(make: () => JobQueue) {
   const ping: Handlers['ping'] = async (p, ctx) => behaviours.get(p.text)!(p, ctx.attempt);
   const handlers = new Proxy({}, { get: (_t, name) => (name === 'ping' ? ping : unused) }) as unknown as Handlers;
   queue.work(handlers, { concurrency: 4 });
-  return { queue, on: (b: Behaviour) => { const id = randomUUID(); behaviours.set(id, b); return id; } };
+  const on = (b: Behaviour) => { const id = randomUUID(); behaviours.set(id, b); return id; };
+  /**
+   * A marker job delayed by `ms`: resolves when it runs. Negative checks wait for it instead of sleeping: a job
+   * the queue should not have (a retry, a duplicate, another repeat) would be due before the marker, so it
+   * would have run by the time the marker does.
+   */
+  const marker = (ms: number) => new Promise<void>((resolve, reject) => {
+    queue.enqueue('ping', { text: on(async () => resolve()), at: 0 }, { delayMs: ms }).catch(reject);
+  });
+  return { queue, on, marker };
 }
 
 const until = async (cond: () => boolean, ms = 10_000) => {
@@ -33,7 +42,7 @@ const adapters: [string, () => JobQueue][] = [
 
 for (const [label, make] of adapters) {
   t.test(label, async (t) => {
-    const { queue, on } = harness(make);
+    const { queue, on, marker } = harness(make);
     t.teardown(() => queue.close());
 
     t.test('a failing job is retried with exponential backoff until it succeeds', async (t) => {
@@ -47,7 +56,8 @@ for (const [label, make] of adapters) {
       t.equal(times.length, 3, 'ran three times');
       t.ok(times[1]! - times[0]! >= 90, `first retry waited ~100 ms (${times[1]! - times[0]!})`);
       t.ok(times[2]! - times[1]! >= 180, `second retry waited ~200 ms (${times[2]! - times[1]!})`);
-      await new Promise((r) => setTimeout(r, 500));
+      // A fourth attempt would be due 400 ms after the third (exponential backoff from 100 ms).
+      await marker(800);
       t.equal(times.length, 3, 'not run again after success');
     });
 
@@ -59,7 +69,8 @@ for (const [label, make] of adapters) {
       const perm = on(async () => { p++; throw new PermanentJobError('bad payload'); });
       await queue.enqueue('ping', { text: perm, at: 0 }, { attempts: 5, backoffMs: 20 });
       await until(() => n === 2 && p === 1);
-      await new Promise((r) => setTimeout(r, 400));
+      // Further attempts would be due 20-40 ms later.
+      await marker(300);
       t.equal(n, 2, 'two attempts, then stop');
       t.equal(p, 1, 'permanent failure: one attempt');
     });
@@ -107,7 +118,8 @@ for (const [label, make] of adapters) {
       await queue.enqueue('ping', { text, at: 0 }, { jobId, delayMs: 200 });
       await queue.enqueue('ping', { text, at: 0 }, { jobId, delayMs: 200 });
       await until(() => n === 1);
-      await new Promise((r) => setTimeout(r, 400));
+      // A second job would have been due at the same 200 ms as the first.
+      await marker(400);
       t.equal(n, 1);
     });
 
@@ -118,10 +130,10 @@ for (const [label, make] of adapters) {
       await queue.schedule(id, 150, 'ping', { text, at: 0 });
       await until(() => n >= 3, 5000);
       await queue.unschedule(id);
-      await new Promise((r) => setTimeout(r, 200));
       const after = n;
-      await new Promise((r) => setTimeout(r, 500));
-      t.ok(n - after <= 1, 'stopped after unschedule');
+      // Four more repeats would fall before the marker; one already taken when unscheduled may still finish.
+      await marker(600);
+      t.ok(n - after <= 1, `stopped after unschedule (${n - after} more)`);
     });
   });
 }
