@@ -4,10 +4,12 @@
 // search and retroactive filing of one new address, each next to its EXPLAIN ANALYZE plan summary.
 // Targets (issue 4): log page and inbox p95 ≤ 50 ms, search p95 ≤ 200 ms, retroactive filing ≤ 2 s.
 import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { CompiledQuery } from 'kysely';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureDatabase, pct } from './support.ts';
-import { openDb, type Db, type Em } from '../src/core/platform/db.ts';
+import { kysely, openDb, type Db, type Em } from '../src/core/platform/db.ts';
 import { createLocalBlobStore } from '../src/core/blobs/blob-store.ts';
 import { listCommunications } from '../src/core/log/communications.ts';
 import { listMessages, type MessageFilters } from '../src/core/mail/message-queries.ts';
@@ -205,13 +207,28 @@ async function generate(db: Db) {
 // ---------------------------------------------------------------------------------------------
 // Measuring
 
-type Sample = { ms: number; sql: string[] };
+/** A statement as node-postgres sent it: em.execute's with parameters inlined, Kysely's with bound ones. */
+type Statement = { text: string; values: unknown[] };
+type Sample = { ms: number; sql: Statement[] };
 
-let capture: string[] | null = null;
+let capture: Statement[] | null = null;
 
-/** Runs fn, returning its wall time and every SQL statement it sent (parameters inlined, as executed). */
+// Every statement reaches PostgreSQL through node-postgres's Client.query (em.execute and Kysely alike;
+// MikroORM's onQuery hook sees only the former).
+const clientQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  const [config, values] = args as [string | { text: string; values?: unknown[] }, unknown];
+  if (capture) {
+    capture.push(typeof config === 'string'
+      ? { text: config, values: Array.isArray(values) ? values : [] }
+      : { text: config.text, values: config.values ?? (Array.isArray(values) ? values : []) });
+  }
+  return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof clientQuery;
+
+/** Runs fn, returning its wall time and every SQL statement it sent. */
 async function timed(fn: () => Promise<unknown>): Promise<Sample> {
-  const sqlSeen: string[] = [];
+  const sqlSeen: Statement[] = [];
   capture = sqlSeen;
   const s = performance.now();
   try {
@@ -225,9 +242,10 @@ async function timed(fn: () => Promise<unknown>): Promise<Sample> {
 type PlanNode = { 'Node Type': string; 'Index Name'?: string; 'Relation Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; Plans?: PlanNode[] };
 
 /** EXPLAIN ANALYZE of one statement, boiled down to one line: node chain, indexes, seq scans, time. */
-async function explain(em: Em, statement: string, opts: { rollback?: boolean } = {}): Promise<{ ms: number; text: string }> {
+async function explain(em: Em, statement: Statement, opts: { rollback?: boolean } = {}): Promise<{ ms: number; text: string }> {
   const run = async (tem: Em) => {
-    const rows = await tem.execute<{ 'QUERY PLAN': [{ Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }] }[]>(`explain (analyze, buffers, format json) ${statement}`);
+    const { rows } = await kysely(tem).executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }] }>(
+      CompiledQuery.raw(`explain (analyze, buffers, format json) ${statement.text}`, statement.values));
     return rows[0]!['QUERY PLAN'][0];
   };
   let plan: Awaited<ReturnType<typeof run>>;
@@ -259,7 +277,7 @@ async function explain(em: Em, statement: string, opts: { rollback?: boolean } =
 }
 class RollbackSignal extends Error {}
 
-async function measure(db: Db, label: string, target: number, runs: (() => Promise<unknown>)[], pick: (sql: string[]) => string[], opts: { rollback?: boolean } = {}) {
+async function measure(db: Db, label: string, target: number, runs: (() => Promise<unknown>)[], pick: (sql: Statement[]) => Statement[], opts: { rollback?: boolean } = {}) {
   // One warm-up pass so the numbers are the steady state a running server sees.
   await runs[0]!();
   const samples: Sample[] = [];
@@ -277,10 +295,10 @@ async function measure(db: Db, label: string, target: number, runs: (() => Promi
 }
 
 /** The statements a request sent that match `pattern` (the list query itself, not the page's hydration). */
-const LIST_QUERY = /^(select x\.id|select w\.id|select \(count\(\*\) over \(\)\)::int as rows|with hits)/;
-const mainSelect = (pattern: RegExp) => (statements: string[]) => {
-  const hits = statements.filter((s) => pattern.test(s));
-  if (!hits.length) throw new Error(`no statement matched ${pattern}: ${statements.map((s) => s.slice(0, 60)).join(' | ')}`);
+const LIST_QUERY = /^(select "?x"?\."?id"?|select "?w"?\."?id"?|select (\(count\(\*\) over \(\)\)::int|cast\(count\(\*\) over\(\) as integer\)) as "?rows"?|with "?hits"?)/;
+const mainSelect = (pattern: RegExp) => (statements: Statement[]) => {
+  const hits = statements.filter((s) => pattern.test(s.text));
+  if (!hits.length) throw new Error(`no statement matched ${pattern}: ${statements.map((s) => s.text.slice(0, 60)).join(' | ')}`);
   return hits;
 };
 
@@ -292,10 +310,6 @@ async function main() {
     console.log(`applying ${pending.length} migration(s): ${pending.map((m) => m.name).join(', ')}`);
     await db.migrator.up();
   }
-  db.config.set('onQuery', (q: string, params: readonly unknown[]) => {
-    if (capture) capture.push(db.em.getPlatform().formatQuery(q, params as unknown[]));
-    return q;
-  });
   const em = db.em.fork();
   const have = await generatedScale(em);
   if (have !== scale) {
@@ -323,7 +337,7 @@ async function main() {
   const results = [];
 
   results.push(await measure(db, 'client log page (GET /api/clients/:id/communications, 50 newest)', 50,
-    clientIds.map((id) => () => listCommunications(fork(), id, {}, { limit: 50 })), mainSelect(/from communication c/)));
+    clientIds.map((id) => () => listCommunications(fork(), id, {}, { limit: 50 })), mainSelect(/from "?communication"? (as )?"?c"?/)));
 
   results.push(await measure(db, 'inbox list (GET /api/messages, 50 newest the caller may see)', 50,
     Array.from({ length: ITER }, (_, i) => () => listMessages(fork(), viewer(i), {}, { limit: 50 })), mainSelect(LIST_QUERY)));
@@ -363,7 +377,7 @@ async function main() {
   for (const [q, e] of perTerm) console.log(`    ${q.padEnd(24)} in ${String(e.matches).padStart(7)} messages: median ${pct(e.ms, 50).toFixed(1).padStart(7)} ms (${e.n} on the page)`);
 
   results.push(await measure(db, 'client log search (GET /api/clients/:id/communications?q=)', 200,
-    clientIds.map((id, i) => () => listCommunications(fork(), id, { q: queries[i % queries.length] }, { limit: 50 })), mainSelect(/from communication c/)));
+    clientIds.map((id, i) => () => listCommunications(fork(), id, { q: queries[i % queries.length] }, { limit: 50 })), mainSelect(/from "?communication"? (as )?"?c"?/)));
 
   // Retroactive filing: a new contact address for a client, whose existing mail (a stranger's, ~N
   // messages) gets filed. Setup (contact + address + link) is not timed; filing is.
@@ -385,10 +399,10 @@ async function main() {
   await link(strangerRows[0]!.address, clientIds[0]!);
   await runFileAddressJob(db, { address: strangerRows[0]!.address, actorId: null }, deps);
   const filingMs: number[] = [];
-  let filingSql: string[] = [];
+  let filingSql: Statement[] = [];
   for (const [i, r] of strangerRows.slice(1).entries()) {
     await link(r.address, clientIds[i % clientIds.length]!);
-    const seen: string[] = [];
+    const seen: Statement[] = [];
     capture = seen;
     const s = performance.now();
     const result = await runFileAddressJob(db, { address: r.address, actorId: null }, deps);
@@ -401,7 +415,7 @@ async function main() {
   // Plan of the insert on an address linked again (rolled back: EXPLAIN ANALYZE really inserts).
   const last = strangerRows.at(-1)!;
   await link(last.address, clientIds[0]!);
-  const insertSql = mainSelect(/insert into communication/)(filingSql)[0]!;
+  const insertSql = mainSelect(/insert into "?communication"?/)(filingSql)[0]!;
   const plan = (await explain(db.em.fork(), insertSql, { rollback: true })).text;
   await unlink(last.address);
   const avg = strangerRows.slice(1).reduce((a, r) => a + r.n, 0) / Math.max(1, strangerRows.length - 1);
