@@ -13,6 +13,7 @@ import { Migration20261127090000MessageSearchTerms } from './20261127090000-mess
 import { Migration20261127100000LocationFiled } from './20261127100000-location-filed.ts';
 import { Migration20261127110000MessageLz4 } from './20261127110000-message-lz4.ts';
 import { Migration20261207233000Tasks } from './20261207233000-tasks.ts';
+import { Migration20261207234500MailAccountOauth } from './20261207234500-mail-account-oauth.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
@@ -29,4 +30,5 @@ export const migrationsList = [
   { name: '20261127100000-location-filed', class: Migration20261127100000LocationFiled },
   { name: '20261127110000-message-lz4', class: Migration20261127110000MessageLz4 },
   { name: '20261207233000-tasks', class: Migration20261207233000Tasks },
+  { name: '20261207234500-mail-account-oauth', class: Migration20261207234500MailAccountOauth },
 ];

@@ -8,6 +8,7 @@ import { Document } from './documents/document.entity.ts';
 import { FileRequest, FileRequestDocument, FileRequestEvent, FileRequestItem, FileRequestRecipient } from './collaboration/file-request.entity.ts';
 import { MailAccount, Mailbox } from './mail/mail-account.entity.ts';
 import { ImapCheck } from './mail/imap-check.entity.ts';
+import { OAuthFlow } from './mail/oauth-flow.entity.ts';
 import { FirmSetting, Notification } from './staff/notification.entity.ts';
 import { Attachment, Blob, Message, MessageAddress, MessageLocation } from './mail/message.entity.ts';
 import { Outbox } from './outbox/outbox.entity.ts';
@@ -16,7 +17,7 @@ import { ApiToken, Session, User } from './staff/user.entity.ts';
 
 export const entities = [
   User, Session, ApiToken, AuditEvent,
-  MailAccount, Mailbox, ImapCheck, Message, MessageLocation, MessageAddress, Attachment, Blob,
+  MailAccount, Mailbox, ImapCheck, OAuthFlow, Message, MessageLocation, MessageAddress, Attachment, Blob,
   Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, Document,
   Outbox,
   FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,

@@ -6,6 +6,8 @@ import type { WorkerDeps } from './worker-deps.ts';
 import { answerImapCheck, getPendingImapCheck } from '../core/mail/imap-checks.ts';
 import { getImapSettings } from '../core/mail/accounts.ts';
 import { checkImapLogin } from './imap.ts';
+import { checkSmtpLogin } from './send-message.ts';
+import type { ImapCheckResult } from '../core/mail/imap-check.entity.ts';
 import { syncAccount } from './sync-account.ts';
 
 type AccountHandlers = Pick<Handlers, 'sync-account' | 'watch-account' | 'check-imap'>;
@@ -30,10 +32,16 @@ export function createAccountHandlers(deps: WorkerDeps): AccountHandlers {
       const pending = await getPendingImapCheck(em, deps.config.secretKey, checkId);
       if (!pending) return;
       const { check } = pending;
-      const settings = pending.settings ?? (check.account ? await getImapSettings(em, deps.config.secretKey, check.account) : null);
-      const result = settings
-        ? await checkImapLogin(settings, check.kind === 'folders')
-        : ({ ok: false, code: 'imap_unreachable', message: 'The account no longer exists' } as const);
+      const given = pending.settings;
+      const imap = given ? given.imap : check.account ? await getImapSettings(em, deps.config.secretKey, check.account) : null;
+      let result: ImapCheckResult = { ok: false, code: 'imap_unreachable', message: 'The account no longer exists' };
+      if (imap) result = await checkImapLogin(imap, check.kind === 'folders');
+      else if (given) result = { ok: true };
+      // SMTP is tried only when IMAP worked (or was not asked about): one problem at a time.
+      if (result.ok && given?.smtp) {
+        const smtp = await checkSmtpLogin(given.smtp);
+        if (!smtp.ok) result = smtp;
+      }
       await answerImapCheck(em, checkId, result);
     },
   };

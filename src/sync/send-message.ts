@@ -3,6 +3,8 @@
 // are checked here once more, so no caller can inject a header field or a recipient.
 import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import XOAuth2 from 'nodemailer/lib/xoauth2';
+import type { SmtpCheckResult } from '../core/mail/imap-check.entity.ts';
 
 export type MailAddress = { name?: string; address: string };
 export type OutgoingAttachment = {
@@ -44,6 +46,8 @@ export type SmtpSettings = {
   allowInsecure: boolean;
   username: string;
   password: string;
+  /** OAuth2 access token: AUTH XOAUTH2 instead of the password (RFC 7628 framing, Google's/Microsoft's mechanism). */
+  accessToken?: string;
 };
 export type SmtpTimeouts = { connectMs?: number; socketMs?: number };
 
@@ -70,9 +74,12 @@ export class SmtpSendError extends Error {
   readonly responseCode: number | null;
   readonly permanent: boolean;
   readonly ambiguous: boolean;
+  /** The TLS handshake or STARTTLS upgrade failed (nodemailer's ETLS). */
+  readonly tls: boolean;
   override name = 'SmtpSendError';
-  constructor(message: string, init: { stage: 'connect' | 'auth' | 'send'; responseCode: number | null; permanent: boolean; ambiguous: boolean }) {
+  constructor(message: string, init: { stage: 'connect' | 'auth' | 'send'; responseCode: number | null; permanent: boolean; ambiguous: boolean; tls?: boolean }) {
     super(message);
+    this.tls = init.tls ?? false;
     this.stage = init.stage;
     this.responseCode = init.responseCode;
     this.permanent = init.permanent;
@@ -160,12 +167,11 @@ function classify(err: unknown, stage: 'connect' | 'auth' | 'send'): SmtpSendErr
   // With a reply code the server refused the transaction: nothing was delivered. Without one, a failure
   // during the transaction may have come after the server took the message (reply lost, timeout).
   const ambiguous = stage === 'send' && code === null && e.code !== 'EENVELOPE' && e.code !== 'EMESSAGE';
-  return new SmtpSendError(wordsOf(e), { stage, responseCode: code, permanent, ambiguous });
+  return new SmtpSendError(wordsOf(e), { stage, responseCode: code, permanent, ambiguous, tls: e.code === 'ETLS' });
 }
 
-/** Opens a session with the account's server, authenticates, sends one message and quits. */
-export async function sendMail(smtp: SmtpSettings, composed: ComposedMail, timeouts: SmtpTimeouts = {}): Promise<SmtpResult> {
-  const conn = new SMTPConnection({
+function connectionFor(smtp: SmtpSettings, timeouts: SmtpTimeouts): SMTPConnection {
+  return new SMTPConnection({
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure,
@@ -177,13 +183,27 @@ export async function sendMail(smtp: SmtpSettings, composed: ComposedMail, timeo
     socketTimeout: timeouts.socketMs ?? 120_000,
     logger: false,
   });
+}
+
+/** AUTH with the password, or XOAUTH2 with the access token (nodemailer's own XOAUTH2 support). */
+function authFor(smtp: SmtpSettings): Parameters<SMTPConnection['login']>[0] {
+  if (smtp.accessToken) {
+    // No refresh settings: the worker refreshes tokens itself (one refresh at a time per account).
+    const oauth2 = new XOAuth2({ user: smtp.username, accessToken: smtp.accessToken }) as unknown as SMTPConnection.AuthenticationOAuth2['oauth2'];
+    return { oauth2 };
+  }
+  return { user: smtp.username, pass: smtp.password };
+}
+
+/** Runs connect (+ auth) on a fresh connection, routing 'error' events to the step in progress. */
+function stepper(conn: SMTPConnection) {
   // Some failures (a refused connection, a TLS error) come only as an 'error' event, not through the
   // callback: route them to the step in progress. Unhandled, the event would crash the worker.
   let stage: 'connect' | 'auth' | 'send' = 'connect';
   let fail: ((err: SmtpSendError) => void) | null = null;
   conn.on('error', (err: unknown) => fail?.(classify(err, stage)));
   conn.on('end', () => fail?.(classify(Object.assign(new Error('the connection closed unexpectedly'), { code: 'ECONNECTION' }), stage)));
-  const step = <T>(s: typeof stage, run: (ok: (v: T) => void, ko: (e: unknown) => void) => void) =>
+  return <T>(s: typeof stage, run: (ok: (v: T) => void, ko: (e: unknown) => void) => void) =>
     new Promise<T>((resolve, reject) => {
       stage = s;
       fail = reject;
@@ -191,10 +211,16 @@ export async function sendMail(smtp: SmtpSettings, composed: ComposedMail, timeo
     }).finally(() => {
       fail = null;
     });
+}
+
+/** Opens a session with the account's server, authenticates, sends one message and quits. */
+export async function sendMail(smtp: SmtpSettings, composed: ComposedMail, timeouts: SmtpTimeouts = {}): Promise<SmtpResult> {
+  const conn = connectionFor(smtp, timeouts);
+  const step = stepper(conn);
   try {
     await step<void>('connect', (ok, ko) => conn.connect((err) => (err ? ko(err) : ok())));
     if (smtp.username) {
-      await step<void>('auth', (ok, ko) => conn.login({ user: smtp.username, pass: smtp.password }, (err) => (err ? ko(err) : ok())));
+      await step<void>('auth', (ok, ko) => conn.login(authFor(smtp), (err) => (err ? ko(err) : ok())));
     }
     const info = await step<SMTPConnection.SentMessageInfo>('send', (ok, ko) => conn.send(composed.envelope, composed.raw, (err, result) => (err ? ko(err) : ok(result))));
     const rejectedErrors = (info.rejectedErrors ?? []) as NodemailerError[];
@@ -207,5 +233,28 @@ export async function sendMail(smtp: SmtpSettings, composed: ComposedMail, timeo
   } catch (err) {
     conn.close();
     throw err instanceof SmtpSendError ? err : classify(err, 'send');
+  }
+}
+
+const TLS_WORDS = /\b(TLS|SSL|STARTTLS|certificate|self[- ]signed|wrong version number)\b/iu;
+
+/**
+ * The add/change check of an account's SMTP side: connect, EHLO, TLS as configured, AUTH, QUIT — no
+ * mail is sent. Never throws; the server's one-line reply is kept for the user.
+ */
+export async function checkSmtpLogin(smtp: SmtpSettings, timeouts: SmtpTimeouts = { connectMs: 15_000, socketMs: 20_000 }): Promise<SmtpCheckResult> {
+  const conn = connectionFor(smtp, timeouts);
+  const step = stepper(conn);
+  try {
+    await step<void>('connect', (ok, ko) => conn.connect((err) => (err ? ko(err) : ok())));
+    if (smtp.username) await step<void>('auth', (ok, ko) => conn.login(authFor(smtp), (err) => (err ? ko(err) : ok())));
+    conn.quit();
+    return { ok: true };
+  } catch (err) {
+    conn.close();
+    const e = err instanceof SmtpSendError ? err : classify(err, 'connect');
+    const line = e.message.split(/\r?\n/u)[0]!.trim().slice(0, 300);
+    if (e.stage === 'auth') return { ok: false, code: 'smtp_auth_failed', message: line };
+    return { ok: false, code: TLS_WORDS.test(line) || e.tls ? 'smtp_tls_failed' : 'smtp_unreachable', message: line };
   }
 }

@@ -29,10 +29,12 @@ export function providerSavesSentMail(smtpHost: string): boolean {
   return SELF_SAVING_SMTP_HOSTS.includes(smtpHost.trim().toLowerCase().replace(/\.$/u, ''));
 }
 
-export function shouldAppendSentCopy(account: Pick<MailAccount, 'sentCopy' | 'smtpHost'>): boolean {
+export function shouldAppendSentCopy(account: Pick<MailAccount, 'sentCopy' | 'smtpHost'> & Partial<Pick<MailAccount, 'provider'>>): boolean {
   if (account.sentCopy === 'never') return false;
   if (account.sentCopy === 'always') return true;
-  return !providerSavesSentMail(account.smtpHost);
+  // Accounts connected through Google or Microsoft send through their servers, which file the copy.
+  if (account.provider) return false;
+  return !providerSavesSentMail(account.smtpHost ?? '');
 }
 
 export type SendOutboxOptions = { smtpTimeouts?: SmtpTimeouts };
@@ -191,9 +193,14 @@ export async function sendOutbox(deps: WorkerDeps, outboxId: string, ctx: JobCon
     return retry('queued', `could not prepare the message (${(err as Error).message})`);
   }
 
+  const smtp = await getSmtpSettings(em, deps.config.secretKey, account);
+  if (!smtp) {
+    await settle('failed', `Not sent: ${account.email} is a receive-only mailbox (no outgoing server)`);
+    return;
+  }
   let result;
   try {
-    result = await sendMail(await getSmtpSettings(em, deps.config.secretKey, account), composed, opts.smtpTimeouts);
+    result = await sendMail(smtp, composed, opts.smtpTimeouts);
   } catch (err) {
     if (!(err instanceof SmtpSendError)) return retry('queued', (err as Error).message);
     if (err.permanent) {

@@ -6,19 +6,25 @@ import { userSession, type TestApp } from '../support/app.ts';
 import { startAppWithWorker } from '../support/app-worker.ts';
 import type { Dovecot, MailUser } from '../support/dovecot.ts';
 import { createTestMail } from '../support/factories.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
 let ta: TestApp;
 let dovecot: Dovecot;
 let close: () => Promise<void>;
+let sink: SmtpSink;
 t.before(async () => {
   ({ ta, dovecot, close } = await startAppWithWorker('api-test'));
+  sink = await startSmtpSink({ requireAuth: true });
 });
-t.teardown(() => close());
+t.teardown(async () => {
+  await sink.close();
+  await close();
+});
 
 const body = (mail: MailUser, over: { password?: string; port?: number; visibility?: 'private' | 'public'; folders?: string[] } = {}) => ({
   name: `Box ${mail.user}`, email: mail.email, visibility: over.visibility ?? 'private',
   imap: { host: mail.host, port: over.port ?? mail.port, secure: false, allowInsecure: true, username: mail.user, password: over.password ?? mail.password },
-  smtp: { host: mail.host, port: 2525, secure: false, username: mail.user, password: 'smtp-secret-pw' },
+  smtp: { host: sink.host, port: sink.port, secure: false, allowInsecure: true, username: sink.user, password: sink.password },
   ...(over.folders ? { folders: over.folders } : {}),
 });
 const until = async (fn: () => Promise<boolean>, ms = 20_000) => {
@@ -61,12 +67,13 @@ t.test('create, view, visibility, sync now, folders, delete', async (t) => {
     name: `Box ${mail.user}`, email: mail.email, visibility: 'private', owner: { id: owner.user.id, name: 'Olivia Owner' },
     imap: { host: mail.host, port: mail.port, secure: false, username: mail.user }, extraFolders: ['Clients'],
   });
-  t.same(Object.keys(account).sort(), ['email', 'extraFolders', 'folders', 'id', 'imap', 'lastError', 'lastSyncAt', 'name', 'owner', 'progress', 'smtp', 'status', 'visibility']);
+  t.same(Object.keys(account).sort(), ['auth', 'email', 'extraFolders', 'folders', 'id', 'imap', 'lastError', 'lastSyncAt', 'name', 'owner', 'progress', 'provider', 'smtp', 'status', 'visibility']);
+  t.match(account, { auth: 'password', provider: null, smtp: { host: sink.host, port: sink.port, secure: false, allowInsecure: true, username: sink.user } });
   t.notMatch(res.body, mail.password, 'the IMAP password is never returned');
-  t.notMatch(res.body, 'smtp-secret-pw', 'nor the SMTP one');
+  t.notMatch(res.body, sink.password, 'nor the SMTP one');
   const secret = await ta.db.em.fork().execute<{ secret: string }[]>('select secret from mail_account where id = ?', [account.id]);
   t.notMatch(secret[0]!.secret, mail.password, 'stored encrypted');
-  t.notMatch(secret[0]!.secret, 'smtp-secret-pw');
+  t.notMatch(secret[0]!.secret, sink.password);
 
   // The first sync runs on its own.
   t.ok(await until(async () => {

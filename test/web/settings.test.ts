@@ -9,6 +9,7 @@ import { startWebTest } from '../support/web.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { uniq } from '../support/env.ts';
 import { createTestMail, createTestUser } from '../support/factories.ts';
+import { startSmtpSink } from '../support/smtp-sink.ts';
 
 // The API checks logins and syncs through jobs: a sync worker on the same queue answers them.
 const { ta, base, browser, signIn, close } = await startWebTest({ workerId: 'web-settings' });
@@ -45,13 +46,16 @@ t.test('a new administrator adds a mailbox and watches its sync finish', async (
   const imap = dialog.getByRole('group', { name: 'Incoming mail (IMAP)' });
   await imap.getByLabel('Server').fill(mail.host);
   await imap.getByLabel('Port').fill(String(mail.port));
-  await imap.getByRole('switch', { name: 'Encrypted connection (SSL/TLS)' }).uncheck();
+  await imap.getByLabel('Security').selectOption({ label: 'None: plain text (only for a server on your own network)' });
   await imap.getByLabel('User name').fill(mail.user);
   await imap.getByLabel('Password').fill('not-the-password');
   const smtp = dialog.getByRole('group', { name: 'Outgoing mail (SMTP)' });
-  await smtp.getByLabel('Server').fill(mail.host);
-  await smtp.getByLabel('Port').fill('2525');
-  await smtp.getByRole('switch', { name: 'Encrypted connection (SSL/TLS)' }).uncheck();
+  // The SMTP side is checked too: a real SMTP peer that takes the same login.
+  const sink = await startSmtpSink({ user: mail.user, password: mail.password, requireAuth: true });
+  t.teardown(() => sink.close());
+  await smtp.getByLabel('Server').fill(sink.host);
+  await smtp.getByLabel('Security').selectOption({ label: 'None: plain text (only for a server on your own network)' });
+  await smtp.getByLabel('Port').fill(String(sink.port));
 
   // The login is checked before anything is saved; the refusal carries the mail server's own words.
   await dialog.getByRole('button', { name: 'Check and add' }).click();

@@ -5,19 +5,24 @@ import { kysely, type DB, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import { decryptSecret, encryptSecret } from '../platform/secrets.ts';
-import { MailAccount, Mailbox, type AccountStatus, type FolderRole, type Visibility } from './mail-account.entity.ts';
+import { MailAccount, Mailbox, type AccountAuth, type AccountStatus, type FolderRole, type OAuthProviderId, type Visibility } from './mail-account.entity.ts';
 import type { User } from '../staff/user.entity.ts';
 
 export type ServerSettings = { host: string; port: number; secure: boolean; username: string; password: string };
-/** IMAP settings as a worker needs them to connect (allowInsecure: plain text without STARTTLS was asked for). */
-export type ImapConnectSettings = ServerSettings & { allowInsecure: boolean };
+/**
+ * Settings as a worker needs them to connect (allowInsecure: plain text without STARTTLS was asked for).
+ * `accessToken`: sign in with OAuth2 (XOAUTH2/OAUTHBEARER) instead of the password.
+ */
+export type ImapConnectSettings = ServerSettings & { allowInsecure: boolean; accessToken?: string };
+export type SmtpConnectSettings = ImapConnectSettings;
 
 export type MailAccountInput = {
   name: string;
   email: string;
   visibility: Visibility;
   imap: ServerSettings & { allowInsecure?: boolean };
-  smtp: ServerSettings & { allowInsecure?: boolean };
+  /** Omitted or null: a receive-only account. */
+  smtp?: (ServerSettings & { allowInsecure?: boolean }) | null;
   folders?: string[];
 };
 
@@ -26,7 +31,8 @@ export type MailAccountPatch = {
   email?: string;
   visibility?: Visibility;
   imap?: Partial<ServerSettings> & { allowInsecure?: boolean };
-  smtp?: Partial<ServerSettings> & { allowInsecure?: boolean };
+  /** null: stop sending from this account (receive-only). */
+  smtp?: (Partial<ServerSettings> & { allowInsecure?: boolean }) | null;
   folders?: string[];
 };
 
@@ -43,13 +49,19 @@ export type MailAccountView = {
   folders: FolderView[];
   /** Messages fetched so far of those to fetch, while a folder's initial (or catch-up) sync runs. */
   progress: { done: number; total: number } | null;
-  imap: { host: string; port: number; secure: boolean; username: string };
-  smtp: { host: string; port: number; secure: boolean; username: string };
+  imap: { host: string; port: number; secure: boolean; username: string; allowInsecure: boolean };
+  /** null for a receive-only account. */
+  smtp: { host: string; port: number; secure: boolean; username: string; allowInsecure: boolean } | null;
+  /** How it signs in; provider for OAuth2 accounts. */
+  auth: AccountAuth;
+  provider: OAuthProviderId | null;
   /** Folders picked besides INBOX and the \Sent folder (always synced). */
   extraFolders: string[];
 };
 
 type Secrets = { imapPassword: string; smtpPassword: string };
+/** What an OAuth2 account keeps (encrypted): never returned, never logged. expiresAt in ms since the epoch. */
+export type OAuthTokens = { accessToken: string; refreshToken: string | null; expiresAt: number };
 
 /** The scheduler id of an account's periodic sync (one per account, see scheduleAccountSync). */
 export const accountSchedulerId = (accountId: string) => `sync-account:${accountId}`;
@@ -63,6 +75,14 @@ const requireKey = (key: Buffer | null): Buffer => {
 
 export const sealServerSecret = (key: Buffer | null, secrets: Secrets) => encryptSecret(requireKey(key), JSON.stringify(secrets));
 
+export const sealOAuthTokens = (key: Buffer | null, tokens: OAuthTokens) => encryptSecret(requireKey(key), JSON.stringify({ oauth: tokens }));
+
+export function openOAuthTokens(key: Buffer | null, sealed: string): OAuthTokens {
+  const parsed = JSON.parse(decryptSecret(requireKey(key), sealed)) as { oauth?: OAuthTokens };
+  if (!parsed.oauth) throw new Error('this account has no OAuth2 tokens');
+  return parsed.oauth;
+}
+
 function openSecrets(key: Buffer | null, sealed: string): Secrets {
   const parsed = JSON.parse(decryptSecret(requireKey(key), sealed)) as Partial<Secrets>;
   return { imapPassword: parsed.imapPassword ?? '', smtpPassword: parsed.smtpPassword ?? '' };
@@ -75,16 +95,24 @@ async function loadSecret(em: Em, account: MailAccount): Promise<string> {
   return row.secret;
 }
 
-/** IMAP settings of a saved account, password decrypted: for the sync worker only. */
+/**
+ * IMAP settings of a saved account, password (or stored access token) decrypted: for the sync worker only.
+ * OAuth2 accounts: the worker makes sure the token is fresh first (core/mail/oauth-tokens.ts).
+ */
 export async function getImapSettings(em: Em, key: Buffer | null, account: MailAccount): Promise<ImapConnectSettings> {
-  const { imapPassword } = openSecrets(key, await loadSecret(em, account));
-  return { host: account.imapHost, port: account.imapPort, secure: account.imapSecure, username: account.imapUsername, password: imapPassword, allowInsecure: account.imapAllowInsecure };
+  const sealed = await loadSecret(em, account);
+  const base = { host: account.imapHost, port: account.imapPort, secure: account.imapSecure, username: account.imapUsername, allowInsecure: account.imapAllowInsecure };
+  if (account.auth !== 'password') return { ...base, password: '', accessToken: openOAuthTokens(key, sealed).accessToken };
+  return { ...base, password: openSecrets(key, sealed).imapPassword };
 }
 
-/** SMTP settings of a saved account, password decrypted: for the sending worker only. */
-export async function getSmtpSettings(em: Em, key: Buffer | null, account: MailAccount): Promise<ServerSettings & { allowInsecure: boolean }> {
-  const { smtpPassword } = openSecrets(key, await loadSecret(em, account));
-  return { host: account.smtpHost, port: account.smtpPort, secure: account.smtpSecure, username: account.smtpUsername, password: smtpPassword, allowInsecure: account.smtpAllowInsecure };
+/** SMTP settings of a saved account, password decrypted: for the sending worker only. Null: receive-only. */
+export async function getSmtpSettings(em: Em, key: Buffer | null, account: MailAccount): Promise<SmtpConnectSettings | null> {
+  if (!account.smtpHost || account.smtpPort == null || account.smtpSecure == null) return null;
+  const sealed = await loadSecret(em, account);
+  const base = { host: account.smtpHost, port: account.smtpPort, secure: account.smtpSecure, username: account.smtpUsername ?? '', allowInsecure: account.smtpAllowInsecure };
+  if (account.auth !== 'password') return { ...base, password: '', accessToken: openOAuthTokens(key, sealed).accessToken };
+  return { ...base, password: openSecrets(key, sealed).smtpPassword };
 }
 
 const cleanFolders = (folders: string[] | undefined): string[] => {
@@ -114,7 +142,8 @@ export const canManageAccount = (user: Pick<User, 'id' | 'role'>, account: MailA
 export async function createMailAccount(em: Em, owner: User, input: MailAccountInput, key: Buffer | null): Promise<MailAccount> {
   if (input.visibility === 'public' && owner.role !== 'admin') throw new ForbiddenError('Only administrators can add a shared (public) mailbox');
   checkServer(input.imap, 'imap');
-  checkServer(input.smtp, 'smtp');
+  if (input.smtp) checkServer(input.smtp, 'smtp');
+  const smtp = input.smtp ?? null;
   const email = input.email.trim().toLowerCase();
   const dup = await em.findOne(MailAccount, { email, imapHost: input.imap.host.trim(), imapUsername: input.imap.username, owner: owner.id });
   if (dup) throw new ConflictError('account_exists', 'You have already connected this mailbox', 'email');
@@ -122,9 +151,10 @@ export async function createMailAccount(em: Em, owner: User, input: MailAccountI
     owner, name: input.name.trim(), email, visibility: input.visibility,
     imapHost: input.imap.host.trim(), imapPort: input.imap.port, imapSecure: input.imap.secure, imapAllowInsecure: input.imap.allowInsecure ?? !input.imap.secure,
     imapUsername: input.imap.username,
-    smtpHost: input.smtp.host.trim(), smtpPort: input.smtp.port, smtpSecure: input.smtp.secure, smtpAllowInsecure: input.smtp.allowInsecure ?? false,
-    smtpUsername: input.smtp.username,
-    secret: sealServerSecret(key, { imapPassword: input.imap.password, smtpPassword: input.smtp.password }),
+    smtpHost: smtp?.host.trim() ?? null, smtpPort: smtp?.port ?? null, smtpSecure: smtp?.secure ?? null, smtpAllowInsecure: smtp?.allowInsecure ?? false,
+    smtpUsername: smtp?.username ?? null,
+    auth: 'password', provider: null,
+    secret: sealServerSecret(key, { imapPassword: input.imap.password, smtpPassword: smtp?.password ?? '' }),
     extraFolders: cleanFolders(input.folders),
     status: 'idle',
   });
@@ -159,6 +189,43 @@ export type UpdateOutcome = {
   foldersChanged: boolean;
 };
 
+type ServerPatch = NonNullable<MailAccountPatch['imap']>;
+type Current = { host: string | null; port: number | null; secure: boolean | null; username: string | null; allowInsecure: boolean };
+
+/** Where a patch would send the password: a different host, port, login name or security than it was entered for. */
+function movesCredentials(current: Current, p: ServerPatch): boolean {
+  return (p.host !== undefined && p.host.trim() !== current.host) || (p.port !== undefined && p.port !== current.port)
+    || (p.username !== undefined && p.username !== current.username) || (p.secure !== undefined && p.secure !== current.secure)
+    || (p.allowInsecure !== undefined && p.allowInsecure !== current.allowInsecure);
+}
+
+const currentImap = (a: MailAccount): Current => ({ host: a.imapHost, port: a.imapPort, secure: a.imapSecure, username: a.imapUsername, allowInsecure: a.imapAllowInsecure });
+const currentSmtp = (a: MailAccount): Current => ({ host: a.smtpHost ?? null, port: a.smtpPort ?? null, secure: a.smtpSecure ?? null, username: a.smtpUsername ?? null, allowInsecure: a.smtpAllowInsecure });
+
+/**
+ * Refuses a patch that would send a stored password somewhere it was not entered for (another host,
+ * port, login name or security): the password must come with it. OAuth2 accounts get their servers
+ * from the provider and change them only by reconnecting.
+ */
+export function checkCredentialPatch(account: MailAccount, patch: MailAccountPatch): void {
+  const touched = (p: MailAccountPatch['imap'] | MailAccountPatch['smtp']) => p === null || (p !== undefined && Object.keys(p).length > 0);
+  if (account.auth !== 'password' && (touched(patch.imap) || touched(patch.smtp))) {
+    throw new RuleError('oauth_account', 'This mailbox signs in through its provider: reconnect it instead of changing its servers or password', touched(patch.imap) ? 'imap' : 'smtp');
+  }
+  if (patch.imap && patch.imap.password === undefined && movesCredentials(currentImap(account), patch.imap)) {
+    throw new RuleError('password_required', 'Enter the IMAP password again: a stored password is only sent to the server it was entered for', 'imap.password');
+  }
+  if (patch.smtp && patch.smtp.password === undefined && (account.smtpHost === null || movesCredentials(currentSmtp(account), patch.smtp))) {
+    throw new RuleError('password_required', 'Enter the SMTP password again: a stored password is only sent to the server it was entered for', 'smtp.password');
+  }
+  if (patch.smtp && account.smtpHost === null) {
+    // Adding SMTP to a receive-only account: every setting is needed.
+    for (const f of ['host', 'port', 'secure', 'username'] as const) {
+      if (patch.smtp[f] === undefined) throw new InvalidInputError('smtp_incomplete', 'To send from this mailbox, give the SMTP host, port, security, user name and password', `smtp.${f}`);
+    }
+  }
+}
+
 /** The IMAP settings a patch would produce (for the caller's login check before saving). */
 export async function previewImapSettings(em: Em, key: Buffer | null, account: MailAccount, patch: MailAccountPatch): Promise<ImapConnectSettings> {
   const current = await getImapSettings(em, key, account);
@@ -170,12 +237,26 @@ export async function previewImapSettings(em: Em, key: Buffer | null, account: M
   };
 }
 
+/** The SMTP settings a patch would produce, or null when it leaves SMTP alone or removes it. */
+export async function previewSmtpSettings(em: Em, key: Buffer | null, account: MailAccount, patch: MailAccountPatch): Promise<SmtpConnectSettings | null> {
+  const s = patch.smtp;
+  if (!s || !Object.keys(s).length) return null;
+  const current = (await getSmtpSettings(em, key, account)) ?? { host: '', port: 0, secure: false, username: '', password: '', allowInsecure: false };
+  return {
+    host: s.host?.trim() ?? current.host, port: s.port ?? current.port, secure: s.secure ?? current.secure,
+    username: s.username ?? current.username, password: s.password ?? current.password,
+    allowInsecure: s.allowInsecure ?? (s.secure === undefined ? current.allowInsecure : false),
+  };
+}
+
 export async function updateMailAccount(em: Em, user: Pick<User, 'id' | 'role'>, account: MailAccount, patch: MailAccountPatch, key: Buffer | null): Promise<UpdateOutcome> {
   if (patch.visibility !== undefined && patch.visibility !== account.visibility) {
     if (user.role !== 'admin') throw new ForbiddenError('Only administrators can share a mailbox with everyone or make it private');
     if (patch.visibility === 'private' && account.owner.id !== user.id) throw new RuleError('not_owner', 'Only the owner can make a mailbox private', 'visibility');
+    if (patch.visibility === 'private' && account.auth === 'oauth2-app') throw new RuleError('app_only_public', 'A mailbox connected with app-only access is always shared', 'visibility');
     account.visibility = patch.visibility;
   }
+  checkCredentialPatch(account, patch);
   if (patch.imap) checkServer(patch.imap, 'imap');
   if (patch.smtp) checkServer(patch.smtp, 'smtp');
   if (patch.name !== undefined) account.name = patch.name.trim();
@@ -183,21 +264,23 @@ export async function updateMailAccount(em: Em, user: Pick<User, 'id' | 'role'>,
 
   const i = patch.imap ?? {};
   const s = patch.smtp ?? {};
-  const imapChanged = (i.host !== undefined && i.host.trim() !== account.imapHost) || (i.port !== undefined && i.port !== account.imapPort)
-    || (i.secure !== undefined && i.secure !== account.imapSecure) || (i.username !== undefined && i.username !== account.imapUsername) || i.password !== undefined;
+  const imapChanged = movesCredentials(currentImap(account), i) || i.password !== undefined;
   if (i.host !== undefined) account.imapHost = i.host.trim();
   if (i.port !== undefined) account.imapPort = i.port;
   if (i.secure !== undefined) { account.imapSecure = i.secure; account.imapAllowInsecure = i.allowInsecure ?? !i.secure; }
   else if (i.allowInsecure !== undefined) account.imapAllowInsecure = i.allowInsecure;
   if (i.username !== undefined) account.imapUsername = i.username;
+  if (patch.smtp === null) {
+    account.smtpHost = null; account.smtpPort = null; account.smtpSecure = null; account.smtpUsername = null; account.smtpAllowInsecure = false;
+  }
   if (s.host !== undefined) account.smtpHost = s.host.trim();
   if (s.port !== undefined) account.smtpPort = s.port;
-  if (s.secure !== undefined) account.smtpSecure = s.secure;
-  if (s.allowInsecure !== undefined) account.smtpAllowInsecure = s.allowInsecure;
+  if (s.secure !== undefined) { account.smtpSecure = s.secure; account.smtpAllowInsecure = s.allowInsecure ?? false; }
+  else if (s.allowInsecure !== undefined) account.smtpAllowInsecure = s.allowInsecure;
   if (s.username !== undefined) account.smtpUsername = s.username;
-  if (i.password !== undefined || s.password !== undefined) {
+  if (i.password !== undefined || s.password !== undefined || patch.smtp === null) {
     const current = openSecrets(key, await loadSecret(em, account));
-    account.secret = sealServerSecret(key, { imapPassword: i.password ?? current.imapPassword, smtpPassword: s.password ?? current.smtpPassword });
+    account.secret = sealServerSecret(key, { imapPassword: i.password ?? current.imapPassword, smtpPassword: patch.smtp === null ? '' : s.password ?? current.smtpPassword });
   }
 
   let resumed = false;
@@ -262,8 +345,11 @@ export async function viewMailAccounts(em: Em, accounts: MailAccount[]): Promise
       status: a.status, lastSyncAt: a.lastSyncAt?.toISOString() ?? null, lastError: a.lastError ?? null,
       folders: folders.map((f) => ({ path: f.path, role: f.role, serverMessages: f.serverMessages, storedMessages: f.storedMessages, failedMessages: f.failedMessages, syncedAt: f.syncedAt?.toISOString() ?? null })),
       progress,
-      imap: { host: a.imapHost, port: a.imapPort, secure: a.imapSecure, username: a.imapUsername },
-      smtp: { host: a.smtpHost, port: a.smtpPort, secure: a.smtpSecure, username: a.smtpUsername },
+      imap: { host: a.imapHost, port: a.imapPort, secure: a.imapSecure, username: a.imapUsername, allowInsecure: a.imapAllowInsecure },
+      smtp: a.smtpHost && a.smtpPort != null && a.smtpSecure != null
+        ? { host: a.smtpHost, port: a.smtpPort, secure: a.smtpSecure, username: a.smtpUsername ?? '', allowInsecure: a.smtpAllowInsecure }
+        : null,
+      auth: a.auth, provider: a.provider ?? null,
       extraFolders: [...a.extraFolders],
     };
   });

@@ -1,5 +1,5 @@
 // A connected mailbox account (IMAP in, SMTP out) and its synced folders with their sync cursors.
-// Passwords live only in `secret` (AES-256-GCM, see crypto.ts) and are never serialised.
+// Passwords and OAuth2 tokens live only in `secret` (AES-256-GCM, see secrets.ts) and are never serialised.
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { User } from '../staff/user.entity.ts';
@@ -13,6 +13,11 @@ export type FolderRole = (typeof FOLDER_ROLES)[number];
 /** Whether a sent reply is APPENDed to Sent: 'auto' skips servers known to save sent mail themselves. */
 export const SENT_COPY_MODES = ['auto', 'always', 'never'] as const;
 export type SentCopyMode = (typeof SENT_COPY_MODES)[number];
+/** How an account signs in: a password, a user's OAuth2 grant, or an app-only (client credentials) grant. */
+export const ACCOUNT_AUTHS = ['password', 'oauth2', 'oauth2-app'] as const;
+export type AccountAuth = (typeof ACCOUNT_AUTHS)[number];
+export const OAUTH_PROVIDERS = ['microsoft', 'google'] as const;
+export type OAuthProviderId = (typeof OAUTH_PROVIDERS)[number];
 
 export const MailAccount = defineEntity({
   name: 'MailAccount',
@@ -28,12 +33,15 @@ export const MailAccount = defineEntity({
     imapSecure: p.boolean(),
     imapAllowInsecure: p.boolean().default(false),
     imapUsername: p.string(),
-    smtpHost: p.string(),
-    smtpPort: p.integer(),
-    smtpSecure: p.boolean(),
+    /** SMTP is optional: a receive-only account (an archive, or mail sent elsewhere) has none. */
+    smtpHost: p.string().nullable(),
+    smtpPort: p.integer().nullable(),
+    smtpSecure: p.boolean().nullable(),
     smtpAllowInsecure: p.boolean().default(false),
-    smtpUsername: p.string(),
-    /** Encrypted JSON {imapPassword, smtpPassword}. */
+    smtpUsername: p.string().nullable(),
+    auth: p.enum(ACCOUNT_AUTHS).default('password'),
+    provider: p.enum(OAUTH_PROVIDERS).nullable(),
+    /** Encrypted JSON: {imapPassword, smtpPassword} for password accounts; the OAuth2 tokens otherwise. */
     secret: p.text().hidden().lazy(),
     sentCopy: p.enum(SENT_COPY_MODES).default('auto'),
     /** Extra folders the user picked besides INBOX and \Sent. */

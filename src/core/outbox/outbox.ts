@@ -190,6 +190,7 @@ const truncate = (s: string, max: number) => (Array.from(s).length > max ? Array
 async function getSendingAccount(em: Em, user: User, accountId: string): Promise<MailAccount> {
   const account = await em.findOne(MailAccount, { id: accountId });
   if (!account || (account.visibility !== 'public' && account.owner.id !== user.id)) throw new NotFoundError('Mail account');
+  if (!account.smtpHost) throw new RuleError('account_receive_only', `${account.email} is a receive-only mailbox (no outgoing server): choose another mailbox to send from, or add its SMTP settings`, 'accountId');
   return account;
 }
 

@@ -4,6 +4,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+/** A mail server from a URL: imaps/smtps = implicit TLS; imap/smtp = STARTTLS, plain text only to a loopback host. */
+export type MailServerUrl = Readonly<{ host: string; port: number; secure: boolean; allowInsecure: boolean }>;
+/** One OAuth2 provider's app registration (Microsoft Entra, Google Cloud) and its mail servers. */
+export type OAuthProviderConfig = Readonly<{
+  clientId: string;
+  clientSecret: string | null;
+  /** OpenID issuer; endpoints are found by discovery at ISSUER/.well-known/openid-configuration. */
+  issuer: string;
+  imap: MailServerUrl;
+  smtp: MailServerUrl;
+}>;
+
 export type Config = Readonly<{
   port: number;
   host: string;
@@ -30,6 +42,8 @@ export type Config = Readonly<{
   logLevel: string;
   /** Prefix for queue keys in Redis, so several installations (or test files) can share one Redis. */
   queuePrefix: string;
+  /** OAuth2 sign-in for Microsoft 365 and Google mailboxes; a provider is null when not configured. */
+  oauth: Readonly<{ microsoft: OAuthProviderConfig | null; google: OAuthProviderConfig | null }>;
 }>;
 
 export class ConfigError extends Error {
@@ -111,6 +125,38 @@ export function loadConfig(env: Env = {}): Config {
   // Length here; strength (zxcvbn) when the administrator is created, which loads the word lists only then.
   if (adminPassword !== null && adminPassword.length < 12) problems.push('DOSSIER_ADMIN_PASSWORD must be at least 12 characters');
 
+  const mailServer = (name: string, fallback: string, kind: 'imap' | 'smtp'): MailServerUrl => {
+    const raw = env[name] || fallback;
+    const fallbackServer = parseMailServerUrl(fallback, kind)!;
+    const parsed = parseMailServerUrl(raw, kind);
+    if (!parsed) {
+      problems.push(`${name} must look like ${kind}s://host:port or ${kind}://host:port (got "${raw}")`);
+      return fallbackServer;
+    }
+    return parsed;
+  };
+  const provider = (prefix: string, issuer: string, imap: string, smtp: string): OAuthProviderConfig | null => {
+    const clientId = env[`${prefix}_CLIENT_ID`] || null;
+    if (!clientId) {
+      const stray = Object.keys(env).filter((name) => name.startsWith(`${prefix}_`) && env[name]);
+      if (stray.length) problems.push(`${prefix}_CLIENT_ID is required when ${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} set`);
+      return null;
+    }
+    return Object.freeze({
+      clientId,
+      clientSecret: env[`${prefix}_CLIENT_SECRET`] || null,
+      issuer: (url(`${prefix}_ISSUER`, ['https:', 'http:']) ?? issuer).replace(/\/+$/, ''),
+      imap: mailServer(`${prefix}_IMAP`, imap, 'imap'),
+      smtp: mailServer(`${prefix}_SMTP`, smtp, 'smtp'),
+    });
+  };
+  const tenant = env.DOSSIER_OAUTH_MICROSOFT_TENANT || 'organizations';
+  if (!/^[A-Za-z0-9.-]+$/.test(tenant)) problems.push(`DOSSIER_OAUTH_MICROSOFT_TENANT must be a tenant id, domain, "organizations" or "common" (got "${tenant}")`);
+  const oauth = Object.freeze({
+    microsoft: provider('DOSSIER_OAUTH_MICROSOFT', `https://login.microsoftonline.com/${tenant}/v2.0`, 'imaps://outlook.office365.com:993', 'smtp://smtp.office365.com:587'),
+    google: provider('DOSSIER_OAUTH_GOOGLE', 'https://accounts.google.com', 'imaps://imap.gmail.com:993', 'smtps://smtp.gmail.com:465'),
+  });
+
   const config: Config = Object.freeze({
     port,
     host: env.HOST || '0.0.0.0',
@@ -132,9 +178,27 @@ export function loadConfig(env: Env = {}): Config {
     trustProxy: parseTrustProxy(env.DOSSIER_TRUST_PROXY),
     logLevel: env.LOG_LEVEL || 'info',
     queuePrefix: env.DOSSIER_QUEUE_PREFIX || 'dossier',
+    oauth,
   });
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/** `imaps://host:993` → implicit TLS; `imap://host:143` → STARTTLS, or plain text when the host is loopback. */
+export function parseMailServerUrl(raw: string, kind: 'imap' | 'smtp'): MailServerUrl | null {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return null;
+  }
+  const secure = u.protocol === `${kind}s:`;
+  if (!secure && u.protocol !== `${kind}:`) return null;
+  if (!u.hostname || u.pathname.replace(/\/+$/, '') || u.search || u.username) return null;
+  const port = u.port ? Number(u.port) : kind === 'imap' ? (secure ? 993 : 143) : secure ? 465 : 587;
+  return Object.freeze({ host: u.hostname.replace(/^\[|\]$/g, ''), port, secure, allowInsecure: !secure && LOOPBACK.test(u.hostname) });
 }
 
 function parseTrustProxy(raw: string | undefined): boolean | number | string {

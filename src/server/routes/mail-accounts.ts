@@ -3,10 +3,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import {
-  createMailAccount, deleteMailAccount, getMailAccount, getManagedMailAccount, listMailAccounts, previewImapSettings,
-  requestAccountSync, scheduleAccountSync, unscheduleAccountSync, updateMailAccount, viewMailAccount, viewMailAccounts,
+  checkCredentialPatch, createMailAccount, deleteMailAccount, getMailAccount, getManagedMailAccount, listMailAccounts, previewImapSettings,
+  previewSmtpSettings, requestAccountSync, scheduleAccountSync, unscheduleAccountSync, updateMailAccount, viewMailAccount, viewMailAccounts,
 } from '../../core/mail/accounts.ts';
-import { checkImapThroughWorker } from '../../core/mail/imap-checks.ts';
+import { checkImapThroughWorker, type MailCheckSettings } from '../../core/mail/imap-checks.ts';
 import { recordAudit } from '../../core/staff/audit.ts';
 import { ForbiddenError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
@@ -27,12 +27,15 @@ export async function mailAccountRoutes(app: FastifyInstance) {
   app.post<{ Body: MailAccountCreate }>('/mail-accounts', { schema: { tags, body: MailAccountCreate, response: { 201: MailAccountView } } }, async (req, reply) => {
     const user = currentUser(req);
     if (req.body.visibility === 'public' && user.role !== 'admin') throw new ForbiddenError('Only administrators can add a shared (public) mailbox');
-    const imap = req.body.imap;
-    // Credentials first: nothing is saved unless the server accepts the login.
+    const { imap, smtp } = req.body;
+    // Credentials first: nothing is saved unless both servers accept the login (SMTP without sending mail).
     await checkImapThroughWorker(db, queue, config.secretKey, {
       kind: 'login',
-      settings: { host: imap.host.trim(), port: imap.port, secure: imap.secure, username: imap.username, password: imap.password, allowInsecure: imap.allowInsecure ?? !imap.secure },
-    });
+      settings: {
+        imap: { host: imap.host.trim(), port: imap.port, secure: imap.secure, username: imap.username, password: imap.password, allowInsecure: imap.allowInsecure ?? !imap.secure },
+        ...(smtp ? { smtp: { host: smtp.host.trim(), port: smtp.port, secure: smtp.secure, username: smtp.username, password: smtp.password, allowInsecure: smtp.allowInsecure ?? false } } : {}),
+      },
+    }, { language: user.language });
     const account = await createMailAccount(req.em, user, req.body, config.secretKey);
     recordAudit(req.em, { actorId: user.id, action: 'mail_account.create', entityType: 'mail_account', entityId: account.id, details: { email: account.email, visibility: account.visibility } });
     await req.em.flush();
@@ -55,11 +58,15 @@ export async function mailAccountRoutes(app: FastifyInstance) {
   }, async (req) => {
     const user = currentUser(req);
     const account = await getManagedMailAccount(req.em, user, req.params.id);
+    // Before any check: a stored password never goes to a server it was not entered for.
+    checkCredentialPatch(account, req.body);
     const i = req.body.imap;
-    if (i && Object.keys(i).length) {
-      // New IMAP settings or a re-entered password are verified before they replace the working ones.
-      await checkImapThroughWorker(db, queue, config.secretKey, { kind: 'login', settings: await previewImapSettings(req.em, config.secretKey, account, req.body) });
-    }
+    const settings: MailCheckSettings = {};
+    // New settings or a re-entered password are verified before they replace the working ones.
+    if (i && Object.keys(i).length) settings.imap = await previewImapSettings(req.em, config.secretKey, account, req.body);
+    const smtp = await previewSmtpSettings(req.em, config.secretKey, account, req.body);
+    if (smtp) settings.smtp = smtp;
+    if (settings.imap || settings.smtp) await checkImapThroughWorker(db, queue, config.secretKey, { kind: 'login', settings }, { language: user.language });
     const outcome = await updateMailAccount(req.em, user, account, req.body, config.secretKey);
     recordAudit(req.em, {
       actorId: user.id, action: 'mail_account.update', entityType: 'mail_account', entityId: account.id,

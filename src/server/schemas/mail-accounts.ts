@@ -22,25 +22,58 @@ const ServerPatch = Type.Object({
   host: Type.Optional(Host), port: Type.Optional(Port), secure: Type.Optional(Type.Boolean()),
   username: Type.Optional(Username), password: Type.Optional(Password), allowInsecure: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
-const ServerOut = Type.Object({ host: Type.String(), port: Type.Integer(), secure: Type.Boolean(), username: Type.String() });
+const ServerOut = Type.Object({ host: Type.String(), port: Type.Integer(), secure: Type.Boolean(), username: Type.String(), allowInsecure: Type.Boolean() });
+export const OAuthProvider = Type.Union([Type.Literal('microsoft'), Type.Literal('google')]);
 
 export const MailAccountCreate = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   email: Type.String({ format: 'email', maxLength: 320 }),
   visibility: Visibility,
   imap: ServerIn,
-  smtp: ServerIn,
+  /** Omitted or null: receive-only (an archive, or a mailbox whose mail is sent elsewhere). */
+  smtp: Type.Optional(Type.Union([ServerIn, Type.Null()])),
   /** Folders to sync besides INBOX and the \Sent folder (which are always synced). */
   folders: Type.Optional(Type.Array(FolderPath, { maxItems: 200 })),
 }, { additionalProperties: false });
 export type MailAccountCreate = Static<typeof MailAccountCreate>;
+
+/** Microsoft's app-only access (client credentials) to a mailbox, shared with everyone: admins only. */
+export const MailAccountAppCreate = Type.Object({
+  auth: Type.Literal('oauth2-app'),
+  provider: Type.Literal('microsoft'),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  email: Type.String({ format: 'email', maxLength: 320 }),
+  visibility: Type.Literal('public'),
+  folders: Type.Optional(Type.Array(FolderPath, { maxItems: 200 })),
+}, { additionalProperties: false });
+export type MailAccountAppCreate = Static<typeof MailAccountAppCreate>;
+
+export const OAuthStart = Type.Object({
+  provider: OAuthProvider,
+  visibility: Visibility,
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  /** A shared mailbox to open with the signed-in user's token (Microsoft delegated access). */
+  mailbox: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
+}, { additionalProperties: false });
+export type OAuthStart = Static<typeof OAuthStart>;
+export const AuthorizeUrl = Type.Object({ authorizeUrl: Type.String() });
+export const OAuthProviderList = Type.Object({
+  items: Type.Array(Type.Object({ id: OAuthProvider, name: Type.String(), configured: Type.Boolean() })),
+});
+export const OAuthCallbackQuery = Type.Object({
+  code: Type.Optional(Type.String({ maxLength: 4096 })),
+  state: Type.Optional(Type.String({ maxLength: 512 })),
+  error: Type.Optional(Type.String({ maxLength: 200 })),
+  error_description: Type.Optional(Type.String({ maxLength: 2000 })),
+}, { additionalProperties: true });
 
 export const MailAccountPatch = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
   visibility: Type.Optional(Visibility),
   imap: Type.Optional(ServerPatch),
-  smtp: Type.Optional(ServerPatch),
+  /** null: make the account receive-only. */
+  smtp: Type.Optional(Type.Union([ServerPatch, Type.Null()])),
   folders: Type.Optional(Type.Array(FolderPath, { maxItems: 200 })),
 }, { additionalProperties: false });
 export type MailAccountPatch = Static<typeof MailAccountPatch>;
@@ -72,7 +105,10 @@ export const MailAccountView = Type.Object({
   /** While a folder's initial (or catch-up) fetch runs: messages done of the total; null otherwise. */
   progress: Type.Union([Type.Object({ done: Type.Integer(), total: Type.Integer() }), Type.Null()]),
   imap: ServerOut,
-  smtp: ServerOut,
+  /** null: receive-only, replies from it are refused. */
+  smtp: Type.Union([ServerOut, Type.Null()]),
+  auth: Type.Union([Type.Literal('password'), Type.Literal('oauth2'), Type.Literal('oauth2-app')]),
+  provider: Type.Union([OAuthProvider, Type.Null()]),
   /** Folders picked besides INBOX and \Sent. */
   extraFolders: Type.Array(Type.String()),
 });

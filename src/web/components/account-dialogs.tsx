@@ -11,6 +11,16 @@ import { Dialog, ErrorAlert, Switch, useAction, useLoad } from './client-ui.tsx'
 /** A refused connection check in the user's language, followed by what the mail server said. */
 function CheckError({ error }: { error: unknown }) {
   const { t } = useI18n();
+  if (error instanceof ApiError && error.code.startsWith('smtp_')) {
+    // The server already leads with a hint in the user's language, then the SMTP server's reply.
+    return (
+      <div class="alert alert-error" role="alert">
+        <p>
+          <strong>{t('accounts.error.smtp')}</strong> {error.message}
+        </p>
+      </div>
+    );
+  }
   if (error instanceof ApiError && (error.code === 'imap_auth_failed' || error.code === 'imap_unreachable')) {
     return (
       <div class="alert alert-error" role="alert">
@@ -24,7 +34,13 @@ function CheckError({ error }: { error: unknown }) {
   return <ErrorAlert error={error} />;
 }
 
-type Server = { host: string; port: string; secure: boolean; username: string; password: string };
+/** Implicit TLS (secure), STARTTLS, or plain text (explicitly, for a server on a trusted network). */
+type Security = 'tls' | 'starttls' | 'none';
+type Server = { host: string; port: string; security: Security; username: string; password: string };
+const DEFAULT_PORTS: Record<'imap' | 'smtp', Record<Security, string>> = {
+  imap: { tls: '993', starttls: '143', none: '143' },
+  smtp: { tls: '465', starttls: '587', none: '25' },
+};
 
 function ServerFields({ prefix, legend, value, onChange, credentials = true }: { prefix: string; legend: string; value: Server; onChange: (s: Server) => void; credentials?: boolean }) {
   const { t } = useI18n();
@@ -42,7 +58,24 @@ function ServerFields({ prefix, legend, value, onChange, credentials = true }: {
           <input id={`${prefix}-port`} type="text" inputMode="numeric" value={value.port} onInput={set('port')} required />
         </div>
       </div>
-      <Switch label={t('accounts.secure')} checked={value.secure} onChange={(secure) => onChange({ ...value, secure })} />
+      <div class="field">
+        <label for={`${prefix}-security`}>{t('accounts.security')}</label>
+        <select
+          id={`${prefix}-security`}
+          value={value.security}
+          onChange={(e) => {
+            const security = e.currentTarget.value as Security;
+            const kind = prefix === 'smtp' ? 'smtp' : 'imap';
+            // Follow the usual port for the choice while the user has not typed another one.
+            const port = Object.values(DEFAULT_PORTS[kind]).includes(value.port) ? DEFAULT_PORTS[kind][security] : value.port;
+            onChange({ ...value, security, port });
+          }}
+        >
+          <option value="tls">{t('accounts.securityTls')}</option>
+          <option value="starttls">{t('accounts.securityStarttls')}</option>
+          <option value="none">{t('accounts.securityNone')}</option>
+        </select>
+      </div>
       {credentials && (
         <div class="form-row">
           <div class="field field-grow">
@@ -62,7 +95,8 @@ function ServerFields({ prefix, legend, value, onChange, credentials = true }: {
 const toServer = (s: Server, creds?: Server) => ({
   host: s.host.trim(),
   port: Number.parseInt(s.port, 10),
-  secure: s.secure,
+  secure: s.security === 'tls',
+  allowInsecure: s.security === 'none',
   username: (creds ?? s).username.trim(),
   password: (creds ?? s).password,
 });
@@ -73,9 +107,10 @@ export function AccountAddDialog({ onClose, onCreated }: { onClose: () => void; 
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [visibility, setVisibility] = useState<'private' | 'public'>('private');
-  const [imap, setImap] = useState<Server>({ host: '', port: '993', secure: true, username: '', password: '' });
-  const [smtp, setSmtp] = useState<Server>({ host: '', port: '465', secure: true, username: '', password: '' });
+  const [imap, setImap] = useState<Server>({ host: '', port: '993', security: 'tls', username: '', password: '' });
+  const [smtp, setSmtp] = useState<Server>({ host: '', port: '465', security: 'tls', username: '', password: '' });
   const [sameLogin, setSameLogin] = useState(true);
+  const [sending, setSending] = useState(true);
   const [invalid, setInvalid] = useState(false);
   const [created, setCreated] = useState<MailAccountView | null>(null);
   const action = useAction();
@@ -83,7 +118,7 @@ export function AccountAddDialog({ onClose, onCreated }: { onClose: () => void; 
   const onSubmit = async (event: Event) => {
     event.preventDefault();
     const ports = [imap.port, smtp.port].every((p) => /^\d{1,5}$/.test(p.trim()));
-    const filled = name.trim() && /^[^\s@]+@[^\s@]+$/.test(email.trim()) && imap.host.trim() && imap.username.trim() && imap.password && (sameLogin || (smtp.username.trim() && smtp.password));
+    const filled = name.trim() && /^[^\s@]+@[^\s@]+$/.test(email.trim()) && imap.host.trim() && imap.username.trim() && imap.password && (!sending || sameLogin || (smtp.username.trim() && smtp.password));
     if (!filled || !ports) return setInvalid(true);
     setInvalid(false);
     await action.run(async () => {
@@ -93,7 +128,7 @@ export function AccountAddDialog({ onClose, onCreated }: { onClose: () => void; 
         email: email.trim(),
         visibility,
         imap: toServer(imap),
-        smtp: toServer(smtpHost, sameLogin ? imap : undefined),
+        smtp: sending ? toServer(smtpHost, sameLogin ? imap : undefined) : null,
       });
       setCreated(account);
       onCreated();
@@ -140,8 +175,15 @@ export function AccountAddDialog({ onClose, onCreated }: { onClose: () => void; 
           </fieldset>
         )}
         <ServerFields prefix="imap" legend={t('accounts.incoming')} value={imap} onChange={setImap} />
-        <ServerFields prefix="smtp" legend={t('accounts.outgoing')} value={smtp} onChange={setSmtp} credentials={!sameLogin} />
-        <Switch label={t('accounts.sameLogin')} checked={sameLogin} onChange={setSameLogin} />
+        <Switch label={t('accounts.sending')} checked={sending} onChange={setSending} />
+        {sending ? (
+          <>
+            <ServerFields prefix="smtp" legend={t('accounts.outgoing')} value={smtp} onChange={setSmtp} credentials={!sameLogin} />
+            <Switch label={t('accounts.sameLogin')} checked={sameLogin} onChange={setSameLogin} />
+          </>
+        ) : (
+          <p class="muted">{t('accounts.receiveOnlyIntro')}</p>
+        )}
         {invalid && (
           <p class="field-error" role="alert">
             {t('accounts.fillAll')}
@@ -216,7 +258,7 @@ export function AccountFoldersDialog({ account, intro, onClose, onSaved }: { acc
 export function AccountPasswordDialog({ account, onClose, onSaved }: { account: MailAccountView; onClose: () => void; onSaved: () => void }) {
   const { t } = useI18n();
   const [password, setPassword] = useState('');
-  const [smtpToo, setSmtpToo] = useState(account.smtp.username === account.imap.username);
+  const [smtpToo, setSmtpToo] = useState(account.smtp !== null && account.smtp.username === account.imap.username);
   const action = useAction();
   const onSubmit = async (event: Event) => {
     event.preventDefault();
@@ -234,7 +276,7 @@ export function AccountPasswordDialog({ account, onClose, onSaved }: { account: 
           <label for="reauth-password">{t('accounts.password')}</label>
           <input id="reauth-password" type="password" autoComplete="new-password" value={password} autoFocus onInput={(e) => setPassword(e.currentTarget.value)} />
         </div>
-        <Switch label={t('accounts.smtpToo')} checked={smtpToo} onChange={setSmtpToo} />
+        {account.smtp && <Switch label={t('accounts.smtpToo')} checked={smtpToo} onChange={setSmtpToo} />}
         <CheckError error={action.error} />
         <div class="dialog-actions">
           <button type="button" class="btn" onClick={onClose}>

@@ -128,6 +128,10 @@ function AccountCard({ account: a, onSynced, onDeleted, onFolders, onPassword }:
             {' · '}
             {a.lastSyncAt ? t('accounts.lastSync', { date: formatDate(a.lastSyncAt, { dateStyle: 'medium', timeStyle: 'short' }) }) : t('accounts.neverSynced')}
           </p>
+          <p class="muted small account-signin">
+            {a.auth === 'password' ? t('accounts.signIn.password', { username: a.imap.username }) : t(`accounts.signIn.${a.auth}.${a.provider ?? 'microsoft'}`, { username: a.imap.username })}
+            {a.smtp === null && ` · ${t('accounts.receiveOnly')}`}
+          </p>
         </div>
         <span class={`badge account-status status-${status}`}>{t(`accounts.status.${status}`)}</span>
       </div>
