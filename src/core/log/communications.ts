@@ -1,13 +1,15 @@
 // The communication log of a client: list (filters, full-text search, keyset pages), manual records,
 // the edit rule for email records, deletion, and filing/unfiling a message by hand. Deleting or
 // unfiling removes log records only; the mail itself stays in its mailboxes and in Dossier.
-import type { Em } from '../platform/db.ts';
+import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { kysely, type Em } from '../platform/db.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { Client } from '../crm/client.entity.ts';
 import { Area, Communication, FilingExclusion, Reason, type CommunicationKind, type Initiator } from './communication.entity.ts';
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
-import { cursorTimeSql, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
-import { messageTsQuery, messageTsQuerySql, tsQuerySql, type Page } from '../mail/message-queries.ts';
+import { cursorTime, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
+import { messageTsQuery, type Page } from '../mail/message-queries.ts';
 import { assertMessageVisible, type Viewer } from '../mail/visibility.ts';
 
 export type CommunicationFilters = {
@@ -74,75 +76,29 @@ async function assertClient(em: Em, clientId: string): Promise<Client> {
   return client;
 }
 
-function filterSql(clientId: string, f: CommunicationFilters): { where: string[]; params: unknown[] } {
-  const where = ['c.client_id = ?'];
-  const params: unknown[] = [clientId];
-  const eq = (col: string, v: unknown) => {
-    if (v === undefined) return;
-    where.push(`c.${col} = ?`);
-    params.push(v);
-  };
-  eq('kind', f.kind);
-  eq('reason_id', f.reasonId);
-  eq('area_id', f.areaId);
-  eq('initiated_by', f.initiatedBy);
-  if (f.from) {
-    where.push('c.occurred_at >= ?::timestamptz');
-    params.push(f.from.toISOString());
-  }
-  if (f.to) {
-    where.push('c.occurred_at < ?::timestamptz');
-    params.push(f.to.toISOString());
-  }
-  const q = f.q?.trim();
-  if (q) {
-    // Per-record tests (the client's log is the driving set): the record's subject and notes, the
-    // filed message's subject/sender/body, and the names of its attachments.
-    // `m` is the record's message, already joined by primary key in SELECT: testing its vector there keeps
-    // the probe per record (a subquery would let the planner scan the whole GIN index for a common word).
-    where.push(
-      `(c.search @@ ${tsQuerySql}` +
-        ` or m.search @@ ${messageTsQuerySql}` +
-        ` or exists (select 1 from attachment qa where qa.message_id = c.message_id and qa.search @@ ${tsQuerySql}))`,
-    );
-    params.push(q, messageTsQuery(q), q);
-  }
-  return { where, params };
+// Full-text matching (@@ against a tsquery) has no builder form: sql templates with bound parameters. The
+// query functions are the ones mail/message-queries.ts uses (tsQuerySql, messageTsQuerySql).
+const webTsQuery = (q: string) => sql`websearch_to_tsquery('simple', dossier_unaccent(${q}))`;
+const messageTsQueryOf = (q: string) => sql`${messageTsQuery(q)}::tsquery`;
+
+/** The log's rows with their tags, author, filed message's sender and attachments (inline parts excluded). */
+function selectRecords(em: Em) {
+  return kysely(em).selectFrom('communication as c')
+    .leftJoin('reason as r', 'r.id', 'c.reason_id')
+    .leftJoin('area as a', 'a.id', 'c.area_id')
+    .leftJoin('app_user as u', 'u.id', 'c.author_id')
+    .leftJoin('message as m', 'm.id', 'c.message_id')
+    .select((eb) => [
+      'c.id', cursorTime('c.occurred_at').as('k'), 'c.client_id', 'c.kind', 'c.subject', 'c.notes', 'c.occurred_at', 'c.initiated_by',
+      'c.reason_id', 'r.name as reason_name', 'c.area_id', 'a.name as area_name', 'c.author_id', 'u.name as author_name',
+      'c.message_id', 'm.from_name', 'm.from_address', 'c.filed_by', 'c.created_at', 'c.updated_at',
+      jsonArrayFrom(eb.selectFrom('attachment as at')
+        .select(['at.id', 'at.filename', 'at.content_type as contentType', 'at.size'])
+        .whereRef('at.message_id', '=', 'c.message_id').where('at.inline', '=', false)
+        .orderBy('at.position').orderBy('at.id')).as('attachments'),
+    ]);
 }
-
-type Row = {
-  id: string;
-  k: string;
-  client_id: string;
-  kind: CommunicationKind;
-  subject: string;
-  notes: string;
-  occurred_at: Date;
-  initiated_by: Initiator;
-  reason_id: string | null;
-  reason_name: string | null;
-  area_id: string | null;
-  area_name: string | null;
-  author_id: string | null;
-  author_name: string | null;
-  message_id: string | null;
-  from_name: string | null;
-  from_address: string | null;
-  filed_by: 'auto' | 'manual' | null;
-  created_at: Date;
-  updated_at: Date;
-  /** json: parsed by node-postgres, text from some drivers. */
-  attachments: RowAttachment[] | string;
-};
-type RowAttachment = { id: string; filename: string; contentType: string; size: number | string };
-
-const SELECT = `select c.id, ${cursorTimeSql('c.occurred_at')} as k, c.client_id, c.kind, c.subject, c.notes, c.occurred_at, c.initiated_by,
-  c.reason_id, r.name as reason_name, c.area_id, a.name as area_name, c.author_id, u.name as author_name,
-  c.message_id, m.from_name, m.from_address, c.filed_by, c.created_at, c.updated_at,
-  coalesce((select json_agg(json_build_object('id', at.id, 'filename', at.filename, 'contentType', at.content_type, 'size', at.size) order by at.position, at.id)
-    from attachment at where at.message_id = c.message_id and not at.inline), '[]') as attachments
-  from communication c left join reason r on r.id = c.reason_id left join area a on a.id = c.area_id
-  left join app_user u on u.id = c.author_id left join message m on m.id = c.message_id`;
+type Row = Awaited<ReturnType<ReturnType<typeof selectRecords>['executeTakeFirstOrThrow']>>;
 
 function toViews(rows: Row[]): CommunicationView[] {
   const iso = (d: Date) => new Date(d).toISOString();
@@ -158,8 +114,7 @@ function toViews(rows: Row[]): CommunicationView[] {
     area: r.area_id ? { id: r.area_id, name: r.area_name ?? '' } : null,
     author: r.author_id ? { id: r.author_id, name: r.author_name ?? '' } : null,
     ...(r.message_id ? { messageId: r.message_id, from: r.from_address ? { name: r.from_name || null, address: r.from_address } : null } : {}),
-    attachments: (typeof r.attachments === 'string' ? (JSON.parse(r.attachments) as RowAttachment[]) : r.attachments)
-      .map((a) => ({ ...a, size: Number(a.size) })),
+    attachments: r.attachments.map((a) => ({ ...a, size: Number(a.size) })),
     filedBy: r.filed_by,
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
@@ -171,13 +126,34 @@ function toViews(rows: Row[]): CommunicationView[] {
  * The client's whole history is the firm's, so there is no per-viewer filter here.
  */
 export async function listCommunications(em: Em, clientId: string, filters: CommunicationFilters, page: { limit: number; cursor?: string }): Promise<Page<CommunicationView>> {
-  const { where, params } = filterSql(clientId, filters);
+  const f = filters;
+  let query = selectRecords(em).where('c.client_id', '=', clientId);
+  if (f.kind !== undefined) query = query.where('c.kind', '=', f.kind);
+  if (f.reasonId !== undefined) query = query.where('c.reason_id', '=', f.reasonId);
+  if (f.areaId !== undefined) query = query.where('c.area_id', '=', f.areaId);
+  if (f.initiatedBy !== undefined) query = query.where('c.initiated_by', '=', f.initiatedBy);
+  if (f.from) query = query.where('c.occurred_at', '>=', f.from);
+  if (f.to) query = query.where('c.occurred_at', '<', f.to);
+  const q = f.q?.trim();
+  if (q) {
+    // Per-record tests (the client's log is the driving set): the record's subject and notes, the
+    // filed message's subject/sender/body, and the names of its attachments.
+    // `m` is the record's message, already joined by primary key: testing its vector there keeps the
+    // probe per record (a subquery would let the planner scan the whole GIN index for a common word).
+    // communication.search and attachment.search are generated columns no entity declares.
+    query = query.where((eb) => eb.or([
+      sql<boolean>`c.search @@ ${webTsQuery(q)}`,
+      sql<boolean>`m.search @@ ${messageTsQueryOf(q)}`,
+      eb.exists(eb.selectFrom('attachment as qa').select(sql.lit(1).as('one'))
+        .whereRef('qa.message_id', '=', 'c.message_id').where(sql<boolean>`qa.search @@ ${webTsQuery(q)}`)),
+    ]));
+  }
   if (page.cursor) {
     const pos = decodeCursor(page.cursor);
-    where.push('(c.occurred_at, c.id) < (?::timestamptz, ?::uuid)');
-    params.push(pos.at, pos.id);
+    // The cursor's time is text at microsecond precision (keyset-cursor.ts): the cast keeps it exact.
+    query = query.where((eb) => eb(eb.refTuple('c.occurred_at', 'c.id'), '<', eb.tuple(sql<Date>`${pos.at}::timestamptz`, pos.id)));
   }
-  const rows = await em.execute<Row[]>(`${SELECT} where ${where.join(' and ')} order by c.occurred_at desc, c.id desc limit ?`, [...params, page.limit + 1]);
+  const rows = await query.orderBy('c.occurred_at', 'desc').orderBy('c.id', 'desc').limit(page.limit + 1).execute();
   // An empty page may mean an unknown client: only then is it worth a second query to tell them apart.
   if (rows.length === 0) await assertClient(em, clientId);
   const more = rows.length > page.limit;
@@ -197,15 +173,24 @@ export async function* iterateCommunications(em: Em, clientId: string, filters: 
 }
 
 export async function getCommunication(em: Em, id: string): Promise<CommunicationView> {
-  const rows = await em.execute<Row[]>(`${SELECT} where c.id = ?`, [id]);
-  if (!rows[0]) throw new NotFoundError('Communication');
-  return toViews(rows)[0]!;
+  const row = await selectRecords(em).where('c.id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFoundError('Communication');
+  return toViews([row])[0]!;
 }
 
-async function refOrNull<T extends typeof Reason | typeof Area>(em: Em, entity: T, id: string | null | undefined, field: string) {
+const unknownReference = (field: string, what: string) => new InvalidInputError('unknown_reference', `${field} names no existing ${what}`, field);
+
+async function reasonOrNull(em: Em, id: string | null | undefined): Promise<Reason | null> {
   if (id === undefined || id === null) return null;
-  const found = await em.findOne(entity as typeof Reason, { id });
-  if (!found) throw new InvalidInputError('unknown_reference', `${field} names no existing ${entity === Reason ? 'reason' : 'area'}`, field);
+  const found = await em.findOne(Reason, { id });
+  if (!found) throw unknownReference('reasonId', 'reason');
+  return found;
+}
+
+async function areaOrNull(em: Em, id: string | null | undefined): Promise<Area | null> {
+  if (id === undefined || id === null) return null;
+  const found = await em.findOne(Area, { id });
+  if (!found) throw unknownReference('areaId', 'area');
   return found;
 }
 
@@ -226,12 +211,12 @@ export async function createManualRecord(em: Em, actor: Viewer, clientId: string
     notes: input.notes ?? '',
     occurredAt: input.occurredAt ?? new Date(),
     initiatedBy: input.initiatedBy ?? 'firm',
-    reason: await refOrNull(em, Reason, input.reasonId, 'reasonId'),
-    area: await refOrNull(em, Area, input.areaId, 'areaId'),
+    reason: await reasonOrNull(em, input.reasonId),
+    area: await areaOrNull(em, input.areaId),
     author: actor.id,
     message: null,
     filedBy: null,
-  } as never);
+  });
   recordAudit(em, { actorId: actor.id, action: 'communication.create', entityType: 'communication', entityId: record.id, clientId, details: { kind: input.kind, subject: record.subject } });
   return record;
 }
@@ -262,8 +247,8 @@ export async function updateCommunication(em: Em, actor: Viewer, id: string, pat
   if (patch.occurredAt !== undefined) record.occurredAt = patch.occurredAt;
   if (patch.initiatedBy !== undefined) record.initiatedBy = patch.initiatedBy;
   if (patch.notes !== undefined) record.notes = patch.notes;
-  if (patch.reasonId !== undefined) record.reason = (await refOrNull(em, Reason, patch.reasonId, 'reasonId')) as never;
-  if (patch.areaId !== undefined) record.area = (await refOrNull(em, Area, patch.areaId, 'areaId')) as never;
+  if (patch.reasonId !== undefined) record.reason = await reasonOrNull(em, patch.reasonId);
+  if (patch.areaId !== undefined) record.area = await areaOrNull(em, patch.areaId);
   recordAudit(em, { actorId: actor.id, action: 'communication.update', entityType: 'communication', entityId: record.id, clientId: clientIdOf(record), details: { fields } });
   return record;
 }
@@ -288,19 +273,18 @@ export async function deleteCommunication(em: Em, actor: Viewer, id: string): Pr
 export async function fileMessageToClient(em: Em, actor: Viewer, messageId: string, clientId: string): Promise<{ record: Communication; created: boolean }> {
   await assertMessageVisible(em, actor, messageId);
   const client = await assertClient(em, clientId);
-  const existing = await em.findOne(Communication, { client: clientId, message: messageId } as never);
+  const existing = await em.findOne(Communication, { client: clientId, message: messageId });
   if (existing) return { record: existing, created: false };
   // Filing by hand lifts an earlier unfiling.
-  const exclusion = await em.findOne(FilingExclusion, { client: clientId, message: messageId } as never);
+  const exclusion = await em.findOne(FilingExclusion, { client: clientId, message: messageId });
   if (exclusion) em.remove(exclusion);
-  const rows = await em.execute<{ subject: string; sent_at: Date; from_client: boolean }[]>(
-    `select m.subject, m.sent_at, exists (
-       select 1 from contact_email ce join client_contact cc on cc.contact_id = ce.contact_id
-       where cc.client_id = ? and ce.address = m.from_address) as from_client
-     from message m where m.id = ?`,
-    [clientId, messageId],
-  );
-  const m = rows[0]!;
+  const m = await kysely(em).selectFrom('message as m')
+    .select((eb) => ['m.subject', 'm.sent_at', eb.exists(
+      eb.selectFrom('contact_email as ce').innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id').select(sql.lit(1).as('one'))
+        .where('cc.client_id', '=', clientId).whereRef('ce.address', '=', 'm.from_address'),
+    ).as('from_client')])
+    .where('m.id', '=', messageId)
+    .executeTakeFirstOrThrow();
   const record = em.create(Communication, {
     client,
     kind: 'email',
@@ -313,7 +297,7 @@ export async function fileMessageToClient(em: Em, actor: Viewer, messageId: stri
     author: actor.id,
     message: messageId,
     filedBy: 'manual',
-  } as never);
+  });
   recordAudit(em, { actorId: actor.id, action: 'message.file', entityType: 'message', entityId: messageId, clientId, details: { communicationId: record.id, subject: m.subject } });
   return { record, created: true };
 }
@@ -324,7 +308,7 @@ export async function fileMessageToClient(em: Em, actor: Viewer, messageId: stri
  */
 export async function unfileMessageFromClient(em: Em, actor: Viewer, messageId: string, clientId: string): Promise<void> {
   await assertMessageVisible(em, actor, messageId);
-  const record = await em.findOne(Communication, { client: clientId, message: messageId } as never);
+  const record = await em.findOne(Communication, { client: clientId, message: messageId });
   if (!record) throw new NotFoundError('Filing');
   recordAudit(em, { actorId: actor.id, action: 'message.unfile', entityType: 'message', entityId: messageId, clientId, details: { communicationId: record.id, subject: record.subject } });
   em.remove(record);
@@ -334,6 +318,6 @@ export async function unfileMessageFromClient(em: Em, actor: Viewer, messageId: 
 /** Remembers that staff took this message out of this client's log, so re-enabling or re-linking an
  *  address doesn't file it again (see filing.ts). Commits with the caller's flush. */
 async function excludeFromFiling(em: Em, actor: Viewer, clientId: string, messageId: string): Promise<void> {
-  if (await em.findOne(FilingExclusion, { client: clientId, message: messageId } as never)) return;
-  em.create(FilingExclusion, { client: clientId, message: messageId, createdBy: actor.id } as never);
+  if (await em.findOne(FilingExclusion, { client: clientId, message: messageId })) return;
+  em.create(FilingExclusion, { client: clientId, message: messageId, createdBy: actor.id });
 }

@@ -1,7 +1,8 @@
 // Files stored messages to every client whose contact address (sync on) appears in From/To/Cc/Reply-To:
 // in the sync pipeline (fileMessage, inside its transaction) and retroactively for one address
 // (fileAddress). Set-based SQL so one address over a million messages stays fast. No HTTP, no IMAP.
-import type { Em } from '../platform/db.ts';
+import { sql } from 'kysely';
+import { kysely, type Em } from '../platform/db.ts';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import type { Message } from '../mail/message.entity.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
@@ -20,17 +21,18 @@ export type FilingResult = {
 /** The address roles that make a message "from or to" a contact. Bcc is the firm's own copy list, and
  *  Sender is the mailing system, not the author: neither says the client took part. */
 export const FILING_ROLES = ['from', 'to', 'cc', 'reply_to'] as const;
-const ROLES_SQL = `('from', 'to', 'cc', 'reply_to')`;
-/** Lists go to SQL as one JSON text parameter (`any(select jsonb_array_elements_text(?::jsonb))`):
- *  MikroORM inlines a JS array parameter as a comma list, which is no PostgreSQL array and breaks when empty. */
-const json = (xs: string[]) => JSON.stringify(xs);
+
+type Pair = { client_id: string; message_id: string };
+/** Filed records always have a message (only manual records lack one, and these statements make none). */
+const toPairs = (rows: { client_id: string; message_id: string | null }[]): Pair[] =>
+  rows.flatMap((r) => (r.message_id ? [{ client_id: r.client_id, message_id: r.message_id }] : []));
 
 /**
  * The firm's own mailbox addresses, normalised. They are never client addresses: a staff member who is
  * in Cc on everything would otherwise file all mail to whichever client lists that address.
  */
 export async function listOwnAddresses(em: Em): Promise<string[]> {
-  const rows = await em.execute<{ email: string }[]>('select distinct email from mail_account');
+  const rows = await kysely(em).selectFrom('mail_account').select('email').distinct().execute();
   return [...new Set(rows.map((r) => normalizeAddress(r.email)).filter((a): a is string => a !== null))];
 }
 
@@ -40,6 +42,9 @@ export async function isOwnAddress(em: Em, address: string): Promise<boolean> {
 
 type Scope = { messageIds: string[] } | { address: string; clientIds?: string[] };
 
+/** A record the statement creates: an email record, filed automatically, at the message's time. */
+const filedRecordColumns = ['id', 'client_id', 'kind', 'subject', 'notes', 'occurred_at', 'initiated_by', 'message_id', 'filed_by', 'created_at', 'updated_at'] as const;
+
 /**
  * Inserts the missing email records for the scope and returns the (client, message) pairs it created.
  * One statement: matching, the initiatedBy rule and the insert. ON CONFLICT DO NOTHING on the
@@ -47,46 +52,42 @@ type Scope = { messageIds: string[] } | { address: string; clientIds?: string[] 
  * initiatedBy is 'client' when the From address belongs to any contact of that client (whatever its
  * sync switch: sync decides whether to file, not who wrote).
  */
-async function insertFilings(em: Em, scope: Scope, own: string[]): Promise<{ client_id: string; message_id: string }[]> {
-  const params: unknown[] = [json(own)];
-  let filter: string;
-  if ('messageIds' in scope) {
-    if (!scope.messageIds.length) return [];
-    filter = 'ma.message_id = any(select jsonb_array_elements_text(?::jsonb)::uuid)';
-    params.push(json(scope.messageIds));
-  } else {
-    filter = 'ma.address = ?';
-    params.push(scope.address);
-    if (scope.clientIds) {
-      filter += ' and cc.client_id = any(select jsonb_array_elements_text(?::jsonb)::uuid)';
-      params.push(json(scope.clientIds));
-    }
-  }
-  return em.execute<{ client_id: string; message_id: string }[]>(
-    `with matches as (
-       select distinct ma.message_id, cc.client_id
-       from message_address ma
-       join contact_email ce on ce.address = ma.address and ce.sync
-       join client_contact cc on cc.contact_id = ce.contact_id
-       where ma.role in ${ROLES_SQL} and not (ma.address = any(select jsonb_array_elements_text(?::jsonb))) and ${filter}
-     )
-     insert into communication (id, client_id, kind, subject, notes, occurred_at, initiated_by, message_id, filed_by, created_at, updated_at)
-     select gen_random_uuid(), x.client_id, 'email', m.subject, '', m.sent_at,
-       case when exists (
-         select 1 from message_address f
-         join contact_email fe on fe.address = f.address
-         join client_contact fc on fc.contact_id = fe.contact_id
-         where f.message_id = m.id and f.role = 'from' and fc.client_id = x.client_id
-       ) then 'client' else 'firm' end,
-       m.id, 'auto', now(), now()
-     from matches x join message m on m.id = x.message_id
-     -- Staff unfiled it from this client: automatic filing never brings it back.
-     where not exists (select 1 from filing_exclusion fx where fx.client_id = x.client_id and fx.message_id = x.message_id)
-     order by m.sent_at
-     on conflict (client_id, message_id) do nothing
-     returning client_id, message_id`,
-    params,
-  );
+async function insertFilings(em: Em, scope: Scope, own: string[]): Promise<Pair[]> {
+  if ('messageIds' in scope && !scope.messageIds.length) return [];
+  if ('address' in scope && scope.clientIds && !scope.clientIds.length) return [];
+  const rows = await kysely(em)
+    .with('matches', (db) => {
+      let q = db.selectFrom('message_address as ma')
+        .innerJoin('contact_email as ce', (j) => j.onRef('ce.address', '=', 'ma.address').on('ce.sync', '=', true))
+        .innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id')
+        .select(['ma.message_id', 'cc.client_id']).distinct()
+        .where('ma.role', 'in', FILING_ROLES);
+      if (own.length) q = q.where('ma.address', 'not in', own);
+      if ('messageIds' in scope) return q.where('ma.message_id', 'in', scope.messageIds);
+      q = q.where('ma.address', '=', scope.address);
+      return scope.clientIds ? q.where('cc.client_id', 'in', scope.clientIds) : q;
+    })
+    .insertInto('communication')
+    .columns(filedRecordColumns)
+    .expression((db) => db.selectFrom('matches as x').innerJoin('message as m', 'm.id', 'x.message_id')
+      .select((eb) => [
+        eb.fn<string>('gen_random_uuid').as('id'), 'x.client_id', sql.lit('email').as('kind'), 'm.subject', sql.lit('').as('notes'), 'm.sent_at',
+        eb.case().when(eb.exists(eb.selectFrom('message_address as f')
+          .innerJoin('contact_email as fe', 'fe.address', 'f.address')
+          .innerJoin('client_contact as fc', 'fc.contact_id', 'fe.contact_id')
+          .select(sql.lit(1).as('one'))
+          .whereRef('f.message_id', '=', 'm.id').where('f.role', '=', 'from').whereRef('fc.client_id', '=', 'x.client_id')))
+          .then(sql.lit('client')).else(sql.lit('firm')).end().as('initiated_by'),
+        'm.id as message_id', sql.lit('auto').as('filed_by'), eb.fn<Date>('now').as('created_at'), eb.fn<Date>('now').as('updated_at'),
+      ])
+      // Staff unfiled it from this client: automatic filing never brings it back.
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('filing_exclusion as fx').select(sql.lit(1).as('one'))
+        .whereRef('fx.client_id', '=', 'x.client_id').whereRef('fx.message_id', '=', 'x.message_id'))))
+      .orderBy('m.sent_at'))
+    .onConflict((oc) => oc.columns(['client_id', 'message_id']).doNothing())
+    .returning(['client_id', 'message_id'])
+    .execute();
+  return toPairs(rows);
 }
 
 /**
@@ -94,38 +95,43 @@ async function insertFilings(em: Em, scope: Scope, own: string[]): Promise<{ cli
  * Sent copy comes back through sync, by the outbox row's Message-ID — even when the recipient's address
  * has sync off. Initiated by the firm; the same unique key and unfiling rule as address filing apply.
  */
-async function insertOutboxFilings(em: Em, messageIds: string[]): Promise<{ client_id: string; message_id: string }[]> {
-  return em.execute<{ client_id: string; message_id: string }[]>(
-    `insert into communication (id, client_id, kind, subject, notes, occurred_at, initiated_by, message_id, filed_by, created_at, updated_at)
-     select gen_random_uuid(), o.client_id, 'email', m.subject, '', m.sent_at, 'firm', m.id, 'auto', now(), now()
-     from message m
-     join outbox o on o.message_id_header = m.message_id_header and o.client_id is not null
-     join client c on c.id = o.client_id
-     where m.id = any(select jsonb_array_elements_text(?::jsonb)::uuid)
-       and not exists (select 1 from filing_exclusion fx where fx.client_id = o.client_id and fx.message_id = m.id)
-     on conflict (client_id, message_id) do nothing
-     returning client_id, message_id`,
-    [json(messageIds)],
-  );
+async function insertOutboxFilings(em: Em, messageIds: string[]): Promise<Pair[]> {
+  if (!messageIds.length) return [];
+  const rows = await kysely(em).insertInto('communication')
+    .columns(filedRecordColumns)
+    .expression((db) => db.selectFrom('message as m')
+      .innerJoin('outbox as o', (j) => j.onRef('o.message_id_header', '=', 'm.message_id_header').on('o.client_id', 'is not', null))
+      .innerJoin('client as c', 'c.id', 'o.client_id')
+      .select((eb) => [
+        eb.fn<string>('gen_random_uuid').as('id'), 'o.client_id', sql.lit('email').as('kind'), 'm.subject', sql.lit('').as('notes'), 'm.sent_at',
+        sql.lit('firm').as('initiated_by'), 'm.id as message_id', sql.lit('auto').as('filed_by'), eb.fn<Date>('now').as('created_at'), eb.fn<Date>('now').as('updated_at'),
+      ])
+      .where('m.id', 'in', messageIds)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('filing_exclusion as fx').select(sql.lit(1).as('one'))
+        .whereRef('fx.client_id', '=', 'o.client_id').whereRef('fx.message_id', '=', 'm.id')))))
+    .onConflict((oc) => oc.columns(['client_id', 'message_id']).doNothing())
+    .returning(['client_id', 'message_id'])
+    .execute();
+  return toPairs(rows);
 }
 
 /** Of the newly filed pairs, those where one of the client's addresses in the message asks for auto-save. */
-async function pairsToAutoSave(em: Em, pairs: { client_id: string; message_id: string }[], own: string[]) {
+async function pairsToAutoSave(em: Em, pairs: Pair[], own: string[]): Promise<Pair[]> {
   if (!pairs.length) return [];
-  const rows = await em.execute<{ client_id: string; message_id: string }[]>(
-    `select distinct cc.client_id, ma.message_id
-     from message_address ma
-     join contact_email ce on ce.address = ma.address and ce.sync and ce.auto_save_attachments
-     join client_contact cc on cc.contact_id = ce.contact_id
-     where ma.role in ${ROLES_SQL} and not (ma.address = any(select jsonb_array_elements_text(?::jsonb)))
-       and ma.message_id = any(select jsonb_array_elements_text(?::jsonb)::uuid) and cc.client_id = any(select jsonb_array_elements_text(?::jsonb)::uuid)`,
-    [json(own), json([...new Set(pairs.map((p) => p.message_id))]), json([...new Set(pairs.map((p) => p.client_id))])],
-  );
+  let query = kysely(em).selectFrom('message_address as ma')
+    .innerJoin('contact_email as ce', (j) => j.onRef('ce.address', '=', 'ma.address').on('ce.sync', '=', true).on('ce.auto_save_attachments', '=', true))
+    .innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id')
+    .select(['cc.client_id', 'ma.message_id']).distinct()
+    .where('ma.role', 'in', FILING_ROLES)
+    .where('ma.message_id', 'in', [...new Set(pairs.map((p) => p.message_id))])
+    .where('cc.client_id', 'in', [...new Set(pairs.map((p) => p.client_id))]);
+  if (own.length) query = query.where('ma.address', 'not in', own);
+  const rows = await query.execute();
   const created = new Set(pairs.map((p) => `${p.client_id}/${p.message_id}`));
   return rows.filter((r) => created.has(`${r.client_id}/${r.message_id}`));
 }
 
-async function saveFor(em: Em, pairs: { client_id: string; message_id: string }[], own: string[], deps: FilingDeps): Promise<number> {
+async function saveFor(em: Em, pairs: Pair[], own: string[], deps: FilingDeps): Promise<number> {
   let saved = 0;
   for (const p of await pairsToAutoSave(em, pairs, own)) {
     saved += (await autoSaveAttachments(em, { messageId: p.message_id, clientId: p.client_id }, deps)).saved;
@@ -161,9 +167,8 @@ export async function fileMessages(em: Em, messageIds: string[], deps: FilingDep
   for (const p of await pairsToAutoSave(em, created, own)) {
     out.get(p.message_id)!.documentsSaved += (await autoSaveAttachments(em, { messageId: p.message_id, clientId: p.client_id }, deps)).saved;
   }
-  const all = await em.execute<{ client_id: string; message_id: string }[]>(
-    'select client_id, message_id from communication where message_id = any(select jsonb_array_elements_text(?::jsonb)::uuid)', [json(ids)]);
-  for (const r of all) out.get(r.message_id)?.clientIds.push(r.client_id);
+  const all = await kysely(em).selectFrom('communication').select(['client_id', 'message_id']).where('message_id', 'in', ids).execute();
+  for (const r of toPairs(all)) out.get(r.message_id)?.clientIds.push(r.client_id);
   return out;
 }
 
@@ -219,24 +224,29 @@ export async function previewFiling(em: Em, rawAddress: string, opts: { clientId
   const address = normalizeAddress(rawAddress);
   if (!address) return { address: rawAddress, messages: 0, clients: [], ownAddress: false };
   const own = await listOwnAddresses(em);
-  const clients = await em.execute<{ id: string; name: string }[]>(
-    `select c.id, c.name from client c
-     where c.id in (select cc.client_id from contact_email ce join client_contact cc on cc.contact_id = ce.contact_id where ce.address = ?)
-        or c.id = ?::uuid
-     order by c.name, c.id`,
-    [address, opts.clientId ?? null],
-  );
+  const db = kysely(em);
+  const clients = await db.selectFrom('client as c').select(['c.id', 'c.name'])
+    .where((eb) => eb.or([
+      eb('c.id', 'in', eb.selectFrom('contact_email as ce').innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id')
+        .select('cc.client_id').where('ce.address', '=', address)),
+      ...(opts.clientId ? [eb('c.id', '=', opts.clientId)] : []),
+    ]))
+    .orderBy('c.name').orderBy('c.id')
+    .execute();
   if (own.includes(address)) return { address, messages: 0, clients, ownAddress: true };
   const targetIds = clients.map((c) => c.id);
-  const rows = await em.execute<{ n: number | string }[]>(
-    targetIds.length
-      ? `select count(distinct ma.message_id)::int as n from message_address ma
-         where ma.address = ? and ma.role in ${ROLES_SQL}
-           and exists (select 1 from jsonb_array_elements_text(?::jsonb) t(client_id)
-                       where not exists (select 1 from communication c where c.client_id = t.client_id::uuid and c.message_id = ma.message_id)
-                         and not exists (select 1 from filing_exclusion fx where fx.client_id = t.client_id::uuid and fx.message_id = ma.message_id))`
-      : `select count(distinct ma.message_id)::int as n from message_address ma where ma.address = ? and ma.role in ${ROLES_SQL}`,
-    targetIds.length ? [address, json(targetIds)] : [address],
-  );
-  return { address, messages: Number(rows[0]?.n ?? 0), clients, ownAddress: false };
+  let count = db.selectFrom('message_address as ma')
+    .select((eb) => eb.fn.count<string>('ma.message_id').distinct().as('n'))
+    .where('ma.address', '=', address).where('ma.role', 'in', FILING_ROLES);
+  // Some target client lacks a record of the message and has not excluded it.
+  if (targetIds.length) {
+    count = count.where((eb) => eb.exists(eb.selectFrom('client as t').select(sql.lit(1).as('one'))
+      .where('t.id', 'in', targetIds)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('communication as c').select(sql.lit(1).as('one'))
+        .whereRef('c.client_id', '=', 't.id').whereRef('c.message_id', '=', 'ma.message_id'))))
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('filing_exclusion as fx').select(sql.lit(1).as('one'))
+        .whereRef('fx.client_id', '=', 't.id').whereRef('fx.message_id', '=', 'ma.message_id'))))));
+  }
+  const row = await count.executeTakeFirst();
+  return { address, messages: Number(row?.n ?? 0), clients, ownAddress: false };
 }

@@ -39,7 +39,7 @@ async function assertNameFree(em: Em, kind: TagKind, name: string, exceptId?: st
 export async function createTag(em: Em, kind: TagKind, input: { name: string; active?: boolean }): Promise<Tag> {
   const name = cleanName(input.name);
   await assertNameFree(em, kind, name);
-  return em.create(entityOf(kind) as typeof Reason, { name, active: input.active ?? true } as never) as Tag;
+  return em.create(entityOf(kind) as typeof Reason, { name, active: input.active ?? true }) as Tag;
 }
 
 export async function updateTag(em: Em, kind: TagKind, id: string, patch: { name?: string; active?: boolean }): Promise<Tag> {
