@@ -1,7 +1,7 @@
 // Bulk switches for selected clients (TaxDome's bulk contact settings): enable / disable / keep notify,
 // sync and autoSaveAttachments on every address linked to each client. One transaction per client, so
 // one failure undoes only that client; dryRun reports what would change and changes nothing.
-import type { Em } from '../platform/db.ts';
+import { kysely, type Em } from '../platform/db.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Actor } from './contacts.ts';
@@ -42,13 +42,15 @@ export async function applyBulkContactSettings(em: Em, actor: Actor, input: Bulk
     }
     try {
       const outcome = await em.fork().transactional(async (tx) => {
-        const [client] = await tx.execute<{ name: string }[]>('select name from client where id = ? for update', [clientId]);
+        const db = kysely(tx);
+        const client = await db.selectFrom('client').select('name').where('id', '=', clientId).forUpdate().executeTakeFirst();
         if (!client) throw new DomainError('not_found', 'Client not found');
-        const rows = await tx.execute<{ id: string; address: string; notify: boolean; sync: boolean; auto_save_attachments: boolean }[]>(
-          `select ce.id, ce.address, ce.notify, ce.sync, ce.auto_save_attachments from contact_email ce
-           join client_contact cc on cc.contact_id = ce.contact_id where cc.client_id = ? order by ce.address for update of ce`,
-          [clientId],
-        );
+        const rows = await db.selectFrom('contact_email as ce').innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id')
+          .select(['ce.id', 'ce.address', 'ce.notify', 'ce.sync', 'ce.auto_save_attachments'])
+          .where('cc.client_id', '=', clientId)
+          .orderBy('ce.address')
+          .forUpdate('ce')
+          .execute();
         let changed = 0;
         let unchanged = 0;
         const syncOn: string[] = [];
@@ -63,7 +65,9 @@ export async function applyBulkContactSettings(em: Em, actor: Actor, input: Bulk
           changed++;
           if (diff.some((d) => d.key === 'sync' && d.value)) syncOn.push(row.address);
           if (!dryRun) {
-            await tx.execute(`update contact_email set ${diff.map((d) => `${d.column} = ?`).join(', ')}, updated_at = now() where id = ?`, [...diff.map((d) => d.value), row.id]);
+            const set: { [C in (typeof COLUMNS)[Setting]]?: boolean } = {};
+            for (const d of diff) set[d.column] = d.value;
+            await db.updateTable('contact_email').set((eb) => ({ ...set, updated_at: eb.fn<Date>('now') })).where('id', '=', row.id).execute();
           }
         }
         if (!dryRun && changed) {

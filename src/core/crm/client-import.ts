@@ -2,7 +2,7 @@
 // client-contact pair, a per-line error report, a dry run that runs everything and rolls back, and
 // idempotency (re-importing the same file finds everything in place and changes nothing).
 import { parse } from 'csv-parse/sync';
-import type { Em } from '../platform/db.ts';
+import { kysely, type Em } from '../platform/db.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
 import { Client, ClientContact, Contact, ContactEmail, NOTIFY_CATEGORIES } from './client.entity.ts';
@@ -95,7 +95,8 @@ function readCsv(text: string): { header: string[]; records: { line: number; cel
   const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : firstLine.includes('\t') && !firstLine.includes(',') ? '\t' : ',';
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    parsed = parse(text, { bom: true, delimiter, info: true, relax_column_count: true, skip_empty_lines: true, trim: true }) as never;
+    // csv-parse's types do not model `info: true`, which turns each record into { record, info }.
+    parsed = parse(text, { bom: true, delimiter, info: true, relax_column_count: true, skip_empty_lines: true, trim: true }) as unknown as typeof parsed;
   } catch (err) {
     const e = err as Error & { lines?: number };
     throw new InvalidInputError('invalid_csv', `The file is not valid CSV${e.lines ? ` (line ${e.lines})` : ''}: ${e.message}`, 'file');
@@ -167,11 +168,11 @@ async function applyRow(em: Em, actor: Actor, row: Row): Promise<{ clientId: str
   const toFile: string[] = [];
   // The client: by tax id when the line has one, else by name (case-insensitive) among clients.
   let client = row.taxId
-    ? await em.findOne(Client, { taxId: row.taxId } as never, { orderBy: { createdAt: 'asc' } as never })
-    : await em.findOne(Client, { name: { $ilike: row.clientName.replace(/[\\%_]/g, '\\$&') } } as never, { orderBy: { createdAt: 'asc' } as never });
+    ? await em.findOne(Client, { taxId: row.taxId }, { orderBy: { createdAt: 'asc' } })
+    : await em.findOne(Client, { name: { $ilike: row.clientName.replace(/[\\%_]/g, '\\$&') } }, { orderBy: { createdAt: 'asc' } });
   const isNew = !client;
   if (!client) {
-    client = em.create(Client, { name: row.clientName, taxId: row.taxId, notes: '', createdBy: actor?.id ?? null } as never);
+    client = em.create(Client, { name: row.clientName, taxId: row.taxId, notes: '', createdBy: actor?.id ?? null });
     recordAudit(em, { actorId: actor?.id ?? null, action: 'client.create', entityType: 'client', entityId: client.id, clientId: client.id, details: { name: row.clientName, taxId: row.taxId, via: 'import', line: row.line } });
   } else if (row.taxId && client.name !== row.clientName) {
     recordAudit(em, { actorId: actor?.id ?? null, action: 'client.update', entityType: 'client', entityId: client.id, clientId: client.id, details: { changed: { name: row.clientName }, via: 'import', line: row.line } });
@@ -184,19 +185,20 @@ async function applyRow(em: Em, actor: Actor, row: Row): Promise<{ clientId: str
   }
 
   // The contact: the one owning any of the line's addresses, else one of this client's contacts by name.
-  const existingEmails = row.emails.length ? await em.find(ContactEmail, { address: { $in: row.emails } } as never, { populate: ['contact'] as never }) : [];
+  const existingEmails = row.emails.length ? await em.find(ContactEmail, { address: { $in: row.emails } }, { populate: ['contact'] }) : [];
   const owners = [...new Set(existingEmails.map((e) => (e.contact as unknown as Contact).id))];
   if (owners.length > 1) throw new LineError('emails_of_different_contacts', 'These addresses belong to different contacts; put them on separate lines', 'email');
   let contact: Contact | null = owners.length ? (existingEmails[0]!.contact as unknown as Contact) : null;
   if (!contact && row.contactName && !isNew) {
-    const [found] = await em.execute<{ id: string }[]>(
-      'select k.id from contact k join client_contact cc on cc.contact_id = k.id where cc.client_id = ? and lower(k.name) = lower(?) order by k.created_at limit 1',
-      [client.id, row.contactName],
-    );
-    if (found) contact = await em.findOneOrFail(Contact, { id: found.id } as never);
+    const found = await kysely(em).selectFrom('contact as k').innerJoin('client_contact as cc', 'cc.contact_id', 'k.id').select('k.id')
+      .where('cc.client_id', '=', client.id)
+      .where((eb) => eb(eb.fn('lower', ['k.name']), '=', eb.fn('lower', [eb.val(row.contactName)])))
+      .orderBy('k.created_at').limit(1)
+      .executeTakeFirst();
+    if (found) contact = await em.findOneOrFail(Contact, { id: found.id });
   }
   if (!contact) {
-    contact = em.create(Contact, { name: row.contactName ?? row.emails[0]!, notes: '' } as never);
+    contact = em.create(Contact, { name: row.contactName ?? row.emails[0]!, notes: '' });
     recordAudit(em, { actorId: actor?.id ?? null, action: 'contact.create', entityType: 'contact', entityId: contact.id, clientId: client.id, details: { name: contact.name, via: 'import', line: row.line } });
     changed = true;
   } else if (row.contactName && contact.name !== row.contactName) {
@@ -204,10 +206,10 @@ async function applyRow(em: Em, actor: Actor, row: Row): Promise<{ clientId: str
     changed = true;
   }
 
-  const link = isNew ? null : await em.findOne(ClientContact, { client: client.id, contact: contact.id } as never);
+  const link = isNew ? null : await em.findOne(ClientContact, { client: client.id, contact: contact.id });
   let linkedNow = false;
   if (!link) {
-    em.create(ClientContact, { client, contact, role: row.role } as never);
+    em.create(ClientContact, { client, contact, role: row.role });
     if (!isNew) recordAudit(em, { actorId: actor?.id ?? null, action: 'contact.link', entityType: 'contact', entityId: contact.id, clientId: client.id, details: { name: contact.name, via: 'import', line: row.line } });
     changed = linkedNow = true;
   } else if (row.role && link.role !== row.role) {
@@ -222,7 +224,7 @@ async function applyRow(em: Em, actor: Actor, row: Row): Promise<{ clientId: str
         contact, address,
         sync: row.sync ?? EMAIL_DEFAULTS.sync, notify: row.notify ?? EMAIL_DEFAULTS.notify, notifyCategories: [...NOTIFY_CATEGORIES],
         autoSaveAttachments: row.autoSaveAttachments ?? EMAIL_DEFAULTS.autoSaveAttachments, language: row.language ?? EMAIL_DEFAULTS.language,
-      } as never);
+      });
       if (email.sync) toFile.push(address);
       changed = true;
       continue;
@@ -239,7 +241,7 @@ async function applyRow(em: Em, actor: Actor, row: Row): Promise<{ clientId: str
   }
   if (linkedNow) {
     // Addresses of an existing contact not on this line still file to the newly linked client.
-    const others = await em.find(ContactEmail, { contact: contact.id, sync: true, address: { $nin: row.emails } } as never);
+    const others = await em.find(ContactEmail, { contact: contact.id, sync: true, address: { $nin: row.emails } });
     toFile.push(...others.map((e) => e.address));
   }
   await em.flush();

@@ -1,10 +1,12 @@
 // Client accounts: create, edit, delete, and the list with per-client contact counts and whether any
 // linked address has notify / sync on. Deleting a client deletes its log and documents (cascade), never mail.
-import type { Em } from '../platform/db.ts';
+import { sql, type ExpressionBuilder } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { kysely, type DB, type Em } from '../platform/db.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { Client } from './client.entity.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { cleanName, decodeNameCursor, encodeNameCursor, type Actor } from './contacts.ts';
+import { cleanName, containsPattern, decodeNameCursor, encodeNameCursor, type Actor } from './contacts.ts';
 import { cleanHeaderText } from '../platform/text.ts';
 
 export type ClientInput = { name: string; taxId?: string | null; notes?: string };
@@ -22,7 +24,7 @@ const cleanTaxId = (raw: string | null | undefined): string | null => {
 };
 
 export async function getClient(em: Em, id: string): Promise<Client> {
-  const c = await em.findOne(Client, { id } as never);
+  const c = await em.findOne(Client, { id });
   if (!c) throw new NotFoundError('Client');
   return c;
 }
@@ -30,7 +32,7 @@ export async function getClient(em: Em, id: string): Promise<Client> {
 export function createClient(em: Em, actor: Actor, input: ClientInput): Client {
   const client = em.create(Client, {
     name: cleanName(input.name, 'name'), taxId: cleanTaxId(input.taxId), notes: input.notes ?? '', createdBy: actor?.id ?? null,
-  } as never);
+  });
   recordAudit(em, { actorId: actor?.id ?? null, action: 'client.create', entityType: 'client', entityId: client.id, clientId: client.id, details: { name: client.name, taxId: client.taxId } });
   return client;
 }
@@ -55,34 +57,48 @@ export async function deleteClient(em: Em, actor: Actor, id: string): Promise<vo
   em.remove(client);
 }
 
-const LIST_COLUMNS = `c.id, c.name, c.tax_id,
-  (select count(*)::int from client_contact cc where cc.client_id = c.id) as contacts,
-  coalesce((select bool_or(ce.notify) from client_contact cc join contact_email ce on ce.contact_id = cc.contact_id where cc.client_id = c.id), false) as notify,
-  coalesce((select bool_or(ce.sync) from client_contact cc join contact_email ce on ce.contact_id = cc.contact_id where cc.client_id = c.id), false) as sync`;
-type ListRow = { id: string; name: string; tax_id: string | null; contacts: number | string; notify: boolean; sync: boolean };
-const toItem = (r: ListRow): ClientListItem => ({ id: r.id, name: r.name, taxId: r.tax_id, contacts: Number(r.contacts), notify: r.notify, sync: r.sync });
+/** A client row with its contact count and whether any linked address has notify / sync on. */
+function selectClients(em: Em) {
+  const anyAddress = (eb: ExpressionBuilder<DB & { c: DB['client'] }, 'c'>, column: 'notify' | 'sync') =>
+    eb.fn.coalesce(
+      eb.selectFrom('client_contact as cc').innerJoin('contact_email as ce', 'ce.contact_id', 'cc.contact_id')
+        .select((sub) => sub.fn<boolean>('bool_or', [`ce.${column}`]).as('v')).whereRef('cc.client_id', '=', 'c.id'),
+      sql.lit(false),
+    );
+  return kysely(em).selectFrom('client as c').select((eb) => [
+    'c.id', 'c.name', 'c.tax_id',
+    eb.selectFrom('client_contact as cc').select((sub) => sub.fn.countAll<string>().as('n')).whereRef('cc.client_id', '=', 'c.id').as('contacts'),
+    anyAddress(eb, 'notify').as('notify'),
+    anyAddress(eb, 'sync').as('sync'),
+  ]);
+}
+type ListRow = Awaited<ReturnType<ReturnType<typeof selectClients>['executeTakeFirstOrThrow']>>;
+const toItem = (r: ListRow): ClientListItem => ({ id: r.id, name: r.name, taxId: r.tax_id, contacts: Number(r.contacts ?? 0), notify: r.notify === true, sync: r.sync === true });
 
 /**
  * Clients ordered by name (then id), keyset-paginated. `q` matches name, tax id, or the name or an
  * address of a linked contact (staff search for "who is juan@...").
  */
 export async function listClients(em: Em, opts: { q?: string; limit: number; cursor?: string }): Promise<{ items: ClientListItem[]; nextCursor: string | null }> {
-  const params: unknown[] = [];
-  let where = 'true';
+  let query = selectClients(em);
   const q = opts.q?.trim();
   if (q) {
-    const like = `%${q.replace(/[\\%_]/g, '\\$&')}%`;
-    where += ` and (c.name ilike ? or c.tax_id ilike ? or exists (
-      select 1 from client_contact cc join contact k on k.id = cc.contact_id left join contact_email ce on ce.contact_id = k.id
-      where cc.client_id = c.id and (k.name ilike ? or ce.address ilike ?)))`;
-    params.push(like, like, like, like);
+    const like = containsPattern(q);
+    query = query.where((eb) => eb.or([
+      eb('c.name', 'ilike', like),
+      eb('c.tax_id', 'ilike', like),
+      eb.exists(eb.selectFrom('client_contact as cc').innerJoin('contact as k', 'k.id', 'cc.contact_id')
+        .leftJoin('contact_email as ce', 'ce.contact_id', 'k.id')
+        .select(sql.lit(1).as('one'))
+        .whereRef('cc.client_id', '=', 'c.id')
+        .where((w) => w.or([w('k.name', 'ilike', like), w('ce.address', 'ilike', like)]))),
+    ]));
   }
   if (opts.cursor) {
     const [name, id] = decodeNameCursor(opts.cursor);
-    where += ' and (c.name, c.id) > (?, ?::uuid)';
-    params.push(name, id);
+    query = query.where((eb) => eb(eb.refTuple('c.name', 'c.id'), '>', eb.tuple(name, id)));
   }
-  const rows = await em.execute<ListRow[]>(`select ${LIST_COLUMNS} from client c where ${where} order by c.name, c.id limit ?`, [...params, opts.limit + 1]);
+  const rows = await query.orderBy('c.name').orderBy('c.id').limit(opts.limit + 1).execute();
   const more = rows.length > opts.limit;
   const items = rows.slice(0, opts.limit).map(toItem);
   const last = items[items.length - 1];
@@ -91,19 +107,17 @@ export async function listClients(em: Em, opts: { q?: string; limit: number; cur
 
 /** The list item plus notes, times and the linked contacts with their addresses. */
 export async function getClientView(em: Em, id: string): Promise<ClientView> {
-  const [row] = await em.execute<(ListRow & { notes: string; created_at: Date; updated_at: Date })[]>(
-    `select ${LIST_COLUMNS}, c.notes, c.created_at, c.updated_at from client c where c.id = ?`, [id],
-  );
+  const row = await selectClients(em).select(['c.notes', 'c.created_at', 'c.updated_at']).where('c.id', '=', id).executeTakeFirst();
   if (!row) throw new NotFoundError('Client');
-  const contactList = await em.execute<ClientContactView[]>(
-    `select k.id, k.name, cc.role,
-       coalesce((select json_agg(json_build_object('id', e.id, 'address', e.address, 'sync', e.sync, 'notify', e.notify, 'autoSaveAttachments', e.auto_save_attachments) order by e.address)
-                 from contact_email e where e.contact_id = k.id), '[]'::json) as emails
-     from client_contact cc join contact k on k.id = cc.contact_id where cc.client_id = ? order by k.name, k.id`,
-    [id],
-  );
+  const contactList = await kysely(em).selectFrom('client_contact as cc').innerJoin('contact as k', 'k.id', 'cc.contact_id')
+    .select((eb) => ['k.id', 'k.name', 'cc.role', jsonArrayFrom(eb.selectFrom('contact_email as e')
+      .select(['e.id', 'e.address', 'e.sync', 'e.notify', 'e.auto_save_attachments as autoSaveAttachments'])
+      .whereRef('e.contact_id', '=', 'k.id').orderBy('e.address')).as('emails')])
+    .where('cc.client_id', '=', id)
+    .orderBy('k.name').orderBy('k.id')
+    .execute();
   return {
     ...toItem(row), notes: row.notes, createdAt: new Date(row.created_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString(),
-    contactList: contactList.map((c) => ({ ...c, emails: typeof c.emails === 'string' ? JSON.parse(c.emails) : c.emails })),
+    contactList,
   };
 }

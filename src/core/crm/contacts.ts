@@ -1,7 +1,9 @@
 // Contacts, their addresses (each with its own sync / notify / auto-save switches) and their links to
 // clients. Adding, re-enabling or linking an address files its existing mail retroactively, in the
 // caller's transaction, and reports how many messages that filed. No HTTP here.
-import type { Em } from '../platform/db.ts';
+import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { kysely, type Em } from '../platform/db.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
 import { Client, ClientContact, Contact, ContactEmail, NOTIFY_CATEGORIES, type NotifyCategory } from './client.entity.ts';
@@ -72,31 +74,31 @@ export async function checkNewAddress(em: Em, raw: string, field: string, own?: 
   if ((own ?? (await listOwnAddresses(em))).includes(address)) {
     throw new RuleError('own_mailbox_address', `${address} is one of the firm's own mailboxes and cannot be a client address`, field);
   }
-  const taken = await em.findOne(ContactEmail, { address } as never, { populate: ['contact'] as never });
+  const taken = await em.findOne(ContactEmail, { address }, { populate: ['contact'] });
   if (taken) throw new ConflictError('address_taken', `${address} already belongs to contact "${(taken.contact as unknown as Contact).name}"`, field);
   return address;
 }
 
 export async function getContact(em: Em, id: string): Promise<Contact> {
-  const c = await em.findOne(Contact, { id } as never);
+  const c = await em.findOne(Contact, { id });
   if (!c) throw new NotFoundError('Contact');
   return c;
 }
 
 export async function getContactEmail(em: Em, id: string): Promise<ContactEmail> {
-  const e = await em.findOne(ContactEmail, { id } as never, { populate: ['contact'] as never });
+  const e = await em.findOne(ContactEmail, { id }, { populate: ['contact'] });
   if (!e) throw new NotFoundError('Contact email');
   return e;
 }
 
 async function getClientRow(em: Em, id: string): Promise<Client> {
-  const c = await em.findOne(Client, { id } as never);
+  const c = await em.findOne(Client, { id });
   if (!c) throw new NotFoundError('Client');
   return c;
 }
 
 export async function clientIdsOfContact(em: Em, contactId: string): Promise<string[]> {
-  const rows = await em.execute<{ client_id: string }[]>('select client_id from client_contact where contact_id = ?', [contactId]);
+  const rows = await kysely(em).selectFrom('client_contact').select('client_id').where('contact_id', '=', contactId).execute();
   return rows.map((r) => r.client_id);
 }
 
@@ -110,11 +112,12 @@ async function auditContact(em: Em, actor: Actor, contactId: string, action: str
 
 export async function getContactView(em: Em, id: string): Promise<ContactView> {
   const contact = await getContact(em, id);
-  const emails = await em.find(ContactEmail, { contact: id } as never, { orderBy: { createdAt: 'asc', address: 'asc' } as never });
-  const clients = await em.execute<{ id: string; name: string; role: string | null }[]>(
-    'select c.id, c.name, cc.role from client_contact cc join client c on c.id = cc.client_id where cc.contact_id = ? order by c.name, c.id',
-    [id],
-  );
+  const emails = await em.find(ContactEmail, { contact: id }, { orderBy: { createdAt: 'asc', address: 'asc' } });
+  const clients = await kysely(em).selectFrom('client_contact as cc').innerJoin('client as c', 'c.id', 'cc.client_id')
+    .select(['c.id', 'c.name', 'cc.role'])
+    .where('cc.contact_id', '=', id)
+    .orderBy('c.name').orderBy('c.id')
+    .execute();
   return {
     id: contact.id, name: contact.name, notes: contact.notes, emails: emails.map(viewContactEmail), clients,
     createdAt: contact.createdAt.toISOString(), updatedAt: contact.updatedAt.toISOString(),
@@ -125,30 +128,34 @@ export type ContactListItem = { id: string; name: string; emails: string[]; clie
 
 /** Contacts by name, searchable by name or address (for "link an existing contact"). */
 export async function listContacts(em: Em, opts: { q?: string; limit: number; cursor?: string }): Promise<{ items: ContactListItem[]; nextCursor: string | null }> {
-  const params: unknown[] = [];
-  let where = 'true';
-  if (opts.q?.trim()) {
-    const like = `%${opts.q.trim().replace(/[\\%_]/g, '\\$&')}%`;
-    where += ` and (k.name ilike ? or exists (select 1 from contact_email e where e.contact_id = k.id and e.address ilike ?))`;
-    params.push(like, like);
+  let query = kysely(em).selectFrom('contact as k').select((eb) => [
+    'k.id', 'k.name',
+    eb.selectFrom('contact_email as e').select((sub) => sub.fn.agg<string[]>('array_agg', ['e.address']).orderBy('e.address').as('a'))
+      .whereRef('e.contact_id', '=', 'k.id').as('emails'),
+    jsonArrayFrom(eb.selectFrom('client_contact as cc').innerJoin('client as c', 'c.id', 'cc.client_id')
+      .select(['c.id', 'c.name']).whereRef('cc.contact_id', '=', 'k.id').orderBy('c.name')).as('clients'),
+  ]);
+  const q = opts.q?.trim();
+  if (q) {
+    const like = containsPattern(q);
+    query = query.where((eb) => eb.or([
+      eb('k.name', 'ilike', like),
+      eb.exists(eb.selectFrom('contact_email as e').select(sql.lit(1).as('one')).whereRef('e.contact_id', '=', 'k.id').where('e.address', 'ilike', like)),
+    ]));
   }
   if (opts.cursor) {
     const [name, id] = decodeNameCursor(opts.cursor);
-    where += ' and (k.name, k.id) > (?, ?::uuid)';
-    params.push(name, id);
+    query = query.where((eb) => eb(eb.refTuple('k.name', 'k.id'), '>', eb.tuple(name, id)));
   }
-  const rows = await em.execute<{ id: string; name: string; emails: string[] | null; clients: { id: string; name: string }[] | null }[]>(
-    `select k.id, k.name,
-       (select array_agg(e.address order by e.address) from contact_email e where e.contact_id = k.id) as emails,
-       (select json_agg(json_build_object('id', c.id, 'name', c.name) order by c.name) from client_contact cc join client c on c.id = cc.client_id where cc.contact_id = k.id) as clients
-     from contact k where ${where} order by k.name, k.id limit ?`,
-    [...params, opts.limit + 1],
-  );
+  const rows = await query.orderBy('k.name').orderBy('k.id').limit(opts.limit + 1).execute();
   const more = rows.length > opts.limit;
   const items = rows.slice(0, opts.limit).map((r) => ({ id: r.id, name: r.name, emails: r.emails ?? [], clients: r.clients ?? [] }));
   const last = items[items.length - 1];
   return { items, nextCursor: more && last ? encodeNameCursor(last.name, last.id) : null };
 }
+
+/** `%q%` for ILIKE, with the pattern's own wildcards escaped. */
+export const containsPattern = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
 
 /** Keyset cursor over (name, id): the order of the client and contact lists. */
 export function encodeNameCursor(name: string, id: string): string {
@@ -173,7 +180,7 @@ function createEmailRow(em: Em, contact: Contact, address: string, s: ContactEma
     notifyCategories: s.notifyCategories ?? [...NOTIFY_CATEGORIES],
     autoSaveAttachments: s.autoSaveAttachments ?? EMAIL_DEFAULTS.autoSaveAttachments,
     language: s.language ?? EMAIL_DEFAULTS.language,
-  } as never);
+  });
 }
 
 /** Files the existing mail of these addresses; returns distinct messages newly filed. */
@@ -198,9 +205,9 @@ export async function createContact(em: Em, actor: Actor, input: ContactInput, d
   const clientIds = [...new Set(input.clientIds ?? [])];
   const clients = [];
   for (const id of clientIds) clients.push(await getClientRow(em, id));
-  const contact = em.create(Contact, { name, notes: input.notes ?? '' } as never);
+  const contact = em.create(Contact, { name, notes: input.notes ?? '' });
   emails.forEach((e, i) => createEmailRow(em, contact, addresses[i]!, e));
-  for (const client of clients) em.create(ClientContact, { client, contact, role: null } as never);
+  for (const client of clients) em.create(ClientContact, { client, contact, role: null });
   for (const clientId of clientIds.length ? clientIds : [null]) {
     recordAudit(em, { actorId: actor?.id ?? null, action: 'contact.create', entityType: 'contact', entityId: contact.id, clientId, details: { name, addresses } });
   }
@@ -267,23 +274,23 @@ export async function deleteContactEmail(em: Em, actor: Actor, id: string): Prom
 export async function linkContact(em: Em, actor: Actor, clientId: string, contactId: string, opts: { role?: string | null }, deps: FilingDeps): Promise<{ created: boolean; filed: number }> {
   const client = await getClientRow(em, clientId);
   const contact = await getContact(em, contactId);
-  const link = await em.findOne(ClientContact, { client: clientId, contact: contactId } as never);
+  const link = await em.findOne(ClientContact, { client: clientId, contact: contactId });
   const created = !link;
   if (!link) {
-    em.create(ClientContact, { client, contact, role: opts.role ?? null } as never);
+    em.create(ClientContact, { client, contact, role: opts.role ?? null });
     recordAudit(em, { actorId: actor?.id ?? null, action: 'contact.link', entityType: 'contact', entityId: contactId, clientId, details: { name: contact.name } });
   } else if (opts.role !== undefined && link.role !== opts.role) {
     link.role = opts.role;
     recordAudit(em, { actorId: actor?.id ?? null, action: 'contact.link_update', entityType: 'contact', entityId: contactId, clientId, details: { role: opts.role } });
   }
-  const addresses = (await em.find(ContactEmail, { contact: contactId, sync: true } as never)).map((e) => e.address);
+  const addresses = (await em.find(ContactEmail, { contact: contactId, sync: true })).map((e) => e.address);
   const filed = await fileAddresses(em, addresses, deps, [clientId]);
   return { created, filed };
 }
 
 /** Unlinks; the client's log keeps what was filed through this contact. */
 export async function unlinkContact(em: Em, actor: Actor, clientId: string, contactId: string): Promise<void> {
-  const link = await em.findOne(ClientContact, { client: clientId, contact: contactId } as never, { populate: ['contact'] as never });
+  const link = await em.findOne(ClientContact, { client: clientId, contact: contactId }, { populate: ['contact'] });
   if (!link) throw new NotFoundError('Client contact');
   recordAudit(em, { actorId: actor?.id ?? null, action: 'contact.unlink', entityType: 'contact', entityId: contactId, clientId, details: { name: (link.contact as unknown as Contact).name } });
   em.remove(link);
@@ -299,11 +306,11 @@ export async function addSenderAsContact(
 ): Promise<{ contactId: string; contactCreated: boolean; address: string; clientId: string; filed: number }> {
   await assertMessageVisible(em, actor, messageId);
   const client = await getClientRow(em, input.clientId);
-  const [msg] = await em.execute<{ from_address: string | null; from_name: string | null }[]>('select from_address, from_name from message where id = ?', [messageId]);
+  const msg = await kysely(em).selectFrom('message').select(['from_address', 'from_name']).where('id', '=', messageId).executeTakeFirst();
   const address = normalizeAddress(msg?.from_address);
   if (!address) throw new RuleError('no_sender', 'This message has no usable sender address');
   if ((await listOwnAddresses(em)).includes(address)) throw new RuleError('own_mailbox_address', `${address} is one of the firm's own mailboxes and cannot be a client address`);
-  const existing = await em.findOne(ContactEmail, { address } as never, { populate: ['contact'] as never });
+  const existing = await em.findOne(ContactEmail, { address }, { populate: ['contact'] });
   let contact: Contact;
   if (existing) {
     contact = existing.contact as unknown as Contact;
@@ -311,15 +318,15 @@ export async function addSenderAsContact(
       existing.sync = true;
       await auditContact(em, actor, contact.id, 'contact_email.update', 'contact_email', existing.id, { address, changed: { sync: true } });
     }
-    if (!(await em.findOne(ClientContact, { client: client.id, contact: contact.id } as never))) {
-      em.create(ClientContact, { client, contact, role: null } as never);
+    if (!(await em.findOne(ClientContact, { client: client.id, contact: contact.id }))) {
+      em.create(ClientContact, { client, contact, role: null });
       recordAudit(em, { actorId: actor.id, action: 'contact.link', entityType: 'contact', entityId: contact.id, clientId: client.id, details: { name: contact.name, via: 'add_sender', messageId } });
     }
   } else {
     const name = input.name ? cleanName(input.name, 'name') : cleanHeaderText(msg?.from_name ?? '').slice(0, 200) || address;
-    contact = em.create(Contact, { name, notes: '' } as never);
+    contact = em.create(Contact, { name, notes: '' });
     createEmailRow(em, contact, address, {});
-    em.create(ClientContact, { client, contact, role: null } as never);
+    em.create(ClientContact, { client, contact, role: null });
     recordAudit(em, { actorId: actor.id, action: 'contact.create', entityType: 'contact', entityId: contact.id, clientId: client.id, details: { name, addresses: [address], via: 'add_sender', messageId } });
   }
   const result = await fileAddress(em, address, deps, { clientIds: [client.id] });
