@@ -1,9 +1,8 @@
 // Reads a client's audit trail (who created, edited, filed, unfiled, deleted what, and when), newest
 // first. Writing is audit.ts's job; rows are never changed here.
-import { sql } from 'kysely';
 import { kysely, type Em } from '../platform/db.ts';
 import { getClient } from './clients.ts';
-import { cursorTime, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
+import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 
 export type AuditView = {
   id: string; at: string; actor: { id: string; name: string } | null; action: string; entityType: string; entityId: string | null;
@@ -13,12 +12,11 @@ export type AuditView = {
 export async function listClientAudit(em: Em, clientId: string, page: { limit: number; cursor?: string }): Promise<{ items: AuditView[]; nextCursor: string | null }> {
   await getClient(em, clientId);
   let query = kysely(em).selectFrom('audit_event as a').leftJoin('app_user as u', 'u.id', 'a.actor_id')
-    .select(['a.id', 'a.at', cursorTime('a.at').as('cursor_at'), 'a.actor_id', 'u.name as actor_name', 'a.action', 'a.entity_type', 'a.entity_id', 'a.details'])
+    .select((eb) => ['a.id', 'a.at', cursorTime(eb.ref('a.at')).as('cursor_at'), 'a.actor_id', 'u.name as actor_name', 'a.action', 'a.entity_type', 'a.entity_id', 'a.details'])
     .where('a.client_id', '=', clientId);
   if (page.cursor) {
     const pos = decodeCursor(page.cursor);
-    // The cursor's time is text at microsecond precision (keyset-cursor.ts): the cast keeps it exact.
-    query = query.where((eb) => eb(eb.refTuple('a.at', 'a.id'), '<', eb.tuple(sql<Date>`${pos.at}::timestamptz`, pos.id)));
+    query = query.where((eb) => eb(eb.refTuple('a.at', 'a.id'), '<', eb.tuple(cursorTimestamp(pos), pos.id)));
   }
   const rows = await query.orderBy('a.at', 'desc').orderBy('a.id', 'desc').limit(page.limit + 1).execute();
   const more = rows.length > page.limit;

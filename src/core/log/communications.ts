@@ -8,7 +8,7 @@ import { recordAudit } from '../staff/audit.ts';
 import { Client } from '../crm/client.entity.ts';
 import { Area, Communication, FilingExclusion, Reason, type CommunicationKind, type Initiator } from './communication.entity.ts';
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
-import { cursorTime, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
+import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { messageTsQuery, type Page } from '../mail/message-queries.ts';
 import { assertMessageVisible, type Viewer } from '../mail/visibility.ts';
 
@@ -89,7 +89,7 @@ function selectRecords(em: Em) {
     .leftJoin('app_user as u', 'u.id', 'c.author_id')
     .leftJoin('message as m', 'm.id', 'c.message_id')
     .select((eb) => [
-      'c.id', cursorTime('c.occurred_at').as('k'), 'c.client_id', 'c.kind', 'c.subject', 'c.notes', 'c.occurred_at', 'c.initiated_by',
+      'c.id', cursorTime(eb.ref('c.occurred_at')).as('k'), 'c.client_id', 'c.kind', 'c.subject', 'c.notes', 'c.occurred_at', 'c.initiated_by',
       'c.reason_id', 'r.name as reason_name', 'c.area_id', 'a.name as area_name', 'c.author_id', 'u.name as author_name',
       'c.message_id', 'm.from_name', 'm.from_address', 'c.filed_by', 'c.created_at', 'c.updated_at',
       jsonArrayFrom(eb.selectFrom('attachment as at')
@@ -150,8 +150,7 @@ export async function listCommunications(em: Em, clientId: string, filters: Comm
   }
   if (page.cursor) {
     const pos = decodeCursor(page.cursor);
-    // The cursor's time is text at microsecond precision (keyset-cursor.ts): the cast keeps it exact.
-    query = query.where((eb) => eb(eb.refTuple('c.occurred_at', 'c.id'), '<', eb.tuple(sql<Date>`${pos.at}::timestamptz`, pos.id)));
+    query = query.where((eb) => eb(eb.refTuple('c.occurred_at', 'c.id'), '<', eb.tuple(cursorTimestamp(pos), pos.id)));
   }
   const rows = await query.orderBy('c.occurred_at', 'desc').orderBy('c.id', 'desc').limit(page.limit + 1).execute();
   // An empty page may mean an unknown client: only then is it worth a second query to tell them apart.

@@ -32,3 +32,6 @@ export function decodeCursor(cursor: string): KeysetPosition {
   }
   return { at: parsed[0], id: parsed[1] };
 }
+
+/** A cursor's time as a timestamptz parameter for Kysely queries, exact to the microsecond (a JS Date would round to milliseconds). */
+export const cursorTimestamp = (pos: KeysetPosition): RawBuilder<Date> => sql<Date>`${pos.at}::timestamptz`;
