@@ -2,7 +2,7 @@
 // until staff decide). Hygiene: no inline/cid images, no tiny images, winmail.dat unpacked, one document
 // per content per client, oversized files kept as a visible 'too_large' marker. Never changes the mail.
 import { lookup as lookupMimeType } from 'mime-types';
-import type { Em } from '../platform/db.ts';
+import { kysely, type Em } from '../platform/db.ts';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { Document } from './document.entity.ts';
 import { sanitizeFilename } from '../platform/filenames.ts';
@@ -22,7 +22,6 @@ export const TINY_IMAGE_BYTES = 15 * 1024;
 /** Signature parts (S/MIME, OpenPGP) prove who sent the mail; they are no document to keep. */
 const SIGNATURE_TYPES = /^application\/(pkcs7-signature|x-pkcs7-signature|pgp-signature)$/i;
 
-type AttachmentRow = { id: string; sha256: string; filename: string; content_type: string; size: number | string; content_id: string | null; inline: boolean };
 type Candidate = { name: string; contentType: string; size: number; sha256: string; attachmentId: string };
 
 /** Why an attachment is not a document, or null when it is one. `html` is the message's HTML source. */
@@ -46,7 +45,10 @@ async function readBlob(blobs: BlobStore, sha256: string): Promise<Buffer> {
 
 /** A Blob row for content just written to the store, in the caller's transaction (see blob-store.ts). */
 export async function ensureBlobRow(em: Em, sha256: string, size: number): Promise<void> {
-  await em.execute('insert into blob (sha256, size, created_at) values (?, ?, now()) on conflict (sha256) do nothing', [sha256, size]);
+  await kysely(em).insertInto('blob')
+    .values((eb) => ({ sha256, size, created_at: eb.fn<Date>('now') }))
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .execute();
 }
 
 /**
@@ -55,12 +57,14 @@ export async function ensureBlobRow(em: Em, sha256: string, size: number): Promi
  */
 export async function autoSaveAttachments(em: Em, target: { messageId: string; clientId: string }, deps: AutoSaveDeps): Promise<AutoSaveResult> {
   const result: AutoSaveResult = { saved: 0, tooLarge: 0, skipped: [] };
-  const atts = await em.execute<AttachmentRow[]>(
-    'select id, sha256, filename, content_type, size, content_id, inline from attachment where message_id = ? order by position',
-    [target.messageId],
-  );
+  const db = kysely(em);
+  const atts = await db.selectFrom('attachment')
+    .select(['id', 'sha256', 'filename', 'content_type', 'size', 'content_id', 'inline'])
+    .where('message_id', '=', target.messageId)
+    .orderBy('position')
+    .execute();
   if (!atts.length) return result;
-  const [msg] = await em.execute<{ html: string | null }[]>('select html from message where id = ?', [target.messageId]);
+  const msg = await db.selectFrom('message').select('html').where('id', '=', target.messageId).executeTakeFirst();
   const html = msg?.html ?? null;
 
   const candidates: (Candidate & { status: 'saved' | 'too_large' })[] = [];
@@ -106,7 +110,7 @@ export async function autoSaveAttachments(em: Em, target: { messageId: string; c
 
   // em.find flushes pending Document rows first, so two messages filed in one transaction dedupe too.
   const shas = candidates.map((c) => c.sha256).filter(Boolean);
-  const existing = new Set((await em.find(Document, { client: target.clientId, sha256: { $in: shas } } as never, { fields: ['sha256'] as never })).map((d) => d.sha256));
+  const existing = new Set((await em.find(Document, { client: target.clientId, sha256: { $in: shas } }, { fields: ['sha256'] })).map((d) => d.sha256));
   for (const c of candidates) {
     if (c.sha256 && existing.has(c.sha256)) {
       result.skipped.push({ name: c.name, reason: 'duplicate' });
@@ -127,7 +131,7 @@ export async function autoSaveAttachments(em: Em, target: { messageId: string; c
       message: target.messageId,
       attachment: c.attachmentId,
       createdBy: null,
-    } as never);
+    });
     if (c.status === 'saved') result.saved++;
     else result.tooLarge++;
   }

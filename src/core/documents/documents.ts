@@ -1,13 +1,13 @@
 // Client documents: list, upload, rename / categorise / show to the client, open for download, delete.
 // Names are labels only (sanitised; storage is by content hash). No HTTP here: the route sets headers.
 import type { Readable } from 'node:stream';
-import type { Em } from '../platform/db.ts';
+import { kysely, type Em } from '../platform/db.ts';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { Document, type DocumentSource, type DocumentStatus } from './document.entity.ts';
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import { sanitizeFilename } from '../platform/filenames.ts';
-import { cursorTimeSql, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
+import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { ensureBlobRow } from './auto-save.ts';
 import { Client } from '../crm/client.entity.ts';
 import type { Actor } from '../crm/contacts.ts';
@@ -19,12 +19,13 @@ export type DocumentView = {
 };
 export type DocumentPatch = { name?: string; category?: string | null; visibleToClient?: boolean };
 
-type Row = {
-  id: string; client_id: string; name: string; category: string | null; visible_to_client: boolean; size: number | string; content_type: string;
-  sha256: string | null; source: DocumentSource; status: DocumentStatus; message_id: string | null; created_at: Date; updated_at: Date; cursor_at: string;
-};
-const COLUMNS = `d.id, d.client_id, d.name, d.category, d.visible_to_client, d.size, d.content_type, d.sha256, d.source, d.status, d.message_id,
-  d.created_at, d.updated_at, ${cursorTimeSql('d.created_at')} as cursor_at`;
+function selectDocuments(em: Em) {
+  return kysely(em).selectFrom('document as d').select((eb) => [
+    'd.id', 'd.client_id', 'd.name', 'd.category', 'd.visible_to_client', 'd.size', 'd.content_type', 'd.sha256', 'd.source', 'd.status',
+    'd.message_id', 'd.created_at', 'd.updated_at', cursorTime(eb.ref('d.created_at')).as('cursor_at'),
+  ]);
+}
+type Row = Awaited<ReturnType<ReturnType<typeof selectDocuments>['executeTakeFirstOrThrow']>>;
 const toView = (r: Row): DocumentView => ({
   id: r.id, clientId: r.client_id, name: r.name, category: r.category, visibleToClient: r.visible_to_client, size: Number(r.size),
   contentType: r.content_type, sha256: r.sha256, source: r.source, status: r.status, messageId: r.message_id,
@@ -38,14 +39,12 @@ export const servableContentType = (ct: string | null | undefined) =>
 /** A client's documents, newest first. */
 export async function listDocuments(em: Em, clientId: string, page: { limit: number; cursor?: string }): Promise<{ items: DocumentView[]; nextCursor: string | null }> {
   await requireClient(em, clientId);
-  const params: unknown[] = [clientId];
-  let where = 'd.client_id = ?';
+  let query = selectDocuments(em).where('d.client_id', '=', clientId);
   if (page.cursor) {
     const pos = decodeCursor(page.cursor);
-    where += ' and (d.created_at, d.id) < (?::timestamptz, ?::uuid)';
-    params.push(pos.at, pos.id);
+    query = query.where((eb) => eb(eb.refTuple('d.created_at', 'd.id'), '<', eb.tuple(cursorTimestamp(pos), pos.id)));
   }
-  const rows = await em.execute<Row[]>(`select ${COLUMNS} from document d where ${where} order by d.created_at desc, d.id desc limit ?`, [...params, page.limit + 1]);
+  const rows = await query.orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(page.limit + 1).execute();
   const more = rows.length > page.limit;
   const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];
@@ -53,13 +52,13 @@ export async function listDocuments(em: Em, clientId: string, page: { limit: num
 }
 
 export async function getDocumentView(em: Em, id: string): Promise<DocumentView> {
-  const [row] = await em.execute<Row[]>(`select ${COLUMNS} from document d where d.id = ?`, [id]);
+  const row = await selectDocuments(em).where('d.id', '=', id).executeTakeFirst();
   if (!row) throw new NotFoundError('Document');
   return toView(row);
 }
 
 async function getDocument(em: Em, id: string): Promise<Document> {
-  const doc = await em.findOne(Document, { id } as never);
+  const doc = await em.findOne(Document, { id });
   if (!doc) throw new NotFoundError('Document');
   return doc;
 }
@@ -80,7 +79,7 @@ export async function createUploadedDocument(
     client, sha256: file.sha256, name: sanitizeFilename(file.filename, 'upload'), category: cleanCategory(file.category),
     visibleToClient: file.visibleToClient ?? true, size: file.size, contentType: servableContentType(file.contentType),
     source: 'upload', status: 'saved', message: null, attachment: null, createdBy: actor?.id ?? null,
-  } as never);
+  });
   recordAudit(em, { actorId: actor?.id ?? null, action: 'document.create', entityType: 'document', entityId: doc.id, clientId, details: { name: doc.name, size: file.size, sha256: file.sha256 } });
   return doc;
 }
