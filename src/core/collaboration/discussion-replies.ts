@@ -3,7 +3,8 @@
 // kept as a held comment for staff. Our mail and participants' replies are filed to the client. Runs inside the
 // sync's store transaction; never sends mail (a staff email copy is left queued for resume-outbox).
 import { randomUUID } from 'node:crypto';
-import type { Em } from '../platform/db.ts';
+import { sql } from 'kysely';
+import { kysely, type Em } from '../platform/db.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
 import { Discussion, DiscussionComment, DiscussionParticipant } from './discussion.entity.ts';
 import type { Message } from '../mail/message.entity.ts';
@@ -35,26 +36,27 @@ export function extractReplyText(text: string): string {
 
 /** Files the message to the discussion's client (email record, idempotent on (client, message)). */
 async function fileToClient(em: Em, clientId: string, message: Message): Promise<void> {
-  await em.execute(
-    `insert into communication (id, client_id, kind, subject, notes, occurred_at, initiated_by, author_id, message_id, filed_by, created_at, updated_at)
-     select ?, ?, 'email', m.subject, '', m.sent_at,
-            case when exists (select 1 from contact_email ce join client_contact cc on cc.contact_id = ce.contact_id where cc.client_id = ? and ce.address = m.from_address)
-                 then 'client' else 'firm' end,
-            null, m.id, 'auto', now(), now()
-       from message m where m.id = ?
-     on conflict (client_id, message_id) do nothing`,
-    [randomUUID(), clientId, clientId, message.id],
-  );
+  await kysely(em).insertInto('communication')
+    .columns(['id', 'client_id', 'kind', 'subject', 'notes', 'occurred_at', 'initiated_by', 'author_id', 'message_id', 'filed_by', 'created_at', 'updated_at'])
+    .expression((db) => db.selectFrom('message as m').select((eb) => [
+      eb.val(randomUUID()).as('id'), eb.val(clientId).as('client_id'), sql.lit('email').as('kind'), 'm.subject', sql.lit('').as('notes'), 'm.sent_at',
+      eb.case().when(eb.exists(eb.selectFrom('contact_email as ce').innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id')
+        .select(sql.lit(1).as('one')).where('cc.client_id', '=', clientId).whereRef('ce.address', '=', 'm.from_address')))
+        .then(sql.lit('client')).else(sql.lit('firm')).end().as('initiated_by'),
+      sql.lit(null).as('author_id'), 'm.id as message_id', sql.lit('auto').as('filed_by'), eb.fn<Date>('now').as('created_at'), eb.fn<Date>('now').as('updated_at'),
+    ]).where('m.id', '=', message.id))
+    .onConflict((oc) => oc.columns(['client_id', 'message_id']).doNothing())
+    .execute();
 }
 
 /** Staff who follow a discussion: its author and every staff member who commented. */
 async function listFollowers(em: Em, discussion: Discussion): Promise<string[]> {
-  const rows = await em.execute<{ id: string }[]>(
-    `select created_by_id as id from discussion where id = ? and created_by_id is not null
-     union select distinct author_user_id from discussion_comment where discussion_id = ? and author_user_id is not null`,
-    [discussion.id, discussion.id],
-  );
-  return [...new Set(rows.map((r) => r.id))];
+  const rows = await kysely(em).selectFrom('discussion').select('created_by_id as id')
+    .where('id', '=', discussion.id).where('created_by_id', 'is not', null)
+    .union((db) => db.selectFrom('discussion_comment').select('author_user_id as id').distinct()
+      .where('discussion_id', '=', discussion.id).where('author_user_id', 'is not', null))
+    .execute();
+  return [...new Set(rows.flatMap((r) => (r.id ? [r.id] : [])))];
 }
 
 /**
@@ -74,27 +76,27 @@ export async function matchDiscussionReply(em: Em, message: Message, opts: { pub
 async function matchReply(em: Em, message: Message, opts: { publicUrl?: string }): Promise<DiscussionMatch> {
   const own = normalizeMessageId(message.messageIdHeader);
   if (own) {
-    const mine = await em.execute<{ discussion_id: string; client_id: string; comment_id: string | null }[]>(
-      `select d.id as discussion_id, d.client_id, c.id as comment_id from discussion_comment c join discussion d on d.id = c.discussion_id
-        where c.message_id_header = ? and c.author_user_id is not null limit 1`,
-      [own],
-    );
-    if (mine[0]) {
-      await em.execute('update discussion_comment set message_id = ? where id = ? and message_id is null', [message.id, mine[0].comment_id]);
-      await fileToClient(em, mine[0].client_id, message);
-      return { kind: 'own', discussionId: mine[0].discussion_id };
+    const mine = await kysely(em).selectFrom('discussion_comment as c').innerJoin('discussion as d', 'd.id', 'c.discussion_id')
+      .select(['d.id as discussion_id', 'd.client_id', 'c.id as comment_id'])
+      .where('c.message_id_header', '=', own).where('c.author_user_id', 'is not', null)
+      .limit(1)
+      .executeTakeFirst();
+    if (mine) {
+      await kysely(em).updateTable('discussion_comment').set({ message_id: message.id })
+        .where('id', '=', mine.comment_id).where('message_id', 'is', null)
+        .execute();
+      await fileToClient(em, mine.client_id, message);
+      return { kind: 'own', discussionId: mine.discussion_id };
     }
   }
   const refs = [...new Set([message.inReplyTo, ...(message.references ?? [])].map((id) => normalizeMessageId(id)).filter((id): id is string => !!id && id !== own))];
   if (!refs.length) return { kind: 'none' };
-  const found = await em.execute<{ id: string }[]>(
-    `select d.id from discussion d where d.root_message_id_header in (?)
-     union select c.discussion_id from discussion_comment c where c.status = 'posted' and c.message_id_header in (?)
-     limit 1`,
-    [refs, refs],
-  );
-  if (!found[0]) return { kind: 'none' };
-  const discussion = await em.findOneOrFail(Discussion, { id: found[0].id });
+  const found = await kysely(em).selectFrom('discussion as d').select('d.id').where('d.root_message_id_header', 'in', refs)
+    .union((db) => db.selectFrom('discussion_comment as c').select('c.discussion_id as id').where('c.status', '=', 'posted').where('c.message_id_header', 'in', refs))
+    .limit(1)
+    .executeTakeFirst();
+  if (!found) return { kind: 'none' };
+  const discussion = await em.findOneOrFail(Discussion, { id: found.id });
   const existing = await em.findOne(DiscussionComment, { discussion: discussion.id, message: message.id });
   if (existing) return { kind: existing.status === 'posted' ? 'comment' : 'held', discussionId: discussion.id, commentId: existing.id };
 
@@ -104,7 +106,7 @@ async function matchReply(em: Em, message: Message, opts: { publicUrl?: string }
   const comment = em.create(DiscussionComment, {
     discussion, status, authorUser: null, authorAddress: from ?? oneLine(message.fromAddress ?? '').slice(0, 320), authorName: oneLine(message.fromName ?? '').slice(0, 200) || participant?.name || null,
     body: extractReplyText(message.text ?? '').slice(0, 200_000), message: message.id, messageIdHeader: own, outboxId: null,
-  } as never);
+  });
   // A participant's reply is the client's conversation; a stranger's waits for staff (not filed by us).
   if (participant) {
     discussion.updatedAt = new Date();

@@ -1,13 +1,13 @@
 // Discussions with a client's contact group: post a topic (ONE mail to all participants, so reply-all keeps
 // the group together and the thread is a single Message-ID chain), comment from the app (sent to the group
 // in the same thread), list and view. No HTTP, no SMTP: the caller flushes, then enqueues the sends.
-import type { Em } from '../platform/db.ts';
+import { kysely, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { Client } from '../crm/client.entity.ts';
 import { Discussion, DiscussionComment, DiscussionParticipant } from './discussion.entity.ts';
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
-import { cursorTimeSql, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
+import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { MailAccount } from '../mail/mail-account.entity.ts';
 import { Outbox } from '../outbox/outbox.entity.ts';
 import { MAX_BODY_LENGTH, enqueueSend, newMessageId } from '../outbox/outbox.ts';
@@ -26,12 +26,12 @@ export type ClientAddress = { contactEmailId: string; contactName: string; addre
 
 /** The client's contact addresses (through its linked contacts). */
 export async function listClientAddresses(em: Em, clientId: string): Promise<ClientAddress[]> {
-  const rows = await em.execute<{ id: string; contact_name: string; address: string; language: Language; notify: boolean; notify_categories: string[] }[]>(
-    `select ce.id, c.name as contact_name, ce.address, ce.language, ce.notify, ce.notify_categories
-       from contact_email ce join contact c on c.id = ce.contact_id join client_contact cc on cc.contact_id = c.id
-      where cc.client_id = ? order by c.name, ce.address`,
-    [clientId],
-  );
+  const rows = await kysely(em).selectFrom('contact_email as ce')
+    .innerJoin('contact as c', 'c.id', 'ce.contact_id').innerJoin('client_contact as cc', 'cc.contact_id', 'c.id')
+    .select(['ce.id', 'c.name as contact_name', 'ce.address', 'ce.language', 'ce.notify', 'ce.notify_categories'])
+    .where('cc.client_id', '=', clientId)
+    .orderBy('c.name').orderBy('ce.address')
+    .execute();
   return rows.map((r) => ({ contactEmailId: r.id, contactName: r.contact_name, address: r.address, language: r.language, notify: r.notify, categories: r.notify_categories ?? [] }));
 }
 
@@ -89,7 +89,7 @@ function groupOutbox(em: Em, input: { account: MailAccount; user: User; kind: st
     to: input.to, cc: [], bcc: [], subject: input.mail.subject, text: input.mail.text, html: input.mail.html,
     inReplyTo: input.inReplyTo, references: input.references, replyTo: null, messageIdHeader: newMessageId(input.account.email),
     documentIds: [], clientId: input.clientId, replyToMessage: null, forwardMessage: null, status: 'queued',
-  } as never);
+  });
 }
 
 const toAddress = (p: { name?: string | null; address: string }) => (p.name ? { name: oneLine(p.name).slice(0, 200), address: p.address } : { address: p.address });
@@ -107,9 +107,9 @@ export async function createDiscussion(em: Em, user: User, clientId: string, inp
   const language = groupLanguage(participants, user.language);
   const mail = renderDiscussionMail({ language, firmName: senderName(account, user) || account.name, subject, body, signature: user.signature });
   const row = groupOutbox(em, { account, user, kind: 'discussion', to: participants.map((p) => toAddress({ name: p.contactName, address: p.address })), mail, clientId: client.id, inReplyTo: null, references: [] });
-  const discussion = em.create(Discussion, { client, account, createdBy: user, subject, language, rootMessageIdHeader: row.messageIdHeader } as never);
-  for (const p of participants) em.create(DiscussionParticipant, { discussion, contactEmail: p.contactEmailId, address: p.address, name: p.contactName || null } as never);
-  em.create(DiscussionComment, { discussion, status: 'posted', authorUser: user, body, messageIdHeader: row.messageIdHeader, outboxId: row.id } as never);
+  const discussion = em.create(Discussion, { client, account, createdBy: user, subject, language, rootMessageIdHeader: row.messageIdHeader });
+  for (const p of participants) em.create(DiscussionParticipant, { discussion, contactEmail: p.contactEmailId, address: p.address, name: p.contactName || null });
+  em.create(DiscussionComment, { discussion, status: 'posted', authorUser: user, body, messageIdHeader: row.messageIdHeader, outboxId: row.id });
   recordAudit(em, { actorId: user.id, action: 'discussion.create', entityType: 'discussion', entityId: discussion.id, clientId: client.id, details: { subject, participants: participants.map((p) => p.address) } });
   return { discussion, outboxIds: [row.id] };
 }
@@ -130,11 +130,11 @@ export async function addDiscussionComment(em: Em, user: User, discussionId: str
   const participants = await em.find(DiscussionParticipant, { discussion: discussion.id }, { orderBy: { createdAt: 'asc' } });
   const current = await listClientAddresses(em, discussion.client.id);
   const reachable = participants.filter((p) => current.some((c) => c.address === p.address && c.notify && c.categories.includes('messages')));
-  const earlier = await em.execute<{ message_id_header: string }[]>(
-    `select message_id_header from discussion_comment where discussion_id = ? and status = 'posted' and message_id_header is not null order by created_at asc, id asc`,
-    [discussion.id],
-  );
-  const ids = [...new Set([discussion.rootMessageIdHeader, ...earlier.map((r) => r.message_id_header)])];
+  const earlier = await kysely(em).selectFrom('discussion_comment').select('message_id_header')
+    .where('discussion_id', '=', discussion.id).where('status', '=', 'posted').where('message_id_header', 'is not', null)
+    .orderBy('created_at').orderBy('id')
+    .execute();
+  const ids = [...new Set([discussion.rootMessageIdHeader, ...earlier.flatMap((r) => (r.message_id_header ? [r.message_id_header] : []))])];
   const parent = ids[ids.length - 1]!;
   let row: Outbox | null = null;
   if (reachable.length) {
@@ -143,7 +143,7 @@ export async function addDiscussionComment(em: Em, user: User, discussionId: str
     const mail = renderCommentMail({ language: discussion.language, author: user.name, subject: discussion.subject, body, signature: user.signature });
     row = groupOutbox(em, { account, user, kind: 'discussion_comment', to: reachable.map(toAddress), mail, clientId: discussion.client.id, inReplyTo: parent, references: capReferences(ids, 20) });
   }
-  const comment = em.create(DiscussionComment, { discussion, status: 'posted', authorUser: user, body, messageIdHeader: row?.messageIdHeader ?? null, outboxId: row?.id ?? null } as never);
+  const comment = em.create(DiscussionComment, { discussion, status: 'posted', authorUser: user, body, messageIdHeader: row?.messageIdHeader ?? null, outboxId: row?.id ?? null });
   discussion.updatedAt = new Date();
   recordAudit(em, { actorId: user.id, action: 'discussion.comment', entityType: 'discussion', entityId: discussion.id, clientId: discussion.client.id, details: { commentId: comment.id, sentTo: reachable.map((p) => p.address) } });
   return { comment, outboxIds: row ? [row.id] : [] };
@@ -189,22 +189,19 @@ export type DiscussionSummary = { id: string; subject: string; createdAt: string
 /** A client's discussions, most recently active first. */
 export async function listDiscussions(em: Em, clientId: string, opts: { limit: number; cursor?: string }): Promise<{ items: DiscussionSummary[]; nextCursor: string | null }> {
   if (!(await em.count(Client, { id: clientId }))) throw new NotFoundError('Client');
-  const params: unknown[] = [clientId];
-  let after = '';
+  let query = kysely(em).selectFrom('discussion as d').leftJoin('app_user as u', 'u.id', 'd.created_by_id')
+    .select((eb) => [
+      'd.id', 'd.subject', 'd.created_at', 'd.updated_at', cursorTime(eb.ref('d.updated_at')).as('at'), 'u.id as user_id', 'u.name as user_name',
+      eb.selectFrom('discussion_participant as p').select((sub) => sub.fn.countAll<string>().as('n')).whereRef('p.discussion_id', '=', 'd.id').as('participants'),
+      eb.selectFrom('discussion_comment as c').select((sub) => sub.fn.countAll<string>().as('n')).whereRef('c.discussion_id', '=', 'd.id').where('c.status', '=', 'posted').as('comments'),
+      eb.selectFrom('discussion_comment as c').select((sub) => sub.fn.max('c.created_at').as('at')).whereRef('c.discussion_id', '=', 'd.id').where('c.status', '=', 'posted').as('last_at'),
+    ])
+    .where('d.client_id', '=', clientId);
   if (opts.cursor) {
     const pos = decodeCursor(opts.cursor);
-    after = 'and (d.updated_at, d.id) < (?::timestamptz, ?::uuid)';
-    params.push(pos.at, pos.id);
+    query = query.where((eb) => eb(eb.refTuple('d.updated_at', 'd.id'), '<', eb.tuple(cursorTimestamp(pos), pos.id)));
   }
-  const rows = await em.execute<{ id: string; subject: string; created_at: Date | string; updated_at: Date | string; at: string; user_id: string | null; user_name: string | null; participants: number; comments: number; last_at: Date | string | null }[]>(
-    `select d.id, d.subject, d.created_at, d.updated_at, ${cursorTimeSql('d.updated_at')} as at, u.id as user_id, u.name as user_name,
-            (select count(*)::int from discussion_participant p where p.discussion_id = d.id) as participants,
-            (select count(*)::int from discussion_comment c where c.discussion_id = d.id and c.status = 'posted') as comments,
-            (select max(c.created_at) from discussion_comment c where c.discussion_id = d.id and c.status = 'posted') as last_at
-       from discussion d left join app_user u on u.id = d.created_by_id
-      where d.client_id = ? ${after} order by d.updated_at desc, d.id desc limit ?`,
-    [...params, opts.limit + 1],
-  );
+  const rows = await query.orderBy('d.updated_at', 'desc').orderBy('d.id', 'desc').limit(opts.limit + 1).execute();
   const page = rows.slice(0, opts.limit);
   const last = page[page.length - 1];
   const iso = (v: Date | string) => new Date(v).toISOString();
@@ -212,7 +209,7 @@ export async function listDiscussions(em: Em, clientId: string, opts: { limit: n
     items: page.map((r) => ({
       id: r.id, subject: r.subject, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at),
       createdBy: r.user_id ? { id: r.user_id, name: r.user_name ?? '' } : null,
-      participants: Number(r.participants), comments: Number(r.comments), lastCommentAt: r.last_at ? iso(r.last_at) : null,
+      participants: Number(r.participants ?? 0), comments: Number(r.comments ?? 0), lastCommentAt: r.last_at ? iso(r.last_at) : null,
     })),
     nextCursor: rows.length > opts.limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
   };

@@ -1,7 +1,8 @@
 // File request reminders and the periodic scan. The database holds the truth (next_reminder_at): a job
 // only asks "is a reminder due now?", so a lost, duplicated or early job can never send one twice or too soon.
 // No SMTP: reminders are outbox rows the caller sends after the commit.
-import type { Db, Em } from '../platform/db.ts';
+import { sql } from 'kysely';
+import { kysely, type Db, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { FileRequest, FileRequestItem, FileRequestRecipient } from './file-request.entity.ts';
 import { addEvent, createRequestOutbox, enqueueReminder, notifyUser, replyTokenAddress, requestMailInput } from './file-requests.ts';
@@ -24,8 +25,8 @@ export type ReminderOutcome =
  * (SELECT ... FOR UPDATE) so two jobs for one request run one after the other. The caller owns the transaction.
  */
 export async function sendDueReminder(em: Em, requestId: string, now = new Date()): Promise<ReminderOutcome> {
-  const locked = await em.execute<{ id: string }[]>('select id from file_request where id = ? for update', [requestId]);
-  if (!locked.length) return { kind: 'stopped', reason: 'gone' };
+  const locked = await kysely(em).selectFrom('file_request').select('id').where('id', '=', requestId).forUpdate().executeTakeFirst();
+  if (!locked) return { kind: 'stopped', reason: 'gone' };
   const r = await em.findOneOrFail(FileRequest, { id: requestId }, { refresh: true });
   if (r.status !== 'open' && r.status !== 'partially_fulfilled') return { kind: 'stopped', reason: r.status };
   if (!r.nextReminderAt || r.remindersSent >= r.reminderCount) return { kind: 'stopped', reason: 'no_reminder_left' };
@@ -36,11 +37,11 @@ export async function sendDueReminder(em: Em, requestId: string, now = new Date(
   }
   const account = await em.findOneOrFail(MailAccount, { id: r.account.id }, { populate: ['owner'] });
   // The switches as they are now, not as they were when the request went out.
-  const eligible = await em.execute<{ id: string }[]>(
-    `select fr.id from file_request_recipient fr join contact_email ce on ce.id = fr.contact_email_id
-      where fr.file_request_id = ? and ce.notify and 'reminders' = any(ce.notify_categories)`,
-    [r.id],
-  );
+  const eligible = await kysely(em).selectFrom('file_request_recipient as fr').innerJoin('contact_email as ce', 'ce.id', 'fr.contact_email_id')
+    .select('fr.id')
+    .where('fr.file_request_id', '=', r.id).where('ce.notify', '=', true)
+    .where((eb) => eb(eb.val('reminders'), '=', eb.fn.any('ce.notify_categories')))
+    .execute();
   if (!eligible.length) {
     r.nextReminderAt = null;
     return { kind: 'stopped', reason: 'no_recipient' };
@@ -87,8 +88,10 @@ const STRANDED_MS = 5_000;
  */
 export async function runFileRequestScan(db: Db, queue: JobQueue): Promise<{ reminders: number; overdue: number; stranded: number }> {
   const em = db.em.fork();
-  const due = await em.execute<{ id: string; reminders_sent: number }[]>(
-    `select id, reminders_sent from file_request where status in ('open', 'partially_fulfilled') and next_reminder_at <= now() order by next_reminder_at limit 500`);
+  const due = await kysely(em).selectFrom('file_request').select('id')
+    .where('status', 'in', ['open', 'partially_fulfilled']).where((eb) => eb('next_reminder_at', '<=', eb.fn<Date>('now')))
+    .orderBy('next_reminder_at').limit(500)
+    .execute();
   // Run them here rather than through the queue: a due reminder is sent even when the queue lost its job.
   let reminders = 0;
   for (const d of due) {
@@ -96,21 +99,24 @@ export async function runFileRequestScan(db: Db, queue: JobQueue): Promise<{ rem
     if (outcome.kind === 'sent') reminders++;
   }
   const overdue = await db.em.fork().transactional(async (tx) => {
-    const rows = await tx.execute<{ id: string; subject: string; client_id: string; created_by_id: string | null }[]>(
-      `update file_request set overdue_notified_at = now(), updated_at = now()
-        where status in ('open', 'partially_fulfilled') and due_date < ? and overdue_notified_at is null
-        returning id, subject, client_id, created_by_id`,
-      [new Date().toISOString().slice(0, 10)]);
+    const rows = await kysely(tx).updateTable('file_request')
+      .set((eb) => ({ overdue_notified_at: eb.fn<Date>('now'), updated_at: eb.fn<Date>('now') }))
+      .where('status', 'in', ['open', 'partially_fulfilled']).where('due_date', '<', new Date().toISOString().slice(0, 10)).where('overdue_notified_at', 'is', null)
+      .returning(['id', 'subject', 'client_id', 'created_by_id'])
+      .execute();
     for (const r of rows) {
       addEvent(tx, r.id, 'overdue');
       await notifyUser(tx, r.created_by_id, { kind: 'request_overdue', title: `File request overdue: ${r.subject}`, clientId: r.client_id, fileRequestId: r.id });
     }
     return rows.length;
   });
-  const stranded = await em.execute<{ id: string }[]>(
-    `select id from outbox where kind like 'file_request%' and status = 'queued' and attempts = 0
-       and (lease_until is null or lease_until < now()) and created_at < now() - (? * interval '1 millisecond') limit 500`,
-    [STRANDED_MS]);
+  const stranded = await kysely(em).selectFrom('outbox').select('id')
+    .where('kind', 'like', 'file_request%').where('status', '=', 'queued').where('attempts', '=', 0)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', eb.fn<Date>('now'))]))
+    // Interval arithmetic on the database clock has no builder form.
+    .where('created_at', '<', sql<Date>`now() - (${STRANDED_MS} * interval '1 millisecond')`)
+    .limit(500)
+    .execute();
   for (const s of stranded) await enqueueSend(queue, s.id);
   return { reminders, overdue, stranded: stranded.length };
 }

@@ -2,7 +2,8 @@
 // To/Cc/Delivered-To, a request Message-ID in In-Reply-To/References, or — only as a fallback — the sender
 // of exactly one open request) and records it. Runs inside the sync's store transaction; never sends.
 import type { Readable } from 'node:stream';
-import type { Em } from '../platform/db.ts';
+import { sql } from 'kysely';
+import { kysely, type Em } from '../platform/db.ts';
 import type { FilingDeps } from '../log/filing.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
 import { NotFoundError } from '../platform/errors.ts';
@@ -93,8 +94,10 @@ async function findByToken(em: Em, addresses: string[]): Promise<Candidate | nul
     if (m) tokens.add(m[1]!.toLowerCase());
   }
   if (!tokens.size) return null;
-  const rows = await em.execute<{ file_request_id: string }[]>('select file_request_id from file_request_recipient where token in (?) order by created_at limit 1', [[...tokens]]);
-  return rows[0] ? { requestId: rows[0].file_request_id, via: 'token' } : null;
+  const row = await kysely(em).selectFrom('file_request_recipient').select('file_request_id')
+    .where('token', 'in', [...tokens]).orderBy('created_at').limit(1)
+    .executeTakeFirst();
+  return row ? { requestId: row.file_request_id, via: 'token' } : null;
 }
 
 /**
@@ -103,30 +106,32 @@ async function findByToken(em: Em, addresses: string[]): Promise<Candidate | nul
  * initial sync of a large mailbox does not read every message twice.
  */
 async function findCandidate(em: Em, message: Message, from: string, headerBlock: () => Promise<string>): Promise<Candidate | null> {
-  const addressRows = await em.execute<{ address: string }[]>(`select address from message_address where message_id = ? and role in ('to', 'cc')`, [message.id]);
+  const db = kysely(em);
+  const addressRows = await db.selectFrom('message_address').select('address').where('message_id', '=', message.id).where('role', 'in', ['to', 'cc']).execute();
   const byToken = await findByToken(em, addressRows.map((r) => r.address));
   if (byToken) return byToken;
   const ids = [...new Set([message.inReplyTo, ...(message.references ?? [])].map((id) => normalizeMessageId(id)).filter((id): id is string => !!id))];
   if (ids.length) {
     // The request mail of a recipient, or a reminder / resend of the request (its outbox row is on the timeline).
-    const rows = await em.execute<{ file_request_id: string }[]>(
-      `select file_request_id from file_request_recipient where message_id_header in (?)
-       union select e.file_request_id from file_request_event e join outbox o on o.id = e.outbox_id where o.message_id_header in (?)
-       limit 1`,
-      [ids, ids]);
-    if (rows[0]) return { requestId: rows[0].file_request_id, via: 'thread' };
+    const row = await db.selectFrom('file_request_recipient').select('file_request_id').where('message_id_header', 'in', ids)
+      .union((u) => u.selectFrom('file_request_event as e').innerJoin('outbox as o', 'o.id', 'e.outbox_id').select('e.file_request_id').where('o.message_id_header', 'in', ids))
+      .limit(1)
+      .executeTakeFirst();
+    if (row) return { requestId: row.file_request_id, via: 'thread' };
   }
-  const [known] = await em.execute<{ n: number }[]>('select count(*)::int as n from (select 1 from file_request_recipient where address = ? limit 1) x', [from]);
-  if (!Number(known?.n)) return null;
+  const known = await db.selectFrom('file_request_recipient').select('id').where('address', '=', from).limit(1).executeTakeFirst();
+  if (!known) return null;
   const block = await headerBlock();
   const delivered = await findByToken(em, [...headerValuesOf(block, 'delivered-to'), ...headerValuesOf(block, 'x-original-to')]);
   if (delivered) return delivered;
   // Fallback: files from a recipient of exactly one open request. A plain note without files is not
   // taken as an answer here: the client may be writing about anything else.
   if (!message.hasAttachments) return null;
-  const open = await em.execute<{ id: string }[]>(
-    `select distinct r.id from file_request r join file_request_recipient fr on fr.file_request_id = r.id
-      where fr.address = ? and r.status in ('open', 'partially_fulfilled') limit 2`, [from]);
+  const open = await db.selectFrom('file_request as r').innerJoin('file_request_recipient as fr', 'fr.file_request_id', 'r.id')
+    .select('r.id').distinct()
+    .where('fr.address', '=', from).where('r.status', 'in', ['open', 'partially_fulfilled'])
+    .limit(2)
+    .execute();
   return open.length === 1 ? { requestId: open[0]!.id, via: 'sender' } : null;
 }
 
@@ -150,8 +155,8 @@ async function matchReply(em: Em, message: Message, deps: FilingDeps): Promise<R
   if (message.direction !== 'inbound' || !message.fromAddress) return { kind: 'none' };
   const from = normalizeAddress(message.fromAddress);
   if (!from) return { kind: 'none' };
-  const [any] = await em.execute<{ n: number }[]>(`select count(*)::int as n from (select 1 from file_request where status in ('open', 'partially_fulfilled') limit 1) x`);
-  if (!Number(any?.n)) return { kind: 'none' };
+  const anyOpen = await kysely(em).selectFrom('file_request').select('id').where('status', 'in', ['open', 'partially_fulfilled']).limit(1).executeTakeFirst();
+  if (!anyOpen) return { kind: 'none' };
   let block: string | null = null;
   const headerBlock = async () => (block ??= await deps.blobs.get(message.rawBlob).then(readHeaderBlock).catch(() => ''));
 
@@ -163,8 +168,11 @@ async function matchReply(em: Em, message: Message, deps: FilingDeps): Promise<R
   const request = await em.findOneOrFail(FileRequest, { id: candidate.requestId });
   const recipients = await em.find(FileRequestRecipient, { fileRequest: request.id });
   const sender = recipients.find((r) => r.address === from);
-  const already = await em.execute<{ n: number }[]>(`select count(*)::int as n from file_request_event where file_request_id = ? and message_id = ? and kind in ('replied', 'held_for_review')`, [request.id, message.id]);
-  if (Number(already[0]?.n)) return { kind: 'none' };
+  const already = await kysely(em).selectFrom('file_request_event').select('id')
+    .where('file_request_id', '=', request.id).where('message_id', '=', message.id).where('kind', 'in', ['replied', 'held_for_review'])
+    .limit(1)
+    .executeTakeFirst();
+  if (already) return { kind: 'none' };
 
   if (!sender) {
     // Someone else holds the token (forwarded mail, a guessed or leaked address): staff decide.
@@ -180,31 +188,41 @@ async function matchReply(em: Em, message: Message, deps: FilingDeps): Promise<R
 async function acceptReply(em: Em, request: FileRequest, message: Message, from: string, via: Candidate['via'], deps: FilingDeps): Promise<ReplyMatch> {
   const clientId = request.client.id;
   // Kept in the client's log even when the address's sync switch is off: it answers the firm's request.
-  await em.execute(
-    `insert into communication (id, client_id, kind, subject, notes, occurred_at, initiated_by, message_id, filed_by, created_at, updated_at)
-     select gen_random_uuid(), ?, 'email', m.subject, '', m.sent_at, 'client', m.id, 'auto', now(), now() from message m where m.id = ?
-     on conflict (client_id, message_id) do nothing`,
-    [clientId, message.id]);
+  const db = kysely(em);
+  await db.insertInto('communication')
+    .columns(['id', 'client_id', 'kind', 'subject', 'notes', 'occurred_at', 'initiated_by', 'message_id', 'filed_by', 'created_at', 'updated_at'])
+    .expression((q) => q.selectFrom('message as m').select((eb) => [
+      eb.fn<string>('gen_random_uuid').as('id'), eb.val(clientId).as('client_id'), sql.lit('email').as('kind'), 'm.subject', sql.lit('').as('notes'), 'm.sent_at',
+      sql.lit('client').as('initiated_by'), 'm.id as message_id', sql.lit('auto').as('filed_by'), eb.fn<Date>('now').as('created_at'), eb.fn<Date>('now').as('updated_at'),
+    ]).where('m.id', '=', message.id))
+    .onConflict((oc) => oc.columns(['client_id', 'message_id']).doNothing())
+    .execute();
 
   let documentIds: string[] = [];
   if (request.status !== 'cancelled' && message.hasAttachments) {
     await autoSaveAttachments(em, { messageId: message.id, clientId }, deps);
     await em.flush();
-    await em.execute(`update document set source = 'request', updated_at = now() where client_id = ? and message_id = ? and source = 'email'`, [clientId, message.id]);
+    await db.updateTable('document').set((eb) => ({ source: 'request', updated_at: eb.fn<Date>('now') }))
+      .where('client_id', '=', clientId).where('message_id', '=', message.id).where('source', '=', 'email')
+      .execute();
     // This message's files, including ones the client already had (same content, saved once).
-    const docs = await em.execute<{ id: string; name: string }[]>(
-      `select d.id, d.name from document d where d.client_id = ? and d.status = 'saved'
-         and (d.message_id = ? or d.sha256 in (select sha256 from attachment where message_id = ? and not inline))
-       order by d.created_at, d.name`,
-      [clientId, message.id, message.id]);
+    const docs = await db.selectFrom('document as d').select(['d.id', 'd.name'])
+      .where('d.client_id', '=', clientId).where('d.status', '=', 'saved')
+      .where((eb) => eb.or([
+        eb('d.message_id', '=', message.id),
+        eb('d.sha256', 'in', eb.selectFrom('attachment').select('sha256').where('message_id', '=', message.id).where('inline', '=', false)),
+      ]))
+      .orderBy('d.created_at').orderBy('d.name')
+      .execute();
     documentIds = docs.map((d) => d.id);
     const items = await em.find(FileRequestItem, { fileRequest: request.id }, { orderBy: { position: 'asc' } });
     const assigned = assignItems(items.map((i) => ({ id: i.id, label: i.label, fulfilled: i.fulfilled })), docs);
     for (const d of docs) {
       const itemId = assigned.get(d.id) ?? null;
-      await em.execute(
-        `insert into file_request_document (file_request_id, document_id, item_id, message_id, created_at) values (?, ?, ?, ?, now()) on conflict do nothing`,
-        [request.id, d.id, itemId, message.id]);
+      await db.insertInto('file_request_document')
+        .values((eb) => ({ file_request_id: request.id, document_id: d.id, item_id: itemId, message_id: message.id, created_at: eb.fn<Date>('now') }))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
       const item = itemId ? items.find((i) => i.id === itemId) : undefined;
       if (item && !item.fulfilled) {
         item.fulfilled = true;
@@ -231,10 +249,11 @@ async function acceptReply(em: Em, request: FileRequest, message: Message, from:
 /** Thanks the client for the files, if the firm enabled it and the address still takes file-request mail. */
 async function queueAcknowledgement(em: Em, request: FileRequest, message: Message, to: string, files: number): Promise<string | null> {
   if (!(await getFileRequestSettings(em)).acknowledge || !request.account) return null;
-  const rows = await em.execute<{ language: 'en' | 'es' | 'nl'; name: string | null; token: string }[]>(
-    `select ce.language, fr.name, fr.token from file_request_recipient fr join contact_email ce on ce.id = fr.contact_email_id
-      where fr.file_request_id = ? and fr.address = ? and ce.notify and 'file_requests' = any(ce.notify_categories)`, [request.id, to]);
-  const r = rows[0];
+  const r = await kysely(em).selectFrom('file_request_recipient as fr').innerJoin('contact_email as ce', 'ce.id', 'fr.contact_email_id')
+    .select(['ce.language', 'fr.name', 'fr.token'])
+    .where('fr.file_request_id', '=', request.id).where('fr.address', '=', to).where('ce.notify', '=', true)
+    .where((eb) => eb(eb.val('file_requests'), '=', eb.fn.any('ce.notify_categories')))
+    .executeTakeFirst();
   if (!r) return null;
   const account = await em.findOneOrFail(MailAccount, { id: request.account.id }, { populate: ['owner'] });
   const owner = request.createdBy ? await em.findOne(User, { id: request.createdBy.id }) : null;
@@ -256,9 +275,13 @@ async function queueAcknowledgement(em: Em, request: FileRequest, message: Messa
 export async function acceptHeldReply(em: Em, user: User, requestId: string, messageId: string, deps: FilingDeps): Promise<ReplyMatch> {
   const request = await em.findOne(FileRequest, { id: requestId });
   if (!request) throw new NotFoundError('File request');
-  const held = await em.execute<{ id: string; address: string }[]>(`select id, address from file_request_event where file_request_id = ? and message_id = ? and kind = 'held_for_review'`, [requestId, messageId]);
-  if (!held[0]) throw new NotFoundError('Held reply');
+  const held = await kysely(em).selectFrom('file_request_event').select(['id', 'address'])
+    .where('file_request_id', '=', requestId).where('message_id', '=', messageId).where('kind', '=', 'held_for_review')
+    .executeTakeFirst();
+  // Held replies always record their sender's address.
+  if (!held?.address) throw new NotFoundError('Held reply');
   const message = await em.findOneOrFail(Message, { id: messageId });
-  addEvent(em, request, 'accepted', { actor: user, address: held[0].address, message: messageId });
-  return acceptReply(em, request, message, held[0].address, 'thread', deps);
+  const address = held.address;
+  addEvent(em, request, 'accepted', { actor: user, address, message: messageId });
+  return acceptReply(em, request, message, address, 'thread', deps);
 }

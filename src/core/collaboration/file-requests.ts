@@ -2,7 +2,7 @@
 // and a recorded Message-ID), preview, list, view with timeline, cancel, resend, tick items, firm defaults.
 // No HTTP, no SMTP: mail goes through the outbox; the caller flushes, then sends (enqueueFileRequestJobs).
 import { randomBytes } from 'node:crypto';
-import type { Em } from '../platform/db.ts';
+import { kysely, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { getAddressDomain, normalizeAddress } from '../mail/addresses.ts';
 import { recordAudit } from '../staff/audit.ts';
@@ -13,7 +13,7 @@ import {
   FileRequest, FileRequestEvent, FileRequestItem, FileRequestRecipient,
   type FileRequestEventKind, type FileRequestStatus,
 } from './file-request.entity.ts';
-import { decodeCursor, encodeCursor, cursorTimeSql } from '../platform/keyset-cursor.ts';
+import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { MailAccount } from '../mail/mail-account.entity.ts';
 import { FirmSetting } from '../staff/notification.entity.ts';
 import { createNotification } from './staff-notifications.ts';
@@ -80,7 +80,7 @@ export async function updateFileRequestSettings(em: Em, user: User, patch: Parti
   if (row) {
     row.value = next;
     row.updatedBy = user;
-  } else em.create(FirmSetting, { key: FILE_REQUEST_SETTINGS_KEY, value: next, updatedBy: user } as never);
+  } else em.create(FirmSetting, { key: FILE_REQUEST_SETTINGS_KEY, value: next, updatedBy: user });
   recordAudit(em, { actorId: user.id, action: 'settings.file_requests', entityType: 'firm_setting', details: next });
   return next;
 }
@@ -95,12 +95,12 @@ function checkReminders(count: number, intervalDays: number, countField: string,
 /** Every address of the client's contacts, with whether a file request may go to it (and why not). */
 export async function listRequestRecipients(em: Em, clientId: string): Promise<RecipientChoice[]> {
   if (!(await em.count(Client, { id: clientId }))) throw new NotFoundError('Client');
-  const rows = await em.execute<{ id: string; contact_id: string; contact_name: string; address: string; language: Language; notify: boolean; notify_categories: string[] }[]>(
-    `select ce.id, ce.contact_id, c.name as contact_name, ce.address, ce.language, ce.notify, ce.notify_categories
-       from contact_email ce join contact c on c.id = ce.contact_id join client_contact cc on cc.contact_id = c.id
-      where cc.client_id = ? order by c.name, ce.address`,
-    [clientId],
-  );
+  const rows = await kysely(em).selectFrom('contact_email as ce')
+    .innerJoin('contact as c', 'c.id', 'ce.contact_id').innerJoin('client_contact as cc', 'cc.contact_id', 'c.id')
+    .select(['ce.id', 'ce.contact_id', 'c.name as contact_name', 'ce.address', 'ce.language', 'ce.notify', 'ce.notify_categories'])
+    .where('cc.client_id', '=', clientId)
+    .orderBy('c.name').orderBy('ce.address')
+    .execute();
   return rows.map((r) => {
     const reason = !r.notify ? 'notify_off' : !r.notify_categories.includes('file_requests') ? 'category_off' : null;
     return { contactEmailId: r.id, contactId: r.contact_id, contactName: r.contact_name, address: r.address, language: r.language, eligible: reason === null, reason };
@@ -256,7 +256,7 @@ export function createRequestOutbox(em: Em, input: {
     replyToMessage: null,
     forwardMessage: null,
     status: 'queued',
-  } as never);
+  });
 }
 
 /** Event times never repeat within a process, so events written together keep their order on the timeline. */
@@ -267,7 +267,7 @@ export function addEvent(em: Em, request: FileRequest | string, kind: FileReques
   return em.create(FileRequestEvent, {
     fileRequest: request, kind, at: nextEventTime(), actor: extra.actor ?? null, address: extra.address ?? null, message: extra.message ?? null,
     outboxId: extra.outboxId ?? null, documentIds: extra.documentIds ?? [], details: extra.details ?? {},
-  } as never);
+  });
 }
 
 /** Tells the request's owner (the bell, and an email copy if they asked for one: core/collaboration/staff-notifications.ts). */
@@ -286,8 +286,8 @@ export async function createFileRequest(em: Em, user: User, input: CreateFileReq
     reminderIntervalSeconds: plan.reminderIntervalSeconds, remindersSent: 0,
     nextReminderAt: plan.reminderCount > 0 ? new Date(now.getTime() + plan.reminderIntervalSeconds * 1000) : null,
     sentAt: now,
-  } as never);
-  plan.items.forEach((label, position) => em.create(FileRequestItem, { fileRequest: request, position, label, fulfilled: false } as never));
+  });
+  plan.items.forEach((label, position) => em.create(FileRequestItem, { fileRequest: request, position, label, fulfilled: false }));
   const outboxIds = queueRequestMails(em, user, request, plan.account, plan.recipients.map((r) => ({ choice: r, token: newToken() })), plan.items, 'sent');
   recordAudit(em, { actorId: user.id, action: 'file_request.create', entityType: 'file_request', entityId: request.id, clientId: plan.client.id, details: { recipients: plan.recipients.map((r) => r.address) } });
   return { request, outboxIds };
@@ -312,7 +312,7 @@ function queueRequestMails(em: Em, user: User, request: FileRequest, account: Ma
       em.create(FileRequestRecipient, {
         fileRequest: request, contactEmail: choice.contactEmailId, address: choice.address, name, language: choice.language,
         token, messageIdHeader: row.messageIdHeader, outboxId: row.id,
-      } as never);
+      });
     }
     addEvent(em, request, kind, { actor: user, address: choice.address, outboxId: row.id });
     ids.push(row.id);
@@ -380,9 +380,15 @@ async function summarize(em: Em, requests: FileRequest[]): Promise<FileRequestSu
   const ids = requests.map((r) => r.id);
   await em.populate(requests, ['client', 'createdBy']);
   const recipients = await em.find(FileRequestRecipient, { fileRequest: { $in: ids } }, { orderBy: { createdAt: 'asc', address: 'asc' } });
-  const itemCounts = await em.execute<{ id: string; total: number; done: number }[]>(
-    'select file_request_id as id, count(*)::int as total, count(*) filter (where fulfilled)::int as done from file_request_item where file_request_id in (?) group by file_request_id', [ids]);
-  const docCounts = await em.execute<{ id: string; n: number }[]>('select file_request_id as id, count(*)::int as n from file_request_document where file_request_id in (?) group by file_request_id', [ids]);
+  const db = kysely(em);
+  const itemCounts = await db.selectFrom('file_request_item')
+    .select((eb) => ['file_request_id as id', eb.fn.countAll<string>().as('total'), eb.fn.countAll<string>().filterWhere('fulfilled', '=', true).as('done')])
+    .where('file_request_id', 'in', ids).groupBy('file_request_id')
+    .execute();
+  const docCounts = await db.selectFrom('file_request_document')
+    .select((eb) => ['file_request_id as id', eb.fn.countAll<string>().as('n')])
+    .where('file_request_id', 'in', ids).groupBy('file_request_id')
+    .execute();
   return requests.map((r) => {
     const ic = itemCounts.find((c) => c.id === r.id);
     return {
@@ -411,29 +417,16 @@ export type ListFilter = 'open' | 'overdue' | 'fulfilled' | 'cancelled' | 'parti
 
 /** Requests newest first; `open` includes partially fulfilled ones, `overdue` is open past the due date. */
 export async function listFileRequests(em: Em, opts: { status?: ListFilter; clientId?: string; limit: number; cursor?: string }): Promise<{ items: FileRequestSummary[]; nextCursor: string | null }> {
-  const where: string[] = ['true'];
-  const params: unknown[] = [];
-  if (opts.status === 'open') where.push(`r.status in ('open', 'partially_fulfilled')`);
-  else if (opts.status === 'overdue') {
-    where.push(`r.status in ('open', 'partially_fulfilled') and r.due_date < ?`);
-    params.push(today());
-  } else if (opts.status) {
-    where.push('r.status = ?');
-    params.push(opts.status);
-  }
-  if (opts.clientId) {
-    where.push('r.client_id = ?');
-    params.push(opts.clientId);
-  }
+  let query = kysely(em).selectFrom('file_request as r').select((eb) => ['r.id', cursorTime(eb.ref('r.created_at')).as('at')]);
+  if (opts.status === 'open' || opts.status === 'overdue') query = query.where('r.status', 'in', ['open', 'partially_fulfilled']);
+  else if (opts.status) query = query.where('r.status', '=', opts.status);
+  if (opts.status === 'overdue') query = query.where('r.due_date', '<', today());
+  if (opts.clientId) query = query.where('r.client_id', '=', opts.clientId);
   if (opts.cursor) {
     const pos = decodeCursor(opts.cursor);
-    where.push('(r.created_at, r.id) < (?::timestamptz, ?::uuid)');
-    params.push(pos.at, pos.id);
+    query = query.where((eb) => eb(eb.refTuple('r.created_at', 'r.id'), '<', eb.tuple(cursorTimestamp(pos), pos.id)));
   }
-  const rows = await em.execute<{ id: string; at: string }[]>(
-    `select r.id, ${cursorTimeSql('r.created_at')} as at from file_request r where ${where.join(' and ')} order by r.created_at desc, r.id desc limit ?`,
-    [...params, opts.limit + 1],
-  );
+  const rows = await query.orderBy('r.created_at', 'desc').orderBy('r.id', 'desc').limit(opts.limit + 1).execute();
   const page = rows.slice(0, opts.limit);
   const found = page.length ? await em.find(FileRequest, { id: { $in: page.map((r) => r.id) } }) : [];
   const ordered = page.map((r) => found.find((f) => f.id === r.id)).filter((f): f is FileRequest => f !== undefined);
@@ -451,8 +444,11 @@ export async function getFileRequestView(em: Em, id: string): Promise<FileReques
   const r = await getFileRequest(em, id);
   const [summary] = await summarize(em, [r]);
   const items = await em.find(FileRequestItem, { fileRequest: r.id }, { orderBy: { position: 'asc' } });
-  const docs = await em.execute<{ document_id: string; name: string; item_id: string | null; message_id: string | null }[]>(
-    'select fd.document_id, d.name, fd.item_id, fd.message_id from file_request_document fd join document d on d.id = fd.document_id where fd.file_request_id = ? order by fd.created_at, d.name', [r.id]);
+  const docs = await kysely(em).selectFrom('file_request_document as fd').innerJoin('document as d', 'd.id', 'fd.document_id')
+    .select(['fd.document_id', 'd.name', 'fd.item_id', 'fd.message_id'])
+    .where('fd.file_request_id', '=', r.id)
+    .orderBy('fd.created_at').orderBy('d.name')
+    .execute();
   const events = await em.find(FileRequestEvent, { fileRequest: r.id }, { orderBy: { at: 'asc', id: 'asc' }, populate: ['actor'] });
   return {
     ...summary!,
@@ -480,14 +476,17 @@ export async function getFileRequestView(em: Em, id: string): Promise<FileReques
 export async function recomputeFileRequestStatus(em: Em, request: FileRequest, actor: User | null): Promise<void> {
   if (request.status === 'cancelled') return;
   await em.flush();
-  const [c] = await em.execute<{ total: number; done: number; docs: number }[]>(
-    `select (select count(*)::int from file_request_item where file_request_id = ?) as total,
-            (select count(*)::int from file_request_item where file_request_id = ? and fulfilled) as done,
-            (select count(*)::int from file_request_document where file_request_id = ?) as docs`,
-    [request.id, request.id, request.id]);
-  const total = Number(c!.total);
-  const done = Number(c!.done);
-  const docs = Number(c!.docs);
+  const db = kysely(em);
+  const items = await db.selectFrom('file_request_item')
+    .select((eb) => [eb.fn.countAll<string>().as('total'), eb.fn.countAll<string>().filterWhere('fulfilled', '=', true).as('done')])
+    .where('file_request_id', '=', request.id)
+    .executeTakeFirstOrThrow();
+  const received = await db.selectFrom('file_request_document').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('file_request_id', '=', request.id)
+    .executeTakeFirstOrThrow();
+  const total = Number(items.total);
+  const done = Number(items.done);
+  const docs = Number(received.n);
   const next: FileRequestStatus = (total > 0 ? done === total : docs > 0) ? 'fulfilled' : done > 0 || docs > 0 ? 'partially_fulfilled' : 'open';
   if (next === request.status) return;
   const was = request.status;

@@ -102,16 +102,16 @@ export async function createShare(em: Em, user: User, clientId: string, input: S
   const account = await getSenderAccount(em, user, input.accountId);
   // Whole seconds: the token carries the expiry in seconds and must match the row exactly.
   const expiresAt = new Date(Math.floor((Date.now() + days * DAY_MS) / 1000) * 1000);
-  const share = em.create(Share, { client, account, createdBy: user, message, expiresAt, revokedAt: null, revokedBy: null } as never);
+  const share = em.create(Share, { client, account, createdBy: user, message, expiresAt, revokedAt: null, revokedBy: null });
   const key = shareKey(ctx.secretKey);
   const fromName = senderName(account, user);
   const outboxIds: string[] = [];
   for (const r of recipients) {
     const name = r.contactName ? oneLine(r.contactName).slice(0, 200) : null;
-    const recipient = em.create(ShareRecipient, { share, contactEmail: r.contactEmailId, address: r.address, name, language: r.language, outboxId: null } as never);
+    const recipient = em.create(ShareRecipient, { share, contactEmail: r.contactEmailId, address: r.address, name, language: r.language, outboxId: null });
     const links = ordered.map((doc) => {
       const token = signShareToken(key, recipient.id, doc.id, expiresAt);
-      em.create(ShareLink, { shareRecipient: recipient, document: doc, tokenHash: sha256Hex(token) } as never);
+      em.create(ShareLink, { shareRecipient: recipient, document: doc, tokenHash: sha256Hex(token) });
       return { name: doc.name, url: `${ctx.publicUrl}/s/${token}` };
     });
     const mail = renderShareMail({ language: r.language, recipientName: name, firmName: fromName || account.name, message, links, expiresAt, signature: user.signature });
@@ -119,7 +119,7 @@ export async function createShare(em: Em, user: User, clientId: string, input: S
       account, createdBy: user, kind: 'share', fromName: fromName || null, to: [name ? { name, address: r.address } : { address: r.address }], cc: [], bcc: [],
       subject: mail.subject, text: mail.text, html: mail.html, inReplyTo: null, references: [], replyTo: null,
       messageIdHeader: newMessageId(account.email), documentIds: [], clientId: client.id, replyToMessage: null, forwardMessage: null, status: 'queued',
-    } as never);
+    });
     recipient.outboxId = row.id;
     outboxIds.push(row.id);
   }
@@ -138,7 +138,7 @@ export async function revokeShare(em: Em, user: User, id: string): Promise<Share
   if (!share) throw new NotFoundError('Share');
   if (!share.revokedAt) {
     share.revokedAt = new Date();
-    share.revokedBy = user as never;
+    share.revokedBy = user;
     recordAudit(em, { actorId: user.id, action: 'share.revoke', entityType: 'share', entityId: share.id, clientId: share.client.id, details: {} });
   }
   return share;
@@ -147,7 +147,7 @@ export async function revokeShare(em: Em, user: User, id: string): Promise<Share
 /** Records a download; the first one of a link tells the person who shared it. */
 export async function recordShareDownload(em: Em, access: Extract<ShareAccess, { kind: 'ok' }>, who: { ip?: string | null; userAgent?: string | null }, opts: { publicUrl?: string } = {}): Promise<{ first: boolean; outboxId: string | null }> {
   const before = await em.count(ShareDownload, { shareLink: access.link.id });
-  em.create(ShareDownload, { shareLink: access.link, ip: who.ip ?? null, userAgent: who.userAgent ? oneLine(who.userAgent).slice(0, 500) : null } as never);
+  em.create(ShareDownload, { shareLink: access.link, ip: who.ip ?? null, userAgent: who.userAgent ? oneLine(who.userAgent).slice(0, 500) : null });
   if (before > 0 || !access.share.createdBy) return { first: before === 0, outboxId: null };
   const { outboxId } = await createNotification(em, {
     userId: access.share.createdBy.id, kind: 'share_downloaded',

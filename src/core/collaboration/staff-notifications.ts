@@ -1,9 +1,10 @@
 // The staff bell: create a notification (and, when the user asked for it, queue an email copy from a public
 // mailbox), list unread first with a keyset cursor, count unread, mark all read. Never flushes, never sends:
 // the caller commits and enqueues the send (mail queued inside a sync transaction is sent by resume-outbox).
-import type { Em } from '../platform/db.ts';
+import { expressionBuilder } from 'kysely';
+import { kysely, type DB, type Em } from '../platform/db.ts';
 import { InvalidInputError } from '../platform/errors.ts';
-import { cursorTimeSql } from '../platform/keyset-cursor.ts';
+import { cursorTime, cursorTimestamp } from '../platform/keyset-cursor.ts';
 import { MailAccount } from '../mail/mail-account.entity.ts';
 import { Notification } from '../staff/notification.entity.ts';
 import { Outbox } from '../outbox/outbox.entity.ts';
@@ -40,7 +41,7 @@ export async function createNotification(em: Em, input: NotificationInput, opts:
   const notification = em.create(Notification, {
     user: input.userId, kind: input.kind, title, body: input.body ?? '', link,
     client: input.clientId ?? null, fileRequest: input.fileRequestId ?? null, message: input.messageId ?? null, task: input.taskId ?? null,
-  } as never);
+  });
   const user = await em.findOne(User, { id: input.userId });
   if (!user || !user.active || !user.notifyByEmail) return { notification, outboxId: null };
   const account = await em.findOne(MailAccount, { visibility: 'public' }, { orderBy: { createdAt: 'asc' } });
@@ -52,16 +53,11 @@ export async function createNotification(em: Em, input: NotificationInput, opts:
     to: [{ name: oneLine(user.name).slice(0, 200), address: user.email }], cc: [], bcc: [],
     subject: `[Dossier] ${title}`.slice(0, 500), text: `${text}\n`, html: null, inReplyTo: null, references: [], replyTo: null,
     messageIdHeader: newMessageId(account.email), documentIds: [], clientId: null, replyToMessage: null, forwardMessage: null, status: 'queued',
-  } as never);
+  });
   return { notification, outboxId: row.id };
 }
 
-type Row = {
-  id: string; kind: string; title: string; body: string; link: string | null; client_id: string | null; file_request_id: string | null;
-  message_id: string | null; task_id: string | null; read_at: Date | string | null; created_at: Date | string; at: string; unread: number;
-};
-
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
 
 function decode(cursor: string): [number, string, string] {
   try {
@@ -74,21 +70,18 @@ function decode(cursor: string): [number, string, string] {
 
 /** The user's notifications: unread first, then newest first; keyset pages over (unread, created_at, id). */
 export async function listNotificationPage(em: Em, user: { id: string }, opts: { limit: number; cursor?: string; unreadOnly?: boolean }): Promise<{ items: NotificationItem[]; nextCursor: string | null; unread: number }> {
-  const where = ['user_id = ?'];
-  const params: unknown[] = [user.id];
-  if (opts.unreadOnly) where.push('read_at is null');
+  // Unread first: 1 for unread, 0 for read, the first key of the list's order and of its cursor.
+  const unread = expressionBuilder<DB, 'notification'>().case().when('read_at', 'is', null).then(1).else(0).end();
+  let query = kysely(em).selectFrom('notification')
+    .select((eb) => ['id', 'kind', 'title', 'body', 'link', 'client_id', 'file_request_id', 'message_id', 'task_id', 'read_at', 'created_at',
+      cursorTime(eb.ref('created_at')).as('at'), unread.as('unread')])
+    .where('user_id', '=', user.id);
+  if (opts.unreadOnly) query = query.where('read_at', 'is', null);
   if (opts.cursor) {
     const [rank, at, id] = decode(opts.cursor);
-    where.push('((case when read_at is null then 1 else 0 end), created_at, id) < (?::int, ?::timestamptz, ?::uuid)');
-    params.push(rank, at, id);
+    query = query.where((eb) => eb(eb.tuple(unread, eb.ref('created_at'), eb.ref('id')), '<', eb.tuple(rank, cursorTimestamp({ at, id }), id)));
   }
-  const rows = await em.execute<Row[]>(
-    `select id, kind, title, body, link, client_id, file_request_id, message_id, task_id, read_at, created_at, ${cursorTimeSql('created_at')} as at,
-            (case when read_at is null then 1 else 0 end)::int as unread
-       from notification where ${where.join(' and ')}
-      order by (case when read_at is null then 1 else 0 end) desc, created_at desc, id desc limit ?`,
-    [...params, opts.limit + 1],
-  );
+  const rows = await query.orderBy(unread, 'desc').orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit + 1).execute();
   const page = rows.slice(0, opts.limit);
   const last = page[page.length - 1];
   return {
@@ -102,12 +95,17 @@ export async function listNotificationPage(em: Em, user: { id: string }, opts: {
 }
 
 export async function countUnreadNotifications(em: Em, user: { id: string }): Promise<number> {
-  const rows = await em.execute<{ n: number }[]>('select count(*)::int as n from notification where user_id = ? and read_at is null', [user.id]);
-  return Number(rows[0]?.n ?? 0);
+  const row = await kysely(em).selectFrom('notification').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('user_id', '=', user.id).where('read_at', 'is', null)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
 }
 
 /** Marks every unread notification of the user read; returns how many changed. */
 export async function markAllNotificationsRead(em: Em, user: { id: string }): Promise<number> {
-  const rows = await em.execute<{ id: string }[]>('update notification set read_at = now() where user_id = ? and read_at is null returning id', [user.id]);
+  const rows = await kysely(em).updateTable('notification').set((eb) => ({ read_at: eb.fn<Date>('now') }))
+    .where('user_id', '=', user.id).where('read_at', 'is', null)
+    .returning('id')
+    .execute();
   return rows.length;
 }
