@@ -3,6 +3,7 @@
 // strict CSP and a pinned UTF-8 charset: the sanitiser is one layer, not the only one.
 import { htmlToText as convertHtmlToText } from 'html-to-text';
 import sanitizeHtml from 'sanitize-html';
+import { escapeHtml } from '../platform/text.ts';
 
 export type SanitizeOptions = {
   /** Load http(s) images (the user clicked "show images" or trusts the sender). Off by default. */
@@ -144,10 +145,6 @@ export function exceedsNestingDepth(html: string, max: number): boolean {
   return false;
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;').replace(/"/gu, '&quot;');
-}
-
 /** Markup too deep to parse affordably: its text, tags removed by a linear scan, escaped. */
 function textOfUnparseable(html: string): string {
   const text = html
@@ -248,18 +245,4 @@ export function htmlToText(html: string): string {
       { selector: 'script', format: 'skip' },
     ],
   }).trim();
-}
-
-/**
- * A one-line preview: whitespace collapsed, quoted reply lines (">") dropped, cut at a word
- * boundary to at most `max` characters (an ellipsis marks a cut).
- */
-export function makeSnippet(text: string, max = 200): string {
-  const lines = text.split(/\r?\n/u).filter((l) => !/^\s*>/u.test(l));
-  const flat = lines.join(' ').replace(/\s+/gu, ' ').trim();
-  const chars = Array.from(flat);
-  if (chars.length <= max) return flat;
-  const cut = chars.slice(0, max - 1).join('');
-  const space = cut.lastIndexOf(' ');
-  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }

@@ -1,5 +1,6 @@
 // Makes decoded mail text safe to store and to put on one line: PostgreSQL text rejects U+0000 and
-// invalid UTF-16, header values must never carry line breaks (reply-path header injection).
+// invalid UTF-16, header values must never carry line breaks (reply-path header injection). And the one
+// HTML escape for text we put into markup ourselves (mail templates, signatures, the plain-text viewer).
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -35,4 +36,9 @@ export function cleanHeaderText(s: string): string {
     .replace(BIDI_CONTROLS, '')
     .replace(/ {2,}/gu, ' ')
     .trim();
+}
+
+/** Text as HTML character data or a quoted attribute value (either quote style). */
+export function escapeHtml(s: string): string {
+  return s.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;').replace(/"/gu, '&quot;').replace(/'/gu, '&#39;');
 }

@@ -5,6 +5,7 @@ import type { Static } from 'typebox';
 import { fileMessageToClient, unfileMessageFromClient } from '../../core/log/communications.ts';
 import { getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/mail/message-queries.ts';
 import { User } from '../../core/staff/user.entity.ts';
+import { escapeHtml } from '../../core/platform/text.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS, unauthorized } from '../errors.ts';
 import { sendFile } from '../file-response.ts';
@@ -22,8 +23,6 @@ const detailOptions = (req: FastifyRequest<{ Querystring: Static<typeof ImagesQu
   allowRemoteImages: flag(req.query.images) === true,
   attachmentUrl,
 });
-
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**
  * The sanitised body as a standalone document for <iframe sandbox="allow-popups

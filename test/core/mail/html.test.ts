@@ -2,7 +2,7 @@
 // an attack (or a legitimate formatting need) and what the reader must get. The whole hostile corpus
 // runs through it in test/sync/parse-message-corpus.test.ts.
 import t from 'tap';
-import { exceedsNestingDepth, htmlToText, makeSnippet, sanitizeMailHtml, type SanitizeOptions } from '../../../src/core/mail/html.ts';
+import { exceedsNestingDepth, htmlToText, sanitizeMailHtml, type SanitizeOptions } from '../../../src/core/mail/html.ts';
 
 const cidUrl = (cid: string) => (cid === 'logo@x' ? `/api/attachments/att-1` : null);
 const strict: SanitizeOptions = { allowRemoteImages: false, cidUrl };
@@ -110,16 +110,4 @@ t.test('htmlToText', async (t) => {
   t.equal(htmlToText('<a href="https://x.example/">site</a>'), 'site [https://x.example/]');
   t.equal(htmlToText('<head><style>p{}</style><title>T</title></head><script>x()</script><p>body</p>'), 'body');
   t.equal(htmlToText('<img src="x" alt="pic">text'), 'text');
-});
-
-t.test('makeSnippet', async (t) => {
-  t.equal(makeSnippet('  Hello\n\n  world  '), 'Hello world');
-  t.equal(makeSnippet('Thanks!\n> quoted old text\n>> older'), 'Thanks!', 'quoted reply lines dropped');
-  const long = 'word '.repeat(100);
-  const s = makeSnippet(long, 50);
-  t.ok(Array.from(s).length <= 50, 'within the limit');
-  t.match(s, /^(word )+word…$/, 'cut at a word boundary with an ellipsis');
-  t.equal(Array.from(makeSnippet('日'.repeat(300), 200)).length, 200, 'counts characters, not UTF-16 units');
-  t.equal(makeSnippet('👍'.repeat(300), 10), '👍'.repeat(9) + '…', 'no half surrogate pairs');
-  t.equal(makeSnippet(''), '');
 });

@@ -1,7 +1,7 @@
 // Text cleaning guards two things users rely on: mail with odd bytes is stored instead of failing the
 // batch (PostgreSQL rejects U+0000), and a subject or name can never smuggle a second header line.
 import t from 'tap';
-import { cleanBodyText, cleanHeaderText, toWellFormed } from '../../../src/core/platform/text.ts';
+import { cleanBodyText, cleanHeaderText, escapeHtml, toWellFormed } from '../../../src/core/platform/text.ts';
 
 t.test('cleanHeaderText', async (t) => {
   const cases: Array<[string, string]> = [
@@ -31,4 +31,11 @@ t.test('cleanBodyText', async (t) => {
   t.equal(cleanBodyText('x\udc00y'), 'x\ufffdy', 'lone low surrogate');
   t.equal(cleanBodyText('👍'), '👍', 'pairs kept');
   t.equal(toWellFormed('\ud83d'), '\ufffd');
+});
+
+t.test('escapeHtml: text stays text in character data and in quoted attributes', async (t) => {
+  t.equal(escapeHtml(`<script>alert("x")</script>`), '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+  t.equal(escapeHtml(`' onmouseover='x`), '&#39; onmouseover=&#39;x', 'single quotes, for single-quoted attributes');
+  t.equal(escapeHtml('&lt; is already escaped'), '&amp;lt; is already escaped', 'ampersands first, so nothing is unescaped twice');
+  t.equal(escapeHtml('plain text, ñ 日本'), 'plain text, ñ 日本');
 });

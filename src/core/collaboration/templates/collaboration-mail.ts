@@ -3,7 +3,8 @@
 import { cleanBodyText } from '../../platform/text.ts';
 import type { Language } from '../../staff/user.entity.ts';
 import { COLLABORATION_STRINGS } from './collaboration-strings.ts';
-import { escapeHtml, oneLine, type RenderedMail } from './render.ts';
+import { escapeHtml } from '../../platform/text.ts';
+import { oneLine, type RenderedMail } from './render.ts';
 
 type Block = { text: string; html: string };
 const paragraphText = (s: string) => cleanBodyText(s).replace(/\r\n?/gu, '\n').trim();

@@ -1,7 +1,7 @@
 // Renders file-request mail (request, reminder, acknowledgement) as plain text + simple HTML.
 // Everything the user typed is data: HTML-escaped in the HTML part, never evaluated, and the subject
 // is made one line (CR/LF and controls stripped) because it goes into a header.
-import { cleanBodyText, cleanHeaderText } from '../../platform/text.ts';
+import { cleanBodyText, cleanHeaderText, escapeHtml } from '../../platform/text.ts';
 import type { Language } from '../../staff/user.entity.ts';
 import { FILE_REQUEST_STRINGS } from './strings.ts';
 
@@ -19,8 +19,6 @@ export type RequestMailInput = {
   signature: string;
 };
 
-export const escapeHtml = (s: string) =>
-  s.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;').replace(/"/gu, '&quot;').replace(/'/gu, '&#39;');
 /** One line of text for a header or a list row. */
 export const oneLine = (s: string) => cleanHeaderText(s);
 const paragraphText = (s: string) => cleanBodyText(s).replace(/\r\n?/gu, '\n').trim();
