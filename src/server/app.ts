@@ -54,7 +54,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
   app.decorate('deps', deps);
-  app.decorateRequest('em', null as never);
+  // Declared up front (fastify keeps request objects one shape); every request gets its own fork below.
+  app.decorateRequest('em');
   app.addHook('onRequest', async (req) => {
     req.em = deps.db.em.fork();
   });
