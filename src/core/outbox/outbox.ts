@@ -2,18 +2,18 @@
 // sends them (src/sync/send-outbox.ts). Never talks to SMTP or IMAP and never flushes: the caller owns
 // the transaction and enqueues the send job after the commit (enqueueSend).
 import { randomUUID } from 'node:crypto';
-import type { Em } from '../platform/db.ts';
+import { kysely, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { getAddressDomain, normalizeAddress } from '../mail/addresses.ts';
 import { Client } from '../crm/client.entity.ts';
 import { Document } from '../documents/document.entity.ts';
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import { htmlToText, sanitizeMailHtml } from '../mail/html.ts';
-import { decodeCursor, encodeCursor, cursorTimeSql } from '../platform/keyset-cursor.ts';
+import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { MailAccount } from '../mail/mail-account.entity.ts';
 import { Message, MessageAddress } from '../mail/message.entity.ts';
 import { Outbox, type OutboxAddress, type OutboxStatus } from './outbox.entity.ts';
-import { cleanBodyText, cleanHeaderText } from '../platform/text.ts';
+import { cleanBodyText, cleanHeaderText, escapeHtml } from '../platform/text.ts';
 import { capReferences, normalizeMessageId } from '../mail/threading.ts';
 import type { User } from '../staff/user.entity.ts';
 import { assertMessageVisible, visibleAccountSql } from '../mail/visibility.ts';
@@ -168,8 +168,6 @@ export function normalizeBodyText(s: string): string {
   return cleanBodyText(s).replace(/\r\n?/gu, '\n');
 }
 
-const escapeHtml = (s: string) => s.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;').replace(/"/gu, '&quot;');
-
 /** Text and HTML bodies with the signature appended under the "-- " separator (RFC 3676 §4.3). */
 export function composeBody(input: { text?: string; html?: string }, signature: string): { text: string; html: string | null } {
   let html = input.html?.trim() ? sanitizeMailHtml(input.html, { allowRemoteImages: true, cidUrl: () => null }).html : null;
@@ -321,7 +319,7 @@ export async function queueReply(em: Em, user: User, messageId: string, input: R
     replyToMessage: parent,
     forwardMessage: null,
     status: 'queued',
-  } as never);
+  });
 }
 
 /** Queues a new message, or a forward when forwardMessageId is given. The caller flushes, then enqueueSend. */
@@ -362,7 +360,7 @@ export async function queueMessage(em: Em, user: User, input: NewMessageInput): 
     replyToMessage: null,
     forwardMessage: forward,
     status: 'queued',
-  } as never);
+  });
 }
 
 /** Asks a worker to send the row; call after the commit that created it. Safe to call twice. */
@@ -379,21 +377,14 @@ export async function getOutbox(em: Em, user: User, id: string): Promise<Outbox>
 
 /** The user's outbox rows, newest first, optionally of one status. */
 export async function listOutbox(em: Em, user: User, opts: { status?: OutboxStatus; limit: number; cursor?: string }): Promise<{ items: Outbox[]; nextCursor: string | null }> {
-  const where: string[] = ['o.created_by_id = ?'];
-  const params: unknown[] = [user.id];
-  if (opts.status) {
-    where.push('o.status = ?');
-    params.push(opts.status);
-  }
+  let query = kysely(em).selectFrom('outbox as o').select((eb) => ['o.id', cursorTime(eb.ref('o.created_at')).as('at')])
+    .where('o.created_by_id', '=', user.id);
+  if (opts.status) query = query.where('o.status', '=', opts.status);
   if (opts.cursor) {
     const pos = decodeCursor(opts.cursor);
-    where.push('(o.created_at, o.id) < (?::timestamptz, ?::uuid)');
-    params.push(pos.at, pos.id);
+    query = query.where((eb) => eb(eb.refTuple('o.created_at', 'o.id'), '<', eb.tuple(cursorTimestamp(pos), pos.id)));
   }
-  const rows = await em.execute<{ id: string; at: string }[]>(
-    `select o.id, ${cursorTimeSql('o.created_at')} as at from outbox o where ${where.join(' and ')} order by o.created_at desc, o.id desc limit ?`,
-    [...params, opts.limit + 1],
-  );
+  const rows = await query.orderBy('o.created_at', 'desc').orderBy('o.id', 'desc').limit(opts.limit + 1).execute();
   const page = rows.slice(0, opts.limit);
   const found = page.length ? await em.find(Outbox, { id: { $in: page.map((r) => r.id) } }) : [];
   const items = page.map((r) => found.find((o) => o.id === r.id)!).filter(Boolean);
