@@ -16,7 +16,8 @@ export type DiscussionMatch =
   | { kind: 'none' }
   | { kind: 'own'; discussionId: string }
   | { kind: 'comment' | 'held'; discussionId: string; commentId: string }
-  | { kind: 'failed'; error: string };
+  /** Matching threw; its work was rolled back to the savepoint. The caller logs it (core has no logger). */
+  | { kind: 'failed'; messageId: string; error: string };
 
 // Where the quoted original starts in a reply: "On … wrote:" (and the es/nl forms), Outlook's separator.
 const QUOTE_HEADER = /^(?:On .{1,300} wrote:|El .{1,300} escribió:|Op .{1,300} schreef.{0,40}:|-{2,}\s*Original Message\s*-{2,}|-{2,}\s*Mensaje original\s*-{2,}|-{2,}\s*Oorspronkelijk bericht\s*-{2,}|From: .+)$/iu;
@@ -69,7 +70,7 @@ export async function matchDiscussionReply(em: Em, message: Message, opts: { pub
     // A savepoint: whatever goes wrong here is undone alone and never blocks storing the mailbox's mail.
     return await em.transactional((tx) => matchReply(tx, message, opts), { propagation: 'nested' });
   } catch (err) {
-    return { kind: 'failed', error: (err as Error).message };
+    return { kind: 'failed', messageId: message.id, error: err instanceof Error ? err.message : String(err) };
   }
 }
 

@@ -20,7 +20,8 @@ export type ReplyMatch =
   | { kind: 'none' }
   | { kind: 'accepted'; requestId: string; via: 'token' | 'thread' | 'sender'; documentIds: string[]; acknowledgementOutboxId: string | null }
   | { kind: 'held'; requestId: string; via: 'token' | 'thread' }
-  | { kind: 'failed'; error: string };
+  /** Matching threw; its work was rolled back to the savepoint. The caller logs it (core has no logger). */
+  | { kind: 'failed'; messageId: string; error: string };
 
 const TOKEN = /\+r-([0-9a-f]{24})@/iu;
 const HEADER_LIMIT = 64 * 1024;
@@ -147,7 +148,7 @@ export async function matchFileRequestReply(em: Em, message: Message, deps: Fili
     // A savepoint: whatever goes wrong here is undone alone and never blocks storing the mailbox's mail.
     return await em.transactional((tx) => matchReply(tx, message, deps), { propagation: 'nested' });
   } catch (err) {
-    return { kind: 'failed', error: (err as Error).message };
+    return { kind: 'failed', messageId: message.id, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
