@@ -9,7 +9,7 @@ import { Client } from '../crm/client.entity.ts';
 import { Area, Communication, FilingExclusion, Reason, type CommunicationKind, type Initiator } from './communication.entity.ts';
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
-import { messageTsQuery, type Page } from '../mail/message-queries.ts';
+import { messageTextQuery, textQuery, type Page } from '../mail/message-queries.ts';
 import { assertMessageVisible, type Viewer } from '../mail/visibility.ts';
 
 export type CommunicationFilters = {
@@ -76,11 +76,6 @@ async function assertClient(em: Em, clientId: string): Promise<Client> {
   return client;
 }
 
-// Full-text matching (@@ against a tsquery) has no builder form: sql templates with bound parameters. The
-// query functions are the ones mail/message-queries.ts uses (tsQuerySql, messageTsQuerySql).
-const webTsQuery = (q: string) => sql`websearch_to_tsquery('simple', dossier_unaccent(${q}))`;
-const messageTsQueryOf = (q: string) => sql`${messageTsQuery(q)}::tsquery`;
-
 /** The log's rows with their tags, author, filed message's sender and attachments (inline parts excluded). */
 function selectRecords(em: Em) {
   return kysely(em).selectFrom('communication as c')
@@ -140,12 +135,12 @@ export async function listCommunications(em: Em, clientId: string, filters: Comm
     // filed message's subject/sender/body, and the names of its attachments.
     // `m` is the record's message, already joined by primary key: testing its vector there keeps the
     // probe per record (a subquery would let the planner scan the whole GIN index for a common word).
-    // communication.search and attachment.search are generated columns no entity declares.
+    // @@ has no builder form, and communication.search and attachment.search are generated columns no entity declares.
     query = query.where((eb) => eb.or([
-      sql<boolean>`c.search @@ ${webTsQuery(q)}`,
-      sql<boolean>`m.search @@ ${messageTsQueryOf(q)}`,
+      sql<boolean>`c.search @@ ${textQuery(q)}`,
+      sql<boolean>`m.search @@ ${messageTextQuery(q)}`,
       eb.exists(eb.selectFrom('attachment as qa').select(sql.lit(1).as('one'))
-        .whereRef('qa.message_id', '=', 'c.message_id').where(sql<boolean>`qa.search @@ ${webTsQuery(q)}`)),
+        .whereRef('qa.message_id', '=', 'c.message_id').where(sql<boolean>`qa.search @@ ${textQuery(q)}`)),
     ]));
   }
   if (page.cursor) {
