@@ -8,23 +8,13 @@ import { NotFoundError } from '../platform/errors.ts';
 /** What the rule needs to know about the caller. Role is deliberately absent (admins see no more). */
 export type Viewer = { id: string };
 
-/** A SQL fragment with `?` placeholders and the values for them, in order. */
-export type SqlCondition = { sql: string; params: unknown[] };
-
-/**
- * Accounts the viewer may see: their own (private or public) and every public one.
- * `alias` names the mail_account row. For em.execute strings; Kysely queries use visibleAccount.
- */
-export function visibleAccountSql(viewer: Viewer, alias = 'ma'): SqlCondition {
-  return { sql: `(${alias}.visibility = 'public' or ${alias}.owner_id = ?)`, params: [viewer.id] };
-}
-
 /** Queries that name their mail_account `ma`. */
 export type WithAccount = DB & { ma: DB['mail_account'] };
 /** Queries that name their message `m`. */
 export type WithMessage = DB & { m: DB['message'] };
 
-/** visibleAccountSql as a Kysely condition on the mail_account aliased `ma`. */
+/** Accounts the viewer may see: their own (private or public) and every public one, as a condition on
+ *  the mail_account aliased `ma`. */
 export function visibleAccount(viewer: Viewer): Expression<SqlBool> {
   const eb = expressionBuilder<WithAccount, 'ma'>();
   return eb.or([eb('ma.visibility', '=', 'public'), eb('ma.owner_id', '=', viewer.id)]);

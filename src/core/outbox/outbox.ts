@@ -16,7 +16,7 @@ import { Outbox, type OutboxAddress, type OutboxStatus } from './outbox.entity.t
 import { cleanBodyText, cleanHeaderText, escapeHtml } from '../platform/text.ts';
 import { capReferences, normalizeMessageId } from '../mail/threading.ts';
 import type { User } from '../staff/user.entity.ts';
-import { assertMessageVisible, visibleAccountSql } from '../mail/visibility.ts';
+import { assertMessageVisible, visibleAccount } from '../mail/visibility.ts';
 
 /** Recipients of one message (To + Cc + Bcc). Reply all to a 5,000-recipient mail is refused, not trimmed. */
 export const MAX_RECIPIENTS = 100;
@@ -194,8 +194,7 @@ async function getSendingAccount(em: Em, user: User, accountId: string): Promise
 
 /** Addresses of every account the user may send from: "us", left out of reply-all recipients. */
 async function listOwnAddresses(em: Em, user: User): Promise<Set<string>> {
-  const cond = visibleAccountSql(user, 'ma');
-  const rows = await em.execute<{ email: string }[]>(`select ma.email from mail_account ma where ${cond.sql}`, cond.params);
+  const rows = await kysely(em).selectFrom('mail_account as ma').select('ma.email').where(visibleAccount(user)).execute();
   return new Set(rows.map((r) => normalizeAddress(r.email)).filter((a): a is string => a !== null));
 }
 
@@ -205,14 +204,18 @@ async function listOwnAddresses(em: Em, user: User): Promise<Set<string>> {
  * (the message is visible only because it is filed to a client).
  */
 async function findReplyAccount(em: Em, user: User, messageId: string): Promise<string | null> {
-  const cond = visibleAccountSql(user, 'ma');
-  const rows = await em.execute<{ id: string }[]>(
-    `select ma.id from message_location ml join mailbox mb on mb.id = ml.mailbox_id join mail_account ma on ma.id = mb.account_id
-     where ml.message_id = ? and ${cond.sql}
-     order by (ml.removed_at is null) desc, (mb.role = 'inbox') desc, (ma.owner_id = ?) desc, ma.created_at asc limit 1`,
-    [messageId, ...cond.params, user.id],
-  );
-  return rows[0]?.id ?? null;
+  const row = await kysely(em).selectFrom('message_location as ml')
+    .innerJoin('mailbox as mb', 'mb.id', 'ml.mailbox_id')
+    .innerJoin('mail_account as ma', 'ma.id', 'mb.account_id')
+    .select('ma.id')
+    .where('ml.message_id', '=', messageId).where(visibleAccount(user))
+    .orderBy((eb) => eb('ml.removed_at', 'is', null), 'desc')
+    .orderBy((eb) => eb('mb.role', '=', 'inbox'), 'desc')
+    .orderBy((eb) => eb('ma.owner_id', '=', user.id), 'desc')
+    .orderBy('ma.created_at', 'asc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id ?? null;
 }
 
 async function checkDocuments(em: Em, ids: readonly string[] | undefined): Promise<string[]> {
