@@ -135,7 +135,10 @@ async function fetchNew(
   }
   metas.sort((a, b) => a.uid - b.uid);
   const out = { fetched: 0, stored: 0, failed: 0, lastUid: 0 };
-  const storeCtx: StoreContext = { mailbox: { id: box.id, role: box.role }, uidValidity, ownAddresses: ctx.ownAddresses, filing: ctx.filing };
+  const storeCtx: StoreContext = {
+    mailbox: { id: box.id, role: box.role }, uidValidity, ownAddresses: ctx.ownAddresses, filing: ctx.filing,
+    onReplyFailure: (f) => ctx.log.warn({ accountId: ctx.accountId, folder: box.path, ...f }, 'matching a reply failed; the message is stored'),
+  };
 
   if (metas.length) {
     const attempts = await countAttempt(ctx.db, box.id, row, metas[0]!.uid);

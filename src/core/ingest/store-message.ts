@@ -42,6 +42,9 @@ export type StoreContext = {
   /** Normalised addresses of every connected account: mail from them is outbound. */
   ownAddresses: ReadonlySet<string>;
   filing: FilingDeps;
+  /** Told when matching a reply to a file request or discussion threw (its work was rolled back, the
+   *  message stays stored): core has no logger, the sync logs it with the message id. */
+  onReplyFailure?: (failure: { messageId: string; match: 'file_request' | 'discussion'; error: string }) => void;
 };
 
 export type StoreResult = { uid: number; messageId: string; created: boolean; linked: boolean };
@@ -158,8 +161,14 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
     const replies = await selectReplyCandidates(em, fresh);
     if (replies.fileRequests.length || replies.discussions.length) {
       const loaded = new Map((await em.find(Message, { id: { $in: [...new Set([...replies.fileRequests, ...replies.discussions])] } })).map((m) => [m.id, m]));
-      for (const id of replies.fileRequests) await matchFileRequestReply(em, loaded.get(id)!, ctx.filing);
-      for (const id of replies.discussions) await matchDiscussionReply(em, loaded.get(id)!);
+      for (const id of replies.fileRequests) {
+        const match = await matchFileRequestReply(em, loaded.get(id)!, ctx.filing);
+        if (match.kind === 'failed') ctx.onReplyFailure?.({ messageId: match.messageId, match: 'file_request', error: match.error });
+      }
+      for (const id of replies.discussions) {
+        const match = await matchDiscussionReply(em, loaded.get(id)!);
+        if (match.kind === 'failed') ctx.onReplyFailure?.({ messageId: match.messageId, match: 'discussion', error: match.error });
+      }
     }
   }
   await em.flush();
