@@ -52,6 +52,8 @@ export class SmtpSink {
   #pending: Pending | undefined;
   #refused = new WeakMap<object, Error>();
   #waiters = new Set<() => void>();
+  #open = new Set<string>();
+  #settleWaiters = new Set<() => void>();
 
   constructor(init: { port: number; user: string; password: string; server: SMTPServer }) {
     this.port = init.port;
@@ -87,6 +89,38 @@ export class SmtpSink {
       }, timeoutMs);
       if (!check()) this.#waiters.add(check);
     });
+  }
+
+  /**
+   * Resolves once every SMTP session opened so far has closed. Then every transaction a client sent, including
+   * one smuggled inside another's DATA, has been recorded or refused: a check that something did not arrive
+   * waits for this instead of sleeping.
+   */
+  settled(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.#open.size) return false;
+        clearTimeout(timer);
+        this.#settleWaiters.delete(check);
+        resolve();
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.#settleWaiters.delete(check);
+        reject(new Error(`SMTP sink: ${this.#open.size} session(s) still open after ${timeoutMs} ms`));
+      }, timeoutMs);
+      if (!check()) this.#settleWaiters.add(check);
+    });
+  }
+
+  /** Called by the server hooks when a client connects and when its session ends. */
+  opened(session: SMTPServerSession): void {
+    this.#open.add(session.id);
+  }
+
+  closed(session: SMTPServerSession): void {
+    this.#open.delete(session.id);
+    for (const w of [...this.#settleWaiters]) w();
   }
 
   /** Forgets received messages and rejections (and any pending rejectNext). */
@@ -146,6 +180,13 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     logger: false,
     size: 64 * 1024 * 1024,
     closeTimeout: 200,
+    onConnect(session, callback) {
+      box.sink?.opened(session);
+      callback();
+    },
+    onClose(session) {
+      box.sink?.closed(session);
+    },
     onAuth(auth, _session, callback) {
       if (auth.username === user && auth.password === password) callback(null, { user });
       else callback(smtpError(535, 'Authentication credentials invalid'));

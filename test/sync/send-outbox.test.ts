@@ -25,7 +25,29 @@ const blobs = createLocalBlobStore(config.blobDir);
 const queue = createLocalQueue();
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 const deps: WorkerDeps = { config, db, queue, blobs, log: silent, workerId: `test-${randomUUID()}` };
-queue.work(createHandlers(deps), { concurrency: 4 });
+// The real handlers; each finished send-outbox job is counted per row, so a test can wait for jobs that must
+// do nothing (a duplicate, a recovered send) to have run instead of sleeping.
+const handlers = createHandlers(deps);
+const sendJobsRun = new Map<string, number>();
+queue.work({
+  ...handlers,
+  'send-outbox': async (payload, ctx) => {
+    try {
+      await handlers['send-outbox'](payload, ctx);
+    } finally {
+      sendJobsRun.set(payload.outboxId, (sendJobsRun.get(payload.outboxId) ?? 0) + 1);
+    }
+  },
+}, { concurrency: 4 });
+/** Resolves once `count` send-outbox jobs for the row have finished, and the SMTP peer's sessions have closed. */
+async function sendJobsDone(outboxId: string, count: number, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((sendJobsRun.get(outboxId) ?? 0) < count) {
+    if (Date.now() > until) throw new Error(`only ${sendJobsRun.get(outboxId) ?? 0} of ${count} send jobs ran for ${outboxId}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await sink.settled();
+}
 const dovecot = await getDovecot();
 const sink = await startSmtpSink();
 t.teardown(async () => {
@@ -144,7 +166,7 @@ t.test('an interrupted attempt whose message is already in Sent is not sent agai
   const done = await waitForStatus(row.id, ['sent', 'failed']);
   t.equal(done.status, 'sent');
   t.equal(done.sentCopy, 'already_there');
-  await new Promise((r) => setTimeout(r, 300));
+  await sendJobsDone(row.id, 1);
   t.equal(sink.messages.filter(withId(row.messageIdHeader)).length, 0, 'the SMTP peer never saw it again');
   t.equal((await sentUids(f.mail.user, row.messageIdHeader)).length, 1, 'no second copy in Sent');
 });
@@ -167,7 +189,7 @@ t.test('the same row enqueued several times at once is sent once', async (t) => 
   await Promise.all([enqueueSend(queue, row.id), enqueueSend(queue, row.id), enqueueSend(queue, row.id)]);
   const done = await waitForStatus(row.id, ['sent', 'failed']);
   t.equal(done.status, 'sent');
-  await new Promise((r) => setTimeout(r, 1500));
+  await sendJobsDone(row.id, 3);
   t.equal(sink.messages.filter(withId(row.messageIdHeader)).length, 1);
   t.equal((await sentUids(f.mail.user, row.messageIdHeader)).length, 1);
 });
@@ -223,7 +245,7 @@ t.test('a reply quoting smtp-smuggling.eml arrives as one message, with no smugg
   await enqueueSend(queue, row.id);
   const done = await waitForStatus(row.id, ['sent', 'failed']);
   t.equal(done.status, 'sent', done.error ?? '');
-  await new Promise((r) => setTimeout(r, 500));
+  await sendJobsDone(row.id, 1);
   const arrived = sink.messages.slice(before);
   t.equal(arrived.length, 1, 'one message');
   t.same(arrived[0]!.to, ['sender@attacker.example']);
