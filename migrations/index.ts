@@ -14,6 +14,7 @@ import { Migration20261127100000LocationFiled } from './20261127100000-location-
 import { Migration20261127110000MessageLz4 } from './20261127110000-message-lz4.ts';
 import { Migration20261207233000Tasks } from './20261207233000-tasks.ts';
 import { Migration20261207234500MailAccountOauth } from './20261207234500-mail-account-oauth.ts';
+import { Migration20261208000000TwoFactor } from './20261208000000-two-factor.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
@@ -31,4 +32,5 @@ export const migrationsList = [
   { name: '20261127110000-message-lz4', class: Migration20261127110000MessageLz4 },
   { name: '20261207233000-tasks', class: Migration20261207233000Tasks },
   { name: '20261207234500-mail-account-oauth', class: Migration20261207234500MailAccountOauth },
+  { name: '20261208000000-two-factor', class: Migration20261208000000TwoFactor },
 ];

@@ -13,10 +13,10 @@ import { FirmSetting, Notification } from './staff/notification.entity.ts';
 import { Attachment, Blob, Message, MessageAddress, MessageLocation } from './mail/message.entity.ts';
 import { Outbox } from './outbox/outbox.entity.ts';
 import { Share, ShareDownload, ShareLink, ShareRecipient } from './collaboration/share.entity.ts';
-import { ApiToken, Session, User } from './staff/user.entity.ts';
+import { ApiToken, RecoveryCode, Session, User } from './staff/user.entity.ts';
 
 export const entities = [
-  User, Session, ApiToken, AuditEvent,
+  User, Session, ApiToken, RecoveryCode, AuditEvent,
   MailAccount, Mailbox, ImapCheck, OAuthFlow, Message, MessageLocation, MessageAddress, Attachment, Blob,
   Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, Document,
   Outbox,

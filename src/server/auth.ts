@@ -2,7 +2,7 @@
 // by default; `config: {auth: 'public' | 'admin'}` opts out or up. Cookie-authenticated writes need the
 // CSRF token (synchroniser pattern, @fastify/csrf-protection); bearer requests can't be forged cross-site.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { User } from '../core/staff/user.entity.ts';
+import type { SessionScope, User } from '../core/staff/user.entity.ts';
 import { getSessionUser, getTokenUser } from '../core/staff/sessions.ts';
 import { ForbiddenError } from '../core/platform/errors.ts';
 import { unauthorized } from './errors.ts';
@@ -13,12 +13,16 @@ export type AuthLevel = 'public' | 'user' | 'admin';
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthLevel;
+    /** Open to a session limited to two-step enrolment (the firm requires it and the user has none yet). */
+    duringEnrolment?: boolean;
   }
   interface FastifyRequest {
     user: User | null;
     authKind: 'cookie' | 'bearer' | null;
     /** The session row behind a cookie request (kept when its user changes the password). */
     sessionId: string | null;
+    /** 'totp_enrolment' when the session may do nothing but enrol in two-step sign-in. */
+    sessionScope: SessionScope | null;
   }
 }
 
@@ -30,6 +34,7 @@ export function registerAuth(app: FastifyInstance) {
   app.decorateRequest('user', null);
   app.decorateRequest('authKind', null);
   app.decorateRequest('sessionId', null);
+  app.decorateRequest('sessionScope', null);
 
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const level: AuthLevel = req.routeOptions.config.auth ?? defaultLevel(req.routeOptions.url ?? '');
@@ -45,10 +50,14 @@ export function registerAuth(app: FastifyInstance) {
         req.user = found.user;
         req.authKind = 'cookie';
         req.sessionId = found.session.id;
+        req.sessionScope = found.session.scope;
       }
     }
     if (level === 'public') return;
     if (!req.user) throw unauthorized();
+    if (req.sessionScope === 'totp_enrolment' && !req.routeOptions.config.duringEnrolment) {
+      throw new ForbiddenError('Set up two-step sign-in first: the firm requires it', 'totp_enrolment_required');
+    }
     if (level === 'admin' && req.user.role !== 'admin') throw new ForbiddenError('Only administrators can do this');
     if (req.authKind === 'cookie' && !SAFE_METHODS.has(req.method)) {
       await new Promise<void>((resolve, reject) => {

@@ -22,13 +22,23 @@ export const page = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
 export const UserView = Type.Object({
-  id: Uuid, email: Type.String(), name: Type.String(), role: Role, language: Language, signature: Type.String(), active: Type.Boolean(), createdAt: DateTime,
+  id: Uuid, email: Type.String(), name: Type.String(), role: Role, language: Language, signature: Type.String(), active: Type.Boolean(), totpEnabled: Type.Boolean(), createdAt: DateTime,
 });
 export type UserView = Static<typeof UserView>;
-export const SessionResponse = Type.Object({ user: UserView, csrfToken: Type.String() });
+/** totpEnrolmentRequired: the firm requires two-step sign-in and this session may only enrol (issue 12). */
+export const SessionResponse = Type.Object({ user: UserView, csrfToken: Type.String(), totpEnrolmentRequired: Type.Boolean() });
 export type SessionResponse = Static<typeof SessionResponse>;
 
-export const LoginBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export const LoginBody = Type.Object({
+  email: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }),
+  /** A code from the authenticator app or a recovery code, when the user has two-step sign-in on. */
+  totp: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+}, { additionalProperties: false });
+export const TotpStart = Type.Object({ secret: Type.String(), otpauthUrl: Type.String() });
+export const TotpConfirm = Type.Object({ code: Type.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false });
+export const TotpDisable = Type.Object({ currentPassword: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export const SecuritySettings = Type.Object({ requireTotp: Type.Boolean() });
+export const SecuritySettingsPatch = Type.Object({ requireTotp: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 export const MePatch = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   language: Type.Optional(Language),

@@ -136,15 +136,15 @@ export const getJson = <T>(path: string, query?: Query, signal?: AbortSignal) =>
 export const postJson = <T>(path: string, body?: unknown) => request<T>('POST', path, { body });
 export const putJson = <T>(path: string, body?: unknown) => request<T>('PUT', path, { body });
 export const patchJson = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
-export const deleteJson = <T = void>(path: string) => request<T>('DELETE', path);
+export const deleteJson = <T = void>(path: string, body?: unknown) => request<T>('DELETE', path, body === undefined ? {} : { body });
 /** Uploads (multipart FormData) and other non-JSON bodies such as CSV text; the answer is JSON. */
 export const postRaw = <T>(path: string, body: FormData | string, options: { contentType?: string; query?: Query } = {}) =>
   request<T>('POST', path, { raw: { body, contentType: options.contentType }, query: options.query });
 
 // --- auth and the current user -------------------------------------------------------------------
 
-export async function login(email: string, password: string): Promise<Session> {
-  const session = await request<Session>('POST', '/auth/login', { body: { email, password }, redirectOn401: false });
+export async function login(email: string, password: string, totp?: string): Promise<Session> {
+  const session = await request<Session>('POST', '/auth/login', { body: totp ? { email, password, totp } : { email, password }, redirectOn401: false });
   csrfToken = session.csrfToken;
   return session;
 }

@@ -9,6 +9,7 @@ import { Layout } from './components/layout.tsx';
 import { Redirect } from './components/redirect.tsx';
 import { ErrorBoundary } from './components/error-boundary.tsx';
 import { LoginPage } from './pages/login.tsx';
+import { TotpEnrolPage } from './pages/totp-enrol.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
 
 export function App() {
@@ -31,6 +32,8 @@ function Gate() {
     return state.status === 'signed-in' ? <Redirect to={safeNext(query.next)} /> : <LoginPage notice={state.notice} />;
   }
   if (state.status === 'signed-out') return <Redirect to={`/login?next=${encodeURIComponent(url)}`} />;
+  // The firm requires two-step sign-in: nothing else until it is set up (the server refuses the rest anyway).
+  if (state.enrolmentRequired) return <TotpEnrolPage />;
   return (
     <Layout>
       <ErrorBoundary>

@@ -12,11 +12,13 @@ export type LoginNotice = 'signed-out' | 'session-expired' | null;
 export type SessionState =
   | { status: 'loading' }
   | { status: 'signed-out'; notice: LoginNotice }
-  | { status: 'signed-in'; user: api.User };
+  /** enrolmentRequired: the firm requires two-step sign-in and this session may only set it up. */
+  | { status: 'signed-in'; user: api.User; enrolmentRequired: boolean };
 
 export type SessionValue = {
   state: SessionState;
-  signIn: (email: string, password: string) => Promise<void>;
+  /** totp: a code from the authenticator app or a recovery code, when the server asked for one (totp_required). */
+  signIn: (email: string, password: string, totp?: string) => Promise<void>;
   signOut: () => Promise<void>;
   changeLanguage: (language: Language) => Promise<void>;
   /** After the user changed their own profile (name, password): the server's copy of them. */
@@ -29,11 +31,12 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
   const { route } = useLocation();
 
-  const enter = useCallback(async (user: api.User) => {
+  const enter = useCallback(async (session: api.Session) => {
+    const { user } = session;
     // The user's saved language wins over this browser's pre-login choice, and becomes it.
     await applyLanguage(user.language);
     rememberLanguage(user.language);
-    setState({ status: 'signed-in', user });
+    setState({ status: 'signed-in', user, enrolmentRequired: session.totpEnrolmentRequired });
   }, []);
 
   useEffect(() => {
@@ -42,7 +45,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
       .getSession()
       .then(async (session) => {
         if (!live) return;
-        if (session) await enter(session.user);
+        if (session) await enter(session);
         else setState({ status: 'signed-out', notice: null });
       })
       .catch(() => live && setState({ status: 'signed-out', notice: null }));
@@ -59,9 +62,9 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
     });
   }, [route]);
 
-  const signIn = useCallback(async (email: string, password: string) => {
-    const session = await api.login(email, password);
-    await enter(session.user);
+  const signIn = useCallback(async (email: string, password: string, totp?: string) => {
+    const session = await api.login(email, password, totp);
+    await enter(session);
   }, [enter]);
 
   const signOut = useCallback(async () => {
@@ -75,14 +78,17 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
       const user = await api.updateMe({ language });
       await applyLanguage(user.language);
       rememberLanguage(user.language);
-      setState({ status: 'signed-in', user });
+      setState((s) => ({ status: 'signed-in', user, enrolmentRequired: s.status === 'signed-in' && s.enrolmentRequired }));
     } else {
       await applyLanguage(language);
       rememberLanguage(language);
     }
   }, [state.status]);
 
-  const replaceUser = useCallback((user: api.User) => setState({ status: 'signed-in', user }), []);
+  // A profile change or a finished enrolment: the server's copy of the user; enrolment is done once two-step is on.
+  const replaceUser = useCallback((user: api.User) => setState((s) => ({
+    status: 'signed-in', user, enrolmentRequired: s.status === 'signed-in' && s.enrolmentRequired && !user.totpEnabled,
+  })), []);
   const value = useMemo(() => ({ state, signIn, signOut, changeLanguage, replaceUser }), [state, signIn, signOut, changeLanguage, replaceUser]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -1,18 +1,17 @@
 // Browser sessions and personal API tokens. The client holds a random token; we keep its sha256, so a
 // database leak gives no usable credentials.
-import type { Em } from '../platform/db.ts';
+import { kysely, type Em } from '../platform/db.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { kysely } from '../platform/db.ts';
 import { newToken, sha256Hex } from '../platform/secrets.ts';
-import { ApiToken, Session, User } from './user.entity.ts';
+import { ApiToken, Session, User, type SessionScope } from './user.entity.ts';
 
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 /** Sliding expiry is refreshed at most this often, to keep reads from writing on every request. */
 const TOUCH_EVERY_MS = 5 * 60 * 1000;
 
-export function createSession(em: Em, user: User, meta: { ip?: string; userAgent?: string }): string {
+export function createSession(em: Em, user: User, meta: { ip?: string; userAgent?: string }, scope: SessionScope = 'full'): string {
   const token = newToken('dss');
-  em.create(Session, { tokenHash: sha256Hex(token), user, expiresAt: new Date(Date.now() + SESSION_TTL_MS), ip: meta.ip ?? null, userAgent: meta.userAgent?.slice(0, 500) ?? null });
+  em.create(Session, { tokenHash: sha256Hex(token), user, expiresAt: new Date(Date.now() + SESSION_TTL_MS), ip: meta.ip ?? null, userAgent: meta.userAgent?.slice(0, 500) ?? null, scope });
   return token;
 }
 

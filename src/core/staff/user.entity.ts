@@ -7,6 +7,8 @@ export const ROLES = ['admin', 'staff'] as const;
 export type Role = (typeof ROLES)[number];
 export const LANGUAGES = ['en', 'es', 'nl'] as const;
 export type Language = (typeof LANGUAGES)[number];
+export const SESSION_SCOPES = ['full', 'totp_enrolment'] as const;
+export type SessionScope = (typeof SESSION_SCOPES)[number];
 
 export const User = defineEntity({
   name: 'User',
@@ -22,6 +24,11 @@ export const User = defineEntity({
     /** Also send in-app notifications to the user's address (off by default). */
     notifyByEmail: p.boolean().default(false),
     active: p.boolean().default(true),
+    /** TOTP secret (base32), sealed with the secret key; set at enrolment, in use once totpEnabledAt is set. */
+    totpSecret: p.text().nullable().hidden(),
+    totpEnabledAt: p.datetime().nullable(),
+    /** The last RFC 6238 time step a code was accepted for: a code works once (RFC 6238 §5.2). */
+    totpLastStep: p.integer().nullable().hidden(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
@@ -39,9 +46,24 @@ export const Session = defineEntity({
     lastSeenAt: p.datetime().onCreate(() => new Date()),
     ip: p.string().nullable(),
     userAgent: p.text().nullable(),
+    /** 'totp_enrolment': the firm requires two-factor and the user has none yet; this session may only enrol. */
+    scope: p.enum(SESSION_SCOPES).default('full'),
   },
 });
 export type Session = InferEntity<typeof Session>;
+
+/** Single-use codes for signing in without the authenticator; only their sha256 is kept. */
+export const RecoveryCode = defineEntity({
+  name: 'RecoveryCode',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    user: () => p.manyToOne(User).deleteRule('cascade').index(),
+    codeHash: p.string(),
+    usedAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type RecoveryCode = InferEntity<typeof RecoveryCode>;
 
 export const ApiToken = defineEntity({
   name: 'ApiToken',

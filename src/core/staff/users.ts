@@ -7,10 +7,10 @@ import { weakPasswordReason } from '../platform/password-strength.ts';
 import { endSessions, revokeApiTokens } from './sessions.ts';
 import { User, type Language, type Role } from './user.entity.ts';
 
-export type UserView = { id: string; email: string; name: string; role: Role; language: Language; signature: string; active: boolean; createdAt: string };
+export type UserView = { id: string; email: string; name: string; role: Role; language: Language; signature: string; active: boolean; totpEnabled: boolean; createdAt: string };
 
 export const viewUser = (u: User): UserView => ({
-  id: u.id, email: u.email, name: u.name, role: u.role, language: u.language, signature: u.signature, active: u.active, createdAt: u.createdAt.toISOString(),
+  id: u.id, email: u.email, name: u.name, role: u.role, language: u.language, signature: u.signature, active: u.active, totpEnabled: !!u.totpEnabledAt, createdAt: u.createdAt.toISOString(),
 });
 
 export async function createUser(em: Em, input: { email: string; name: string; password: string; role: Role; language?: Language }): Promise<User> {

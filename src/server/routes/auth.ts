@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkCredentials, updateOwnProfile, viewUser } from '../../core/staff/users.ts';
 import { createSession, deleteSession, SESSION_TTL_MS } from '../../core/staff/sessions.ts';
 import { recordAudit } from '../../core/staff/audit.ts';
+import { checkSecondFactor, mustEnrolTotp } from '../../core/staff/two-factor.ts';
 import { ErrorResponse, LoginBody, MePatch, SessionResponse } from '../schemas.ts';
 import { Type, type Static } from 'typebox';
 import { currentUser, SESSION_COOKIE } from '../auth.ts';
@@ -29,13 +30,21 @@ export async function authRoutes(app: FastifyInstance) {
   }, async (req, reply) => {
     const user = await checkCredentials(req.em, req.body.email, req.body.password);
     if (!user) throw new HttpError(STATUS.unauthorized, 'invalid_credentials', 'Email or password is incorrect');
-    const token = createSession(req.em, user, { ip: req.ip, userAgent: req.headers['user-agent'] });
-    recordAudit(req.em, { actorId: user.id, action: 'user.login', entityType: 'user', entityId: user.id, details: { ip: req.ip } });
+    // The second step counts against the same sign-in limit as the password (one limiter per route).
+    let secondFactor: string | null = null;
+    if (user.totpEnabledAt) {
+      if (!req.body.totp) throw new HttpError(STATUS.unauthorized, 'totp_required', 'Enter the code from your authenticator app', 'totp');
+      secondFactor = await checkSecondFactor(req.em, user, app.deps.config.secretKey!, req.body.totp);
+      if (!secondFactor) throw new HttpError(STATUS.unauthorized, 'invalid_totp', 'The code is not correct or was already used', 'totp');
+    }
+    const enrolOnly = await mustEnrolTotp(req.em, user);
+    const token = createSession(req.em, user, { ip: req.ip, userAgent: req.headers['user-agent'] }, enrolOnly ? 'totp_enrolment' : 'full');
+    recordAudit(req.em, { actorId: user.id, action: 'user.login', entityType: 'user', entityId: user.id, details: { ip: req.ip, secondFactor } });
     await req.em.flush();
     reply.setCookie(SESSION_COOKIE, token, {
       httpOnly: true, sameSite: 'lax', secure: app.deps.config.cookieSecure, path: '/', maxAge: SESSION_TTL_MS / 1000,
     });
-    return { user: viewUser(user), csrfToken: csrfToken(reply) };
+    return { user: viewUser(user), csrfToken: csrfToken(reply), totpEnrolmentRequired: enrolOnly };
   });
 
   app.post('/auth/logout', {
@@ -48,14 +57,14 @@ export async function authRoutes(app: FastifyInstance) {
     return reply.status(STATUS.noContent).send();
   });
 
-  app.get('/me', { schema: { tags: ['auth'], response: { 200: SessionResponse } } }, async (req, reply) => {
-    return { user: viewUser(currentUser(req)), csrfToken: csrfToken(reply) };
+  app.get('/me', { config: { duringEnrolment: true }, schema: { tags: ['auth'], response: { 200: SessionResponse } } }, async (req, reply) => {
+    return { user: viewUser(currentUser(req)), csrfToken: csrfToken(reply), totpEnrolmentRequired: req.sessionScope === 'totp_enrolment' };
   });
 
   app.patch<{ Body: Static<typeof MePatch> }>('/me', { schema: { tags: ['auth'], body: MePatch, response: { 200: SessionResponse } } }, async (req, reply) => {
     const user = await updateOwnProfile(req.em, currentUser(req), req.body, req.sessionId ?? undefined);
     if (req.body.password !== undefined) recordAudit(req.em, { actorId: user.id, action: 'user.password_change', entityType: 'user', entityId: user.id });
     await req.em.flush();
-    return { user: viewUser(user), csrfToken: csrfToken(reply) };
+    return { user: viewUser(user), csrfToken: csrfToken(reply), totpEnrolmentRequired: false };
   });
 }

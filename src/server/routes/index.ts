@@ -18,6 +18,7 @@ import { shareRoutes } from './shares.ts';
 import { systemRoutes } from './system.ts';
 import { taskRoutes } from './tasks.ts';
 import { tokenRoutes } from './tokens.ts';
+import { twoFactorRoutes } from './two-factor.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes, discussionRoutes, shareRoutes, notificationBellRoutes, taskRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, twoFactorRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes, discussionRoutes, shareRoutes, notificationBellRoutes, taskRoutes];

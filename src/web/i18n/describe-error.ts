@@ -3,7 +3,7 @@
 import type { TFunction } from 'i18next';
 import { ApiError } from '../api.ts';
 
-const translatedCodes = ['invalid_credentials', 'network_error', 'csrf_invalid', 'forbidden', 'server_error', 'weak_password', 'wrong_password'] as const;
+const translatedCodes = ['invalid_credentials', 'network_error', 'csrf_invalid', 'forbidden', 'server_error', 'weak_password', 'wrong_password', 'invalid_totp', 'totp_enrolment_required'] as const;
 type TranslatedCode = (typeof translatedCodes)[number];
 
 function isTranslated(code: string): code is TranslatedCode {

@@ -1,4 +1,4 @@
-// The sign-in page: email + password, errors in words (wrong password, rate limit, no connection),
+// The sign-in page: email + password (then the authenticator code when two-step sign-in is on), errors in words (wrong password, rate limit, no connection),
 // and the language switch for people who have not signed in yet. Validation is ours, not the browser's,
 // so its messages follow the chosen language.
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -22,8 +22,15 @@ export function LoginPage({ notice }: { notice: LoginNotice }) {
   const [errors, setErrors] = useState<{ email?: FieldError; password?: FieldError }>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [pending, setPending] = useState(false);
+  /** The server answered totp_required: the password was right, now the code. */
+  const [needCode, setNeedCode] = useState(false);
+  const [code, setCode] = useState('');
   const emailInput = useRef<HTMLInputElement>(null);
   const passwordInput = useRef<HTMLInputElement>(null);
+  const codeInput = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (needCode) codeInput.current?.focus();
+  }, [needCode]);
 
   useEffect(() => {
     document.title = `${t('login.title')} · ${t('app.name')}`;
@@ -46,14 +53,23 @@ export function LoginPage({ notice }: { notice: LoginNotice }) {
 
     setPending(true);
     try {
-      await signIn(email.trim(), password);
+      await signIn(email.trim(), password, needCode ? code.trim() : undefined);
       // The gate in app.tsx sees the session and leaves this page.
     } catch (error) {
-      setFailure(error);
       setPending(false);
+      if (error instanceof ApiError && error.code === 'totp_required') {
+        setNeedCode(true);
+        return;
+      }
+      setFailure(error);
       if (error instanceof ApiError && error.code === 'invalid_credentials') {
         setPassword('');
+        setNeedCode(false);
         passwordInput.current?.focus();
+      }
+      if (error instanceof ApiError && error.code === 'invalid_totp') {
+        setCode('');
+        codeInput.current?.focus();
       }
     }
   };
@@ -128,6 +144,26 @@ export function LoginPage({ notice }: { notice: LoginNotice }) {
               </p>
             )}
           </div>
+          {needCode && (
+            <div class="field">
+              <label for="login-totp">{t('login.totp')}</label>
+              <input
+                ref={codeInput}
+                id="login-totp"
+                name="totp"
+                type="text"
+                autoComplete="one-time-code"
+                autoCapitalize="none"
+                spellcheck={false}
+                value={code}
+                onInput={(e) => setCode(e.currentTarget.value)}
+                aria-describedby="login-totp-help"
+              />
+              <p id="login-totp-help" class="muted small">
+                {t('login.totpHelp')}
+              </p>
+            </div>
+          )}
           <button type="submit" class="btn btn-primary btn-block" aria-disabled={pending}>
             {pending ? t('login.submitting') : t('login.submit')}
           </button>
