@@ -36,7 +36,15 @@ export function registerAuth(app: FastifyInstance) {
   app.decorateRequest('sessionId', null);
   app.decorateRequest('sessionScope', null);
 
-  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+  // Public routes say so in the OpenAPI document (`security: []`), so the document shows who may call what
+  // and the auth-order test can find every route that must refuse a stranger.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.auth === 'public') route.schema = { ...route.schema, security: [] };
+  });
+
+  // onRequest: before the body is parsed or anything validated, so a stranger gets 401 (and a staff member
+  // on an admin route 403) without learning anything about the route's input (400 comes after).
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const level: AuthLevel = req.routeOptions.config.auth ?? defaultLevel(req.routeOptions.url ?? '');
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
