@@ -130,11 +130,11 @@ function makeMailbox(count: number, seed: number) {
 // ---------------------------------------------------------------- phases (each in its own process)
 
 function benchConfig(t: Target): Config {
-  return loadConfig({ DATABASE_URL: t.database, REDIS_URL: t.redis, DOSSIER_SECRET_KEY: t.secretKey, DOSSIER_DATA_DIR: t.dataDir, DOSSIER_QUEUE_PREFIX: `bench-${randomUUID().slice(0, 6)}`, DOSSIER_SYNC_INTERVAL: '3600', DOSSIER_PARSE_THREADS: process.env.DOSSIER_PARSE_THREADS });
+  return loadConfig({ DATABASE_URL: t.database, REDIS_URL: t.redis, DOSSIER_SECRET_KEY: t.secretKey, DOSSIER_DATA_DIR: t.dataDir, DOSSIER_QUEUE_PREFIX: `bench-${randomUUID().slice(0, 6)}`, DOSSIER_SYNC_INTERVAL: '3600', DOSSIER_PARSE_THREADS: process.env.DOSSIER_PARSE_THREADS, DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true' });
 }
 
 async function phaseRaw(t: Target, parse: boolean): Promise<PhaseResult> {
-  const client = await openImap({ host: t.host, port: t.port, secure: false, allowInsecure: true, username: t.user, password: t.password });
+  const client = await openImap({ host: t.host, port: t.port, secure: false, allowInsecure: true, username: t.user, password: t.password }, { hosts: { allowPrivate: true } });
   await client.mailboxOpen('INBOX', { readOnly: true });
   let messages = 0;
   let bytes = 0;

@@ -9,6 +9,7 @@ import { checkImapLogin } from './imap.ts';
 import { checkSmtpLogin } from './send-message.ts';
 import type { ImapCheckResult } from '../core/mail/imap-check.entity.ts';
 import { syncAccount } from './sync-account.ts';
+import { mailHostPolicy } from '../core/mail/mail-hosts.ts';
 
 type AccountHandlers = Pick<Handlers, 'sync-account' | 'watch-account' | 'check-imap'>;
 
@@ -35,11 +36,11 @@ export function createAccountHandlers(deps: WorkerDeps): AccountHandlers {
       const given = pending.settings;
       const imap = given ? given.imap : check.account ? await getImapSettings(em, deps.config.secretKey, check.account) : null;
       let result: ImapCheckResult = { ok: false, code: 'imap_unreachable', message: 'The account no longer exists' };
-      if (imap) result = await checkImapLogin(imap, check.kind === 'folders');
+      if (imap) result = await checkImapLogin(imap, check.kind === 'folders', mailHostPolicy(deps.config));
       else if (given) result = { ok: true };
       // SMTP is tried only when IMAP worked (or was not asked about): one problem at a time.
       if (result.ok && given?.smtp) {
-        const smtp = await checkSmtpLogin(given.smtp);
+        const smtp = await checkSmtpLogin(given.smtp, undefined, mailHostPolicy(deps.config));
         if (!smtp.ok) result = smtp;
       }
       await answerImapCheck(em, checkId, result);

@@ -7,6 +7,7 @@ import { getImapSettings } from '../core/mail/accounts.ts';
 import { holdLease } from './account-lease.ts';
 import { backoffDelayMs, sleep } from './backoff.ts';
 import { classifyImapError, closeImap, openImap, type ImapFlow } from './imap.ts';
+import { mailHostPolicy } from '../core/mail/mail-hosts.ts';
 
 /** Reconnect pacing for a watcher: quick after a blip, at most every 5 minutes for a server that is down. */
 const WATCH_BACKOFF = { baseMs: 1000, maxMs: 300_000 };
@@ -105,7 +106,7 @@ async function watchAccount(deps: WorkerDeps, accountId: string, signal: AbortSi
       if (account.status === 'needs_reauth') return 'needs-reauth';
       let client: ImapFlow | null = null;
       try {
-        client = await openImap(await getImapSettings(em, deps.config.secretKey, account), { signal: stop.signal, id: `idle-${accountId.slice(0, 8)}`, idleRestartMs: IDLE_RESTART_MS });
+        client = await openImap(await getImapSettings(em, deps.config.secretKey, account), { signal: stop.signal, id: `idle-${accountId.slice(0, 8)}`, idleRestartMs: IDLE_RESTART_MS, hosts: mailHostPolicy(deps.config) });
         // EXAMINE: IDLE needs a selected mailbox, and read-only keeps it from ever changing anything.
         await client.mailboxOpen('INBOX', { readOnly: true });
         client.on('exists', (e: { count: number; prevCount: number }) => {

@@ -3,6 +3,8 @@
 // open folders read-only (EXAMINE, RFC 3501 §6.3.2), so no \Seen is set and nothing is expunged.
 import { ImapFlow, type ImapFlowOptions, type ListResponse } from 'imapflow';
 import type { ImapConnectSettings } from '../core/mail/accounts.ts';
+import { resolveMailHost, STRICT_MAIL_HOSTS, type MailHostPolicy } from '../core/mail/mail-hosts.ts';
+import { isIP } from 'node:net';
 import type { ImapCheckResult, ServerFolder } from '../core/mail/imap-check.entity.ts';
 
 export type { ImapFlow } from 'imapflow';
@@ -15,12 +17,20 @@ export type OpenImapOptions = {
   connectTimeoutMs?: number;
   /** A connection that sits in IDLE: restart IDLE this often (RFC 2177 asks for less than 29 minutes). */
   idleRestartMs?: number;
+  /** Which addresses may be connected to (default: public ones only). */
+  hosts?: MailHostPolicy;
 };
 
 /** Connects and logs in. TLS is required unless the account explicitly allows plain text. */
 export async function openImap(settings: ImapConnectSettings, opts: OpenImapOptions = {}): Promise<ImapFlow> {
+  // Resolved and checked here, then connected to by address: the name can't be re-pointed in between.
+  const address = await resolveMailHost(settings.host, opts.hosts ?? STRICT_MAIL_HOSTS).catch((err: unknown) => {
+    throw Object.assign(err as Error, { code: (err as { code?: string }).code === 'host_not_allowed' ? 'EHOSTNOTALLOWED' : (err as { code?: string }).code });
+  });
   const options: ImapFlowOptions = {
-    host: settings.host,
+    host: address,
+    // TLS still checks the certificate against the name the user gave.
+    servername: isIP(settings.host.trim()) ? undefined : settings.host.trim(),
     port: settings.port,
     secure: settings.secure,
     // Without implicit TLS, STARTTLS is mandatory unless plain text was asked for (then taken when offered).
@@ -80,6 +90,7 @@ const NETWORK_CODES: Record<string, string> = {
   ENOTFOUND: 'the host name was not found',
   EAI_AGAIN: 'the host name could not be resolved right now',
   EHOSTUNREACH: 'the host cannot be reached',
+  EHOSTNOTALLOWED: 'its address is on a private or internal network, which Dossier does not connect to',
   ENETUNREACH: 'the network cannot be reached',
   ETIMEDOUT: 'the connection timed out',
   ETIMEOUT: 'the server stopped answering',
@@ -94,6 +105,21 @@ const NETWORK_CODES: Record<string, string> = {
   ETHROTTLE: 'the server is throttling requests',
 };
 
+/** One line, within reason: a server's words end up in the account's error and in the check's answer. */
+const oneLine = (s: string) => s.split(/\r?\n/)[0]!.replace(/\p{Cc}/gu, ' ').trim().slice(0, 300);
+
+/**
+ * The server's words only when it answered as an IMAP server: the text of a parsed status response (imapflow's
+ * responseText), or a raw line that is an IMAP status line (RFC 9051 §7.1). Anything else a peer sent (an
+ * HTTP server's page, another service's banner) is never repeated: "check and add" must not read out
+ * internal services.
+ */
+function imapStatusText(responseText: string | undefined, response: unknown): string | undefined {
+  if (responseText) return oneLine(responseText);
+  if (typeof response === 'string' && /^(\*|[A-Za-z0-9.]+) (OK|NO|BAD|BYE|PREAUTH)\b/i.test(response)) return oneLine(response);
+  return undefined;
+}
+
 /**
  * What went wrong, in words a user can act on. Authentication failures carry the server's own text
  * (RFC 5530 response codes such as AUTHENTICATIONFAILED). A server that is only temporarily
@@ -101,16 +127,17 @@ const NETWORK_CODES: Record<string, string> = {
  */
 export function classifyImapError(err: unknown): ClassifiedError {
   const e = (err ?? {}) as { code?: string; message?: string; authenticationFailed?: boolean; responseText?: string; serverResponseCode?: string; tlsFailed?: boolean; response?: unknown };
-  const serverText = e.responseText || (typeof e.response === 'string' ? e.response : undefined);
+  const serverText = imapStatusText(e.responseText, e.response);
   if (e.authenticationFailed && e.serverResponseCode !== 'UNAVAILABLE') {
     return { kind: 'auth', code: e.serverResponseCode ?? e.code, message: `The server refused the login: ${serverText || e.message || 'authentication failed'}` };
   }
-  if (e.tlsFailed) return { kind: 'network', code: e.code, message: `Secure connection failed: ${e.message ?? 'TLS error'}` };
+  if (e.tlsFailed) return { kind: 'network', code: e.code, message: `Secure connection failed: ${oneLine(e.message ?? 'TLS error')}` };
   const code = e.code;
-  if (code && NETWORK_CODES[code]) return { kind: 'network', code, message: `Cannot reach the mail server: ${NETWORK_CODES[code]}${e.message && !e.message.includes(code) ? ` (${e.message})` : ` (${code})`}` };
-  if (/certificate|self[- ]signed|TLS|SSL/i.test(e.message ?? '')) return { kind: 'network', code, message: `Secure connection failed: ${e.message}` };
+  if (code === 'EHOSTNOTALLOWED') return { kind: 'network', code, message: `Cannot connect to the mail server: ${NETWORK_CODES[code]}` };
+  if (code && NETWORK_CODES[code]) return { kind: 'network', code, message: `Cannot reach the mail server: ${NETWORK_CODES[code]}${e.message && !e.message.includes(code) ? ` (${oneLine(e.message)})` : ` (${code})`}` };
+  if (/certificate|self[- ]signed|TLS|SSL/i.test(e.message ?? '')) return { kind: 'network', code, message: `Secure connection failed: ${oneLine(e.message ?? '')}` };
   if (serverText) return { kind: 'protocol', code, message: `The mail server answered: ${serverText}` };
-  return { kind: 'protocol', code, message: e.message || String(err) };
+  return { kind: 'protocol', code, message: oneLine(e.message || String(err)) };
 }
 
 export const isAuthError = (err: unknown) => classifyImapError(err).kind === 'auth';
@@ -128,10 +155,10 @@ export async function listServerFolders(client: ImapFlow): Promise<ServerFolder[
 }
 
 /** Logs in (and lists folders when asked) for the API's credential check; never throws. */
-export async function checkImapLogin(settings: ImapConnectSettings, withFolders: boolean): Promise<ImapCheckResult> {
+export async function checkImapLogin(settings: ImapConnectSettings, withFolders: boolean, hosts: MailHostPolicy = STRICT_MAIL_HOSTS): Promise<ImapCheckResult> {
   let client: ImapFlow | null = null;
   try {
-    client = await openImap(settings, { connectTimeoutMs: 15_000 });
+    client = await openImap(settings, { connectTimeoutMs: 15_000, hosts });
     const folders = withFolders ? await listServerFolders(client) : undefined;
     return folders ? { ok: true, folders } : { ok: true };
   } catch (err) {

@@ -5,6 +5,8 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import type { SmtpCheckResult } from '../core/mail/imap-check.entity.ts';
+import { isIP } from 'node:net';
+import { HostNotAllowedError, resolveMailHost, STRICT_MAIL_HOSTS, type MailHostPolicy } from '../core/mail/mail-hosts.ts';
 
 export type MailAddress = { name?: string; address: string };
 export type OutgoingAttachment = {
@@ -156,8 +158,16 @@ export async function composeMail(mail: OutgoingMail): Promise<ComposedMail> {
 
 type NodemailerError = Error & { code?: string; responseCode?: number; response?: string; permanent?: boolean };
 
-/** The server's own words when it gave any ("550 5.7.1 Relaying denied"), else the error message. */
-const wordsOf = (err: NodemailerError) => (err.response ? String(err.response) : err.message).slice(0, 1000);
+/**
+ * The server's own words when it gave an SMTP reply ("550 5.7.1 Relaying denied", RFC 5321 §4.2: three
+ * digits, then space or dash), first line only; else our message. Whatever else a peer sent (an HTTP
+ * server's page, a banner of an internal service) is never repeated to the user.
+ */
+const wordsOf = (err: NodemailerError) => {
+  const first = err.response ? String(err.response).split(/\r?\n/)[0]! : '';
+  if (/^[2-5]\d\d(?:[ -]|$)/.test(first)) return first.slice(0, 300);
+  return (typeof err.responseCode === 'number' ? `the server answered ${err.responseCode}` : err.message.split(/\r?\n/)[0]!).slice(0, 300);
+};
 
 function classify(err: unknown, stage: 'connect' | 'auth' | 'send'): SmtpSendError {
   const e = err as NodemailerError;
@@ -170,9 +180,19 @@ function classify(err: unknown, stage: 'connect' | 'auth' | 'send'): SmtpSendErr
   return new SmtpSendError(wordsOf(e), { stage, responseCode: code, permanent, ambiguous, tls: e.code === 'ETLS' });
 }
 
-function connectionFor(smtp: SmtpSettings, timeouts: SmtpTimeouts): SMTPConnection {
+/** Resolves and checks the host, then connects to the checked address: the name can't be re-pointed in between. */
+async function connectionFor(smtp: SmtpSettings, timeouts: SmtpTimeouts, hosts: MailHostPolicy): Promise<SMTPConnection> {
+  let address: string;
+  try {
+    address = await resolveMailHost(smtp.host, hosts);
+  } catch (err) {
+    const message = err instanceof HostNotAllowedError ? err.message : `the host name ${smtp.host} could not be resolved`;
+    throw new SmtpSendError(message, { stage: 'connect', responseCode: null, permanent: err instanceof HostNotAllowedError, ambiguous: false, tls: false });
+  }
   return new SMTPConnection({
-    host: smtp.host,
+    host: address,
+    // TLS still checks the certificate against the name the user gave.
+    servername: isIP(smtp.host.trim()) ? undefined : smtp.host.trim(),
     port: smtp.port,
     secure: smtp.secure,
     // TLS by default: STARTTLS is required on a non-TLS port unless the account allows plain text.
@@ -214,8 +234,8 @@ function stepper(conn: SMTPConnection) {
 }
 
 /** Opens a session with the account's server, authenticates, sends one message and quits. */
-export async function sendMail(smtp: SmtpSettings, composed: ComposedMail, timeouts: SmtpTimeouts = {}): Promise<SmtpResult> {
-  const conn = connectionFor(smtp, timeouts);
+export async function sendMail(smtp: SmtpSettings, composed: ComposedMail, timeouts: SmtpTimeouts & { hosts?: MailHostPolicy } = {}): Promise<SmtpResult> {
+  const conn = await connectionFor(smtp, timeouts, timeouts.hosts ?? STRICT_MAIL_HOSTS);
   const step = stepper(conn);
   try {
     await step<void>('connect', (ok, ko) => conn.connect((err) => (err ? ko(err) : ok())));
@@ -242,8 +262,13 @@ const TLS_WORDS = /\b(TLS|SSL|STARTTLS|certificate|self[- ]signed|wrong version 
  * The add/change check of an account's SMTP side: connect, EHLO, TLS as configured, AUTH, QUIT — no
  * mail is sent. Never throws; the server's one-line reply is kept for the user.
  */
-export async function checkSmtpLogin(smtp: SmtpSettings, timeouts: SmtpTimeouts = { connectMs: 15_000, socketMs: 20_000 }): Promise<SmtpCheckResult> {
-  const conn = connectionFor(smtp, timeouts);
+export async function checkSmtpLogin(smtp: SmtpSettings, timeouts: SmtpTimeouts = { connectMs: 15_000, socketMs: 20_000 }, hosts: MailHostPolicy = STRICT_MAIL_HOSTS): Promise<SmtpCheckResult> {
+  let conn: SMTPConnection;
+  try {
+    conn = await connectionFor(smtp, timeouts, hosts);
+  } catch (err) {
+    return { ok: false, code: 'smtp_unreachable', message: (err as Error).message };
+  }
   const step = stepper(conn);
   try {
     await step<void>('connect', (ok, ko) => conn.connect((err) => (err ? ko(err) : ok())));

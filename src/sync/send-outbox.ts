@@ -14,6 +14,7 @@ import type { Em } from '../core/platform/db.ts';
 import { appendMessage, classifyImapError, closeImap, findSentFolder, openImap, searchByMessageId, type ImapFlow } from './imap.ts';
 import { SmtpSendError, UnsafeHeaderError, composeMail, sendMail, type ComposedMail, type OutgoingAttachment, type OutgoingMail, type SmtpTimeouts } from './send-message.ts';
 import type { WorkerDeps } from './worker-deps.ts';
+import { mailHostPolicy } from '../core/mail/mail-hosts.ts';
 
 /** How long one attempt may hold a row; a crashed attempt's row is looked at again after this. */
 export const SEND_LEASE_MS = 10 * 60_000;
@@ -121,7 +122,7 @@ async function buildMail(em: Em, deps: WorkerDeps, row: Outbox, account: MailAcc
 async function withSentFolder<T>(em: Em, deps: WorkerDeps, account: MailAccount, fn: (client: ImapFlow, path: string) => Promise<T>): Promise<T> {
   let client: ImapFlow | null = null;
   try {
-    client = await openImap(await getImapSettings(em, deps.config.secretKey, account), { id: `send-${account.id}` });
+    client = await openImap(await getImapSettings(em, deps.config.secretKey, account), { id: `send-${account.id}`, hosts: mailHostPolicy(deps.config) });
     const stored = await em.findOne(Mailbox, { account: account.id, role: 'sent' });
     const path = (await findSentFolder(client)) ?? stored?.path ?? null;
     if (!path) throw new Error('the account has no Sent folder');
@@ -200,7 +201,7 @@ export async function sendOutbox(deps: WorkerDeps, outboxId: string, ctx: JobCon
   }
   let result;
   try {
-    result = await sendMail(smtp, composed, opts.smtpTimeouts);
+    result = await sendMail(smtp, composed, { ...opts.smtpTimeouts, hosts: mailHostPolicy(deps.config) });
   } catch (err) {
     if (!(err instanceof SmtpSendError)) return retry('queued', (err as Error).message);
     if (err.permanent) {

@@ -11,6 +11,7 @@ import { backoffDelayMs, sleep } from './backoff.ts';
 import { classifyImapError, closeImap, listServerFolders, openImap, type ImapFlow } from './imap.ts';
 import { forgiveAttempt, recordMailboxError, syncMailbox, type MailboxRef, type MailboxSyncResult } from './sync-mailbox.ts';
 import type { ParsePool } from './parse-pool.ts';
+import { mailHostPolicy } from '../core/mail/mail-hosts.ts';
 
 /** Consecutive refused logins (one per run, runs are a sync interval apart) before the account stops trying. */
 export const MAX_AUTH_FAILURES = 3;
@@ -62,7 +63,7 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
       let current: MailboxRef | null = null;
       try {
         if (stop.signal.aborted) throw new Error('sync stopped');
-        client ??= await openImap(settings, { signal: stop.signal, id: `sync-${accountId.slice(0, 8)}` });
+        client ??= await openImap(settings, { signal: stop.signal, id: `sync-${accountId.slice(0, 8)}`, hosts: mailHostPolicy(deps.config) });
         // An IDLE wake-up is about INBOX only: the fast path to "new mail visible within seconds".
         boxes ??= opts.reason === 'idle' ? await inboxOnly(deps, accountId) : await ensureFolders(deps, account, client, errors);
         while (boxes.length) {

@@ -19,6 +19,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DOSSIER_DATA_DIR: dataDir,
     DOSSIER_QUEUE_PREFIX: `dossier-test-${randomUUID().slice(0, 8)}`,
     LOG_LEVEL: 'silent',
+    // Dovecot and the SMTP sink listen on 127.0.0.1.
+    DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true',
     ...overrides,
   });
 }

@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { composeMail, sendMail, toCrlf, SmtpSendError, UnsafeHeaderError, type OutgoingMail, type SmtpSettings } from '../../src/sync/send-message.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';
 
+/** The SMTP sink listens on 127.0.0.1: the on-premises allowance (DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS). */
+const LOCAL = { hosts: { allowPrivate: true } };
+
 const HOSTILE = new URL('../../../shared/corpus/hostile/', import.meta.url);
 const sink = await startSmtpSink({ requireAuth: true });
 t.teardown(() => sink.close());
@@ -68,7 +71,7 @@ t.test('quoting smtp-smuggling.eml: the peer receives one message, with the smug
   const body = hostile.toString('utf8').split('\r\n\r\n').slice(1).join('\r\n\r\n');
   const m = mail({ text: `See below.\n\n${body}` });
   const composed = await composeMail(m);
-  const result = await sendMail(smtp, composed);
+  const result = await sendMail(smtp, composed, LOCAL);
   t.match(result.response, /^250/);
   // A smuggled second transaction would travel in the same session: once it closed, it would be recorded.
   await sink.settled();
@@ -86,27 +89,27 @@ t.test('quoting smtp-smuggling.eml: the peer receives one message, with the smug
 t.test('a 451 is a transient refusal, a 550 a permanent one with the server\'s words', async (t) => {
   sink.clear();
   sink.rejectNext(1, 451, { message: 'Greylisted, try later' });
-  const e1 = await sendMail(smtp, await composeMail(mail())).catch((e: unknown) => e);
+  const e1 = await sendMail(smtp, await composeMail(mail()), LOCAL).catch((e: unknown) => e);
   t.ok(e1 instanceof SmtpSendError);
   t.match(e1, { responseCode: 451, permanent: false, ambiguous: false });
   t.match((e1 as Error).message, /Greylisted, try later/);
   sink.rejectNext(1, 550, { stage: 'rcpt', message: 'Mailbox unavailable' });
-  const e2 = await sendMail(smtp, await composeMail(mail())).catch((e: unknown) => e);
+  const e2 = await sendMail(smtp, await composeMail(mail()), LOCAL).catch((e: unknown) => e);
   t.match(e2, { responseCode: 550, permanent: true, ambiguous: false });
   t.match((e2 as Error).message, /550.*Mailbox unavailable/);
   t.equal(sink.messages.length, 0);
 });
 
 t.test('wrong password and a closed port fail before any message is handed over', async (t) => {
-  const bad = await sendMail({ ...smtp, password: 'wrong' }, await composeMail(mail())).catch((e: unknown) => e);
+  const bad = await sendMail({ ...smtp, password: 'wrong' }, await composeMail(mail()), LOCAL).catch((e: unknown) => e);
   t.match(bad, { stage: 'auth', permanent: true, ambiguous: false });
-  const closed = await sendMail({ ...smtp, port: 1 }, await composeMail(mail())).catch((e: unknown) => e);
+  const closed = await sendMail({ ...smtp, port: 1 }, await composeMail(mail()), LOCAL).catch((e: unknown) => e);
   t.match(closed, { stage: 'connect', permanent: false, ambiguous: false });
 });
 
 t.test('TLS is required unless the account allows plain text', async (t) => {
   // The sink offers no STARTTLS: a TLS-only account must refuse to send in the clear.
-  const err = await sendMail({ ...smtp, allowInsecure: false }, await composeMail(mail())).catch((e: unknown) => e);
+  const err = await sendMail({ ...smtp, allowInsecure: false }, await composeMail(mail()), LOCAL).catch((e: unknown) => e);
   t.ok(err instanceof SmtpSendError);
   t.equal((err as SmtpSendError).ambiguous, false);
   t.equal(sink.messages.length, 0, 'nothing sent in the clear');

@@ -44,6 +44,8 @@ export type Config = Readonly<{
   queuePrefix: string;
   /** OAuth2 sign-in for Microsoft 365 and Google mailboxes; a provider is null when not configured. */
   oauth: Readonly<{ microsoft: OAuthProviderConfig | null; google: OAuthProviderConfig | null }>;
+  /** Mail servers on loopback/private/link-local addresses are allowed (an on-premises server). */
+  allowPrivateMailHosts: boolean;
 }>;
 
 export class ConfigError extends Error {
@@ -67,6 +69,12 @@ export function loadConfig(env: Env = {}): Config {
       return fallback;
     }
     return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false (got "${raw}")`);
+    return raw === 'true';
   };
   const url = (name: string, protocols: string[]): string | null => {
     const raw = env[name];
@@ -179,6 +187,7 @@ export function loadConfig(env: Env = {}): Config {
     logLevel: env.LOG_LEVEL || 'info',
     queuePrefix: env.DOSSIER_QUEUE_PREFIX || 'dossier',
     oauth,
+    allowPrivateMailHosts: bool('DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS', false),
   });
   if (problems.length) throw new ConfigError(problems);
   return config;
@@ -217,7 +226,7 @@ function parseKey(raw: string): Buffer | null {
 export async function resolveSecretKey(config: Config): Promise<Config> {
   if (config.secretKey) return config;
   const file = path.join(config.dataDir, 'secret.key');
-  await mkdir(config.dataDir, { recursive: true });
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   let key: Buffer | null = null;
   try {
     key = parseKey((await readFile(file, 'utf8')).trim());

@@ -7,6 +7,7 @@ import {
   previewSmtpSettings, requestAccountSync, scheduleAccountSync, unscheduleAccountSync, updateMailAccount, viewMailAccount, viewMailAccounts,
 } from '../../core/mail/accounts.ts';
 import { checkImapThroughWorker, type MailCheckSettings } from '../../core/mail/imap-checks.ts';
+import { checkMailHosts, mailHostPolicy } from '../../core/mail/mail-hosts.ts';
 import { recordAudit } from '../../core/staff/audit.ts';
 import { ForbiddenError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
@@ -28,7 +29,8 @@ export async function mailAccountRoutes(app: FastifyInstance) {
     const user = currentUser(req);
     if (req.body.visibility === 'public' && user.role !== 'admin') throw new ForbiddenError('Only administrators can add a shared (public) mailbox');
     const { imap, smtp } = req.body;
-    // Credentials first: nothing is saved unless both servers accept the login (SMTP without sending mail).
+    // No internal addresses (422 host_not_allowed), then credentials: nothing is saved unless both servers accept the login (SMTP without sending mail).
+    await checkMailHosts({ imap: imap.host, smtp: smtp?.host }, mailHostPolicy(config));
     await checkImapThroughWorker(db, queue, config.secretKey, {
       kind: 'login',
       settings: {
@@ -61,6 +63,7 @@ export async function mailAccountRoutes(app: FastifyInstance) {
     // Before any check: a stored password never goes to a server it was not entered for.
     checkCredentialPatch(account, req.body);
     const i = req.body.imap;
+    await checkMailHosts({ imap: i?.host, smtp: req.body.smtp?.host }, mailHostPolicy(config));
     const settings: MailCheckSettings = {};
     // New settings or a re-entered password are verified before they replace the working ones.
     if (i && Object.keys(i).length) settings.imap = await previewImapSettings(req.em, config.secretKey, account, req.body);
