@@ -18,6 +18,9 @@ type Command = 'start' | 'server' | 'worker' | 'migrate' | 'user';
 let stopping = false;
 
 async function main(argv: string[]) {
+  // Everything Dossier writes (embedded database, blobs, secret key, temp files) is its user's alone:
+  // files 0600, folders 0700 (issue 12). The stores also set these modes where they create files.
+  process.umask(0o077);
   const command = (argv[0] ?? 'start') as Command;
   let config: Config;
   try {

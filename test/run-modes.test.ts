@@ -2,7 +2,7 @@
 // across a restart; scaled (PostgreSQL + Redis) lets a separate worker process run what the server enqueues.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -41,6 +41,19 @@ t.test('embedded mode: starts with nothing configured and keeps data across a re
   }
   t.ok(done, 'in-process worker ran the job');
   t.equal(await first.stop('SIGTERM'), 0, 'SIGTERM shuts down cleanly');
+  // The embedded database and the secret key are the installation's user's alone (issue 12).
+  const open: string[] = [];
+  const walk = (dir: string) => {
+    if ((statSync(dir).mode & 0o777) !== 0o700) open.push(`${dir} ${(statSync(dir).mode & 0o777).toString(8)}`);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if ((statSync(full).mode & 0o077) !== 0) open.push(`${full} ${(statSync(full).mode & 0o777).toString(8)}`);
+    }
+  };
+  walk(path.join(dataDir, 'db'));
+  t.equal((statSync(path.join(dataDir, 'secret.key')).mode & 0o777), 0o600, 'secret key 0600');
+  t.same(open.slice(0, 5), [], 'database files 0600 (or stricter) in 0700 folders');
 
   const second = runDossier('start', { ...env, DOSSIER_ADMIN_PASSWORD: 'ignored the second time' });
   t.teardown(() => second.stop('SIGKILL'));
@@ -61,6 +74,17 @@ t.test('scaled mode: a job enqueued by the server runs in a separate worker proc
     DOSSIER_QUEUE_PREFIX: `dossier-test-${randomUUID().slice(0, 8)}`, DOSSIER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'dossier-scaled-')),
   };
   // The CLI creates users in scaled mode (the shared test database already has users, so no env bootstrap).
+  // A weak password is refused with the reason (issue 12).
+  const weak = (() => {
+    try {
+      execFileSync(process.execPath, ['src/main.ts', 'user', 'add', '--email', uniqEmail('weak'), '--password', 'password1234'], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: 'pipe' });
+      return null;
+    } catch (err) {
+      return err as { status: number; stderr: Buffer };
+    }
+  })();
+  t.ok(weak && weak.status !== 0, 'the CLI refuses a weak password');
+  t.match(String(weak?.stderr), /too easy to guess/);
   execFileSync(process.execPath, ['src/main.ts', 'user', 'add', '--email', email, '--role', 'admin', '--password', 'scaled admin pw'], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
   const server = runDossier('server', { ...env, PORT: String(port) });
   t.teardown(() => server.stop('SIGKILL'));

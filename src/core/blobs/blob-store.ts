@@ -1,8 +1,9 @@
 // Content-addressed file store (sha256). Writes are atomic (temp file + rename), so a crash never leaves
 // a truncated blob under a real name; a file with no database row is swept later (sweepOrphanBlobs).
+// Client mail and documents: files 0600 in 0700 folders, whatever the process umask.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,8 +28,11 @@ export function blobPath(sha: string): string {
   return `${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`;
 }
 
+export const PRIVATE_FILE = 0o600;
+export const PRIVATE_DIR = 0o700;
+
 /** Writes content to a new file (which must not exist), hashing it on the way. */
-export async function writeHashed(content: Readable | Buffer, file: string, mode = 0o666): Promise<StoredBlob> {
+export async function writeHashed(content: Readable | Buffer, file: string, mode = PRIVATE_FILE): Promise<StoredBlob> {
   if (Buffer.isBuffer(content)) {
     // Bytes in memory (a raw message): one hash call and one write, no stream machinery per blob.
     await writeFile(file, content, { flag: 'wx', mode });
@@ -50,7 +54,9 @@ export async function writeHashed(content: Readable | Buffer, file: string, mode
 export function createLocalBlobStore(root: string): BlobStore {
   const tmpDir = path.join(root, 'tmp');
   const fileOf = (sha: string) => path.join(root, blobPath(sha));
-  const ready = mkdir(tmpDir, { recursive: true });
+  // The root too: a store made by an older version (0755) stops being listable by other users.
+  // (Best effort: a shared folder owned by someone else keeps its mode, and the blobs inside are still 0600.)
+  const ready = mkdir(tmpDir, { recursive: true, mode: PRIVATE_DIR }).then(() => chmod(root, PRIVATE_DIR).catch(() => undefined));
   const dirs = new Set<string>();
 
   return {
@@ -63,14 +69,14 @@ export function createLocalBlobStore(root: string): BlobStore {
         const dir = path.dirname(final);
         // The sync stores thousands of blobs a minute: make each directory once per process, not per blob.
         if (!dirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
+          await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
           dirs.add(dir);
         }
         // Over an existing copy too: same bytes, and a fresh mtime keeps the orphan sweep off it.
         await rename(tmp, final).catch(async (err: NodeJS.ErrnoException) => {
           if (err.code !== 'ENOENT') throw err;
           // The directory was removed behind our back (by an operator): make it again.
-          await mkdir(dir, { recursive: true });
+          await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
           await rename(tmp, final);
         });
         return { sha256, size };

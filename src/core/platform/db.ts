@@ -6,7 +6,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Kysely } from 'kysely';
 import type { InferKyselyDB } from '@mikro-orm/sql';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { entities } from '../entities.ts';
@@ -34,7 +34,9 @@ export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, op
     orm = await PgORM.init({ ...common, clientUrl: config.databaseUrl, pool: { min: 0, max: opts.poolMax ?? 10 } });
   } else {
     const dir = path.join(config.dataDir, 'db');
-    await mkdir(dir, { recursive: true });
+    // PGlite writes its files with the process umask (main sets 077); the folder keeps others out regardless.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
     const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
     orm = (await PgORM.init({
       ...common,

@@ -39,7 +39,8 @@ export async function clientRoutes(app: FastifyInstance) {
     return getClientView(req.em, req.params.id);
   });
 
-  app.delete<{ Params: Static<typeof IdParams> }>('/clients/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
+  // A client's deletion takes its log and documents with it: administrators only (issue 12).
+  app.delete<{ Params: Static<typeof IdParams> }>('/clients/:id', { config: { auth: 'admin' }, schema: { tags, params: IdParams } }, async (req, reply) => {
     await deleteClient(req.em, currentUser(req), req.params.id);
     await req.em.flush();
     return reply.status(STATUS.noContent).send();

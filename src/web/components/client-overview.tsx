@@ -8,6 +8,7 @@ import type { ClientView, ContactCreated, ContactEmailResult, ContactEmailView, 
 import { deleteJson, getJson, patchJson, postJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
 import { languages } from '../i18n/i18n.ts';
+import { useUser } from '../session.tsx';
 import { Dialog, ErrorAlert, Switch, useAction, useDebounced, useLoad } from './client-ui.tsx';
 import { ClientTasks } from './client-tasks.tsx';
 
@@ -69,6 +70,8 @@ function ClientDetails({ client, onChanged }: { client: ClientView; onChanged: (
   const [saved, setSaved] = useState(false);
   const save = useAction();
   const remove = useAction();
+  // Deleting a client takes its whole history with it: administrators only (the server says 403 to others).
+  const canDelete = useUser().role === 'admin';
   const onSubmit = async (event: Event) => {
     event.preventDefault();
     setSaved(false);
@@ -108,9 +111,11 @@ function ClientDetails({ client, onChanged }: { client: ClientView; onChanged: (
             </span>
           )}
           <span class="muted toolbar-end">{t('client.overview.since', { date: formatDate(client.createdAt) })}</span>
-          <button type="button" class="btn btn-danger" onClick={onDelete} disabled={remove.busy}>
-            {t('client.overview.delete')}
-          </button>
+          {canDelete && (
+            <button type="button" class="btn btn-danger" onClick={onDelete} disabled={remove.busy}>
+              {t('client.overview.delete')}
+            </button>
+          )}
         </div>
         <ErrorAlert error={remove.error} />
       </form>

@@ -4,7 +4,7 @@
 // under the shared ab/cd/<sha256> layout, and no temp file or temp object left behind.
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -296,4 +296,22 @@ t.test('S3 only', async (t) => {
     t.ok(await store.has(kept.sha256));
     t.equal(await store.has(orphan.sha256), false);
   });
+});
+
+t.test('local blobs are 0600 in 0700 folders, whatever the umask', async (t) => {
+  const root = tempDir('modes');
+  const before = process.umask(0);
+  t.teardown(() => process.umask(before));
+  const store = createLocalBlobStore(root);
+  const { sha256 } = await store.put(Buffer.from(`private ${uniq()}`));
+  const { sha256: streamed } = await store.put(Readable.from([Buffer.from(`streamed ${uniq()}`)]));
+  const mode = (p: string) => statSync(p).mode & 0o777;
+  for (const sha of [sha256, streamed]) {
+    const file = path.join(root, blobPath(sha));
+    t.equal(mode(file), 0o600, 'file 0600');
+    t.equal(mode(path.dirname(file)), 0o700, 'its folder 0700');
+    t.equal(mode(path.dirname(path.dirname(file))), 0o700, 'the folder above 0700');
+  }
+  t.equal(mode(root), 0o700, 'the store folder 0700');
+  t.equal(mode(path.join(root, 'tmp')), 0o700, 'the temp folder 0700');
 });
