@@ -15,6 +15,8 @@ import { appendMessage, classifyImapError, closeImap, findSentFolder, openImap, 
 import { SmtpSendError, UnsafeHeaderError, composeMail, sendMail, type ComposedMail, type OutgoingAttachment, type OutgoingMail, type SmtpTimeouts } from './send-message.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 import { mailHostPolicy } from '../core/mail/mail-hosts.ts';
+import { openOutboxBody } from '../core/outbox/outbox-secrets.ts';
+import { getReplyTokenAddress } from '../core/collaboration/file-requests.ts';
 
 /** How long one attempt may hold a row; a crashed attempt's row is looked at again after this. */
 export const SEND_LEASE_MS = 10 * 60_000;
@@ -101,18 +103,25 @@ async function buildMail(em: Em, deps: WorkerDeps, row: Outbox, account: MailAcc
     const content = await readAll(await deps.blobs.get(original.rawBlob));
     attachments.push({ filename: `${attachmentName(original.subject, 'message')}.eml`, contentType: 'message/rfc822', content });
   }
+  // Secrets the row does not keep in clear text: a sealed body, a request's reply token (outbox-secrets.ts).
+  const body = openOutboxBody(deps.config.secretKey, row);
+  const replyTo = row.replyTokenOf
+    ? await getReplyTokenAddress(em, row.replyTokenOf, account.email).catch(() => {
+      throw new CannotSendError('The file request of this mail no longer exists; nothing was sent');
+    })
+    : row.replyTo;
   return {
     from: { name: row.fromName ?? '', address: account.email },
     to: row.to,
     cc: row.cc,
     bcc: row.bcc,
     subject: row.subject,
-    text: row.text,
-    html: row.html ?? null,
+    text: body.text,
+    html: body.html,
     messageId: row.messageIdHeader,
     inReplyTo: row.inReplyTo ?? null,
     references: row.references,
-    replyTo: row.replyTo ? { address: row.replyTo } : null,
+    replyTo: replyTo ? { address: replyTo } : null,
     date: new Date(),
     attachments,
   };

@@ -129,6 +129,12 @@ t.test('a contact\'s reply with two PDFs fulfils the request; the owner is notif
   const sent = await sink.waitFor(to(address!), 30_000);
   const replyTo = headerValues(sent.raw, 'reply-to')[0]!;
   const messageId = headerValues(sent.raw, 'message-id')[0]!.slice(1, -1);
+  // The token reached the mail's Reply-To, but the outbox row names the recipient instead of keeping it (issue 12).
+  const token = /\+r-([0-9a-f]{24})@/.exec(replyTo)![1]!;
+  const rows = await query<{ reply_to: string | null; reply_token_of: string | null; text: string; html: string | null }>(
+    'select o.reply_to, o.reply_token_of, o.text, o.html from outbox o join file_request_recipient r on r.id = o.reply_token_of where r.file_request_id = ?', [request.id]);
+  t.equal(rows.length, 1, 'the row names its recipient');
+  t.notOk(rows.some((r) => [r.reply_to, r.text, r.html].some((v) => v?.includes(token))), 'no request token in the outbox row');
 
   const pdfs = [{ name: 'tax-return-2025.pdf', content: createTestPdf(30_000) }, { name: 'engagement-letter-signed.pdf', content: createTestPdf(31_000) }];
   await dovecot.deliver(firm.mail.user, replyMail({ from: `Jo Client <${address}>`, to: replyTo, inReplyTo: messageId, subject: 'Re: File request: Tax return documents', files: pdfs }));

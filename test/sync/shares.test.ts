@@ -87,6 +87,13 @@ t.test('each recipient gets their own links: the right file downloads, tampered 
   for (const p of [en1!, en2!, es1!]) t.notOk(hashes.some((h) => p.includes(h.token_hash)), 'the token is not what is stored');
   const rawTokenInDb = await query<{ n: number }>('select count(*)::int as n from share_link where token_hash = ?', [en1!.slice(3)]);
   t.equal(Number(rawTokenInDb[0]!.n), 0, 'only hashes are stored');
+  // Nor in the outbox: the mail's body is sealed (issue 12).
+  const outboxRows = await query<{ text: string; html: string | null; sealed: boolean }>('select text, html, sealed from outbox where id in (?, ?)', outboxIds);
+  t.ok(outboxRows.length === 2 && outboxRows.every((r) => r.sealed), 'share mails are stored sealed');
+  for (const p of [en1!, en2!, es1!]) {
+    t.notOk(outboxRows.some((r) => r.text.includes(p.slice(3)) || r.html?.includes(p.slice(3))), 'no link token in the outbox');
+  }
+  t.notOk(outboxRows.some((r) => r.text.includes('/s/')), 'no link at all in clear text');
 
   const got1 = await open(en1!);
   t.equal(got1.statusCode, 200);

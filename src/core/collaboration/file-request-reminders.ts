@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { kysely, type Db, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { FileRequest, FileRequestItem, FileRequestRecipient } from './file-request.entity.ts';
-import { addEvent, createRequestOutbox, enqueueReminder, notifyUser, replyTokenAddress, requestMailInput } from './file-requests.ts';
+import { addEvent, createRequestOutbox, enqueueReminder, notifyUser, requestMailInput } from './file-requests.ts';
 import { MailAccount } from '../mail/mail-account.entity.ts';
 import { enqueueSend } from '../outbox/outbox.ts';
 import { renderReminderMail, oneLine } from './templates/render.ts';
@@ -56,7 +56,7 @@ export async function sendDueReminder(em: Em, requestId: string, now = new Date(
     const original = rec.messageIdHeader ?? null;
     const row = createRequestOutbox(em, {
       account, createdBy: owner, kind: 'file_request_reminder', fromName: senderName, to: rec.name ? { name: rec.name, address: rec.address } : { address: rec.address },
-      mail, replyTo: replyTokenAddress(account.email, rec.token), clientId: r.client.id,
+      mail, replyTokenOf: rec.id, clientId: r.client.id,
       inReplyTo: original, references: original ? [original] : [],
     });
     addEvent(em, r, 'reminded', { address: rec.address, outboxId: row.id, details: { number: r.remindersSent + 1 } });

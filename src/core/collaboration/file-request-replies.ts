@@ -9,7 +9,7 @@ import { normalizeAddress } from '../mail/addresses.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { autoSaveAttachments } from '../documents/auto-save.ts';
 import { FileRequest, FileRequestItem, FileRequestRecipient } from './file-request.entity.ts';
-import { addEvent, createRequestOutbox, getFileRequestSettings, notifyUser, recomputeFileRequestStatus, replyTokenAddress } from './file-requests.ts';
+import { addEvent, createRequestOutbox, getFileRequestSettings, notifyUser, recomputeFileRequestStatus } from './file-requests.ts';
 import { MailAccount } from '../mail/mail-account.entity.ts';
 import { Message } from '../mail/message.entity.ts';
 import { renderAcknowledgementMail, oneLine } from './templates/render.ts';
@@ -251,7 +251,7 @@ async function acceptReply(em: Em, request: FileRequest, message: Message, from:
 async function queueAcknowledgement(em: Em, request: FileRequest, message: Message, to: string, files: number): Promise<string | null> {
   if (!(await getFileRequestSettings(em)).acknowledge || !request.account) return null;
   const r = await kysely(em).selectFrom('file_request_recipient as fr').innerJoin('contact_email as ce', 'ce.id', 'fr.contact_email_id')
-    .select(['ce.language', 'fr.name', 'fr.token'])
+    .select(['fr.id', 'ce.language', 'fr.name'])
     .where('fr.file_request_id', '=', request.id).where('fr.address', '=', to).where('ce.notify', '=', true)
     .where((eb) => eb(eb.val('file_requests'), '=', eb.fn.any('ce.notify_categories')))
     .executeTakeFirst();
@@ -264,7 +264,7 @@ async function queueAcknowledgement(em: Em, request: FileRequest, message: Messa
   const refs = capReferences([...(message.references ?? []), ...(parentId ? [parentId] : [])].filter((x, i, a) => a.indexOf(x) === i), 20);
   const row = createRequestOutbox(em, {
     account, createdBy: owner, kind: 'file_request_ack', fromName, to: r.name ? { name: r.name, address: to } : { address: to }, mail,
-    replyTo: replyTokenAddress(account.email, r.token), clientId: request.client.id, inReplyTo: parentId, references: refs,
+    replyTokenOf: r.id, clientId: request.client.id, inReplyTo: parentId, references: refs,
   });
   addEvent(em, request, 'acknowledged', { address: to, outboxId: row.id });
   return row.id;

@@ -1,7 +1,7 @@
 // File requests: create (one outbox mail per recipient, in their language, with a plus-address reply token
 // and a recorded Message-ID), preview, list, view with timeline, cancel, resend, tick items, firm defaults.
 // No HTTP, no SMTP: mail goes through the outbox; the caller flushes, then sends (enqueueFileRequestJobs).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { kysely, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { getAddressDomain, normalizeAddress } from '../mail/addresses.ts';
@@ -201,6 +201,13 @@ async function planFileRequest(em: Em, user: User, input: CreateFileRequestInput
   };
 }
 
+/** Reply-To of an outbox row that names a recipient (replyTokenOf), built when the mail is sent. */
+export async function getReplyTokenAddress(em: Em, recipientId: string, accountEmail: string): Promise<string> {
+  const row = await kysely(em).selectFrom('file_request_recipient').select('token').where('id', '=', recipientId).executeTakeFirst();
+  if (!row) throw new NotFoundError('File request recipient');
+  return replyTokenAddress(accountEmail, row.token);
+}
+
 /** `local+r-<token>@domain` of the sending account: replies reach the same mailbox and name the request. */
 export function replyTokenAddress(accountEmail: string, token: string): string {
   const address = normalizeAddress(accountEmail) ?? accountEmail;
@@ -234,7 +241,8 @@ export type Created = { request: FileRequest; outboxIds: string[] };
 /** Builds an outbox row for one client mail of a request (request, reminder, acknowledgement). */
 export function createRequestOutbox(em: Em, input: {
   account: MailAccount; createdBy: User | null; kind: string; fromName: string | null; to: { name?: string; address: string };
-  mail: RenderedMail; replyTo: string; clientId: string; documentIds?: string[]; inReplyTo?: string | null; references?: string[];
+  /** The recipient whose reply token goes into Reply-To: looked up when the mail is sent, so the outbox holds no token. */
+  mail: RenderedMail; replyTokenOf: string; clientId: string; documentIds?: string[]; inReplyTo?: string | null; references?: string[];
 }): Outbox {
   return em.create(Outbox, {
     account: input.account,
@@ -249,7 +257,8 @@ export function createRequestOutbox(em: Em, input: {
     html: input.mail.html,
     inReplyTo: input.inReplyTo ?? null,
     references: input.references ?? [],
-    replyTo: input.replyTo,
+    replyTo: null,
+    replyTokenOf: input.replyTokenOf,
     messageIdHeader: newMessageId(input.account.email),
     documentIds: input.documentIds ?? [],
     clientId: input.clientId,
@@ -300,9 +309,10 @@ function queueRequestMails(em: Em, user: User, request: FileRequest, account: Ma
     const name = choice.contactName ? oneLine(choice.contactName).slice(0, 200) : null;
     const mail = renderRequestMail(requestMailInput({ language: choice.language, name }, request, items, fromName || account.name, user.signature));
     const original = recipient?.messageIdHeader ?? null;
+    const recipientId = recipient?.id ?? randomUUID();
     const row = createRequestOutbox(em, {
       account, createdBy: user, kind: kind === 'sent' ? 'file_request' : 'file_request_resend', fromName, to: name ? { name, address: choice.address } : { address: choice.address },
-      mail, replyTo: replyTokenAddress(account.email, token), clientId: request.client.id, documentIds: request.documentIds,
+      mail, replyTokenOf: recipientId, clientId: request.client.id, documentIds: request.documentIds,
       // A resend continues the recipient's thread (RFC 5322 §3.6.4).
       inReplyTo: original, references: original ? [original] : [],
     });
@@ -310,7 +320,7 @@ function queueRequestMails(em: Em, user: User, request: FileRequest, account: Ma
       recipient.language = choice.language;
     } else {
       em.create(FileRequestRecipient, {
-        fileRequest: request, contactEmail: choice.contactEmailId, address: choice.address, name, language: choice.language,
+        id: recipientId, fileRequest: request, contactEmail: choice.contactEmailId, address: choice.address, name, language: choice.language,
         token, messageIdHeader: row.messageIdHeader, outboxId: row.id,
       });
     }

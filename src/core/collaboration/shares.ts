@@ -17,6 +17,7 @@ import { createNotification } from './staff-notifications.ts';
 import { renderShareMail } from './templates/collaboration-mail.ts';
 import { oneLine } from './templates/render.ts';
 import type { Language, User } from '../staff/user.entity.ts';
+import { sealOutboxBody } from '../outbox/outbox-secrets.ts';
 
 export const DEFAULT_SHARE_DAYS = 14;
 export const MAX_SHARE_DAYS = 90;
@@ -117,7 +118,8 @@ export async function createShare(em: Em, user: User, clientId: string, input: S
     const mail = renderShareMail({ language: r.language, recipientName: name, firmName: fromName || account.name, message, links, expiresAt, signature: user.signature });
     const row = em.create(Outbox, {
       account, createdBy: user, kind: 'share', fromName: fromName || null, to: [name ? { name, address: r.address } : { address: r.address }], cc: [], bcc: [],
-      subject: mail.subject, text: mail.text, html: mail.html, inReplyTo: null, references: [], replyTo: null,
+      // Sealed: the body holds working links to client documents (only their hashes are kept elsewhere).
+      subject: mail.subject, ...sealOutboxBody(ctx.secretKey, { text: mail.text, html: mail.html }), inReplyTo: null, references: [], replyTo: null,
       messageIdHeader: newMessageId(account.email), documentIds: [], clientId: client.id, replyToMessage: null, forwardMessage: null, status: 'queued',
     });
     recipient.outboxId = row.id;
