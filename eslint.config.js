@@ -27,9 +27,8 @@ const domainRules = domains.map((domain, i) => {
 });
 
 // Running SQL is core's job (ARCHITECTURE rule 8): the shells call core functions.
-// 'warn' until the sync shell's last statements have moved into core (issue 11); then 'error'.
 const noSql = {
-  'no-restricted-syntax': ['warn',
+  'no-restricted-syntax': ['error',
     ...['execute', 'getKysely', 'getConnection', 'getKnex', 'createQueryBuilder', 'qb'].map((name) => ({
       selector: `CallExpression[callee.type='MemberExpression'][callee.property.name='${name}']`,
       message: `SQL runs only in src/core: call a core function instead of ${name}().`,

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, resolveSecretKey, type Config } from './core/p
 import { openDb, type Db } from './core/platform/db.ts';
 import { createBullQueue, createLocalQueue, type JobQueue } from './core/platform/jobs.ts';
 import { createBlobStore } from './core/blobs/blob-stores.ts';
-import { createUser, ensureFirstAdmin } from './core/staff/users.ts';
+import { countUsers, createUser, ensureFirstAdmin } from './core/staff/users.ts';
 import { DomainError } from './core/platform/errors.ts';
 import { startWorker, type WorkerHandle } from './sync/worker.ts';
 
@@ -94,10 +94,10 @@ async function main(argv: string[]) {
 }
 
 async function printWelcome(db: Db, config: Config) {
-  const users = await db.em.fork().getConnection().execute<{ n: number }[]>('select count(*)::int as n from app_user');
+  const users = await countUsers(db.em.fork());
   const lines = [`Dossier is running at ${config.publicUrl}`];
   if (!config.databaseUrl) lines.push(`Embedded mode: data in ${config.dataDir}`);
-  if (!users[0]?.n) {
+  if (!users) {
     lines.push('No user yet. Create the first administrator with:');
     lines.push('  npm run dossier -- user add --email you@firm.example --name "Your Name" --role admin');
     lines.push('or start with DOSSIER_ADMIN_EMAIL and DOSSIER_ADMIN_PASSWORD set.');

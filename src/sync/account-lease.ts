@@ -1,43 +1,13 @@
-// Per-account leases in the database, so that however many workers run, one syncs an account at a time
-// ('sync': lease_owner/lease_until) and one keeps its IDLE connection ('watch': watch_owner/watch_until).
-// A lease is renewed while its holder runs and expires on its own when the holder dies (kill -9).
+// Holding a per-account lease (core/mail/account-lease.ts): one worker syncs an account at a time ('sync')
+// and one keeps its IDLE connection ('watch'). A lease is renewed while its holder runs and expires on its
+// own when the holder dies (kill -9).
 import os from 'node:os';
 import type { Db } from '../core/platform/db.ts';
+import { acquireAccountLease, getAccountLeaseHolder, releaseAccountLease, renewAccountLease, takeAccountLeaseFrom, type LeaseKind } from '../core/mail/account-lease.ts';
 
-export type LeaseKind = 'sync' | 'watch';
+export type { LeaseKind };
 export const LEASE_TTL_MS = 60_000;
 const RENEW_EVERY_MS = LEASE_TTL_MS / 4;
-
-const COLUMNS: Record<LeaseKind, { owner: string; until: string }> = {
-  sync: { owner: 'lease_owner', until: 'lease_until' },
-  watch: { owner: 'watch_owner', until: 'watch_until' },
-};
-
-/** Takes the lease when free, expired, or already ours; the database clock decides expiry. */
-export async function acquireLease(db: Db, kind: LeaseKind, accountId: string, owner: string, ttlMs = LEASE_TTL_MS): Promise<boolean> {
-  const c = COLUMNS[kind];
-  const rows = await db.em.fork().execute<{ id: string }[]>(
-    `update mail_account set ${c.owner} = ?, ${c.until} = now() + (? * interval '1 millisecond')
-      where id = ? and (${c.owner} is null or ${c.owner} = ? or ${c.until} < now()) returning id`,
-    [owner, ttlMs, accountId, owner],
-  );
-  return rows.length > 0;
-}
-
-/** Extends a lease we hold; false when it was lost (expired and taken by another worker). */
-export async function renewLease(db: Db, kind: LeaseKind, accountId: string, owner: string, ttlMs = LEASE_TTL_MS): Promise<boolean> {
-  const c = COLUMNS[kind];
-  const rows = await db.em.fork().execute<{ id: string }[]>(
-    `update mail_account set ${c.until} = now() + (? * interval '1 millisecond') where id = ? and ${c.owner} = ? returning id`,
-    [ttlMs, accountId, owner],
-  );
-  return rows.length > 0;
-}
-
-export async function releaseLease(db: Db, kind: LeaseKind, accountId: string, owner: string): Promise<void> {
-  const c = COLUMNS[kind];
-  await db.em.fork().execute(`update mail_account set ${c.owner} = null, ${c.until} = null where id = ? and ${c.owner} = ?`, [accountId, owner]);
-}
 
 /**
  * The owner name written into a lease: host and pid first, so a worker restarted on the same machine
@@ -59,15 +29,9 @@ function isDeadLocalOwner(owner: string | null): boolean {
 
 /** Takes a lease held by a process of this host that is gone (kill -9); false when it is alive or elsewhere. */
 async function takeFromDeadOwner(db: Db, kind: LeaseKind, accountId: string, owner: string): Promise<boolean> {
-  const c = COLUMNS[kind];
-  const rows = await db.em.fork().execute<{ holder: string | null }[]>(`select ${c.owner} as holder from mail_account where id = ?`, [accountId]);
-  const holder = rows[0]?.holder ?? null;
-  if (!isDeadLocalOwner(holder)) return false;
-  const taken = await db.em.fork().execute<{ id: string }[]>(
-    `update mail_account set ${c.owner} = ?, ${c.until} = now() + (? * interval '1 millisecond') where id = ? and ${c.owner} = ? returning id`,
-    [owner, LEASE_TTL_MS, accountId, holder],
-  );
-  return taken.length > 0;
+  const holder = await getAccountLeaseHolder(db.em.fork(), kind, accountId);
+  if (!holder || !isDeadLocalOwner(holder)) return false;
+  return takeAccountLeaseFrom(db.em.fork(), kind, accountId, holder, owner, LEASE_TTL_MS);
 }
 
 export type HeldLease = { readonly lost: boolean; release: () => Promise<void> };
@@ -78,11 +42,11 @@ export type HeldLease = { readonly lost: boolean; release: () => Promise<void> }
  */
 export async function holdLease(db: Db, kind: LeaseKind, accountId: string, workerId: string, onLost: () => void): Promise<HeldLease | null> {
   const owner = leaseOwnerName(workerId);
-  if (!(await acquireLease(db, kind, accountId, owner)) && !(await takeFromDeadOwner(db, kind, accountId, owner))) return null;
+  if (!(await acquireAccountLease(db.em.fork(), kind, accountId, owner, LEASE_TTL_MS)) && !(await takeFromDeadOwner(db, kind, accountId, owner))) return null;
   let lost = false;
   let released = false;
   const timer = setInterval(() => {
-    renewLease(db, kind, accountId, owner).then((ok) => {
+    renewAccountLease(db.em.fork(), kind, accountId, owner, LEASE_TTL_MS).then((ok) => {
       if (!ok && !released && !lost) {
         lost = true;
         clearInterval(timer);
@@ -98,7 +62,7 @@ export async function holdLease(db: Db, kind: LeaseKind, accountId: string, work
     release: async () => {
       released = true;
       clearInterval(timer);
-      if (!lost) await releaseLease(db, kind, accountId, owner).catch(() => undefined);
+      if (!lost) await releaseAccountLease(db.em.fork(), kind, accountId, owner).catch(() => undefined);
     },
   };
 }

@@ -4,6 +4,7 @@
 import type { WorkerDeps } from './worker-deps.ts';
 import { MailAccount } from '../core/mail/mail-account.entity.ts';
 import { getImapSettings } from '../core/mail/accounts.ts';
+import { listMailAccountIds } from '../core/mail/account-sync-status.ts';
 import { holdLease } from './account-lease.ts';
 import { backoffDelayMs, sleep } from './backoff.ts';
 import { classifyImapError, closeImap, openImap, type ImapFlow } from './imap.ts';
@@ -53,8 +54,7 @@ export function createWatcherRegistry(deps: WorkerDeps, opts: WatcherOptions): W
 
   const rescan = async () => {
     if (opts.adoptAll) {
-      const rows = await deps.db.em.fork().execute<{ id: string }[]>("select id from mail_account where status <> 'needs_reauth'");
-      for (const r of rows) wanted.add(r.id);
+      for (const id of await listMailAccountIds(deps.db.em.fork(), { syncable: true })) wanted.add(id);
     }
     for (const id of wanted) start(id);
   };

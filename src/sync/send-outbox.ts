@@ -10,6 +10,7 @@ import { Mailbox, type MailAccount } from '../core/mail/mail-account.entity.ts';
 import { Message } from '../core/mail/message.entity.ts';
 import { Outbox, type SentCopyResult } from '../core/outbox/outbox.entity.ts';
 import { SEND_ATTEMPTS, enqueueSend } from '../core/outbox/outbox.ts';
+import { claimOutboxRow, listStrandedOutboxIds } from '../core/outbox/outbox-claims.ts';
 import type { Em } from '../core/platform/db.ts';
 import { appendMessage, classifyImapError, closeImap, findSentFolder, openImap, searchByMessageId, type ImapFlow } from './imap.ts';
 import { SmtpSendError, UnsafeHeaderError, composeMail, sendMail, type ComposedMail, type OutgoingAttachment, type OutgoingMail, type SmtpTimeouts } from './send-message.ts';
@@ -41,34 +42,6 @@ export function shouldAppendSentCopy(account: Pick<MailAccount, 'sentCopy' | 'sm
 }
 
 export type SendOutboxOptions = { smtpTimeouts?: SmtpTimeouts };
-
-type Claim =
-  | { kind: 'claimed'; previous: 'queued' | 'sending' }
-  | { kind: 'done' }
-  | { kind: 'busy'; retryInMs: number };
-
-/**
- * Takes the row for this attempt: one atomic UPDATE under a row lock, so two workers (a stalled job run
- * again, a duplicate enqueue) never both send it. Returns the status it had: 'sending' means an earlier
- * attempt stopped without a clear answer, and the mail may have gone out.
- */
-async function claimOutbox(em: Em, id: string): Promise<Claim> {
-  const rows = await em.execute<{ previous: 'queued' | 'sending' }[]>(
-    `update outbox o set status = 'sending', attempts = o.attempts + 1, lease_until = now() + (? * interval '1 millisecond'), updated_at = now()
-     from (select id, status from outbox where id = ? for update) prev
-     where o.id = prev.id and o.status in ('queued', 'sending') and (o.lease_until is null or o.lease_until < now())
-     returning prev.status as previous`,
-    [SEND_LEASE_MS, id],
-  );
-  if (rows[0]) return { kind: 'claimed', previous: rows[0].previous };
-  const state = await em.execute<{ status: string; wait_ms: number | string | null }[]>(
-    `select status, ceil(extract(epoch from (lease_until - now())) * 1000)::int as wait_ms from outbox where id = ?`,
-    [id],
-  );
-  const s = state[0];
-  if (!s || s.status === 'sent' || s.status === 'failed') return { kind: 'done' };
-  return { kind: 'busy', retryInMs: Math.max(1000, Number(s.wait_ms ?? 0) + 1000) };
-}
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -144,7 +117,7 @@ async function withSentFolder<T>(em: Em, deps: WorkerDeps, account: MailAccount,
 /** Sends one outbox row; the job's handler. Throws only to have the queue retry a transient failure. */
 export async function sendOutbox(deps: WorkerDeps, outboxId: string, ctx: JobContext, opts: SendOutboxOptions = {}): Promise<void> {
   const em = deps.db.em.fork();
-  const claim = await claimOutbox(em, outboxId);
+  const claim = await claimOutboxRow(em, outboxId, SEND_LEASE_MS);
   if (claim.kind === 'done') return;
   if (claim.kind === 'busy') {
     // Another attempt holds the row (or crashed holding it): look again when its lease ends.
@@ -252,11 +225,7 @@ const RESUME_BATCH = 500;
  * `accountId` limits it to one account's rows.
  */
 export async function resumeOutbox(deps: WorkerDeps, staleMs: number, opts: { accountId?: string } = {}): Promise<number> {
-  const rows = await deps.db.em.fork().execute<{ id: string }[]>(
-    `select id from outbox where status in ('queued', 'sending') and (lease_until is null or lease_until < now())
-       and updated_at < now() - (? * interval '1 millisecond') ${opts.accountId ? 'and account_id = ?' : ''} order by updated_at asc limit ?`,
-    [staleMs, ...(opts.accountId ? [opts.accountId] : []), RESUME_BATCH],
-  );
-  for (const { id } of rows) await enqueueSend(deps.queue, id);
-  return rows.length;
+  const ids = await listStrandedOutboxIds(deps.db.em.fork(), { staleMs, limit: RESUME_BATCH, accountId: opts.accountId });
+  for (const id of ids) await enqueueSend(deps.queue, id);
+  return ids.length;
 }

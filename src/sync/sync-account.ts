@@ -5,7 +5,8 @@
 import type { WorkerDeps } from './worker-deps.ts';
 import { MailAccount, Mailbox, type FolderRole } from '../core/mail/mail-account.entity.ts';
 import { getImapSettings } from '../core/mail/accounts.ts';
-import { normalizeAddress } from '../core/mail/addresses.ts';
+import { markAccountSyncing, recordAccountSynced, recordAccountSyncError, recordAuthFailure as countAuthFailure } from '../core/mail/account-sync-status.ts';
+import { listOwnAddresses } from '../core/log/filing.ts';
 import { holdLease } from './account-lease.ts';
 import { backoffDelayMs, sleep } from './backoff.ts';
 import { classifyImapError, closeImap, listServerFolders, openImap, type ImapFlow } from './imap.ts';
@@ -47,9 +48,9 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
   }
   let client: ImapFlow | null = null;
   try {
-    await em.execute("update mail_account set status = 'syncing' where id = ? and status <> 'needs_reauth'", [accountId]);
+    await markAccountSyncing(em, accountId);
     const settings = await getImapSettings(em, deps.config.secretKey, account);
-    const ownAddresses = await listOwnAddresses(deps);
+    const ownAddresses = new Set(await listOwnAddresses(em));
     const ctx = {
       db: deps.db, blobs: deps.blobs, pool: runtime.pool, log: deps.log, accountId, ownAddresses, signal: stop.signal,
       filing: { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes },
@@ -95,16 +96,13 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
         throw err;
       }
     }
-    await em.execute(
-      "update mail_account set status = ?, last_sync_at = now(), last_error = ?, auth_failures = 0 where id = ? and status <> 'needs_reauth'",
-      [errors.length ? 'error' : 'idle', errors.length ? errors.join('; ') : null, accountId],
-    );
+    await recordAccountSynced(em, accountId, errors);
     runtime.onSynced?.(accountId);
     return { outcome: 'done', folders: results, errors };
   } catch (err) {
     const message = stop.signal.aborted && lease.lost ? 'Another worker took over this account' : classifyImapError(err).message;
     deps.log.warn({ accountId, err }, 'account sync failed');
-    await em.execute("update mail_account set status = 'error', last_error = ? where id = ? and status <> 'needs_reauth'", [message, accountId]).catch(() => undefined);
+    await recordAccountSyncError(em, accountId, message).catch(() => undefined);
     return { outcome: 'error', message };
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);
@@ -115,28 +113,16 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
 
 /** A refused login: counted; at MAX_AUTH_FAILURES the account waits for new credentials. */
 async function recordAuthFailure(deps: WorkerDeps, accountId: string, message: string): Promise<SyncOutcome> {
-  const rows = await deps.db.em.fork().execute<{ auth_failures: number; status: string }[]>(
-    `update mail_account set auth_failures = auth_failures + 1, last_error = ?,
-        status = case when auth_failures + 1 >= ? then 'needs_reauth' else 'error' end
-      where id = ? returning auth_failures, status`,
-    [message, MAX_AUTH_FAILURES, accountId],
-  );
-  const failures = Number(rows[0]?.auth_failures ?? 0);
-  const needsReauth = rows[0]?.status === 'needs_reauth';
+  const { failures, needsReauth } = await countAuthFailure(deps.db.em.fork(), accountId, message, MAX_AUTH_FAILURES);
   deps.log.warn({ accountId, failures, needsReauth }, 'mail server refused the login');
   return { outcome: 'auth-failed', failures, needsReauth, message };
-}
-
-async function listOwnAddresses(deps: WorkerDeps): Promise<Set<string>> {
-  const rows = await deps.db.em.fork().execute<{ email: string }[]>('select distinct email from mail_account');
-  return new Set(rows.map((r) => normalizeAddress(r.email)).filter((a): a is string => a !== null));
 }
 
 async function inboxOnly(deps: WorkerDeps, accountId: string): Promise<MailboxRef[]> {
   const em = deps.db.em.fork();
   const box = await em.findOne(Mailbox, { account: accountId, role: 'inbox' });
   if (box) return [{ id: box.id, path: box.path, role: box.role }];
-  const created = em.create(Mailbox, { account: accountId, path: 'INBOX', role: 'inbox' } as never);
+  const created = em.create(Mailbox, { account: accountId, path: 'INBOX', role: 'inbox' });
   await em.flush();
   return [{ id: created.id, path: created.path, role: created.role }];
 }
@@ -162,7 +148,7 @@ async function ensureFolders(deps: WorkerDeps, account: MailAccount, client: Ima
   const out: MailboxRef[] = [];
   for (const [path, role] of wanted) {
     let box = existing.find((b) => b.path === path);
-    if (!box) box = em.create(Mailbox, { account: account.id, path, role } as never);
+    if (!box) box = em.create(Mailbox, { account: account.id, path, role });
     else if (box.role !== role) box.role = role;
     out.push({ id: box.id, path, role });
   }

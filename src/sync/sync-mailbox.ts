@@ -10,6 +10,10 @@ import type { BlobStore } from '../core/blobs/blob-store.ts';
 import type { FolderRole } from '../core/mail/mail-account.entity.ts';
 import { createContentHasher, dedupeKey, dedupeOf, finishDedupe } from '../core/mail/dedupe.ts';
 import { cleanFlags, findStoredMessages, refreshMailboxCounts, storeMessages, type StoreContext, type StoreItem } from '../core/ingest/store-message.ts';
+import {
+  advanceMailboxCursor, countFetchAttempt, forgiveFetchAttempt, countLiveLocations, finishMailboxSync, getMailboxLastError, getMailboxState, listLiveLocationFlags,
+  listLiveLocationUids, markLocationsRemoved, recordMailboxError as recordMailboxProblem, resetMailboxCursor, setLocationFlags, startMailboxProgress, type MailboxState,
+} from '../core/mail/mailbox-state.ts';
 import type { FilingDeps } from '../core/log/filing.ts';
 import { isUidToFetch, needsExpungeScan, planSync, type FlagSync, type SyncPlan } from './sync-plan.ts';
 import type { ParsePool } from './parse-pool.ts';
@@ -54,8 +58,6 @@ type Meta = { uid: number; size: number; flags: string[]; modseq: string | null;
 type Fetched = { meta: Meta; raw: Buffer | null; blob: { sha256: string; size: number } | null; dedupeHash: string; messageId: string | null };
 type Prepared = { items: StoreItem[]; maxUid: number; count: number };
 
-type MailboxRow = { uid_validity: string | null; last_uid: string | number; highest_modseq: string | null; retry_uid: string | number | null; retry_count: number; stored_messages: number };
-
 export class TruncatedFetchError extends Error {
   readonly code = 'NoConnection';
 }
@@ -72,18 +74,18 @@ export async function syncMailbox(ctx: MailboxSyncContext, client: ImapFlow, box
     qresync: client.enabled.has('QRESYNC'),
   };
   const uidValidity = String(opened.uidValidity);
-  const row = await loadMailboxRow(ctx.db, box.id);
-  const storedCount = row.uid_validity === null ? 0 : await countLive(ctx.db, box.id, row.uid_validity);
+  const row = await getMailboxState(ctx.db.em.fork(), box.id);
+  const storedCount = row.uidValidity === null ? 0 : await countLiveLocations(ctx.db.em.fork(), box.id, row.uidValidity);
   // Counts left behind by an interrupted sync (they are recounted only every few batches): fix them first.
-  if (row.uid_validity !== null && Number(row.stored_messages) !== storedCount) await ctx.db.em.fork().transactional((em) => refreshMailboxCounts(em, box.id));
-  const stored = row.uid_validity === null ? null : {
-    uidValidity: row.uid_validity, uidNext: Number(row.last_uid) + 1, highestModseq: row.highest_modseq, storedCount,
+  if (row.uidValidity !== null && row.storedMessages !== storedCount) await ctx.db.em.fork().transactional((em) => refreshMailboxCounts(em, box.id));
+  const stored = row.uidValidity === null ? null : {
+    uidValidity: row.uidValidity, uidNext: row.lastUid + 1, highestModseq: row.highestModseq, storedCount,
   };
   const plan = planSync(stored, server, { fullFlagScan: ctx.fullFlagScan });
   const result: MailboxSyncResult = { plan: plan.kind, fetched: 0, stored: 0, failed: 0, removed: 0, flagsChanged: 0 };
   if (plan.kind !== 'none') ctx.log.info({ accountId: ctx.accountId, folder: box.path, plan: plan.kind, reason: plan.reason }, 'syncing folder');
 
-  let lastUid = Number(row.last_uid);
+  let lastUid = row.lastUid;
   let flagsDone = plan.kind === 'none';
   if (plan.kind === 'initial' || plan.kind === 'reset') {
     // Stored UIDs are void (RFC 3501 §2.3.1.1): start over under the new UIDVALIDITY. Old locations are
@@ -105,13 +107,13 @@ export async function syncMailbox(ctx: MailboxSyncContext, client: ImapFlow, box
       result.removed += r.removed;
     }
     flagsDone = true;
-    const live = await countLive(ctx.db, box.id, uidValidity);
+    const live = await countLiveLocations(ctx.db.em.fork(), box.id, uidValidity);
     if (plan.checkExpunged && needsExpungeScan(client.mailbox ? client.mailbox.exists : opened.exists, live)) {
       result.removed += await removeExpunged(ctx, client, box, uidValidity, lastUid);
     }
   }
   // HIGHESTMODSEQ as seen at SELECT (before fetching): a change made meanwhile is seen again next time.
-  await finishMailbox(ctx.db, box.id, {
+  await finishMailboxSync(ctx.db.em.fork(), box.id, {
     serverMessages: client.mailbox ? client.mailbox.exists : opened.exists,
     highestModseq: flagsDone && server.highestModseq !== null ? String(server.highestModseq) : undefined,
   });
@@ -121,7 +123,7 @@ export async function syncMailbox(ctx: MailboxSyncContext, client: ImapFlow, box
 // ---------------------------------------------------------------- new mail
 
 async function fetchNew(
-  ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef, uidValidity: string, from: number, uidNext: number | null, row: MailboxRow,
+  ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef, uidValidity: string, from: number, uidNext: number | null, row: MailboxState,
 ): Promise<{ fetched: number; stored: number; failed: number; lastUid: number }> {
   const metas: Meta[] = [];
   // Metadata first (small), sources after: a command cannot be issued while a FETCH is being read.
@@ -141,7 +143,7 @@ async function fetchNew(
   };
 
   if (metas.length) {
-    const attempts = await countAttempt(ctx.db, box.id, row, metas[0]!.uid);
+    const attempts = await countFetchAttempt(ctx.db.em.fork(), box.id, row, metas[0]!.uid);
     if (attempts >= GIVE_UP_AFTER_ATTEMPTS) {
       // Poison mail: the same message failed (or took the worker down) again and again. Record it as
       // failed without its source rather than retry forever; the rest of the folder goes on.
@@ -150,7 +152,7 @@ async function fetchNew(
       out.failed++;
       out.lastUid = meta.uid;
     }
-    await setProgress(ctx.db, box.id, metas.length);
+    await startMailboxProgress(ctx.db.em.fork(), box.id, metas.length);
     const batches = planBatches(metas, attempts >= ALONE_AFTER_ATTEMPTS && attempts < GIVE_UP_AFTER_ATTEMPTS);
     // Batches are fetched ahead, parsed several at a time (so the threads never wait for one batch's last
     // message, or for a single large one) and committed in UID order while the next ones are parsed.
@@ -171,7 +173,7 @@ async function fetchNew(
   if (metas.length) await ctx.db.em.fork().transactional((em) => refreshMailboxCounts(em, box.id));
   // Every UID below UIDNEXT (at SELECT) was either in the list above or is gone: the cursor may pass them.
   const cursor = uidNext !== null ? uidNext - 1 : out.lastUid;
-  if (cursor > 0) await advanceCursor(ctx.db, box.id, uidValidity, cursor);
+  if (cursor > 0) await advanceMailboxCursor(ctx.db.em.fork(), box.id, uidValidity, cursor);
   out.lastUid = Math.max(out.lastUid, cursor);
   return out;
 }
@@ -277,14 +279,9 @@ async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box:
       await ctx.db.em.fork().transactional(async (em) => {
         await storeMessages(em, storeCtx, p.items);
         if (p.maxUid > 0) {
-          const moved = await em.execute<{ id: string }[]>(
-            `update mailbox set last_uid = greatest(last_uid, ?), progress_done = least(progress_total, progress_done + ?),
-               retry_uid = case when retry_uid <= ? then null else retry_uid end, retry_count = case when retry_uid <= ? then 0 else retry_count end
-             where id = ? and uid_validity = ? returning id`,
-            [p.maxUid, p.count, p.maxUid, p.maxUid, box.id, uidValidity],
-          );
+          const moved = await advanceMailboxCursor(em, box.id, uidValidity, p.maxUid, p.count);
           // Another runner reset the folder meanwhile: these UIDs belong to a UIDVALIDITY no longer current.
-          if (!moved.length) throw new Error(`folder ${box.path} changed UIDVALIDITY during the sync`);
+          if (!moved) throw new Error(`folder ${box.path} changed UIDVALIDITY during the sync`);
         }
         if (recount) await refreshMailboxCounts(em, box.id);
       });
@@ -298,15 +295,15 @@ async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box:
 }
 
 async function storeUnfetchable(ctx: MailboxSyncContext, storeCtx: StoreContext, meta: Meta, attempts: number): Promise<void> {
-  const row = await loadMailboxRow(ctx.db, storeCtx.mailbox.id);
+  const row = await getMailboxState(ctx.db.em.fork(), storeCtx.mailbox.id);
   const empty = await ctx.blobs.put(Buffer.alloc(0));
-  const lastError = await ctx.db.em.fork().execute<{ last_error: string | null }[]>('select last_error from mailbox where id = ?', [storeCtx.mailbox.id]);
+  const lastError = await getMailboxLastError(ctx.db.em.fork(), storeCtx.mailbox.id);
   const item: StoreItem = {
     uid: meta.uid, flags: meta.flags, modseq: meta.modseq, internalDate: meta.internalDate,
     raw: empty, dedupeHash: dedupeKey(null, `unfetchable:${storeCtx.mailbox.id}:${storeCtx.uidValidity}:${meta.uid}`), messageId: null, parsed: null,
-    parseError: `Skipped after ${attempts - 1} failed attempts to fetch and store it${lastError[0]?.last_error ? ` (last error: ${lastError[0].last_error})` : ''}`,
+    parseError: `Skipped after ${attempts - 1} failed attempts to fetch and store it${lastError ? ` (last error: ${lastError})` : ''}`,
   };
-  ctx.log.warn({ accountId: ctx.accountId, uid: meta.uid, attempts: attempts - 1, retryUid: row.retry_uid }, 'giving up on a message that keeps failing');
+  ctx.log.warn({ accountId: ctx.accountId, uid: meta.uid, attempts: attempts - 1, retryUid: row.retryUid }, 'giving up on a message that keeps failing');
   await commitBatch(ctx, storeCtx, { id: storeCtx.mailbox.id, path: '', role: storeCtx.mailbox.role }, storeCtx.uidValidity, { items: [item], maxUid: meta.uid, count: 1 }, true);
 }
 
@@ -331,25 +328,22 @@ async function syncFlags(
     client.off('expunge', onExpunge);
   }
   return ctx.db.em.fork().transactional(async (em) => {
-    const rows = await em.execute<{ uid: string | number; flags: string[] }[]>(
-      'select uid, flags from message_location where mailbox_id = ? and uid_validity = ? and removed_at is null and uid <= ?',
-      [box.id, uidValidity, lastUid],
-    );
+    const rows = await listLiveLocationFlags(em, box.id, uidValidity, lastUid);
     let changed = 0;
     const gone: number[] = [...vanished];
     for (const r of rows) {
-      const uid = Number(r.uid);
+      const uid = r.uid;
       const now = seen.get(uid);
       if (!now) {
         // A full scan lists every message that exists: one not listed was expunged.
         if (flags.mode === 'full') gone.push(uid);
         continue;
       }
-      if (now.flags.join(' ') === [...(r.flags ?? [])].sort().join(' ')) continue;
-      await em.execute('update message_location set flags = array[?]::text[], modseq = ? where mailbox_id = ? and uid_validity = ? and uid = ?', [now.flags, now.modseq, box.id, uidValidity, uid]);
+      if (now.flags.join(' ') === [...r.flags].sort().join(' ')) continue;
+      await setLocationFlags(em, box.id, uidValidity, uid, now.flags, now.modseq);
       changed++;
     }
-    const removed = gone.length ? await markRemoved(em, box.id, uidValidity, gone) : 0;
+    const removed = await markLocationsRemoved(em, box.id, uidValidity, gone);
     await refreshMailboxCounts(em, box.id);
     return { changed, removed };
   });
@@ -361,81 +355,29 @@ async function removeExpunged(ctx: MailboxSyncContext, client: ImapFlow, box: Ma
   if (!Array.isArray(found)) return 0;
   const present = new Set(found);
   return ctx.db.em.fork().transactional(async (em) => {
-    const rows = await em.execute<{ uid: string | number }[]>(
-      'select uid from message_location where mailbox_id = ? and uid_validity = ? and removed_at is null and uid <= ?',
-      [box.id, uidValidity, lastUid],
-    );
-    const gone = rows.map((r) => Number(r.uid)).filter((u) => !present.has(u));
-    const removed = gone.length ? await markRemoved(em, box.id, uidValidity, gone) : 0;
+    const gone = (await listLiveLocationUids(em, box.id, uidValidity, lastUid)).filter((u) => !present.has(u));
+    const removed = await markLocationsRemoved(em, box.id, uidValidity, gone);
     await refreshMailboxCounts(em, box.id);
     return removed;
   });
 }
 
-async function markRemoved(em: ReturnType<Db['em']['fork']>, mailboxId: string, uidValidity: string, uids: number[]): Promise<number> {
-  let removed = 0;
-  // Array parameters expand to one placeholder per value: chunk below PostgreSQL's 65,535 parameters.
-  for (let i = 0; i < uids.length; i += 10_000) {
-    const rows = await em.execute<{ id: string }[]>(
-      'update message_location set removed_at = now() where mailbox_id = ? and uid_validity = ? and uid in (?) and removed_at is null returning id',
-      [mailboxId, uidValidity, uids.slice(i, i + 10_000)],
-    );
-    removed += rows.length;
-  }
-  return removed;
-}
-
 // ---------------------------------------------------------------- mailbox row
-
-async function loadMailboxRow(db: Db, id: string): Promise<MailboxRow> {
-  const rows = await db.em.fork().execute<MailboxRow[]>('select uid_validity, last_uid, highest_modseq, retry_uid, retry_count, stored_messages from mailbox where id = ?', [id]);
-  if (!rows[0]) throw new Error('folder no longer exists');
-  return rows[0];
-}
-
-async function countLive(db: Db, mailboxId: string, uidValidity: string): Promise<number> {
-  const rows = await db.em.fork().execute<{ n: number }[]>('select count(*)::int as n from message_location where mailbox_id = ? and uid_validity = ? and removed_at is null', [mailboxId, uidValidity]);
-  return Number(rows[0]?.n ?? 0);
-}
 
 async function resetMailbox(db: Db, mailboxId: string, uidValidity: string): Promise<void> {
   await db.em.fork().transactional(async (em) => {
-    await em.execute('update message_location set removed_at = now() where mailbox_id = ? and uid_validity <> ? and removed_at is null', [mailboxId, uidValidity]);
-    await em.execute('update mailbox set uid_validity = ?, last_uid = 0, highest_modseq = null, retry_uid = null, retry_count = 0 where id = ?', [uidValidity, mailboxId]);
+    await resetMailboxCursor(em, mailboxId, uidValidity);
     await refreshMailboxCounts(em, mailboxId);
   });
 }
 
-async function advanceCursor(db: Db, mailboxId: string, uidValidity: string, uid: number): Promise<void> {
-  await db.em.fork().execute('update mailbox set last_uid = greatest(last_uid, ?) where id = ? and uid_validity = ?', [uid, mailboxId, uidValidity]);
-}
-
-/** Counts one more attempt at the folder's next UID (committed before trying, so a crash counts too). */
-async function countAttempt(db: Db, mailboxId: string, row: MailboxRow, firstUid: number): Promise<number> {
-  const attempts = row.retry_uid !== null && Number(row.retry_uid) === firstUid ? row.retry_count + 1 : 1;
-  await db.em.fork().execute('update mailbox set retry_uid = ?, retry_count = ? where id = ?', [firstUid, attempts, mailboxId]);
-  return attempts;
-}
-
 /** A network failure is not the message's fault: it does not count as an attempt. */
 export async function forgiveAttempt(db: Db, mailboxId: string): Promise<void> {
-  await db.em.fork().execute('update mailbox set retry_count = greatest(0, retry_count - 1) where id = ?', [mailboxId]);
-}
-
-async function setProgress(db: Db, mailboxId: string, total: number): Promise<void> {
-  await db.em.fork().execute('update mailbox set progress_total = ?, progress_done = 0 where id = ?', [total, mailboxId]);
-}
-
-async function finishMailbox(db: Db, mailboxId: string, s: { serverMessages: number; highestModseq: string | undefined }): Promise<void> {
-  await db.em.fork().execute(
-    `update mailbox set server_messages = ?, synced_at = now(), last_error = null, progress_total = 0, progress_done = 0
-       ${s.highestModseq !== undefined ? ', highest_modseq = ?' : ''} where id = ?`,
-    s.highestModseq !== undefined ? [s.serverMessages, s.highestModseq, mailboxId] : [s.serverMessages, mailboxId],
-  );
+  await forgiveFetchAttempt(db.em.fork(), mailboxId);
 }
 
 export async function recordMailboxError(db: Db, mailboxId: string, err: unknown): Promise<void> {
-  await db.em.fork().execute('update mailbox set last_error = ?, progress_total = 0, progress_done = 0 where id = ?', [classifyImapError(err).message, mailboxId]);
+  await recordMailboxProblem(db.em.fork(), mailboxId, classifyImapError(err).message);
 }
 
 // ---------------------------------------------------------------- pipeline helpers

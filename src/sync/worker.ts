@@ -4,6 +4,7 @@ import type { WorkerDeps } from './worker-deps.ts';
 import { createHandlers } from './handlers.ts';
 import { createAccountRuntime } from './account-runtime.ts';
 import { accountJobKey, accountSchedulerId } from '../core/mail/accounts.ts';
+import { listMailAccountIds } from '../core/mail/account-sync-status.ts';
 
 const HOUR = 3600_000;
 
@@ -30,8 +31,7 @@ export async function startWorker(input: WorkerDeps): Promise<WorkerHandle> {
  * queue of embedded mode keeps them in memory only, and a lost Redis loses them too.
  */
 async function scheduleEveryAccount(deps: WorkerDeps): Promise<void> {
-  const rows = await deps.db.em.fork().execute<{ id: string }[]>('select id from mail_account');
-  for (const { id } of rows) {
+  for (const id of await listMailAccountIds(deps.db.em.fork())) {
     await deps.queue.schedule(accountSchedulerId(id), deps.config.syncIntervalSeconds * 1000, 'sync-account', { accountId: id, reason: 'schedule' }, { key: accountJobKey(id) });
   }
 }

@@ -83,3 +83,8 @@ export type DB = InferKyselyDB<(typeof entities)[number]>;
 export function kysely(em: Em): Kysely<DB> {
   return em.getKysely<DB>();
 }
+
+/** One round trip to the database (health checks): throws when it cannot answer. */
+export async function pingDatabase(em: Em): Promise<void> {
+  await kysely(em).selectNoFrom((eb) => eb.val(1).as('one')).execute();
+}

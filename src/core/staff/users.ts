@@ -84,6 +84,11 @@ export async function assertCurrentPassword(user: User, currentPassword: string 
   }
 }
 
+/** How many staff users exist (the start-up banner says how to create the first). */
+export async function countUsers(em: Em): Promise<number> {
+  return em.count(User, {});
+}
+
 /** First administrator from DOSSIER_ADMIN_EMAIL/PASSWORD: only when no user exists yet. */
 export async function ensureFirstAdmin(em: Em, email: string | null, password: string | null): Promise<User | null> {
   if (!email || !password || (await em.count(User, {})) > 0) return null;

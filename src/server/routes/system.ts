@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { randomUUID } from 'node:crypto';
 import { STATUS } from '../errors.ts';
+import { findPingRoundTrip } from '../../core/staff/audit.ts';
 
 export async function systemRoutes(app: FastifyInstance) {
   app.post('/system/ping', {
@@ -18,8 +19,7 @@ export async function systemRoutes(app: FastifyInstance) {
     config: { auth: 'admin' },
     schema: { tags: ['system'], params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: Type.Object({ done: Type.Boolean(), latencyMs: Type.Union([Type.Integer(), Type.Null()]) }) } },
   }, async (req) => {
-    const rows = await req.em.getConnection().execute<{ latency: number | null }[]>(
-      "select (details->>'latencyMs')::int as latency from audit_event where action = 'system.ping' and details->>'text' = ? limit 1", [(req.params as { id: string }).id]);
-    return { done: rows.length > 0, latencyMs: rows[0]?.latency ?? null };
+    const found = await findPingRoundTrip(req.em, (req.params as { id: string }).id);
+    return { done: found !== null, latencyMs: found?.latencyMs ?? null };
   });
 }
