@@ -1,15 +1,11 @@
 // What the sync engine keeps per worker process: the parse thread pool and the IDLE watchers. Built by
 // startWorker (or a test), closed on shutdown; nothing here starts at import time.
-import type { WorkerDeps } from './worker-deps.ts';
+import type { AccountRuntime, WorkerDeps } from './worker-deps.ts';
 import { requestAccountSync } from '../core/mail/accounts.ts';
-import { createParsePool, type ParsePool } from './parse-pool.ts';
-import { createWatcherRegistry, type WatcherRegistry } from './idle.ts';
+import { createParsePool } from './parse-pool.ts';
+import { createWatcherRegistry } from './idle.ts';
 
-export type AccountRuntime = {
-  pool: ParsePool;
-  watchers: WatcherRegistry;
-  close(): Promise<void>;
-};
+export type { AccountRuntime };
 
 export function createAccountRuntime(deps: WorkerDeps, opts: { adoptAll?: boolean; parseThreads?: number } = {}): AccountRuntime {
   const pool = createParsePool(deps.config, { threads: opts.parseThreads });

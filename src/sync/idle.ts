@@ -1,12 +1,12 @@
 // New mail within seconds: one IDLE connection (RFC 2177) on each account's INBOX, held by whichever
 // worker takes the account's watch lease, that enqueues a sync when the server announces new messages.
 // Watchers run beside the job slots (a forever-running job would starve the queue's concurrency).
-import type { WorkerDeps } from './worker-deps.ts';
+import type { WatcherRegistry, WorkerDeps } from './worker-deps.ts';
 import { MailAccount } from '../core/mail/mail-account.entity.ts';
 import { getImapSettings } from '../core/mail/accounts.ts';
 import { listMailAccountIds } from '../core/mail/account-sync-status.ts';
 import { holdLease } from './account-lease.ts';
-import { backoffDelayMs, sleep } from './backoff.ts';
+import { backoffDelayMs, sleep } from '../core/platform/backoff.ts';
 import { classifyImapError, closeImap, openImap, type ImapFlow } from './imap.ts';
 import { mailHostPolicy } from '../core/mail/mail-hosts.ts';
 
@@ -14,18 +14,14 @@ import { mailHostPolicy } from '../core/mail/mail-hosts.ts';
 const WATCH_BACKOFF = { baseMs: 1000, maxMs: 300_000 };
 /** Re-issue IDLE this often: below the 29 minutes of RFC 2177 and below most NAT idle timeouts. */
 const IDLE_RESTART_MS = 5 * 60_000;
-/** How often a worker looks for accounts it wants watched but nobody watches (dead worker, lease expired). */
-const RESCAN_MS = 30_000;
+/** How often a worker looks for accounts it wants watched but nobody watches (dead worker, lease expired):
+ *  with the leases' 10 s this bounds how long an account goes unwatched after its watcher's worker died.
+ *  Cheap: one indexed-size select of the unwatched accounts, usually none. */
+const RESCAN_MS = 2_500;
 /** New-mail announcements closer together than this become one sync. */
 const COALESCE_MS = 30;
 
-export type WatcherRegistry = {
-  /** Make sure some worker watches this account (this one, if it can take the lease). */
-  ensure(accountId: string): void;
-  /** Accounts this process watches right now. */
-  watching(): string[];
-  stop(): Promise<void>;
-};
+export type { WatcherRegistry };
 
 export type WatcherOptions = {
   /** Called when the server announces new mail in INBOX. */
@@ -53,10 +49,10 @@ export function createWatcherRegistry(deps: WorkerDeps, opts: WatcherOptions): W
   };
 
   const rescan = async () => {
-    if (opts.adoptAll) {
-      for (const id of await listMailAccountIds(deps.db.em.fork(), { syncable: true })) wanted.add(id);
-    }
-    for (const id of wanted) start(id);
+    // Only accounts nobody watches: asking for every account's lease every few seconds would cost a write
+    // per account and worker.
+    const ids = opts.adoptAll ? await listMailAccountIds(deps.db.em.fork(), { syncable: true, unwatched: true }) : wanted;
+    for (const id of ids) start(id);
   };
   const timer = setInterval(() => void rescan().catch((err) => deps.log.warn({ err }, 'watcher rescan failed')), opts.rescanMs ?? RESCAN_MS);
   timer.unref();
@@ -112,8 +108,9 @@ async function watchAccount(deps: WorkerDeps, accountId: string, signal: AbortSi
         client.on('exists', (e: { count: number; prevCount: number }) => {
           if (e.count > e.prevCount) announce();
         });
-        // Mail may have arrived while we were not connected.
-        if (failures > 0) announce();
+        // Mail may have arrived while nobody watched (before this connection, or while another worker that
+        // held the watch was dying): one sync now, not at the next scheduled run.
+        announce();
         failures = 0;
         deps.log.info({ accountId }, 'watching INBOX');
         while (!stop.signal.aborted && client.usable) await client.idle();

@@ -8,7 +8,7 @@ import { getImapSettings } from '../core/mail/accounts.ts';
 import { markAccountSyncing, recordAccountSynced, recordAccountSyncError, recordAuthFailure as countAuthFailure } from '../core/mail/account-sync-status.ts';
 import { listOwnAddresses } from '../core/log/filing.ts';
 import { holdLease } from './account-lease.ts';
-import { backoffDelayMs, sleep } from './backoff.ts';
+import { backoffDelayMs, sleep } from '../core/platform/backoff.ts';
 import { classifyImapError, closeImap, listServerFolders, openImap, type ImapFlow } from './imap.ts';
 import { forgiveAttempt, recordMailboxError, syncMailbox, type MailboxRef, type MailboxSyncResult } from './sync-mailbox.ts';
 import type { ParsePool } from './parse-pool.ts';
@@ -52,7 +52,7 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
     const settings = await getImapSettings(em, deps.config.secretKey, account);
     const ownAddresses = new Set(await listOwnAddresses(em));
     const ctx = {
-      db: deps.db, blobs: deps.blobs, pool: runtime.pool, log: deps.log, accountId, ownAddresses, signal: stop.signal,
+      db: deps.db, queue: deps.queue, blobs: deps.blobs, pool: runtime.pool, log: deps.log, accountId, ownAddresses, signal: stop.signal,
       filing: { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes },
       fullFlagScan: opts.reason !== 'idle',
     };

@@ -6,6 +6,8 @@ import { Transform } from 'node:stream';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { ImapFlow } from 'imapflow';
 import type { Db } from '../core/platform/db.ts';
+import type { JobQueue } from '../core/platform/jobs.ts';
+import { enqueueSend } from '../core/outbox/outbox.ts';
 import type { BlobStore } from '../core/blobs/blob-store.ts';
 import type { FolderRole } from '../core/mail/mail-account.entity.ts';
 import { createContentHasher, dedupeKey, dedupeOf, finishDedupe } from '../core/mail/dedupe.ts';
@@ -41,6 +43,7 @@ export type MailboxRef = { id: string; path: string; role: FolderRole };
 
 export type MailboxSyncContext = {
   db: Db;
+  queue: JobQueue;
   blobs: BlobStore;
   pool: ParsePool;
   log: Log;
@@ -274,10 +277,12 @@ async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[]): Promis
 
 /** Rows and the cursor that covers them commit together; the cursor only moves forward. */
 async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box: MailboxRef, uidValidity: string, p: Prepared, recount: boolean): Promise<void> {
+  const queued: string[] = [];
   for (let attempt = 1; ; attempt++) {
     try {
       await ctx.db.em.fork().transactional(async (em) => {
-        await storeMessages(em, storeCtx, p.items);
+        queued.length = 0;
+        await storeMessages(em, { ...storeCtx, queuedMail: queued }, p.items);
         if (p.maxUid > 0) {
           const moved = await advanceMailboxCursor(em, box.id, uidValidity, p.maxUid, p.count);
           // Another runner reset the folder meanwhile: these UIDs belong to a UIDVALIDITY no longer current.
@@ -285,6 +290,9 @@ async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box:
         }
         if (recount) await refreshMailboxCounts(em, box.id);
       });
+      // Follow-up mail of this batch (acknowledgements, reply notifications) goes out now, not at the next
+      // safety-net scan. Should this enqueue fail, resume-outbox and the file-request scan still find the rows.
+      for (const id of queued) await enqueueSend(ctx.queue, id).catch((err) => ctx.log.warn({ outboxId: id, err }, 'could not enqueue follow-up mail'));
       return;
     } catch (err) {
       // The same content was committed by a concurrent sync (another account): now it is visible, and

@@ -3,7 +3,27 @@ import type { Config } from '../core/platform/config.ts';
 import type { Db } from '../core/platform/db.ts';
 import type { JobMap, JobQueue } from '../core/platform/jobs.ts';
 import type { BlobStore } from '../core/blobs/blob-store.ts';
-import type { AccountRuntime } from './account-runtime.ts';
+import type { ParsePool } from './parse-pool.ts';
+
+/** The IDLE watchers of one process (idle.ts). */
+export type WatcherRegistry = {
+  /** Make sure some worker watches this account (this one, if it can take the lease). */
+  ensure(accountId: string): void;
+  /** Accounts this process watches right now. */
+  watching(): string[];
+  stop(): Promise<void>;
+};
+
+/**
+ * What the sync engine keeps per worker process: the parse thread pool and the IDLE watchers (built by
+ * account-runtime.ts). Declared here, with the deps that carry it, so that the modules building it
+ * import these types without importing one another.
+ */
+export type AccountRuntime = {
+  pool: ParsePool;
+  watchers: WatcherRegistry;
+  close(): Promise<void>;
+};
 
 export type Log = { info: (obj: object, msg?: string) => void; warn: (obj: object, msg?: string) => void; error: (obj: object, msg?: string) => void };
 

@@ -1,7 +1,7 @@
 // Discussion replies by mail: a newly stored message that references a discussion's Message-IDs
 // (In-Reply-To/References) becomes a comment when its sender is a participant; from anyone else it is
 // kept as a held comment for staff. Our mail and participants' replies are filed to the client. Runs inside the
-// sync's store transaction; never sends mail (a staff email copy is left queued for resume-outbox).
+// sync's store transaction; never sends mail (a staff email copy is queued; the caller enqueues its send after commit).
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { kysely, type Em } from '../platform/db.ts';
@@ -15,7 +15,8 @@ import { normalizeMessageId } from '../mail/threading.ts';
 export type DiscussionMatch =
   | { kind: 'none' }
   | { kind: 'own'; discussionId: string }
-  | { kind: 'comment' | 'held'; discussionId: string; commentId: string }
+  /** outboxIds: the followers' email copies queued in this transaction; the caller enqueues them after commit. */
+  | { kind: 'comment' | 'held'; discussionId: string; commentId: string; outboxIds: string[] }
   /** Matching threw; its work was rolled back to the savepoint. The caller logs it (core has no logger). */
   | { kind: 'failed'; messageId: string; error: string };
 
@@ -99,7 +100,7 @@ async function matchReply(em: Em, message: Message, opts: { publicUrl?: string }
   if (!found) return { kind: 'none' };
   const discussion = await em.findOneOrFail(Discussion, { id: found.id });
   const existing = await em.findOne(DiscussionComment, { discussion: discussion.id, message: message.id });
-  if (existing) return { kind: existing.status === 'posted' ? 'comment' : 'held', discussionId: discussion.id, commentId: existing.id };
+  if (existing) return { kind: existing.status === 'posted' ? 'comment' : 'held', discussionId: discussion.id, commentId: existing.id, outboxIds: [] };
 
   const from = normalizeAddress(message.fromAddress ?? '');
   const participant = from ? await em.findOne(DiscussionParticipant, { discussion: discussion.id, address: from }) : null;
@@ -114,8 +115,9 @@ async function matchReply(em: Em, message: Message, opts: { publicUrl?: string }
     await fileToClient(em, discussion.client.id, message);
   }
   const who = oneLine(message.fromName ?? '') || from || '?';
+  const outboxIds: string[] = [];
   for (const userId of await listFollowers(em, discussion)) {
-    await createNotification(em, {
+    const { outboxId } = await createNotification(em, {
       userId,
       kind: participant ? 'discussion_replied' : 'discussion_reply_held',
       title: participant ? `${who} replied to "${discussion.subject}"` : `Reply held for review on "${discussion.subject}" (from ${who}, not a participant)`,
@@ -124,6 +126,7 @@ async function matchReply(em: Em, message: Message, opts: { publicUrl?: string }
       clientId: discussion.client.id,
       messageId: message.id,
     }, opts);
+    if (outboxId) outboxIds.push(outboxId);
   }
-  return { kind: status === 'posted' ? 'comment' : 'held', discussionId: discussion.id, commentId: comment.id };
+  return { kind: status === 'posted' ? 'comment' : 'held', discussionId: discussion.id, commentId: comment.id, outboxIds };
 }

@@ -45,6 +45,9 @@ export type StoreContext = {
   /** Told when matching a reply to a file request or discussion threw (its work was rolled back, the
    *  message stays stored): core has no logger, the sync logs it with the message id. */
   onReplyFailure?: (failure: { messageId: string; match: 'file_request' | 'discussion'; error: string }) => void;
+  /** Receives the ids of outbox rows this batch queued (acknowledgements, notification copies of replies):
+   *  the caller enqueues their send once the transaction has committed. */
+  queuedMail?: string[];
 };
 
 export type StoreResult = { uid: number; messageId: string; created: boolean; linked: boolean };
@@ -164,10 +167,12 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
       for (const id of replies.fileRequests) {
         const match = await matchFileRequestReply(em, loaded.get(id)!, ctx.filing);
         if (match.kind === 'failed') ctx.onReplyFailure?.({ messageId: match.messageId, match: 'file_request', error: match.error });
+        if (match.kind === 'accepted' && match.acknowledgementOutboxId) ctx.queuedMail?.push(match.acknowledgementOutboxId);
       }
       for (const id of replies.discussions) {
         const match = await matchDiscussionReply(em, loaded.get(id)!);
         if (match.kind === 'failed') ctx.onReplyFailure?.({ messageId: match.messageId, match: 'discussion', error: match.error });
+        if (match.kind === 'comment' || match.kind === 'held') ctx.queuedMail?.push(...match.outboxIds);
       }
     }
   }

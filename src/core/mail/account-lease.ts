@@ -21,16 +21,6 @@ export async function acquireAccountLease(em: Em, kind: LeaseKind, accountId: st
   return rows.length > 0;
 }
 
-/** Extends a lease we hold; false when it was lost (expired and taken by another worker). */
-export async function renewAccountLease(em: Em, kind: LeaseKind, accountId: string, owner: string, ttlMs: number): Promise<boolean> {
-  const db = kysely(em);
-  const query = kind === 'sync'
-    ? db.updateTable('mail_account').set({ lease_until: expiresIn(ttlMs) }).where('lease_owner', '=', owner)
-    : db.updateTable('mail_account').set({ watch_until: expiresIn(ttlMs) }).where('watch_owner', '=', owner);
-  const rows = await query.where('id', '=', accountId).returning('id').execute();
-  return rows.length > 0;
-}
-
 export async function releaseAccountLease(em: Em, kind: LeaseKind, accountId: string, owner: string): Promise<void> {
   const db = kysely(em);
   const query = kind === 'sync'
@@ -56,4 +46,18 @@ export async function takeAccountLeaseFrom(em: Em, kind: LeaseKind, accountId: s
     : db.updateTable('mail_account').set({ watch_owner: owner, watch_until: expiresIn(ttlMs) }).where('watch_owner', '=', deadHolder);
   const rows = await query.where('id', '=', accountId).returning('id').execute();
   return rows.length > 0;
+}
+
+/**
+ * Extends every lease of this kind that `owner` holds on these accounts in one statement (a worker may
+ * hold thousands); returns the accounts whose lease it still held. The others were lost.
+ */
+export async function renewAccountLeases(em: Em, kind: LeaseKind, accountIds: readonly string[], owner: string, ttlMs: number): Promise<Set<string>> {
+  if (!accountIds.length) return new Set();
+  const db = kysely(em);
+  const query = kind === 'sync'
+    ? db.updateTable('mail_account').set({ lease_until: expiresIn(ttlMs) }).where('lease_owner', '=', owner)
+    : db.updateTable('mail_account').set({ watch_until: expiresIn(ttlMs) }).where('watch_owner', '=', owner);
+  const rows = await query.where('id', 'in', [...accountIds]).returning('id').execute();
+  return new Set(rows.map((r) => r.id));
 }

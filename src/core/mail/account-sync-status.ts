@@ -39,9 +39,13 @@ export async function recordAuthFailure(em: Em, accountId: string, message: stri
   return { failures: Number(row?.auth_failures ?? 0), needsReauth: row?.status === 'needs_reauth' };
 }
 
-/** Every account's id; `syncable` leaves out those waiting for new credentials. */
-export async function listMailAccountIds(em: Em, opts: { syncable?: boolean } = {}): Promise<string[]> {
+/**
+ * Every account's id; `syncable` leaves out those waiting for new credentials, `unwatched` those whose
+ * IDLE watch lease is held and live (what a worker looking for accounts to watch needs).
+ */
+export async function listMailAccountIds(em: Em, opts: { syncable?: boolean; unwatched?: boolean } = {}): Promise<string[]> {
   let query = kysely(em).selectFrom('mail_account').select('id');
   if (opts.syncable) query = query.where('status', '<>', 'needs_reauth');
+  if (opts.unwatched) query = query.where((eb) => eb.or([eb('watch_owner', 'is', null), eb('watch_until', '<', sql<Date>`now()`)]));
   return (await query.execute()).map((r) => r.id);
 }

@@ -3,6 +3,7 @@
 import { Queue, Worker, DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { backoffDelayMs } from './backoff.ts';
 
 export type JobMap = {
   /** Sync every folder of one account (scheduler tick, IDLE wake-up, or "sync now"). */
@@ -63,14 +64,28 @@ const DEFAULT_BACKOFF_MS = 1000;
 /** Handlers that fail with a PermanentJobError are not retried. */
 export class PermanentJobError extends Error {}
 
-export const backoffDelay = (attempt: number, baseMs: number) => baseMs * 2 ** Math.max(0, attempt - 1);
 
 // ---------------------------------------------------------------- BullMQ (scaled mode)
 
 const QUEUE_NAME = 'dossier';
-const KEY_LOCK_TTL_MS = 60_000;
-/** When a job's key is busy, look again after this long. */
-const KEY_BUSY_RETRY_MS = 250;
+/** A key's lock outlives a dead holder (kill -9) by at most this long; the holder renews it while it runs. */
+export const KEY_LOCK_TTL_MS = 10_000;
+const KEY_LOCK_RENEW_MS = KEY_LOCK_TTL_MS / 4;
+
+// Take a key's lock, or register as one of its waiters, atomically: the holder's release wakes every
+// waiter it finds, so none is missed between "busy" and "waiting". Returns -1 when taken, else the lock's
+// remaining ms (the waiter's fallback wake-up, should the holder die without releasing).
+const TAKE_OR_WAIT = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return -1 end
+redis.call('sadd', KEYS[2], ARGV[3])
+redis.call('pexpire', KEYS[2], ARGV[2] * 4)
+return redis.call('pttl', KEYS[1])`;
+// Release the lock if it is still ours and hand back the waiters to wake (all of them: the first to run
+// takes the lock, the others wait again).
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
+local waiters = redis.call('smembers', KEYS[2])
+redis.call('del', KEYS[2])
+return waiters`;
+const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 type Envelope = { payload: unknown; key?: string; attempts: number; backoffMs: number };
 
@@ -96,23 +111,29 @@ export function createBullQueue(redisUrl: string, prefix: string): JobQueue {
   });
 
   // One-at-a-time per key: a token lock in Redis, renewed while the job runs. A job that finds its key
-  // busy goes back to the delayed set without using up an attempt (BullMQ's DelayedError protocol).
+  // busy goes back to the delayed set without using up an attempt (BullMQ's DelayedError protocol) and is
+  // promoted when the holder releases the key — no polling; its delay (the lock's remaining time) is only
+  // the fallback for a holder that died.
   const withKeyLock = async (job: Job, key: string, token: string, run: () => Promise<void>) => {
     const lockKey = `${prefix}:${QUEUE_NAME}:keylock:${key}`;
+    const waitKey = `${lockKey}:waiting`;
     const owner = randomUUID();
-    const got = await lockConn.set(lockKey, owner, 'PX', KEY_LOCK_TTL_MS, 'NX');
-    if (!got) {
-      await job.moveToDelayed(Date.now() + KEY_BUSY_RETRY_MS, token);
+    const busyFor = Number(await lockConn.eval(TAKE_OR_WAIT, 2, lockKey, waitKey, owner, KEY_LOCK_TTL_MS, job.id!));
+    if (busyFor !== -1) {
+      await job.moveToDelayed(Date.now() + Math.max(busyFor, 0) + 50, token);
+      // The holder may have released between our check and the move (its wake-up found us still active).
+      if (!(await lockConn.exists(lockKey))) await job.promote().catch(() => undefined);
       throw new DelayedError();
     }
     const renew = setInterval(() => {
-      lockConn.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end", 1, lockKey, owner, KEY_LOCK_TTL_MS).catch(() => {});
-    }, KEY_LOCK_TTL_MS / 3);
+      lockConn.eval(RENEW, 1, lockKey, owner, KEY_LOCK_TTL_MS).catch(() => {});
+    }, KEY_LOCK_RENEW_MS);
     try {
       await run();
     } finally {
       clearInterval(renew);
-      await lockConn.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, lockKey, owner).catch(() => {});
+      const waiters = (await lockConn.eval(RELEASE, 2, lockKey, waitKey, owner).catch(() => [])) as string[];
+      await Promise.all(waiters.map(async (id) => (await queue.getJob(id))?.promote().catch(() => undefined)));
     }
   };
 
@@ -211,7 +232,7 @@ export function createLocalQueue(): JobQueue {
         onError?.(err, job.name);
         const attempts = job.opts.attempts ?? DEFAULT_ATTEMPTS;
         if (!(err instanceof PermanentJobError) && job.attempt < attempts && !closed) {
-          pending.push({ ...job, attempt: job.attempt + 1, runAt: Date.now() + backoffDelay(job.attempt, job.opts.backoffMs ?? DEFAULT_BACKOFF_MS) });
+          pending.push({ ...job, attempt: job.attempt + 1, runAt: Date.now() + backoffDelayMs(job.attempt, { baseMs: job.opts.backoffMs ?? DEFAULT_BACKOFF_MS, jitter: 'none' }) });
         }
       } finally {
         aborts.delete(ac);

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { createBullQueue, createLocalQueue, PermanentJobError, type Handlers, type JobQueue, type JobMap } from '../../../src/core/platform/jobs.ts';
+import { Queue } from 'bullmq';
 import { TEST_REDIS_URL } from '../../support/env.ts';
 
 type Behaviour = (payload: JobMap['ping'], attempt: number) => Promise<void>;
@@ -137,3 +138,32 @@ for (const [label, make] of adapters) {
     });
   });
 }
+
+t.test('bullmq: a job waiting for a busy key is woken when the key frees, not by polling', async (t) => {
+  const prefix = `dossier-test-jobs-${randomUUID().slice(0, 8)}`;
+  const queue = createBullQueue(TEST_REDIS_URL, prefix);
+  const inspect = new Queue('dossier', { connection: { url: TEST_REDIS_URL }, prefix });
+  t.teardown(async () => {
+    await queue.close();
+    await inspect.close();
+  });
+  const started: Record<string, number> = {};
+  let releasedAt = 0;
+  const ping: Handlers['ping'] = async (p) => {
+    started[p.text] = Date.now();
+    if (p.text === 'holder') {
+      await new Promise((r) => setTimeout(r, 1500));
+      releasedAt = Date.now();
+    }
+  };
+  queue.work(new Proxy({}, { get: (_t, name) => (name === 'ping' ? ping : async () => undefined) }) as unknown as Handlers, { concurrency: 4 });
+  await queue.enqueue('ping', { text: 'holder', at: 0 }, { key: 'k', jobId: 'holder' });
+  await until(() => started.holder !== undefined);
+  await queue.enqueue('ping', { text: 'waiter', at: 0 }, { key: 'k', jobId: 'waiter' });
+  await until(() => started.waiter !== undefined);
+  t.ok(started.waiter! >= releasedAt, 'the waiter ran after the holder finished');
+  const waiter = await inspect.getJob('waiter');
+  // Taken once (key busy, put back to wait) and once more when woken: a 250 ms poll would take it ~6 times.
+  t.ok(waiter!.attemptsStarted <= 3, `the waiter was taken ${waiter!.attemptsStarted} times in the holder's 1.5 s`);
+  t.ok(started.waiter! - releasedAt < 1000, `woken ${started.waiter! - releasedAt} ms after the key freed`);
+});
