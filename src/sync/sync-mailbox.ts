@@ -138,6 +138,8 @@ async function fetchNew(
       internalDate: m.internalDate ? new Date(m.internalDate) : null,
     });
   }
+  // The listing is what lets the cursor pass UIDs that are not in it (gone): only a complete one may.
+  if (!client.usable) throw new TruncatedFetchError('the connection dropped while listing new messages');
   metas.sort((a, b) => a.uid - b.uid);
   const out = { fetched: 0, stored: 0, failed: 0, lastUid: 0 };
   const storeCtx: StoreContext = {
@@ -162,6 +164,7 @@ async function fetchNew(
     const fetched = lookahead(fetchBatches(ctx, client, batches), 1);
     const prepared = lookahead(mapOrdered(fetched, (b) => prepareBatch(ctx, b), PREPARE_BATCHES), 1);
     let batchNo = 0;
+    let committed = 0;
     for await (const p of prepared) {
       if (ctx.signal.aborted) throw new Error('sync stopped');
       await commitBatch(ctx, storeCtx, box, uidValidity, p, ++batchNo % RECOUNT_EVERY_BATCHES === 0);
@@ -169,12 +172,16 @@ async function fetchNew(
       out.stored += p.items.length;
       out.failed += p.items.filter((i) => i.parsed === null ? i.parseError !== null : i.parsed.parseStatus === 'failed').length;
       out.lastUid = Math.max(out.lastUid, p.maxUid);
+      committed++;
       // Progress of a long (initial) fetch, in the log as in the API's account view.
       if (metas.length > BATCH_MESSAGES) ctx.log.info({ accountId: ctx.accountId, folder: box.path, done: out.fetched, total: metas.length }, 'sync progress');
     }
+    // A fetch that stopped early (the run was stopped) has not stored the rest: the cursor must not pass it.
+    if (committed < batches.length) throw new Error('sync stopped');
   }
   if (metas.length) await ctx.db.em.fork().transactional((em) => refreshMailboxCounts(em, box.id));
-  // Every UID below UIDNEXT (at SELECT) was either in the list above or is gone: the cursor may pass them.
+  // Every listed UID was stored or found gone (each batch committed, a lost connection throws), and every UID
+  // below UIDNEXT (at SELECT) not listed is gone: the cursor may pass them all.
   const cursor = uidNext !== null ? uidNext - 1 : out.lastUid;
   if (cursor > 0) await advanceMailboxCursor(ctx.db.em.fork(), box.id, uidValidity, cursor);
   out.lastUid = Math.max(out.lastUid, cursor);
@@ -228,6 +235,8 @@ async function* fetchBatches(ctx: MailboxSyncContext, client: ImapFlow, batches:
     for await (const m of client.fetch(toSequenceSet(batch.map((b) => b.uid)), { uid: true, flags: true, source: true }, { uid: true })) {
       if (m.source) got.set(m.uid, { raw: m.source, flags: cleanFlags(m.flags ?? []) });
     }
+    // A missing UID is gone (expunged since the listing) only if the server answered the whole FETCH.
+    if (got.size < batch.length && !client.usable) throw new TruncatedFetchError(`the connection dropped after ${got.size} of ${batch.length} messages`);
     const out: Fetched[] = [];
     for (const meta of batch) {
       const g = got.get(meta.uid);
@@ -242,7 +251,12 @@ async function* fetchBatches(ctx: MailboxSyncContext, client: ImapFlow, batches:
 /** A large message goes from the socket to the blob store in chunks, hashed on the way; never whole in memory. */
 async function streamLarge(ctx: MailboxSyncContext, client: ImapFlow, meta: Meta): Promise<Fetched | null> {
   const dl = await client.download(String(meta.uid), undefined, { uid: true, chunkSize: 1024 * 1024 });
-  if (!dl.content) return null;
+  if (!dl.content) {
+    // No content: expunged since the listing, or the connection is gone (imapflow answers both alike).
+    // Only the first may let the cursor pass this UID.
+    if (!client.usable) throw new TruncatedFetchError(`the connection dropped before UID ${meta.uid} could be downloaded`);
+    return null;
+  }
   const hasher = createContentHasher();
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {

@@ -2,7 +2,7 @@
 // connections on command, to test reconnects and truncated transfers. It forwards bytes unchanged and never parses them.
 import net from 'node:net';
 
-type Pair = { client: net.Socket; upstream: net.Socket; toClient: number; cutAt: number | undefined; done: boolean };
+type Pair = { client: net.Socket; upstream: net.Socket; toClient: number; cutAt: number | undefined; cutAfterText: string | undefined; cutDelayMs: number; tail: string; done: boolean };
 
 export type DropScope = 'next' | 'open';
 
@@ -17,6 +17,7 @@ export class TcpProxy {
   #server: net.Server;
   #pairs = new Set<Pair>();
   #cutNextAfter: number | undefined;
+  #cutNextAfterText: { text: string; delayMs: number } | undefined;
   #refusing = false;
 
   constructor(init: { port: number; target: { host: string; port: number }; server: net.Server }) {
@@ -45,6 +46,16 @@ export class TcpProxy {
     else for (const pair of this.#pairs) pair.cutAt = pair.toClient + n;
   }
 
+  /**
+   * Cuts the next accepted connection right after the server sent the line holding `text` (its first
+   * occurrence, e.g. the tagged OK that ends one command's answer): the client receives that line whole
+   * (when it came in one chunk with its CRLF), nothing after it, and the
+   * connection closes `delayMs` later (so the client has handled the answer, and is between commands).
+   */
+  dropAfterServerSends(text: string, opts: { delayMs?: number } = {}): void {
+    this.#cutNextAfterText = { text, delayMs: opts.delayMs ?? 0 };
+  }
+
   /** While on, new connections are accepted and closed at once (server down); open ones are not touched. */
   refuseConnections(on: boolean): void {
     this.#refusing = on;
@@ -63,8 +74,9 @@ export class TcpProxy {
       return;
     }
     const upstream = net.connect(this.target.port, this.target.host);
-    const pair: Pair = { client, upstream, toClient: 0, cutAt: this.#cutNextAfter, done: false };
+    const pair: Pair = { client, upstream, toClient: 0, cutAt: this.#cutNextAfter, cutAfterText: this.#cutNextAfterText?.text, cutDelayMs: this.#cutNextAfterText?.delayMs ?? 0, tail: '', done: false };
     this.#cutNextAfter = undefined;
+    this.#cutNextAfterText = undefined;
     this.#pairs.add(pair);
     const finish = () => this.#cut(pair);
     client.on('error', finish).on('close', finish);
@@ -75,12 +87,31 @@ export class TcpProxy {
     });
     upstream.on('drain', () => client.resume());
     upstream.on('data', (chunk: Buffer) => {
+      if (pair.cutAt === -1) return; // cut, closing after a delay: nothing more reaches the client
       let data = chunk;
+      if (pair.cutAfterText !== undefined) {
+        // Where the text ends, counting the bytes of the previous chunks' tail (it may straddle chunks).
+        const seen = pair.tail + chunk.toString('latin1');
+        const at = seen.indexOf(pair.cutAfterText);
+        if (at >= 0) {
+          // The whole line: a client reads a response only once its CRLF has come.
+          const eol = seen.indexOf('\n', at + pair.cutAfterText.length);
+          pair.cutAt = pair.toClient - pair.tail.length + (eol >= 0 ? eol + 1 : at + pair.cutAfterText.length);
+          pair.cutAfterText = undefined;
+        } else pair.tail = seen.slice(-pair.cutAfterText.length);
+      }
       const left = pair.cutAt === undefined ? Infinity : pair.cutAt - pair.toClient;
       const cut = data.length >= left;
       if (cut) data = data.subarray(0, left);
       pair.toClient += data.length;
       this.bytesToClient += data.length;
+      if (cut && pair.cutDelayMs > 0) {
+        // Deliver up to the cut, forward nothing more, and close a little later.
+        pair.cutAt = -1;
+        setTimeout(() => this.#cut(pair), pair.cutDelayMs);
+        if (data.length) pair.client.write(data);
+        return;
+      }
       if (cut) {
         pair.done = true;
         this.#pairs.delete(pair);

@@ -4,7 +4,9 @@ import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { listLocations, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
+import pg from 'pg';
+import { TEST_DATABASE_URL } from '../support/env.ts';
+import { listLocations, query, runSync, startSyncEnv, type SyncEnv } from '../support/sync.ts';
 import { createTestImapAccount, createTestMail } from '../support/factories.ts';
 
 let env: SyncEnv;
@@ -47,3 +49,39 @@ for (const [name, cutAt] of [['while streaming a large message', 1_500_000], ['i
     t.ok(locs.every((l) => l.parse_status === 'ok'), 'all parsed');
   });
 }
+
+t.test('connection lost between listing and downloading a large message: the cursor does not pass it, the next attempt stores it', async (t) => {
+  const mail = await env.dovecot.addUser();
+  const [first] = await env.dovecot.appendMany(mail.user, [createTestMail({ subject: 'small' })]);
+  const account = await createTestImapAccount(env, mail, { host: proxy.host, port: proxy.port });
+  t.equal((await runSync(env, account.id)).outcome, 'done');
+  const big = createTestMail({ subject: 'big', attachment: { name: 'big.bin', content: randomBytes(3 * 1024 * 1024) } });
+  const [uid] = await env.dovecot.appendMany(mail.user, [big]);
+  const [box] = await query<{ id: string }>(env.db, "select b.id from mailbox b where b.account_id = ? and b.path = 'INBOX'", [account.id]);
+
+  // The folder's row is locked, so the sync stops after listing the new UID (its first FETCH), where it
+  // records the attempt; the connection is cut a moment after that listing's tagged OK. When the lock
+  // goes, the sync goes on to download the large message on a connection that is gone: imapflow then
+  // returns no content, as it does for a message expunged meanwhile.
+  const lock = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await lock.connect();
+  t.teardown(() => lock.end());
+  await lock.query('begin');
+  await lock.query('select 1 from mailbox where id = $1 for update', [box!.id]);
+  proxy.dropAfterServerSends('OK Fetch completed', { delayMs: 2000 });
+  const before = proxy.connections;
+  const syncing = runSync(env, account.id);
+  const end = Date.now() + 60_000;
+  while (!(proxy.connections > before && proxy.openConnections === 0)) {
+    if (Date.now() > end) throw new Error('the connection was not cut');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await lock.query('commit');
+
+  const outcome = await syncing;
+  t.equal(outcome.outcome, 'done', JSON.stringify(outcome).slice(0, 300));
+  t.ok(proxy.connections - before >= 2, 'it reconnected');
+  const locs = await listLocations(env.db, account.id);
+  t.same(locs.map((l) => l.uid), [first, uid], 'the large message is stored, not skipped');
+  t.equal(locs[1]?.raw_size, big.length, 'whole');
+});
