@@ -8,7 +8,8 @@ import pg from 'pg';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openDb, type Db } from '../../src/core/platform/db.ts';
-import { getDovecot } from '../support/dovecot.ts';
+import { getDovecot, type MailUser } from '../support/dovecot.ts';
+import type { MailAccount } from '../../src/core/mail/mail-account.entity.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/env.ts';
 import { createTestUser } from '../support/app.ts';
 import { freePort, runDossier, waitForHttp, type Proc } from '../support/processes.ts';
@@ -68,7 +69,7 @@ t.test('a worker killed with -9: its accounts resume on another worker, new mail
   };
   const dovecot = await getDovecot();
   const { user: owner, email, password } = await createTestUser(db);
-  const accounts = [];
+  const accounts: { mail: MailUser; account: MailAccount }[] = [];
   for (let i = 0; i < ACCOUNTS; i++) {
     const mail = await dovecot.addUser();
     await dovecot.appendMany(mail.user, [makeMail({ subject: `Before ${i}` })]);

@@ -86,6 +86,13 @@ local waiters = redis.call('smembers', KEYS[2])
 redis.call('del', KEYS[2])
 return waiters`;
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+// A waiter, once in the delayed set, checks again: the key is still held (register, so this holder's release
+// wakes it; an earlier release may have found it not yet delayed) or it is free (1: promote yourself).
+const STILL_WAITING = `if redis.call('exists', KEYS[1]) == 1 then
+  redis.call('sadd', KEYS[2], ARGV[1])
+  return 0
+end
+return 1`;
 
 type Envelope = { payload: unknown; key?: string; attempts: number; backoffMs: number };
 
@@ -121,8 +128,8 @@ export function createBullQueue(redisUrl: string, prefix: string): JobQueue {
     const busyFor = Number(await lockConn.eval(TAKE_OR_WAIT, 2, lockKey, waitKey, owner, KEY_LOCK_TTL_MS, job.id!));
     if (busyFor !== -1) {
       await job.moveToDelayed(Date.now() + Math.max(busyFor, 0) + 50, token);
-      // The holder may have released between our check and the move (its wake-up found us still active).
-      if (!(await lockConn.exists(lockKey))) await job.promote().catch(() => undefined);
+      // A release between our check and the move found us still active and could not wake us.
+      if (Number(await lockConn.eval(STILL_WAITING, 2, lockKey, waitKey, job.id!)) === 1) await job.promote().catch(() => undefined);
       throw new DelayedError();
     }
     const renew = setInterval(() => {
