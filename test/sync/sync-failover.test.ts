@@ -11,9 +11,9 @@ import { openDb, type Db } from '../../src/core/platform/db.ts';
 import { getDovecot, type MailUser } from '../support/dovecot.ts';
 import type { MailAccount } from '../../src/core/mail/mail-account.entity.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/env.ts';
-import { createTestUser } from '../support/app.ts';
 import { freePort, runDossier, waitForHttp, type Proc } from '../support/processes.ts';
-import { createAccountFor, makeMail, query } from '../support/sync.ts';
+import { query } from '../support/sync.ts';
+import { createTestImapAccount, createTestMail, createTestUser } from '../support/factories.ts';
 
 // Three processes start and sync before the kill: more than the runner's default per-file budget under load.
 t.setTimeout(300_000);
@@ -72,8 +72,8 @@ t.test('a worker killed with -9: its accounts resume on another worker, new mail
   const accounts: { mail: MailUser; account: MailAccount }[] = [];
   for (let i = 0; i < ACCOUNTS; i++) {
     const mail = await dovecot.addUser();
-    await dovecot.appendMany(mail.user, [makeMail({ subject: `Before ${i}` })]);
-    accounts.push({ mail, account: await createAccountFor({ db, config }, mail, { owner }) });
+    await dovecot.appendMany(mail.user, [createTestMail({ subject: `Before ${i}` })]);
+    accounts.push({ mail, account: await createTestImapAccount({ db, config }, mail, { owner }) });
   }
   const ids = accounts.map((a) => a.account.id);
   const watchers = async () => query<{ id: string; watch_owner: string | null }>(db, 'select id, watch_owner from mail_account where id = any(?::uuid[])', [`{${ids.join(',')}}`]);
@@ -118,7 +118,7 @@ t.test('a worker killed with -9: its accounts resume on another worker, new mail
   a.child.kill('SIGKILL');
   await a.exited;
   const killedAt = Date.now();
-  for (const [i, { mail }] of accounts.entries()) await dovecot.deliver(mail.user, makeMail({ subject: `After ${i}` }));
+  for (const [i, { mail }] of accounts.entries()) await dovecot.deliver(mail.user, createTestMail({ subject: `After ${i}` }));
 
   const visibleAfter = new Map<number, number>();
   await waitFor('the mail delivered after the kill to be visible', async () => {
