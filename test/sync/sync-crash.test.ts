@@ -57,6 +57,8 @@ t.test('kill -9 mid-batch, restart: every message exactly once, no orphan blobs'
   const env = {
     DATABASE_URL: dbUrl.toString(), REDIS_URL: TEST_REDIS_URL, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
     DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '3600', LOG_LEVEL: 'warn',
+    // Dovecot listens on 127.0.0.1: the on-premises allowance, as testConfig sets it.
+    DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true',
   };
   const dovecot = await getDovecot();
   const mail = await dovecot.addUser();

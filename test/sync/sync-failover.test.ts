@@ -65,7 +65,9 @@ t.test('a worker killed with -9: its accounts resume on another worker, new mail
   const base = `http://127.0.0.1:${port}`;
   const env = {
     DATABASE_URL: dbUrl.toString(), REDIS_URL: TEST_REDIS_URL, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
-    DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '3600', LOG_LEVEL: 'warn', PORT: String(port),
+    DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '3600', LOG_LEVEL: 'warn',
+    // Dovecot listens on 127.0.0.1: the on-premises allowance, as testConfig sets it.
+    DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true', PORT: String(port),
   };
   const dovecot = await getDovecot();
   const { user: owner, email, password } = await createTestUser(db);
