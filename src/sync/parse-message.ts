@@ -2,7 +2,8 @@
 // Never throws for bad input (unparsable mail comes back as parseStatus 'failed'); it rejects only
 // when the source stream or the blob writer fails, which is I/O the caller should retry.
 import { MailParser, type AddressObject, type AttachmentStream, type EmailAddress, type HeaderLines, type Headers, type HeaderValue, type MessageText } from 'mailparser';
-import { Readable } from 'node:stream';
+import iconv from 'iconv-lite';
+import { Readable, type Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { normalizeAddress } from '../core/mail/addresses.ts';
 import { sanitizeFilename } from '../core/platform/filenames.ts';
@@ -42,8 +43,8 @@ const MAX_SUBJECT_FIELD_BYTES = 64 * 1024;
 //   URLs for cid: images; rendering every text body as HTML cost a tenth of the parse.
 // - maxHtmlLengthToParse: HTML-to-text on a huge HTML part costs seconds; such a part keeps its HTML.
 // Body charsets are decoded by mailparser (libmime/iconv-lite, encoding-japanese for ISO-2022-JP);
-// invalid bytes become U+FFFD. UTF-7 is deliberately NOT decoded by mailparser (+ADw-script+AD4-
-// would become <script>); it stays literal ASCII, which is safe to show and needs no reinterpretation.
+// invalid bytes become U+FFFD. mailparser refuses UTF-7 (REFUSED_CHARSET: +ADw-script+AD4- becomes
+// <script>, a danger only to code that filters for "<" before decoding); BodyParser decodes it.
 const PARSER_OPTIONS = {
   checksumAlgo: 'sha256',
   ignoreEmbedded: true,
@@ -52,6 +53,32 @@ const PARSER_OPTIONS = {
   skipTextToHtml: true,
   maxHtmlLengthToParse: 2 * 1024 * 1024,
 } as const;
+
+/** mailparser's per-part body decoder hook (internal: not in its typings, so declared here). */
+type BodyDecoder = { decodeStream(charset: string): Transform };
+declare module 'mailparser' {
+  interface MailParser {
+    getDecoder(): BodyDecoder;
+  }
+}
+
+// RFC 2152 UTF-7 under the names mailers give it (Outlook: unicode-1-1-utf-7), compared as mailparser does.
+const UTF7_CHARSET = /^(?:(?:cs)?unicode11)?utf7$/u;
+const isUtf7 = (charset: string) => UTF7_CHARSET.test(charset.toLowerCase().replace(/[^a-z0-9]/gu, ''));
+
+/**
+ * mailparser that decodes UTF-7 bodies (iconv-lite's maintained RFC 2152 decoder, streaming, so a
+ * shifted sequence split across chunks survives) instead of leaving them as +ADw-...- ASCII: they are
+ * then text like any other (searchable, shown as written) and their HTML goes through the same sanitiser
+ * as every other part. Every other charset is left to mailparser. Encoded words in header fields stay
+ * refused (mailparser decodes those itself).
+ */
+class BodyParser extends MailParser {
+  override getDecoder(): BodyDecoder {
+    const own = super.getDecoder();
+    return { decodeStream: (charset) => (isUtf7(charset) ? (iconv.decodeStream('utf-7') as Transform) : own.decodeStream(charset)) };
+  }
+}
 
 const SINGLE_ADDRESS_FIELDS = new Set(['from', 'sender', 'reply-to']);
 const LIST_ADDRESS_FIELDS = new Set(['to', 'cc', 'bcc']);
@@ -295,7 +322,7 @@ type PartialAttachment = Omit<IncomingAttachment, 'inline'>;
  * end even when parsing fails, so a network stream behind it is never left stalled.
  */
 export async function parseMessage(source: Readable | Buffer, options: ParseOptions = {}): Promise<IncomingMessage> {
-  const parser = new MailParser(PARSER_OPTIONS);
+  const parser = new BodyParser(PARSER_OPTIONS);
   let rootHeaders: Headers | null = null;
   let rootLines: HeaderLines | null = null;
   let textPart: MessageText | null = null;

@@ -11,6 +11,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { toWellFormed } from '../../src/core/platform/text.ts';
 import { parseHeaders, parseMessage, type BlobWriter } from '../../src/sync/parse-message.ts';
+import { messageSearchVector } from '../../src/core/mail/search-terms.ts';
 
 const HOSTILE = path.resolve(import.meta.dirname, '../../../shared/corpus/hostile');
 const hostile = (name: string) => readFileSync(path.join(HOSTILE, name));
@@ -142,14 +143,34 @@ t.test('bytes PostgreSQL rejects and charsets', async (t) => {
   t.match(bad.subject, /\ufffd/, 'invalid sequences become U+FFFD');
   t.ok(stringsOf(bad).every((s) => s === toWellFormed(s)), 'no lone surrogates');
   const utf7 = await parseMessage(hostile('html-utf7.eml'));
-  t.equal(utf7.subject, '+ADw-script+AD4-alert(1)+ADw-/script+AD4-', 'UTF-7 is never decoded (mailparser refuses it): it stays inert ASCII');
-  t.match(utf7.html ?? '', /<script>alert\(document\.domain\)<\/script>/, 'HTML is kept as received for the sanitiser to see');
+  t.equal(utf7.subject, '+ADw-script+AD4-alert(1)+ADw-/script+AD4-', 'UTF-7 encoded words in header fields stay literal (mailparser refuses them)');
+  t.equal(utf7.text.trim(), "<script>alert('plain')</script>", 'a UTF-7 text body is decoded: markup in it is text, shown as text');
+  t.match(utf7.html ?? '', /<script>alert\(document\.domain\)<\/script>/, 'HTML is kept as received (decoded) for the sanitiser to see');
   const jis = await parseMessage(hostile('html-iso2022jp-differential.eml'));
   t.notOk((jis.html ?? '').includes('\u001b'), 'ESC bytes removed: no escape sequence is left for a browser to reinterpret');
   t.match(jis.html ?? '', /<img src=x onerror=alert\(1\)>/, 'the ISO-2022-JP part is decoded before sanitising, as a browser would see it');
   const abuse = await parseMessage(hostile('charset-abuse.eml'));
   t.equal(abuse.parseStatus, 'ok');
   t.match(abuse.text, /=\?UTF-8\?B\?PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\?= must stay literal/, 'a QP body that decodes to an encoded-word is not decoded again');
+});
+
+t.test('UTF-7 bodies (RFC 2152) are decoded like any other charset, for display and search', async (t) => {
+  const m = await parseMessage(crlf([
+    'From: Ana <ana@client.example>', 'To: firm@firm.example', 'Subject: utf7', 'MIME-Version: 1.0',
+    'Content-Type: multipart/alternative; boundary="b"', '',
+    '--b', 'Content-Type: text/plain; charset=utf-7', '',
+    // "Declaración de la renta ☺ +1" (RFC 2152: "+-" is a literal plus, "-" ends a shifted run)
+    'Declaraci+APM-n de la renta +Jjo- +-1', '',
+    '--b', 'Content-Type: text/html; charset="UNICODE-1-1-UTF-7"', 'Content-Transfer-Encoding: base64', '',
+    Buffer.from('<p>Hi Mom -+Jjo--!</p>+ADw-script+AD4-x+ADw-/script+AD4-').toString('base64'), '',
+    '--b--', '',
+  ]));
+  t.equal(m.parseStatus, 'ok');
+  t.equal(m.text.trim(), 'Declaración de la renta ☺ +1');
+  t.equal(m.html?.trim(), '<p>Hi Mom -☺-!</p><script>x</script>', 'HTML decoded before it is stored: the sanitiser sees the real markup');
+  const vector = messageSearchVector({ subject: m.subject, fromName: m.from?.name ?? null, fromAddress: m.from?.address ?? null, text: m.text });
+  t.match(vector, /'declaracion'/, 'searchable by the decoded words (unaccented)');
+  t.notMatch(vector, /apm/, 'not by the UTF-7 base64 run');
 });
 
 t.test('nested messages stay attachments; their HTML never joins ours', async (t) => {
