@@ -159,7 +159,8 @@ t.test('the .xlsx export opens with exceljs and has exactly the filtered rows, e
   const col = (name: string) => header.indexOf(name) + 1;
   const rows = [2, 3].map((n) => sheet.getRow(n));
   t.same(rows.map((r) => r.getCell(col('Record ID')).value), [made[3]!.id, made[1]!.id], 'the filtered rows, newest first');
-  t.same(rows.map((r) => r.getCell(col('Kind')).value), ['call', 'call']);
+  t.same(rows.map((r) => r.getCell(col('Kind')).value), ['Call', 'Call'], 'kinds as words, not codes');
+  t.same(rows.map((r) => r.getCell(col('Initiated by')).value), ['Firm', 'Firm']);
   t.equal(rows[0]!.getCell(col('Subject')).value, '=HYPERLINK("http://evil.example","x")', 'a formula-looking subject stays text');
   t.equal(rows[0]!.getCell(col('Subject')).type, ExcelJS.ValueType.String);
   t.equal(rows[0]!.getCell(col('Author')).value, 'Exporter');
@@ -170,6 +171,19 @@ t.test('the .xlsx export opens with exceljs and has exactly the filtered rows, e
   await wbAll.xlsx.load(all.rawPayload as unknown as ArrayBuffer);
   t.equal(wbAll.worksheets[0]!.actualRowCount, 6, 'without filters: all five');
   t.equal((await s.request('GET', `/api/clients/${randomUUID()}/communications.xlsx`)).statusCode, 404);
+
+  // In the user's language: headers, kinds, who initiated, the sheet and file name.
+  t.equal((await s.request('PATCH', '/api/me', { language: 'es' })).statusCode, 200);
+  const es = await s.request('GET', `${url}.xlsx?kind=call`);
+  t.match(es.headers['content-disposition'], /comunicaciones\.xlsx/);
+  const wbEs = new ExcelJS.Workbook();
+  await wbEs.xlsx.load(es.rawPayload as unknown as ArrayBuffer);
+  const sheetEs = wbEs.worksheets[0]!;
+  t.equal(sheetEs.name, 'Comunicaciones');
+  const headerEs = (sheetEs.getRow(1).values as unknown[]).slice(1);
+  t.same(headerEs.slice(0, 4), ['Fecha', 'Tipo', 'Asunto', 'Iniciado por']);
+  const rowEs = sheetEs.getRow(2);
+  t.same([rowEs.getCell(2).value, rowEs.getCell(4).value], ['Llamada', 'Despacho'], 'no internal codes in the user\'s language either');
 });
 
 t.test('deleting a record removes it from the log only: the mail stays visible to its owner and in the mailbox', async (t) => {

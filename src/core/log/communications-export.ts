@@ -6,6 +6,8 @@ import type { Em } from '../platform/db.ts';
 import { iterateCommunications, type CommunicationFilters } from './communications.ts';
 import { Client } from '../crm/client.entity.ts';
 import { NotFoundError } from '../platform/errors.ts';
+import type { Language } from '../staff/user.entity.ts';
+import { EXPORT_LABELS } from './communications-export-labels.ts';
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -33,32 +35,34 @@ const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/gu;
 const cell = (s: string) => s.replace(XML_INVALID, '');
 
 /**
- * The workbook as bytes. Strings are written as string cells, never formulas, so a subject such as
- * "=HYPERLINK(...)" stays text (no formula injection).
+ * The workbook as bytes, its headers and coded values (kind, initiated by, filed) in `language`. Strings
+ * are written as string cells, never formulas, so a subject such as "=HYPERLINK(...)" stays text (no
+ * formula injection).
  */
-export async function exportCommunicationsXlsx(em: Em, clientId: string, filters: CommunicationFilters): Promise<{ filename: string; content: Buffer; rows: number }> {
+export async function exportCommunicationsXlsx(em: Em, clientId: string, filters: CommunicationFilters, language: Language = 'en'): Promise<{ filename: string; content: Buffer; rows: number }> {
+  const labels = EXPORT_LABELS[language];
   const client = await em.findOne(Client, { id: clientId });
   if (!client) throw new NotFoundError('Client');
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'Dossier';
   workbook.created = new Date();
-  const sheet = workbook.addWorksheet('Communications', { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = EXPORT_COLUMNS.map((c) => ({ ...c }));
+  const sheet = workbook.addWorksheet(labels.sheet, { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = EXPORT_COLUMNS.map((c) => ({ ...c, header: labels.columns[c.key] }));
   sheet.getRow(1).font = { bold: true };
   let rows = 0;
   for await (const r of iterateCommunications(em, clientId, filters)) {
     sheet.addRow({
       occurredAt: new Date(r.occurredAt),
-      kind: r.kind,
+      kind: labels.kind[r.kind],
       subject: cell(r.subject),
-      initiatedBy: r.initiatedBy,
+      initiatedBy: labels.initiatedBy[r.initiatedBy],
       reason: cell(r.reason?.name ?? ''),
       area: cell(r.area?.name ?? ''),
       author: cell(r.author?.name ?? ''),
       notes: cell(r.notes),
       from: r.from ? cell(r.from.name ? `${r.from.name} <${r.from.address}>` : r.from.address) : '',
       attachments: cell(r.attachments.map((a) => a.filename).join(', ')),
-      filedBy: r.filedBy ?? '',
+      filedBy: r.filedBy ? labels.filedBy[r.filedBy] : '',
       messageId: r.messageId ?? '',
       id: r.id,
       createdAt: new Date(r.createdAt),
@@ -70,5 +74,5 @@ export async function exportCommunicationsXlsx(em: Em, clientId: string, filters
   const content = Buffer.from(await workbook.xlsx.writeBuffer());
   // eslint-disable-next-line no-control-regex -- control characters are what we strip
   const safeName = client.name.replace(/[\\/:*?"<>|\u0000-\u001f]+/gu, ' ').trim() || 'client';
-  return { filename: `${safeName} - communications.xlsx`, content, rows };
+  return { filename: `${safeName} - ${labels.filename}.xlsx`, content, rows };
 }

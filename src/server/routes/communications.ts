@@ -46,7 +46,7 @@ export async function communicationRoutes(app: FastifyInstance) {
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof CommunicationExportQuery> }>('/clients/:id/communications.xlsx', {
     schema: { tags, params: IdParams, querystring: CommunicationExportQuery, produces: [XLSX_CONTENT_TYPE] },
   }, async (req, reply) => {
-    const file = await exportCommunicationsXlsx(req.em, req.params.id, filtersOf(req.query));
+    const file = await exportCommunicationsXlsx(req.em, req.params.id, filtersOf(req.query), currentUser(req).language);
     return sendFile(reply, { stream: file.content, size: file.content.length, filename: file.filename, contentType: XLSX_CONTENT_TYPE });
   });
 
