@@ -1,6 +1,7 @@
 // Runs before every npm script that starts Dossier's TypeScript: on an older Node the first thing the user
 // would see is an ERR_UNKNOWN_FILE_EXTENSION stack trace for src/main.ts. Plain JavaScript that any Node
 // can run; the minimum comes from package.json's "engines" so there is one place to change it.
+/* global process, URL -- a plain Node script, outside the TypeScript project */
 import { readFileSync } from 'node:fs';
 
 const engines = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines || {};
