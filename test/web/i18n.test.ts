@@ -26,7 +26,7 @@ function flatten(tree: Tree, prefix = ''): Map<string, string> {
 const variables = (text: string) => [...text.matchAll(/\{\{\s*([\w.]+)[^}]*\}\}/g)].map((m) => m[1]).sort();
 const messages = Object.fromEntries(languages.map((lang) => [lang, flatten(load(lang))])) as Record<(typeof languages)[number], Map<string, string>>;
 
-t.same(readdirSync(i18nDir).filter((f) => f.endsWith('.json')).sort(), languages.map((l) => `${l}.json`).sort(), 'one JSON file per supported language');
+t.same(readdirSync(i18nDir).filter((f) => f.endsWith('.json') && f !== 'glossary.json').sort(), languages.map((l) => `${l}.json`).sort(), 'one JSON file per supported language');
 
 for (const lang of languages) {
   t.test(`${lang} against en`, async (t) => {
@@ -47,6 +47,24 @@ for (const lang of languages) {
     }
   });
 }
+
+// One word for one thing in each language (nl once said "Cliënten" in the navigation and "Klanten" on
+// the page): src/web/i18n/glossary.json names each language's chosen term and the words it replaces.
+t.test('each language keeps to its glossary', async (t) => {
+  const glossary = JSON.parse(readFileSync(path.join(i18nDir, 'glossary.json'), 'utf8')) as Record<string, Record<string, string[]>>;
+  t.same(Object.keys(glossary).sort(), [...languages].sort(), 'a glossary for every language');
+  for (const lang of languages) {
+    const texts = [...messages[lang]].map(([key, text]) => [key, text.replace(/\{\{[^}]*\}\}/g, ' ')] as const);
+    const word = (w: string) => new RegExp(`(?<![\\p{L}-])${w}(?![\\p{L}])`, 'iu');
+    for (const [term, avoided] of Object.entries(glossary[lang]!)) {
+      t.ok(texts.some(([, text]) => word(term).test(text)), `${lang}: "${term}" is used`);
+      for (const other of avoided) {
+        const found = texts.filter(([, text]) => word(other).test(text)).map(([key]) => key);
+        t.same(found, [], `${lang}: "${term}", never "${other}"`);
+      }
+    }
+  }
+});
 
 t.test('every literal key the web app asks for exists', async (t) => {
   const sources = readdirSync(webDir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));

@@ -39,8 +39,8 @@ t.test('share a document with a contact from the Documents tab', async (t) => {
   await dialog.getByLabel('Note (optional)').fill('Your report.');
   await saveScreenshot(page, 'share-dialog');
   await dialog.getByRole('button', { name: 'Send links' }).click();
-  await dialog.getByRole('status').filter({ hasText: 'Links sent: 1 email(s).' }).waitFor();
-  t.pass('the dialog confirms');
+  await dialog.getByRole('status').filter({ hasText: 'Links sent: 1 email.' }).waitFor();
+  t.pass('the dialog confirms, in the singular');
 
   const rows = await ta.db.em.fork().execute<{ text: string; to: { address: string }[] }[]>(`select text, "to" from outbox where kind = 'share' and client_id = ?`, [client.id]);
   t.same(rows.map((r) => r.to.map((a) => a.address)), [[yes]], 'one email, to the chosen contact');
@@ -56,6 +56,10 @@ t.test('share a document with a contact from the Documents tab', async (t) => {
 
   // The client's shares: who downloaded what, and withdrawing the links.
   await dialog.getByRole('button', { name: 'Close' }).first().click();
+  // Sharing made it visible: the table says so without a reload.
+  const row = page.getByRole('row').filter({ hasText: 'annual-report.pdf' });
+  await row.getByRole('switch', { name: 'Visible' }).waitFor();
+  t.ok(await row.getByRole('switch').isChecked(), 'the document shows "Visible" after sharing, without a reload');
   await page.getByRole('button', { name: 'Shares', exact: true }).click();
   const shares = page.getByRole('dialog', { name: 'Shares' });
   const card = shares.locator('.share-card');

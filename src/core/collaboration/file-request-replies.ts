@@ -238,7 +238,7 @@ async function acceptReply(em: Em, request: FileRequest, message: Message, from:
   if (request.status !== 'fulfilled' || before === 'fulfilled') {
     await notifyUser(em, request.createdBy?.id, {
       kind: documentIds.length ? 'request_documents' : 'request_replied',
-      title: documentIds.length ? `${documentIds.length} file(s) received: ${request.subject}` : `Client replied: ${request.subject}`,
+      title: documentIds.length ? `${documentIds.length === 1 ? '1 file' : `${documentIds.length} files`} received: ${request.subject}` : `Client replied: ${request.subject}`,
       clientId: request.client.id, fileRequestId: request.id, messageId: message.id,
     });
   }

@@ -1,6 +1,6 @@
 // A client's Documents tab: the list (saved from mail, uploaded, requested), upload, rename, category,
 // the visible-to-client switch, download (served as an attachment by the API) and delete.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Static } from 'typebox';
 import type { DocumentPage, DocumentView, DocumentsCreated } from '../../server/schemas/crm.ts';
 import { deleteJson, getJson, patchJson, postRaw } from '../api.ts';
@@ -66,6 +66,8 @@ function DocumentRow({ doc, onChanged, onEdit, onDeleted }: { doc: DocumentView;
   const { t, formatDate, formatNumber } = useI18n();
   const action = useAction();
   const [visible, setVisible] = useState(doc.visibleToClient);
+  // The list reloads after a share (which makes documents visible): follow it, not the first render.
+  useEffect(() => setVisible(doc.visibleToClient), [doc.visibleToClient]);
   const onDelete = async () => {
     if (!window.confirm(t('client.documents.deleteConfirm', { name: doc.name }))) return;
     if (await action.run(() => deleteJson(`/documents/${doc.id}`))) onDeleted();

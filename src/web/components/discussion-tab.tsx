@@ -38,7 +38,7 @@ export function ClientDiscussions({ clientId }: { clientId: string }) {
               <button type="button" class="discussion-item" aria-current={openId === d.id ? 'true' : undefined} onClick={() => setOpenId(d.id)}>
                 <strong>{d.subject}</strong>
                 <span class="muted">
-                  {t('discussions.summary', { comments: d.comments, participants: d.participants, date: formatDate(d.updatedAt, { dateStyle: 'medium', timeStyle: 'short' }) })}
+                  {t('discussions.summary', { comments: t('discussions.commentsCount', { count: d.comments }), participants: t('discussions.participantsCount', { count: d.participants }), date: formatDate(d.updatedAt, { dateStyle: 'medium', timeStyle: 'short' }) })}
                 </span>
               </button>
             </li>

@@ -54,7 +54,7 @@ export function FileToClientDialog({ action, subject, sender, exclude = [], onPi
   const shown = (clients ?? []).filter((c) => action !== 'file' || !exclude.includes(c.id));
   return (
     <MessageDialog title={title} onClose={onClose} labelId="client-picker-title">
-      <p class="muted">{action === 'file' ? t('message.fileIntro', { subject }) : t('message.addContactIntro', { address: sender ?? '' })}</p>
+      <p class="muted">{action === 'file' ? (subject.trim() ? t('message.fileIntro', { subject }) : t('message.fileIntroNoSubject')) : t('message.addContactIntro', { address: sender ?? '' })}</p>
       <div class="field">
         <label for="client-picker-search">{t('message.clientSearch')}</label>
         <input id="client-picker-search" type="search" value={q} autoFocus autoComplete="off" onInput={(e) => setQ(e.currentTarget.value)} />
