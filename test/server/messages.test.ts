@@ -369,7 +369,8 @@ t.test('filing by hand: 201 then idempotent 200, audit events, unfile from one c
 });
 
 const OUR_HEAD = '<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">' +
-  '<style>body{margin:0;padding:8px;font-family:system-ui,sans-serif;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head>';
+  '<style>body{margin:0;padding:8px;font-family:system-ui,sans-serif;overflow-wrap:anywhere}img{max-width:100%;height:auto}' +
+  'details.quote>summary{cursor:pointer;color:#555;font-size:.875em;margin:.5em 0}</style></head>';
 
 t.test('hostile corpus mail stored through the real pipeline renders with no script, handlers or script URLs', async (t) => {
   const { readFile, readdir } = await import('node:fs/promises');

@@ -78,3 +78,27 @@ t.test('cid: images load in the sandboxed body frame through signed links; remot
   t.equal(valid.statusCode, 200);
   t.same(valid.rawPayload, PNG, 'the bytes of the inline part');
 });
+
+t.test('the quoted original of an HTML reply starts collapsed in the sandboxed frame, and opens on request', async (t) => {
+  const { user, email } = await createTestUser(w.ta.db);
+  const box = await createTestAccount(w.ta.db, user, { visibility: 'private' });
+  const m = await createTestMessage(w.ta.db, w.ta.blobs, {
+    subject: 'Re: Modelo 303',
+    html: '<div dir="ltr">Done, it is filed.</div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, 3 Mar 2026 at 10:00, Ana &lt;ana@client.example&gt; wrote:<br></div>' +
+      '<blockquote class="gmail_quote">Please file the VAT form before Friday.</blockquote></div>',
+    locations: [{ mailbox: box.inbox }],
+  });
+  const context = await w.browser.newContext();
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  await w.signIn(page, email, TEST_PASSWORD, `/inbox/${m.id}`);
+  await page.getByRole('heading', { level: 1, name: 'Re: Modelo 303' }).waitFor();
+  t.equal(await page.locator('iframe.body-frame').getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox', 'still the sandboxed frame');
+  const body = page.frameLocator('iframe.body-frame');
+  await body.getByText('Done, it is filed.').waitFor();
+  t.notOk(await body.getByText('Please file the VAT form').isVisible(), 'the quote starts collapsed');
+  t.notOk(await body.getByText(/Ana .* wrote:/).isVisible(), 'with its "On … wrote:" line');
+  await body.getByText('Show quoted text').click();
+  await body.getByText('Please file the VAT form').waitFor();
+  t.pass('and opens on request, without scripts');
+});

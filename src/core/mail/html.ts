@@ -4,6 +4,7 @@
 import { htmlToText as convertHtmlToText } from 'html-to-text';
 import sanitizeHtml from 'sanitize-html';
 import { escapeHtml } from '../platform/text.ts';
+import { quoteMarkOf } from './html-quotes.ts';
 
 export type SanitizeOptions = {
   /** Load http(s) images (the user clicked "show images" or trusts the sender). Off by default. */
@@ -14,6 +15,8 @@ export type SanitizeOptions = {
    * reuses a Content-ID another message has).
    */
   cidUrl: (cid: string) => string | null;
+  /** Mark quoted parts of a reply (data-quote, see html-quotes.ts) for collapseQuotedHtml. */
+  markQuotes?: boolean;
 };
 
 export type SanitizedHtml = {
@@ -171,6 +174,8 @@ export function sanitizeMailHtml(html: string, options: SanitizeOptions): Saniti
       '*': ['dir', 'lang', 'title', 'style', ...LAYOUT_ATTRIBUTES],
       a: ['href', 'target', 'rel'],
       img: ['src', 'alt', 'data-blocked'],
+      div: ['data-quote'],
+      blockquote: ['data-quote'],
       font: ['color', 'face', 'size'],
       ol: ['start', 'type', 'reversed'],
       ul: ['type'],
@@ -193,6 +198,9 @@ export function sanitizeMailHtml(html: string, options: SanitizeOptions): Saniti
     // An image left without a source (script URL, data:, unknown cid) would only show a broken icon.
     exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src && !frame.attribs['data-blocked'],
     transformTags: {
+      // Only our own marker survives: a mail's data-quote is dropped.
+      div: (tagName, attribs) => quoteMarked(tagName, attribs, options.markQuotes === true),
+      blockquote: (tagName, attribs) => quoteMarked(tagName, attribs, options.markQuotes === true),
       a: (tagName, attribs) => {
         const cid = attribs.href === undefined ? null : cidOf(attribs.href);
         const href = attribs.href === undefined ? null : cid !== null ? options.cidUrl(cid) : cleanLinkHref(attribs.href);
@@ -225,6 +233,14 @@ export function sanitizeMailHtml(html: string, options: SanitizeOptions): Saniti
     },
   });
   return { html: out, blockedRemote };
+}
+
+function quoteMarked(tagName: string, attribs: Record<string, string>, mark: boolean): { tagName: string; attribs: Record<string, string> } {
+  const next: Record<string, string> = { ...attribs };
+  delete next['data-quote'];
+  const kind = mark ? quoteMarkOf(tagName, attribs) : null;
+  if (kind) next['data-quote'] = kind;
+  return { tagName, attribs: next };
 }
 
 /**

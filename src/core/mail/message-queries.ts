@@ -56,7 +56,7 @@ export type MessageDetail = MessageSummary & {
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
 /** How the HTTP layer names an attachment's bytes; core must not know routes. */
-export type DetailOptions = { allowRemoteImages: boolean; attachmentUrl: (attachmentId: string) => string };
+export type DetailOptions = { allowRemoteImages: boolean; attachmentUrl: (attachmentId: string) => string; markQuotes?: boolean };
 
 /** websearch_to_tsquery over unaccented input with the same 'simple' config the generated `search`
  *  columns (communication, attachment, document names) use. */
@@ -487,6 +487,7 @@ async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOp
     for (const a of mine) if (a.content_id) byCid.set(bareCid(a.content_id), a.id);
     const clean = row.html === null ? null : sanitizeMailHtml(row.html, {
       allowRemoteImages: opts.allowRemoteImages,
+      markQuotes: opts.markQuotes,
       cidUrl: (cid) => {
         const id = byCid.get(bareCid(cid));
         return id === undefined ? null : opts.attachmentUrl(id);

@@ -4,8 +4,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { fileMessageToClient, unfileMessageFromClient } from '../../core/log/communications.ts';
 import { getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/mail/message-queries.ts';
-import { User } from '../../core/staff/user.entity.ts';
+import { User, type Language } from '../../core/staff/user.entity.ts';
 import { escapeHtml } from '../../core/platform/text.ts';
+import { collapseQuotedHtml } from '../../core/mail/html-quotes.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS, unauthorized } from '../errors.ts';
 import { sendFile } from '../file-response.ts';
@@ -24,6 +25,9 @@ const detailOptions = (req: FastifyRequest<{ Querystring: Static<typeof ImagesQu
   attachmentUrl,
 });
 
+/** The collapsed quote's label, as the web app says it for text mail (message.showQuoted). */
+const SHOW_QUOTED: Record<Language, string> = { en: 'Show quoted text', es: 'Mostrar texto citado', nl: 'Geciteerde tekst tonen' };
+
 /**
  * The sanitised body as a standalone document for <iframe sandbox="allow-popups
  * allow-popups-to-escape-sandbox">: no scripts can run in it (sandbox and CSP), links open outside,
@@ -32,7 +36,8 @@ const detailOptions = (req: FastifyRequest<{ Querystring: Static<typeof ImagesQu
 function bodyDocument(html: string | null, text: string): string {
   const body = html ?? `<pre style="white-space:pre-wrap;word-wrap:break-word;font:inherit">${escapeHtml(text)}</pre>`;
   return '<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">' +
-    '<style>body{margin:0;padding:8px;font-family:system-ui,sans-serif;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style>' +
+    '<style>body{margin:0;padding:8px;font-family:system-ui,sans-serif;overflow-wrap:anywhere}img{max-width:100%;height:auto}' +
+    'details.quote>summary{cursor:pointer;color:#555;font-size:.875em;margin:.5em 0}</style>' +
     `</head><body>${body}</body></html>`;
 }
 
@@ -59,15 +64,17 @@ export async function messageRoutes(app: FastifyInstance) {
     const user = currentUser(req);
     // The frame's origin is opaque: its image requests carry no session cookie, so cid: images get
     // signed links (same origin, so img-src 'self' admits them).
-    const opts = { ...detailOptions(req), attachmentUrl: (id: string) => signAttachmentLink(app.deps.config.secretKey!, id, user.id) };
+    const opts = { ...detailOptions(req), attachmentUrl: (id: string) => signAttachmentLink(app.deps.config.secretKey!, id, user.id), markQuotes: true };
     const message = await getMessage(req.em, user, req.params.id, opts);
+    // The quoted original of a reply starts collapsed, as "> " lines do in text mail (the web app's TextBody).
+    const html = message.html === null ? null : collapseQuotedHtml(message.html, SHOW_QUOTED[user.language as Language] ?? SHOW_QUOTED.en);
     return reply
       .header('content-type', 'text/html; charset=utf-8')
       .header('content-security-policy', bodyCsp(opts.allowRemoteImages))
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
       .header('cache-control', 'private, no-store')
-      .send(bodyDocument(message.html, message.text));
+      .send(bodyDocument(html, message.text));
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/messages/:id/raw', { schema: { tags, params: IdParams, produces: ['message/rfc822'] } }, async (req, reply) => {

@@ -3,6 +3,7 @@
 // runs through it in test/sync/parse-message-corpus.test.ts.
 import t from 'tap';
 import { exceedsNestingDepth, htmlToText, sanitizeMailHtml, type SanitizeOptions } from '../../../src/core/mail/html.ts';
+import { collapseQuotedHtml } from '../../../src/core/mail/html-quotes.ts';
 
 const cidUrl = (cid: string) => (cid === 'logo@x' ? `/api/attachments/att-1` : null);
 const strict: SanitizeOptions = { allowRemoteImages: false, cidUrl };
@@ -110,4 +111,35 @@ t.test('htmlToText', async (t) => {
   t.equal(htmlToText('<a href="https://x.example/">site</a>'), 'site [https://x.example/]');
   t.equal(htmlToText('<head><style>p{}</style><title>T</title></head><script>x()</script><p>body</p>'), 'body');
   t.equal(htmlToText('<img src="x" alt="pic">text'), 'text');
+});
+
+t.test('quoted originals of replies are collapsed into <details>, the writer\'s own text is not', async (t) => {
+  const collapse = (html: string) => collapseQuotedHtml(sanitizeMailHtml(html, { ...strict, markQuotes: true }).html, 'Show quoted text');
+  const open = '<details class="quote"><summary>Show quoted text</summary>';
+  const rows: Array<[string, string, string]> = [
+    ['Gmail: gmail_quote with its attribution inside',
+      '<div>Done.</div><div class="gmail_quote"><div class="gmail_attr">On Mon, 3 Mar 2026, Ana &lt;a@x.es&gt; wrote:<br></div><blockquote class="gmail_quote">Send <b>it</b><blockquote type="cite">older</blockquote></blockquote></div>',
+      `<div>Done.</div>${open}<div><div>On Mon, 3 Mar 2026, Ana &lt;a@x.es&gt; wrote:<br /></div><blockquote>Send <b>it</b><blockquote>older</blockquote></blockquote></div></details>`],
+    ['Apple Mail: the "wrote:" line and <br> above <blockquote type=cite> go in',
+      '<div>Sure.</div><div>On 3 Mar 2026, at 10:00, Ana wrote:</div><br><blockquote type="cite"><div>Send it</div></blockquote>',
+      `<div>Sure.</div>${open}<div>On 3 Mar 2026, at 10:00, Ana wrote:</div><br /><blockquote><div>Send it</div></blockquote></details>`],
+    ['Outlook: divRplyFwdMsg, its <hr> and everything after it in the same parent',
+      '<div><p>Here it is.</p><hr><div id="divRplyFwdMsg"><b>From:</b> Ana</div><div>Please send the form</div></div><p>after</p>',
+      `<div><p>Here it is.</p>${open}<hr /><div><b>From:</b> Ana</div><div>Please send the form</div></details></div><p>after</p>`],
+    ['Spanish attribution before a plain <blockquote>',
+      '<p>Hecho.</p><p>El lun, 3 mar 2026, Ana escribió:</p><blockquote>Envíalo</blockquote>',
+      `<p>Hecho.</p>${open}<p>El lun, 3 mar 2026, Ana escribió:</p><blockquote>Envíalo</blockquote></details>`],
+    ['a <blockquote> of one\'s own (no attribution) stays open',
+      '<p>Look at this:</p><blockquote>A famous quote</blockquote><p>end</p>',
+      '<p>Look at this:</p><blockquote>A famous quote</blockquote><p>end</p>'],
+    ['a mail\'s own markers are dropped, never trusted',
+      '<div data-quote="rest">y</div><blockquote data-quote="block">z</blockquote>',
+      '<div>y</div><blockquote>z</blockquote>'],
+  ];
+  for (const [name, input, want] of rows) t.equal(collapse(input), want, name);
+  t.equal(clean('<div class="gmail_quote">q</div>'), '<div>q</div>', 'without markQuotes nothing is marked (the JSON body for reply quoting)');
+  t.equal(collapseQuotedHtml('<p>a &lt;b&gt;</p>', '<script>'), '<p>a &lt;b&gt;</p>', 'no quote: unchanged');
+  t.match(collapse('<blockquote type="cite">x</blockquote>').replace(/<\/?(?:blockquote|details|summary)[^>]*>/g, ''), /^Show quoted textx$/);
+  t.equal(collapseQuotedHtml(sanitizeMailHtml('<blockquote type="cite">x</blockquote>', { ...strict, markQuotes: true }).html, '<img src=x onerror=alert(1)>'),
+    '<details class="quote"><summary>&lt;img src=x onerror=alert(1)&gt;</summary><blockquote>x</blockquote></details>', 'the label is text');
 });
