@@ -142,7 +142,8 @@ export type TestAddress = string | { address: string; name?: string | null };
 export type TestAttachment = { filename: string; contentType: string; content: Buffer | string; inline?: boolean; contentId?: string };
 export type TestMessageSpec = {
   /** Where it lies; each location may be removed (expunged) or carry flags. */
-  locations?: { mailbox: Mailbox; flags?: string[]; removed?: boolean }[];
+  /** internalDate: when the copy reached the mailbox (IMAP INTERNALDATE); default the Date header's time. */
+  locations?: { mailbox: Mailbox; flags?: string[]; removed?: boolean; internalDate?: Date }[];
   subject?: string;
   text?: string;
   html?: string | null;
@@ -203,7 +204,7 @@ async function buildTestMessage(em: Em, blobs: BlobStore, spec: TestMessageSpec)
   for (const loc of spec.locations ?? []) {
     em.create(MessageLocation, {
       message, mailbox: loc.mailbox.id, uidValidity: '1', uid: ++nextUid, flags: loc.flags ?? [],
-      internalDate: sentAt, removedAt: loc.removed ? new Date() : null,
+      internalDate: loc.internalDate ?? sentAt, removedAt: loc.removed ? new Date() : null,
     } as never);
   }
   return message;

@@ -32,8 +32,11 @@ t.test('file a message to a client, tag it in the Log, export .xlsx, record a ca
   t.teardown(() => context.close());
   const { inbox } = await createTestAccount(ta.db, user);
   const subject = uniq('Modelo 303 del tercer trimestre');
+  // Written two hours before it reached the mailbox (a slow server, a delayed send): lists show the first.
+  const sentAt = new Date(Date.now() - 2 * 3600_000);
   const message = await createTestMessage(ta.db, ta.blobs, {
-    locations: [{ mailbox: inbox }],
+    locations: [{ mailbox: inbox, internalDate: new Date() }],
+    sentAt,
     subject,
     from: { address: uniqEmail('cliente'), name: 'Lucía Pérez' },
     text: 'Adjunto las facturas del trimestre.',
@@ -69,6 +72,8 @@ t.test('file a message to a client, tag it in the Log, export .xlsx, record a ca
   await row.waitFor();
   t.match(await row.innerText(), /Email/, 'the filed email is in the Log with its kind');
   t.match(await row.innerText(), /Carmen Ortega/, 'filed by hand: the one who filed it is the author');
+  t.match(await row.innerText(), /Lucía Pérez/, 'a third party\'s mail (no contact of the client, not the firm): Initiated by names who wrote it');
+  t.notMatch(await row.innerText(), /\bFirm\b/, 'not "Firm"');
 
   // Tag reason and area in the detail pane.
   await row.getByRole('button', { name: subject }).click();
@@ -148,7 +153,17 @@ t.test('file a message to a client, tag it in the Log, export .xlsx, record a ca
   await page.getByRole('navigation', { name: 'Client sections' }).getByRole('link', { name: 'Emails' }).click();
   const link = page.getByRole('link', { name: subject });
   await link.waitFor();
-  t.equal(await link.getAttribute('href'), `/inbox/${message.id}`, 'links to the message');
+  t.match(await link.getAttribute('href'), new RegExp(`^/inbox/${message.id}\\?back=`), 'links to the message');
+  const emailRow = page.getByRole('row').filter({ hasText: subject });
+  t.equal(await emailRow.locator('time').getAttribute('datetime'), sentAt.toISOString(), 'dated by its Date header, as in Inbox+ and the Log');
+  await link.click();
+  await page.getByRole('heading', { level: 1, name: subject }).waitFor();
+  t.equal(await page.locator('.headers time').first().getAttribute('datetime'), sentAt.toISOString(), 'the message shows the Date header');
+  t.ok(await page.locator('.headers').getByText('Received', { exact: true }).isVisible(), 'and when it arrived, which lists do not show');
+  await page.getByRole('button', { name: 'Back', exact: true }).click();
+  await page.waitForURL(`${base}/clients/${clientId}/emails`);
+  await link.waitFor();
+  t.pass('Back returns to the client\'s Emails tab, not to Inbox+');
 
   // The Audit tab lists what was done to this client.
   await page.getByRole('navigation', { name: 'Client sections' }).getByRole('link', { name: 'Audit' }).click();

@@ -27,9 +27,21 @@ t.test('a new user adds a mailbox, sees it in Inbox+, opens a message and replie
   t.teardown(() => context.close());
   await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
 
+  // Nothing to show and no mailbox of one's own: the empty list says where to add one.
+  await page.goto(`${stack.base}/inbox?q=nothing-${Date.now()}`);
+  const addLink = page.getByRole('link', { name: 'Add one under Settings → Mail accounts' });
+  await addLink.waitFor();
+  t.equal(await addLink.getAttribute('href'), '/settings#settings-accounts', 'the empty Inbox links to Settings → Mail accounts');
+
   const account = await addMailbox(page, stack, mail);
   await waitForInbox(page, stack.base, account.id, 3);
-  await page.reload();
+  // A mailbox, but nothing of it filed: the way to get mail filed is adding clients.
+  await page.goto(`${stack.base}/inbox?accountId=${account.id}&filed=true`);
+  const clientsLink = page.getByRole('link', { name: 'Add clients and their contacts' });
+  await clientsLink.waitFor();
+  t.equal(await clientsLink.getAttribute('href'), '/clients', 'with mailboxes but nothing filed it links to Clients');
+  t.equal(await addLink.count(), 0, 'and no longer to Settings');
+  await page.goto(`${stack.base}/inbox`);
   // Mail filed to clients is the firm's and visible to everyone: narrow Inbox+ to the new mailbox.
   await page.getByText('Filters', { exact: true }).click();
   await page.getByLabel('Mailbox').selectOption({ label: 'Firm mailbox' });

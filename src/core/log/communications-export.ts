@@ -55,7 +55,8 @@ export async function exportCommunicationsXlsx(em: Em, clientId: string, filters
       occurredAt: new Date(r.occurredAt),
       kind: labels.kind[r.kind],
       subject: cell(r.subject),
-      initiatedBy: labels.initiatedBy[r.initiatedBy],
+      // Inbound mail stored as the firm's was written by a third party: name who wrote it, as the log does.
+      initiatedBy: r.kind === 'email' && r.initiatedBy === 'firm' && r.direction === 'inbound' && r.from ? cell(r.from.name || r.from.address) : labels.initiatedBy[r.initiatedBy],
       reason: cell(r.reason?.name ?? ''),
       area: cell(r.area?.name ?? ''),
       author: cell(r.author?.name ?? ''),

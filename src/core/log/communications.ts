@@ -39,6 +39,9 @@ export type CommunicationView = {
   /** Email records only: the filed message and its sender. */
   messageId?: string;
   from?: { name: string | null; address: string } | null;
+  /** Email records: whether the firm sent the mail or received it (inbound mail the firm "initiated" came
+   *  from a third party: the UI shows its sender instead). */
+  direction?: 'inbound' | 'outbound';
   /** Email records: the message's attachments (inline parts excluded). Manual records: none. */
   attachments: { id: string; filename: string; contentType: string; size: number }[];
   filedBy: 'auto' | 'manual' | null;
@@ -86,7 +89,7 @@ function selectRecords(em: Em) {
     .select((eb) => [
       'c.id', cursorTime(eb.ref('c.occurred_at')).as('k'), 'c.client_id', 'c.kind', 'c.subject', 'c.notes', 'c.occurred_at', 'c.initiated_by',
       'c.reason_id', 'r.name as reason_name', 'c.area_id', 'a.name as area_name', 'c.author_id', 'u.name as author_name',
-      'c.message_id', 'm.from_name', 'm.from_address', 'c.filed_by', 'c.created_at', 'c.updated_at',
+      'c.message_id', 'm.from_name', 'm.from_address', 'm.direction', 'c.filed_by', 'c.created_at', 'c.updated_at',
       jsonArrayFrom(eb.selectFrom('attachment as at')
         .select(['at.id', 'at.filename', 'at.content_type as contentType', 'at.size'])
         .whereRef('at.message_id', '=', 'c.message_id').where('at.inline', '=', false)
@@ -108,7 +111,7 @@ function toViews(rows: Row[]): CommunicationView[] {
     reason: r.reason_id ? { id: r.reason_id, name: r.reason_name ?? '' } : null,
     area: r.area_id ? { id: r.area_id, name: r.area_name ?? '' } : null,
     author: r.author_id ? { id: r.author_id, name: r.author_name ?? '' } : null,
-    ...(r.message_id ? { messageId: r.message_id, from: r.from_address ? { name: r.from_name || null, address: r.from_address } : null } : {}),
+    ...(r.message_id ? { messageId: r.message_id, from: r.from_address ? { name: r.from_name || null, address: r.from_address } : null, ...(r.direction ? { direction: r.direction } : {}) } : {}),
     attachments: r.attachments.map((a) => ({ ...a, size: Number(a.size) })),
     filedBy: r.filed_by,
     createdAt: iso(r.created_at),

@@ -52,6 +52,8 @@ export type MessageDetail = MessageSummary & {
   parseStatus: ParseStatus;
   /** Remote images removed because they were not allowed (the UI offers "show images"). */
   blockedImages: number;
+  /** When it reached the firm (earliest IMAP INTERNALDATE of a visible copy); `date` is its Date header. */
+  receivedAt: string | null;
 };
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
@@ -470,13 +472,18 @@ const bareCid = (cid: string) => cid.trim().replace(/^<|>$/g, '').trim();
 
 async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOptions, boxes: VisibleMailbox[]): Promise<MessageDetail[]> {
   if (ids.length === 0) return [];
-  const [summaries, rows, attachments] = await Promise.all([
+  const [summaries, rows, attachments, arrivals] = await Promise.all([
     loadSummaries(em, viewer, ids, boxes),
     kysely(em).selectFrom('message').select(['id', 'message_id_header', 'in_reply_to', 'references', 'text', 'html', 'parse_status'])
       .where('id', 'in', ids).execute(),
     kysely(em).selectFrom('attachment').select(['id', 'message_id', 'filename', 'content_type', 'size', 'inline', 'content_id'])
       .where('message_id', 'in', ids).orderBy('position').orderBy('id').execute(),
+    kysely(em).selectFrom('message_location').select(['message_id', (eb) => eb.fn.min('internal_date').as('received_at')])
+      .where('message_id', 'in', ids).where('removed_at', 'is', null)
+      .where('mailbox_id', 'in', boxes.length ? boxes.map((b) => b.id) : ['00000000-0000-0000-0000-000000000000'])
+      .groupBy('message_id').execute(),
   ]);
+  const arrivalById = new Map(arrivals.map((a) => [a.message_id, a.received_at]));
   const rowById = new Map(rows.map((r) => [r.id, r]));
   return summaries.map((s) => {
     const row = rowById.get(s.id)!;
@@ -503,9 +510,12 @@ async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOp
       attachments: mine.map((a) => ({ id: a.id, filename: a.filename, contentType: a.content_type, size: Number(a.size), inline: a.inline })),
       parseStatus: row.parse_status,
       blockedImages: clean?.blockedRemote ?? 0,
+      receivedAt: toIsoOrNull(arrivalById.get(s.id)),
     };
   });
 }
+
+const toIsoOrNull = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
 /** One message with bodies; NotFoundError when it does not exist or the viewer may not see it. */
 export async function getMessage(em: Em, viewer: Viewer, id: string, opts: DetailOptions): Promise<MessageDetail> {

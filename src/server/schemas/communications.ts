@@ -38,6 +38,7 @@ export const CommunicationView = Type.Object({
   author: NullableRef,
   messageId: Type.Optional(Uuid),
   from: Type.Optional(Type.Union([Type.Object({ name: Type.Union([Type.String(), Type.Null()]), address: Type.String() }), Type.Null()])),
+  direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
   attachments: Type.Array(Type.Object({ id: Uuid, filename: Type.String(), contentType: Type.String(), size: Type.Integer() })),
   filedBy: Type.Union([Type.Literal('auto'), Type.Literal('manual'), Type.Null()]),
   createdAt: DateTime,

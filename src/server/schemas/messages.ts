@@ -68,6 +68,7 @@ export const MessageDetail = Type.Object({
   attachments: Type.Array(AttachmentView),
   parseStatus: Type.Union([Type.Literal('ok'), Type.Literal('partial'), Type.Literal('failed')]),
   blockedImages: Type.Integer(),
+  receivedAt: Type.Union([DateTime, Type.Null()]),
 });
 export type MessageDetail = Static<typeof MessageDetail>;
 

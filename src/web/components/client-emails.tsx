@@ -4,6 +4,8 @@ import type { MessagePage, MessageSummary } from '../../server/schemas/messages.
 import { useI18n } from '../i18n/context.tsx';
 import { ErrorAlert } from './client-ui.tsx';
 import { LoadMoreButton, usePagedList } from './use-paged-list.tsx';
+import { messageHref } from './message-list-state.ts';
+import { listDate } from './list-date.ts';
 
 export function ClientEmails({ clientId }: { clientId: string }) {
   const { t, formatDate } = useI18n();
@@ -31,14 +33,18 @@ export function ClientEmails({ clientId }: { clientId: string }) {
             <tbody aria-busy={list.loading}>
               {items.map((m) => (
                 <tr key={m.id} class={m.unread ? 'row-unread' : undefined}>
-                  <td class="nowrap">{formatDate(m.date, { dateStyle: 'short', timeStyle: 'short' })}</td>
+                  <td class="nowrap">
+                    <time dateTime={m.date} title={formatDate(m.date, { dateStyle: 'full', timeStyle: 'short' })}>
+                      {listDate(formatDate, m.date)}
+                    </time>
+                  </td>
                   <td>
                     {m.direction === 'outbound'
                       ? t('client.emails.to', { to: m.to.map((a) => a.name || a.address).join(', ') })
                       : m.from?.name || m.from?.address || '—'}
                   </td>
                   <td>
-                    <a href={`/inbox/${m.id}`}>{m.subject || t('client.log.noSubject')}</a>
+                    <a href={messageHref(m.id)}>{m.subject || t('client.log.noSubject')}</a>
                     {m.snippet && <span class="snippet muted"> — {m.snippet}</span>}
                   </td>
                   <td>{m.hasAttachments && <span title={t('client.emails.attachments')}>📎<span class="visually-hidden">{t('client.emails.attachments')}</span></span>}</td>

@@ -2,6 +2,7 @@
 // area, initiated by, author), a detail pane on the right where reason and area are tagged, manual
 // records (new, edit, delete) and the .xlsx export of what the filters show.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { TFunction } from 'i18next';
 import type { CommunicationPage, CommunicationView, TagView } from '../../server/schemas/communications.ts';
 import { deleteJson, getJson, patchJson, postJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
@@ -9,6 +10,17 @@ import { Dialog, ErrorAlert, useAction, useDebounced, useLoad } from './client-u
 import { LoadMoreButton, usePagedList } from './use-paged-list.tsx';
 import { KindIcon, type Kind } from './client-kind-icon.tsx';
 import { FollowUpButton } from './task-form.tsx';
+import { messageHref } from './message-list-state.ts';
+
+/**
+ * Who started it, in words. Mail the firm did not send and no contact of the client wrote (a third party
+ * writing to a contact, filed by hand) is stored as 'firm': show who actually wrote it instead.
+ */
+function initiator(t: TFunction, r: CommunicationView): string {
+  if (r.initiatedBy === 'client') return t('client.log.byClient');
+  if (r.kind === 'email' && r.direction === 'inbound' && r.from) return r.from.name || r.from.address;
+  return t('client.log.byFirm');
+}
 
 type Filters = { q: string; kind: string; reasonId: string; areaId: string; initiatedBy: string; from: string; to: string };
 const noFilters: Filters = { q: '', kind: '', reasonId: '', areaId: '', initiatedBy: '', from: '', to: '' };
@@ -156,7 +168,7 @@ export function ClientLog({ clientId, clientName }: { clientId: string; clientNa
                   </td>
                   <td>{r.reason?.name ?? '—'}</td>
                   <td>{r.area?.name ?? '—'}</td>
-                  <td>{r.initiatedBy === 'client' ? t('client.log.byClient') : t('client.log.byFirm')}</td>
+                  <td>{initiator(t, r)}</td>
                   <td>{r.author?.name ?? (r.kind === 'email' ? t('client.log.filedAuto') : '—')}</td>
                 </tr>
               ))}
@@ -258,7 +270,7 @@ function LogDetail({ record, reasons, areas, onChanged, onEdit, onDeleted, onClo
         <dt>{t('client.log.date')}</dt>
         <dd>{formatDate(record.occurredAt, { dateStyle: 'full', timeStyle: 'short' })}</dd>
         <dt>{t('client.log.initiatedBy')}</dt>
-        <dd>{record.initiatedBy === 'client' ? t('client.log.byClient') : t('client.log.byFirm')}</dd>
+        <dd>{initiator(t, record)}</dd>
         {record.from && (
           <>
             <dt>{t('client.log.sender')}</dt>
@@ -288,7 +300,7 @@ function LogDetail({ record, reasons, areas, onChanged, onEdit, onDeleted, onClo
       )}
       {record.messageId && (
         <p>
-          <a href={`/inbox/${record.messageId}`}>{t('client.log.openEmail')}</a>
+          <a href={messageHref(record.messageId)}>{t('client.log.openEmail')}</a>
         </p>
       )}
       <div class="form tag-form">

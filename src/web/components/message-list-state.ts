@@ -45,3 +45,12 @@ export function neighbourMessage(id: string, delta: number): string | null {
   snapshot = { ...snapshot, active: index + delta };
   return next.id;
 }
+
+/**
+ * A message's address opened from another page (a client's Emails or Log tab, a file request): `back`
+ * carries that page, so the message view's Back returns there instead of to Inbox+.
+ */
+export function messageHref(id: string): string {
+  const here = `${window.location.pathname}${window.location.search}`;
+  return `/inbox/${id}?back=${encodeURIComponent(here)}`;
+}

@@ -103,7 +103,18 @@ export function ThreadMessage({ message, expanded, onToggle, children }: {
             </>
           )}
           <dt>{t('message.date')}</dt>
-          <dd>{formatDate(message.date, { dateStyle: 'full', timeStyle: 'short' })}</dd>
+          <dd>
+            <time dateTime={message.date}>{formatDate(message.date, { dateStyle: 'full', timeStyle: 'short' })}</time>
+          </dd>
+          {/* Lists show the Date header; when it arrived is here, if that was noticeably later or earlier. */}
+          {message.receivedAt && Math.abs(Date.parse(message.receivedAt) - Date.parse(message.date)) >= 60_000 && (
+            <>
+              <dt>{t('message.received')}</dt>
+              <dd>
+                <time dateTime={message.receivedAt}>{formatDate(message.receivedAt, { dateStyle: 'full', timeStyle: 'short' })}</time>
+              </dd>
+            </>
+          )}
         </dl>
       </header>
       {children}

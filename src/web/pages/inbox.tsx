@@ -7,12 +7,15 @@ import { useLocation } from 'preact-iso';
 import { PageHeader } from '../components/page-header.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
 import { useI18n } from '../i18n/context.tsx';
+import { getJson } from '../api.ts';
+import { useUser } from '../session.tsx';
 import { describeError } from '../i18n/describe-error.ts';
 import { useShortcuts } from '../components/keyboard-shortcuts.ts';
 import {
   fileMessage, filterKeys, listMessages, type MessageFilters, type MessageSummary,
 } from '../components/message-api.ts';
 import { MailIcon } from '../components/message-icons.tsx';
+import { listDate } from '../components/list-date.ts';
 import { saveInboxSnapshot, takeInboxSnapshot } from '../components/message-list-state.ts';
 import { InboxFilters } from '../components/message-filters.tsx';
 import { FileToClientDialog } from '../components/file-to-client.tsx';
@@ -219,7 +222,9 @@ export default function InboxPage() {
           <span class="visually-hidden">{t('app.loading')}</span>
         </div>
       ) : items.length === 0 ? (
-        <EmptyState icon="inbox" text={filtered ? t('inbox.noMatches') : t('inbox.empty')} />
+        <EmptyState icon="inbox" text={filtered ? t('inbox.noMatches') : t('inbox.empty')}>
+          <EmptyInboxHint filedOnly={filters.filed === 'true'} />
+        </EmptyState>
       ) : (
         <ul class="message-list" ref={list} aria-label={t('inbox.listLabel')}>
           {items.map((m, i) => (
@@ -259,16 +264,50 @@ export default function InboxPage() {
   );
 }
 
+/**
+ * What to do about an empty list: without a mailbox of one's own, add one (Settings → Mail accounts);
+ * with mailboxes but nothing filed (or no client yet), add clients and their contacts' addresses.
+ */
+function EmptyInboxHint({ filedOnly }: { filedOnly: boolean }) {
+  const { t } = useI18n();
+  const user = useUser();
+  const [hint, setHint] = useState<'mailbox' | 'clients' | null>(null);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    void (async () => {
+      try {
+        const accounts = await getJson<{ items: { owner: { id: string } | null }[] }>('/mail-accounts', undefined, ctrl.signal);
+        if (!accounts.items.some((a) => a.owner?.id === user.id)) return setHint('mailbox');
+        if (filedOnly) return setHint('clients');
+        const clients = await getJson<{ items: unknown[] }>('/clients', { limit: 1 }, ctrl.signal);
+        if (clients.items.length === 0) setHint('clients');
+      } catch {
+        // Only a hint: the empty list already says what it can.
+      }
+    })();
+    return () => ctrl.abort();
+  }, [filedOnly, user.id]);
+  if (hint === 'mailbox') {
+    return (
+      <p>
+        {t('inbox.noMailbox')} <a href="/settings#settings-accounts">{t('inbox.addMailbox')}</a>
+      </p>
+    );
+  }
+  if (hint === 'clients') {
+    return (
+      <p>
+        {t('inbox.nothingFiled')} <a href="/clients">{t('inbox.goToClients')}</a>
+      </p>
+    );
+  }
+  return null;
+}
+
 function MessageRow({ message, active, onFocus }: { message: MessageSummary; active: boolean; onFocus: () => void }) {
   const { t, formatDate } = useI18n();
   const date = new Date(message.date);
-  const now = new Date();
-  const sameDay = date.toDateString() === now.toDateString();
-  const shortDate = sameDay
-    ? formatDate(date, { timeStyle: 'short' })
-    : date.getFullYear() === now.getFullYear()
-      ? formatDate(date, { day: 'numeric', month: 'short' })
-      : formatDate(date, { dateStyle: 'medium' });
+  const shortDate = listDate(formatDate, message.date);
   const who = message.direction === 'outbound'
     ? t('inbox.toWhom', { names: message.to.map((a) => a.name || a.address).join(', ') || '—' })
     : message.from?.name || message.from?.address || t('message.unknownSender');

@@ -15,6 +15,7 @@ import { MailIcon } from '../components/message-icons.tsx';
 import { inboxUrl, neighbourMessage, updateSnapshotMessage } from '../components/message-list-state.ts';
 import type { ClientAction } from '../components/file-to-client.tsx';
 import { ThreadMessage } from '../components/thread-message.tsx';
+import { safeNext } from '../routes.ts';
 import '../styles/mail.css';
 
 const composeModes: readonly ComposeMode[] = ['reply', 'replyAll', 'forward'];
@@ -80,7 +81,9 @@ export default function MessagePage() {
   }, [compose]);
 
   const opened = thread?.find((m) => m.id === id) ?? null;
-  const back = () => route(inboxUrl());
+  // Opened from a client's tab or a request (?back=...): Back returns there; otherwise to Inbox+ as it was.
+  const backTo = query.back ? safeNext(query.back) : null;
+  const back = () => route(backTo ?? inboxUrl());
   const go = (delta: number) => {
     const next = neighbourMessage(id, delta);
     if (!next) return;
@@ -106,7 +109,7 @@ export default function MessagePage() {
         <div class="alert alert-error" role="alert">
           <p>{describeError(t, failure)}</p>
         </div>
-        <a href={inboxUrl()}>{t('message.backToInbox')}</a>
+        <a href={backTo ?? inboxUrl()}>{backTo ? t('message.back') : t('message.backToInbox')}</a>
       </>
     );
   }
@@ -131,7 +134,7 @@ export default function MessagePage() {
       <div class="message-toolbar" role="toolbar" aria-label={t('message.actions')}>
         <button type="button" class="btn btn-small" onClick={back} aria-keyshortcuts="Escape">
           <MailIcon name="back" size={16} />
-          {t('message.backToInbox')}
+          {backTo ? t('message.back') : t('message.backToInbox')}
         </button>
         <button type="button" class="btn btn-small" onClick={() => setCompose('reply')} aria-keyshortcuts="r">
           <MailIcon name="reply" size={16} />

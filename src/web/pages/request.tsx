@@ -10,6 +10,7 @@ import { RequestStatus } from '../components/file-request-status.tsx';
 import { NotFoundPage } from './not-found.tsx';
 import { useI18n } from '../i18n/context.tsx';
 import '../styles/client-settings.css';
+import { messageHref } from '../components/message-list-state.ts';
 
 type View = Static<typeof FileRequestView>;
 
@@ -102,7 +103,7 @@ export default function RequestPage() {
                     {e.address} · {formatDate(e.at)}{' '}
                     {e.messageId && (
                       <>
-                        <a href={`/inbox/${e.messageId}`}>{t('requests.viewMail')}</a>{' '}
+                        <a href={messageHref(e.messageId)}>{t('requests.viewMail')}</a>{' '}
                         <button type="button" class="btn btn-small" disabled={action.busy} onClick={() => act(() => postJson<View>(`/file-requests/${id}/held/${e.messageId}/accept`))}>
                           {t('requests.accept')}
                         </button>
@@ -125,7 +126,7 @@ export default function RequestPage() {
                   {e.messageId && (
                     <>
                       {' · '}
-                      <a href={`/inbox/${e.messageId}`}>{t('requests.viewMail')}</a>
+                      <a href={messageHref(e.messageId)}>{t('requests.viewMail')}</a>
                     </>
                   )}
                 </li>
