@@ -15,7 +15,7 @@ import { MailIcon } from '../components/message-icons.tsx';
 import { inboxUrl, neighbourMessage, updateSnapshotMessage } from '../components/message-list-state.ts';
 import type { ClientAction } from '../components/file-to-client.tsx';
 import { ThreadMessage } from '../components/thread-message.tsx';
-import { safeNext } from '../routes.ts';
+import { safeNext } from '../paths.ts';
 import '../styles/mail.css';
 
 const composeModes: readonly ComposeMode[] = ['reply', 'replyAll', 'forward'];
