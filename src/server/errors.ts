@@ -7,6 +7,7 @@ export type ErrorBody = { error: { code: string; message: string; field?: string
 
 export const STATUS = {
   ok: 200, created: 201, accepted: 202, noContent: 204,
+  found: 302,
   badRequest: 400, unauthorized: 401, forbidden: 403, notFound: 404, conflict: 409, gone: 410, tooLarge: 413, unprocessable: 422, tooMany: 429,
   internal: 500,
 } as const;

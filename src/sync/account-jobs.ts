@@ -4,7 +4,7 @@
 import type { Handlers } from '../core/platform/jobs.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 import { answerImapCheck, getPendingImapCheck } from '../core/mail/imap-checks.ts';
-import { getImapSettings } from '../core/mail/accounts.ts';
+import { imapSettingsFor } from './account-credentials.ts';
 import { checkImapLogin } from './imap.ts';
 import { checkSmtpLogin } from './send-message.ts';
 import type { ImapCheckResult } from '../core/mail/imap-check.entity.ts';
@@ -34,10 +34,15 @@ export function createAccountHandlers(deps: WorkerDeps): AccountHandlers {
       if (!pending) return;
       const { check } = pending;
       const given = pending.settings;
-      const imap = given ? given.imap : check.account ? await getImapSettings(em, deps.config.secretKey, check.account) : null;
       let result: ImapCheckResult = { ok: false, code: 'imap_unreachable', message: 'The account no longer exists' };
-      if (imap) result = await checkImapLogin(imap, check.kind === 'folders', mailHostPolicy(deps.config));
-      else if (given) result = { ok: true };
+      try {
+        const imap = given ? given.imap : check.account ? await imapSettingsFor(deps, em, check.account) : null;
+        if (imap) result = await checkImapLogin(imap, check.kind === 'folders', mailHostPolicy(deps.config));
+        else if (given) result = { ok: true };
+      } catch (err) {
+        // A token that could not be renewed (needs_reauth, provider down): answer instead of leaving the API waiting.
+        result = { ok: false, code: 'imap_auth_failed', message: (err as Error).message };
+      }
       // SMTP is tried only when IMAP worked (or was not asked about): one problem at a time.
       if (result.ok && given?.smtp) {
         const smtp = await checkSmtpLogin(given.smtp, undefined, mailHostPolicy(deps.config));

@@ -3,7 +3,7 @@
 // Watchers run beside the job slots (a forever-running job would starve the queue's concurrency).
 import type { WatcherRegistry, WorkerDeps } from './worker-deps.ts';
 import { MailAccount } from '../core/mail/mail-account.entity.ts';
-import { getImapSettings } from '../core/mail/accounts.ts';
+import { imapSettingsFor } from './account-credentials.ts';
 import { listMailAccountIds } from '../core/mail/account-sync-status.ts';
 import { holdLease } from './account-lease.ts';
 import { backoffDelayMs, sleep } from '../core/platform/backoff.ts';
@@ -102,7 +102,7 @@ async function watchAccount(deps: WorkerDeps, accountId: string, signal: AbortSi
       if (account.status === 'needs_reauth') return 'needs-reauth';
       let client: ImapFlow | null = null;
       try {
-        client = await openImap(await getImapSettings(em, deps.config.secretKey, account), { signal: stop.signal, id: `idle-${accountId.slice(0, 8)}`, idleRestartMs: IDLE_RESTART_MS, hosts: mailHostPolicy(deps.config) });
+        client = await openImap(await imapSettingsFor(deps, em, account), { signal: stop.signal, id: `idle-${accountId.slice(0, 8)}`, idleRestartMs: IDLE_RESTART_MS, hosts: mailHostPolicy(deps.config) });
         // EXAMINE: IDLE needs a selected mailbox, and read-only keeps it from ever changing anything.
         await client.mailboxOpen('INBOX', { readOnly: true });
         client.on('exists', (e: { count: number; prevCount: number }) => {

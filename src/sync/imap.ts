@@ -35,7 +35,8 @@ export async function openImap(settings: ImapConnectSettings, opts: OpenImapOpti
     secure: settings.secure,
     // Without implicit TLS, STARTTLS is mandatory unless plain text was asked for (then taken when offered).
     doSTARTTLS: settings.secure ? undefined : settings.allowInsecure ? undefined : true,
-    auth: { user: settings.username, pass: settings.password },
+    // OAuth2 accounts: imapflow's own SASL (OAUTHBEARER when offered, else XOAUTH2) with the access token.
+    auth: settings.accessToken ? { user: settings.username, accessToken: settings.accessToken } : { user: settings.username, pass: settings.password },
     logger: false,
     // QRESYNC (RFC 7162) lets a flag sync report expunged UIDs as VANISHED instead of a UID diff.
     qresync: true,

@@ -3,7 +3,9 @@
 // Recipients and content were decided when the row was queued (core/outbox/outbox.ts); this only delivers them.
 import type { Readable } from 'node:stream';
 import type { JobContext } from '../core/platform/jobs.ts';
-import { getImapSettings, getSmtpSettings, requestAccountSync } from '../core/mail/accounts.ts';
+import { requestAccountSync } from '../core/mail/accounts.ts';
+import { NeedsReauthError } from '../core/mail/oauth.ts';
+import { imapSettingsFor, smtpSettingsFor } from './account-credentials.ts';
 import { Document } from '../core/documents/document.entity.ts';
 import { cleanHeaderText } from '../core/platform/text.ts';
 import { Mailbox, type MailAccount } from '../core/mail/mail-account.entity.ts';
@@ -104,7 +106,7 @@ async function buildMail(em: Em, deps: WorkerDeps, row: Outbox, account: MailAcc
 async function withSentFolder<T>(em: Em, deps: WorkerDeps, account: MailAccount, fn: (client: ImapFlow, path: string) => Promise<T>): Promise<T> {
   let client: ImapFlow | null = null;
   try {
-    client = await openImap(await getImapSettings(em, deps.config.secretKey, account), { id: `send-${account.id}`, hosts: mailHostPolicy(deps.config) });
+    client = await openImap(await imapSettingsFor(deps, em, account), { id: `send-${account.id}`, hosts: mailHostPolicy(deps.config) });
     const stored = await em.findOne(Mailbox, { account: account.id, role: 'sent' });
     const path = (await findSentFolder(client)) ?? stored?.path ?? null;
     if (!path) throw new Error('the account has no Sent folder');
@@ -176,15 +178,26 @@ export async function sendOutbox(deps: WorkerDeps, outboxId: string, ctx: JobCon
     return retry('queued', `could not prepare the message (${(err as Error).message})`);
   }
 
-  const smtp = await getSmtpSettings(em, deps.config.secretKey, account);
-  if (!smtp) {
-    await settle('failed', `Not sent: ${account.email} is a receive-only mailbox (no outgoing server)`);
-    return;
-  }
   let result;
   try {
-    result = await sendMail(smtp, composed, { ...opts.smtpTimeouts, hosts: mailHostPolicy(deps.config) });
+    let smtp = await smtpSettingsFor(deps, em, account);
+    if (!smtp) {
+      await settle('failed', `Not sent: ${account.email} is a receive-only mailbox (no outgoing server)`);
+      return;
+    }
+    try {
+      result = await sendMail(smtp, composed, { ...opts.smtpTimeouts, hosts: mailHostPolicy(deps.config) });
+    } catch (err) {
+      // A refused OAuth2 token: refresh it once and try again (nothing was sent: AUTH comes before MAIL FROM).
+      if (!(err instanceof SmtpSendError && err.stage === 'auth' && smtp.accessToken)) throw err;
+      smtp = (await smtpSettingsFor(deps, em, account, { failedToken: smtp.accessToken }))!;
+      result = await sendMail(smtp, composed, { ...opts.smtpTimeouts, hosts: mailHostPolicy(deps.config) });
+    }
   } catch (err) {
+    if (err instanceof NeedsReauthError) {
+      await settle('failed', `Not sent: ${err.message}`);
+      return;
+    }
     if (!(err instanceof SmtpSendError)) return retry('queued', (err as Error).message);
     if (err.permanent) {
       await settle('failed', `The mail server refused the message: ${err.message}`);

@@ -4,7 +4,8 @@
 // connection drops; a refused login counts towards needs_reauth instead of being retried in a loop.
 import type { WorkerDeps } from './worker-deps.ts';
 import { MailAccount, Mailbox, type FolderRole } from '../core/mail/mail-account.entity.ts';
-import { getImapSettings } from '../core/mail/accounts.ts';
+import { NeedsReauthError } from '../core/mail/oauth.ts';
+import { imapSettingsFor } from './account-credentials.ts';
 import { markAccountSyncing, recordAccountSynced, recordAccountSyncError, recordAuthFailure as countAuthFailure } from '../core/mail/account-sync-status.ts';
 import { listOwnAddresses } from '../core/log/filing.ts';
 import { holdLease } from './account-lease.ts';
@@ -49,7 +50,9 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
   let client: ImapFlow | null = null;
   try {
     await markAccountSyncing(em, accountId);
-    const settings = await getImapSettings(em, deps.config.secretKey, account);
+    let settings = await imapSettingsFor(deps, em, account);
+    // An OAuth2 token the server refused is refreshed once per run before the refusal counts.
+    let tokenRetried = false;
     const ownAddresses = new Set(await listOwnAddresses(em));
     const ctx = {
       db: deps.db, queue: deps.queue, blobs: deps.blobs, pool: runtime.pool, log: deps.log, accountId, ownAddresses, signal: stop.signal,
@@ -75,6 +78,13 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
         break;
       } catch (err) {
         const c = classifyImapError(err);
+        if (c.kind === 'auth' && settings.accessToken && !tokenRetried) {
+          tokenRetried = true;
+          client?.close();
+          client = null;
+          settings = await imapSettingsFor(deps, em, account, { failedToken: settings.accessToken });
+          continue;
+        }
         if (c.kind === 'auth') return await recordAuthFailure(deps, accountId, c.message);
         if (c.kind === 'network' && !stop.signal.aborted && reconnects < MAX_RECONNECTS) {
           reconnects++;
@@ -100,6 +110,8 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
     runtime.onSynced?.(accountId);
     return { outcome: 'done', folders: results, errors };
   } catch (err) {
+    // The provider refused to renew the grant: the account already waits in needs_reauth with the reason.
+    if (err instanceof NeedsReauthError) return { outcome: 'needs-reauth' };
     const message = stop.signal.aborted && lease.lost ? 'Another worker took over this account' : classifyImapError(err).message;
     deps.log.warn({ accountId, err }, 'account sync failed');
     await recordAccountSyncError(em, accountId, message).catch(() => undefined);

@@ -21,4 +21,6 @@ export const pageRoutes: PageRoute[] = [
   { path: '/file-requests/:id', component: lazy(() => import('./pages/request.tsx')) },
   { path: '/tasks', component: lazy(() => import('./pages/tasks.tsx')), nav: { href: '/tasks', label: 'nav.tasks', icon: 'tasks' } },
   { path: '/settings', component: lazy(() => import('./pages/settings.tsx')), nav: { href: '/settings', label: 'nav.settings', icon: 'settings' } },
+  // A section of Settings, e.g. /settings/mail-accounts where a provider's sign-in returns.
+  { path: '/settings/:section', component: lazy(() => import('./pages/settings.tsx')) },
 ];

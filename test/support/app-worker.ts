@@ -6,6 +6,7 @@ import { createBullQueue } from '../../src/core/platform/jobs.ts';
 import { startWorker, type WorkerHandle } from '../../src/sync/worker.ts';
 import { startTestApp, type TestApp } from './app.ts';
 import { getDovecot, type Dovecot } from './dovecot.ts';
+import type { Config } from '../../src/core/platform/config.ts';
 import { testConfig } from './env.ts';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -13,10 +14,10 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 export type AppWithWorker = { ta: TestApp; worker: WorkerHandle; dovecot: Dovecot; close: () => Promise<void> };
 
 /** `workerId` is a prefix; a random suffix keeps concurrent test files apart. */
-export async function startAppWithWorker(workerId: string): Promise<AppWithWorker> {
-  const config = testConfig({ DOSSIER_SYNC_INTERVAL: '3600' });
+export async function startAppWithWorker(workerId: string, opts: { env?: Record<string, string>; dovecot?: Dovecot } = {}): Promise<AppWithWorker> {
+  const config: Config = testConfig({ DOSSIER_SYNC_INTERVAL: '3600', ...opts.env });
   const ta = await startTestApp({ config });
-  const dovecot = await getDovecot();
+  const dovecot = opts.dovecot ?? await getDovecot();
   const worker = await startWorker({ config, db: ta.db, blobs: ta.blobs, queue: createBullQueue(config.redisUrl!, config.queuePrefix), log: silent, workerId: `${workerId}-${randomUUID().slice(0, 6)}` });
   return {
     ta, worker, dovecot,

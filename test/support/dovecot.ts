@@ -39,6 +39,12 @@ export type FolderStatus = {
 export type StartDovecotOptions = {
   /** Keep the temp dir after stop() (for debugging a failing test). */
   keep?: boolean;
+  /**
+   * Also accept OAuth2 logins (SASL XOAUTH2 and OAUTHBEARER): an `oauth2` passdb validating the access token
+   * by RFC 7662 introspection at this URL (with the resource server's credentials in it) and requiring the
+   * token's `email` to be the login name. Users still need a passwd-file entry (addUser) to exist for doveadm.
+   */
+  oauth2?: { introspectionUrl: string };
 };
 
 const NOT_FOUND = 'dovecot not found: apt-get install -y dovecot-imapd';
@@ -138,7 +144,7 @@ function isAtLeast24(version: string): boolean {
   return major > 2 || (major === 2 && minor >= 4);
 }
 
-type ConfigInput = { dir: string; port: number; instance: string };
+type ConfigInput = { dir: string; port: number; instance: string; oauth2?: { introspectionUrl: string } };
 
 const FOLDERS = [
   ['Drafts', '\\Drafts'],
@@ -148,7 +154,7 @@ const FOLDERS = [
 ] as const;
 
 // Dovecot 2.3 syntax (Debian 12 ships 2.3.19).
-function config23({ dir, port, instance }: ConfigInput): string {
+function config23({ dir, port, instance, oauth2 }: ConfigInput): string {
   return `# Written by test/support/dovecot.ts for one test process; removed when it stops.
 protocols = imap
 listen = ${HOST}
@@ -159,7 +165,7 @@ log_path = ${dir}/dovecot.log
 ssl = no
 # Cleartext LOGIN on loopback without TLS: tests configure accounts with secure=false explicitly.
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${oauth2 ? ' xoauth2 oauthbearer' : ''}
 # Wrong-password tests should not wait 2 s per attempt.
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
@@ -168,11 +174,16 @@ mail_fsync = never
 mailbox_idle_check_interval = 1 secs
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u ${dir}/passwd.d/%u
-}
+  args = scheme=PLAIN username_format=%u ${dir}/passwd.d/%u${oauth2 ? '\n  mechanisms = plain login' : ''}
+}${oauth2 ? `
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/dovecot-oauth2.conf.ext
+}` : ''}
 userdb {
   driver = static
-  args = uid=${MAIL_USER} gid=${MAIL_GROUP} home=${dir}/mail/%u
+  args = uid=${MAIL_USER} gid=${MAIL_GROUP} home=${dir}/mail/%u${oauth2 ? ' allow_all_users=yes' : ''}
 }
 namespace inbox {
   inbox = yes
@@ -318,11 +329,12 @@ export class Dovecot {
   }
 
   /** Creates a mail user with a unique name; Dovecot rereads the passwd-file on its next lookup. */
-  async addUser(opts: { prefix?: string; password?: string } = {}): Promise<MailUser> {
-    const user = `${opts.prefix ?? 'u'}-${randomBytes(5).toString('hex')}`;
+  async addUser(opts: { prefix?: string; password?: string; name?: string } = {}): Promise<MailUser> {
+    // `name`: an exact login name, e.g. an address for OAuth2 logins (whose tokens name the user by address).
+    const user = opts.name ?? `${opts.prefix ?? 'u'}-${randomBytes(5).toString('hex')}`;
     const password = opts.password ?? randomBytes(9).toString('base64url');
     await this.setPassword(user, password);
-    return { user, password, email: `${user}@dossier.test`, host: this.host, port: this.port };
+    return { user, password, email: user.includes('@') ? user : `${user}@dossier.test`, host: this.host, port: this.port };
   }
 
   /**
@@ -576,7 +588,15 @@ async function startOnce(bin: string, doveadm: string, version: string, opts: St
   const port = await freePort();
   const instance = `dossier-${path.basename(dir)}`;
   const write = isAtLeast24(version) ? config24 : config23;
-  await writeFile(path.join(dir, 'dovecot.conf'), write({ dir, port, instance }));
+  if (opts.oauth2 && isAtLeast24(version)) throw new Error('the OAuth2 Dovecot harness is written for Dovecot 2.3');
+  await writeFile(path.join(dir, 'dovecot.conf'), write({ dir, port, instance, oauth2: opts.oauth2 }));
+  if (opts.oauth2) {
+    // Introspection on every login (no tokeninfo, no cache), so an expired or revoked token is refused at once.
+    await writeFile(path.join(dir, 'dovecot-oauth2.conf.ext'), [
+      'introspection_mode = post', `introspection_url = ${opts.oauth2.introspectionUrl}`, 'force_introspection = yes',
+      'username_attribute = email', 'active_attribute = active', 'active_value = true', '',
+    ].join('\n'), { mode: 0o644 });
+  }
 
   const child = spawn('bash', ['-c', WRAPPER, 'dovecot-wrapper', dir, bin, opts.keep ? 'keep' : 'remove'], {
     stdio: ['pipe', 'ignore', 'pipe'],

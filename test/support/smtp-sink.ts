@@ -14,6 +14,8 @@ export type SmtpMessage = {
   raw: Buffer;
   /** The AUTH user, when the client authenticated. */
   authUser: string | undefined;
+  /** The SASL mechanism it authenticated with (PLAIN, LOGIN, XOAUTH2). */
+  authMethod: string | undefined;
   receivedAt: Date;
 };
 
@@ -27,7 +29,15 @@ export type SmtpSinkOptions = {
   password?: string;
   /** Refuse mail from clients that did not AUTH (530). Off by default: AUTH is optional. */
   requireAuth?: boolean;
+  /**
+   * Also accept AUTH XOAUTH2, validating the access token the way a provider's server would: `introspect`
+   * (RFC 7662) must say it is active and name the AUTH user as its `email`.
+   */
+  oauth2?: { introspect: (token: string) => Promise<{ active: boolean; email?: string }> };
 };
+
+/** The mechanism each session authenticated with. */
+const authMethods = new WeakMap<object, string>();
 
 type Pending = { remaining: number; code: number; message: string; stage: SmtpStage };
 
@@ -160,6 +170,7 @@ export class SmtpSink {
       to: session.envelope.rcptTo.map((a) => a.address),
       raw,
       authUser: session.user,
+      authMethod: authMethods.get(session),
       receivedAt: new Date(),
     });
     for (const w of [...this.#waiters]) w();
@@ -176,7 +187,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     disabledCommands: ['STARTTLS'],
     authOptional: !opts.requireAuth,
     allowInsecureAuth: true,
-    authMethods: ['PLAIN', 'LOGIN'],
+    authMethods: opts.oauth2 ? ['PLAIN', 'LOGIN', 'XOAUTH2'] : ['PLAIN', 'LOGIN'],
     logger: false,
     size: 64 * 1024 * 1024,
     closeTimeout: 200,
@@ -187,7 +198,18 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     onClose(session) {
       box.sink?.closed(session);
     },
-    onAuth(auth, _session, callback) {
+    onAuth(auth, session, callback) {
+      authMethods.set(session, auth.method);
+      if (auth.method === 'XOAUTH2') {
+        if (!opts.oauth2 || !auth.accessToken) return callback(smtpError(535, 'Authentication credentials invalid'));
+        const name = auth.username ?? '';
+        opts.oauth2.introspect(auth.accessToken).then(
+          // RFC 7628 §3.2.2-style failure: the client is told to fetch a new token (nodemailer then retries once).
+          (info) => (info.active && info.email === name ? callback(null, { user: name }) : callback(null, { data: { status: '401', schemes: 'bearer' } })),
+          (err: unknown) => callback(err as Error),
+        );
+        return;
+      }
       if (auth.username === user && auth.password === password) callback(null, { user });
       else callback(smtpError(535, 'Authentication credentials invalid'));
     },

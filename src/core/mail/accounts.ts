@@ -61,7 +61,7 @@ export type MailAccountView = {
 
 type Secrets = { imapPassword: string; smtpPassword: string };
 /** What an OAuth2 account keeps (encrypted): never returned, never logged. expiresAt in ms since the epoch. */
-export type OAuthTokens = { accessToken: string; refreshToken: string | null; expiresAt: number };
+export type OAuthTokens = { accessToken: string; refreshToken: string | null; expiresAt: number; obtainedAt?: number };
 
 /** The scheduler id of an account's periodic sync (one per account, see scheduleAccountSync). */
 export const accountSchedulerId = (accountId: string) => `sync-account:${accountId}`;

@@ -12,6 +12,7 @@ import { healthRoutes } from './health.ts';
 import { mailAccountRoutes } from './mail-accounts.ts';
 import { messageRoutes } from './messages.ts';
 import { notificationBellRoutes } from './notification-bell.ts';
+import { oauthRoutes } from './oauth.ts';
 import { outboxRoutes } from './outbox.ts';
 import { reasonAreaRoutes } from './reasons-areas.ts';
 import { shareRoutes } from './shares.ts';
@@ -21,4 +22,4 @@ import { tokenRoutes } from './tokens.ts';
 import { twoFactorRoutes } from './two-factor.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, twoFactorRoutes, userRoutes, tokenRoutes, mailAccountRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes, discussionRoutes, shareRoutes, notificationBellRoutes, taskRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, twoFactorRoutes, userRoutes, tokenRoutes, mailAccountRoutes, oauthRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes, discussionRoutes, shareRoutes, notificationBellRoutes, taskRoutes];

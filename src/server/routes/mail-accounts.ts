@@ -12,7 +12,9 @@ import { recordAudit } from '../../core/staff/audit.ts';
 import { ForbiddenError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
-import { MailAccountCreate, MailAccountPatch, MailAccountView, ServerFolderList } from '../schemas/mail-accounts.ts';
+import { MailAccountAppCreate, MailAccountCreate, MailAccountPatch, MailAccountView, ServerFolderList } from '../schemas/mail-accounts.ts';
+import { createAppOnlyAccount, fetchAppToken, OAuthGrantError, oauthImapSettings } from '../../core/mail/oauth.ts';
+import { MailServerError } from '../../core/platform/errors.ts';
 import { STATUS } from '../errors.ts';
 
 const Queued = Type.Object({ queued: Type.Integer() });
@@ -25,9 +27,30 @@ export async function mailAccountRoutes(app: FastifyInstance) {
     return { items: await viewMailAccounts(req.em, await listMailAccounts(req.em, currentUser(req))) };
   });
 
-  app.post<{ Body: MailAccountCreate }>('/mail-accounts', { schema: { tags, body: MailAccountCreate, response: { 201: MailAccountView } } }, async (req, reply) => {
+  app.post<{ Body: MailAccountCreate | MailAccountAppCreate }>('/mail-accounts', {
+    schema: { tags, body: Type.Union([MailAccountCreate, MailAccountAppCreate]), response: { 201: MailAccountView } },
+  }, async (req, reply) => {
     const user = currentUser(req);
     if (req.body.visibility === 'public' && user.role !== 'admin') throw new ForbiddenError('Only administrators can add a shared (public) mailbox');
+    if ('auth' in req.body) {
+      // App-only access (Microsoft client credentials): no user signs in; the app's token opens the mailbox.
+      const body = req.body;
+      if (user.role !== 'admin') throw new ForbiddenError('Only administrators can connect a mailbox with app-only access');
+      let tokens;
+      try {
+        tokens = await fetchAppToken(config, body.provider);
+      } catch (err) {
+        if (err instanceof OAuthGrantError) throw new MailServerError('oauth_app_refused', `The provider refused the app's sign-in: ${err.message}`, 'provider');
+        throw err;
+      }
+      const email = body.email.trim().toLowerCase();
+      await checkImapThroughWorker(db, queue, config.secretKey, { kind: 'login', settings: { imap: oauthImapSettings(config, body.provider, email, tokens.accessToken) } }, { language: user.language });
+      const account = await createAppOnlyAccount(req.em, config, user, body, tokens);
+      recordAudit(req.em, { actorId: user.id, action: 'mail_account.create', entityType: 'mail_account', entityId: account.id, details: { email: account.email, visibility: account.visibility, auth: 'oauth2-app' } });
+      await req.em.flush();
+      await scheduleAccountSync(queue, config.syncIntervalSeconds, account.id, 'created');
+      return reply.status(STATUS.created).send(await viewMailAccount(req.em, account));
+    }
     const { imap, smtp } = req.body;
     // No internal addresses (422 host_not_allowed), then credentials: nothing is saved unless both servers accept the login (SMTP without sending mail).
     await checkMailHosts({ imap: imap.host, smtp: smtp?.host }, mailHostPolicy(config));

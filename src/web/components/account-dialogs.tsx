@@ -101,6 +101,46 @@ const toServer = (s: Server, creds?: Server) => ({
   password: (creds ?? s).password,
 });
 
+type ProviderItem = { id: 'microsoft' | 'google'; name: string; configured: boolean };
+
+/** "Connect Microsoft 365" / "Connect Google": the provider's sign-in instead of a password (shown when set up). */
+function OAuthConnect({ visibility }: { visibility: 'private' | 'public' }) {
+  const { t } = useI18n();
+  const providers = useLoad((signal) => getJson<{ items: ProviderItem[] }>('/oauth/providers', undefined, signal), []);
+  const [mailbox, setMailbox] = useState('');
+  const action = useAction();
+  const configured = (providers.data?.items ?? []).filter((p) => p.configured);
+  if (!configured.length) return null;
+  const go = (provider: ProviderItem['id']) => action.run(async () => {
+    const { authorizeUrl } = await postJson<{ authorizeUrl: string }>('/mail-accounts/oauth', {
+      provider, visibility, ...(provider === 'microsoft' && mailbox.trim() ? { mailbox: mailbox.trim() } : {}),
+    });
+    window.location.assign(authorizeUrl);
+  });
+  return (
+    <fieldset class="oauth-connect">
+      <legend>{t('accounts.oauth.legend')}</legend>
+      <p class="muted">{t('accounts.oauth.intro')}</p>
+      <div class="toolbar">
+        {configured.map((p) => (
+          <button key={p.id} type="button" class="btn btn-primary" disabled={action.busy} onClick={() => go(p.id)}>
+            {p.id === 'microsoft' ? t('accounts.oauth.microsoft') : t('accounts.oauth.google')}
+          </button>
+        ))}
+      </div>
+      {configured.some((p) => p.id === 'microsoft') && (
+        <div class="field">
+          <label for="oauth-mailbox">{t('accounts.oauth.sharedMailbox')}</label>
+          <input id="oauth-mailbox" type="email" autoCapitalize="none" spellcheck={false} value={mailbox} onInput={(e) => setMailbox(e.currentTarget.value)} />
+          <p class="muted small">{t('accounts.oauth.sharedMailboxHint')}</p>
+        </div>
+      )}
+      <ErrorAlert error={action.error} />
+      <p class="muted">{t('accounts.oauth.orPassword')}</p>
+    </fieldset>
+  );
+}
+
 export function AccountAddDialog({ onClose, onCreated }: { onClose: () => void; onCreated: () => void }) {
   const { t } = useI18n();
   const user = useUser();
@@ -174,6 +214,7 @@ export function AccountAddDialog({ onClose, onCreated }: { onClose: () => void; 
             </label>
           </fieldset>
         )}
+        <OAuthConnect visibility={visibility} />
         <ServerFields prefix="imap" legend={t('accounts.incoming')} value={imap} onChange={setImap} />
         <Switch label={t('accounts.sending')} checked={sending} onChange={setSending} />
         {sending ? (

@@ -11,6 +11,8 @@ import { AccountAddDialog, AccountFoldersDialog, AccountPasswordDialog } from '.
 
 type Accounts = { items: MailAccountView[] };
 const FAST_POLL_MS = 1500;
+/** oauthError codes with their own message; any other shows the general one. */
+const KNOWN_OAUTH_ERRORS = ['access_denied', 'oauth_state_invalid', 'oauth_wrong_mailbox', 'oauth_no_email', 'imap_auth_failed', 'imap_unreachable', 'imap_check_timeout', 'invalid_grant', 'provider_not_configured'];
 const SLOW_POLL_MS = 15_000;
 
 export function AccountList() {
@@ -25,6 +27,14 @@ export function AccountList() {
   const items = [...(accounts.data?.items ?? [])].sort((a, b) => Number(b.owner.id === user.id) - Number(a.owner.id === user.id) || a.name.localeCompare(b.name));
   const busy = items.some((a) => a.status === 'syncing' || a.progress !== null || (a.lastSyncAt === null && a.status === 'idle'));
   const { reload } = accounts;
+  // Back from a provider's sign-in (GET /api/oauth/callback): what happened, once.
+  const [oauthResult] = useState(() => {
+    const q = new URLSearchParams(window.location.search);
+    return { connected: q.get('connected'), error: q.get('oauthError') };
+  });
+  useEffect(() => {
+    if (oauthResult.connected || oauthResult.error) window.history.replaceState(window.history.state, '', window.location.pathname);
+  }, [oauthResult]);
 
   useEffect(() => {
     const fast = busy || Date.now() < watchUntil;
@@ -54,6 +64,16 @@ export function AccountList() {
           </button>
         </div>
       </div>
+      {oauthResult.connected && (
+        <p class="alert alert-info" role="status">
+          {t('accounts.oauth.connected')}
+        </p>
+      )}
+      {oauthResult.error && (
+        <p class="alert alert-error" role="alert">
+          {t(`accounts.oauth.errors.${KNOWN_OAUTH_ERRORS.includes(oauthResult.error) ? oauthResult.error : 'oauth_failed'}` as 'accounts.oauth.errors.oauth_failed')}
+        </p>
+      )}
       <ErrorAlert error={accounts.data ? null : accounts.error} />
       <ErrorAlert error={refresh.error} />
       {accounts.data && items.length === 0 && <p class="muted">{t('accounts.empty')}</p>}
@@ -139,7 +159,7 @@ function AccountCard({ account: a, onSynced, onDeleted, onFolders, onPassword }:
       {a.lastError && (
         <div class="alert alert-error" role="alert">
           <p>
-            <strong>{a.status === 'needs_reauth' ? t('accounts.reauthNeeded') : t('accounts.lastError')}</strong> {a.lastError}
+            <strong>{a.status === 'needs_reauth' ? (a.auth === 'password' ? t('accounts.reauthNeeded') : t('accounts.reconnectNeeded')) : t('accounts.lastError')}</strong> {a.lastError}
           </p>
         </div>
       )}
@@ -205,9 +225,26 @@ function AccountCard({ account: a, onSynced, onDeleted, onFolders, onPassword }:
         </button>
         {manages && (
           <>
-            <button type="button" class={`btn btn-small${a.status === 'needs_reauth' ? ' btn-primary' : ''}`} onClick={onPassword}>
-              {t('accounts.reenterPassword')}
-            </button>
+            {a.auth === 'oauth2' ? (
+              <button
+                type="button"
+                class={`btn btn-small${a.status === 'needs_reauth' ? ' btn-primary' : ''}`}
+                disabled={action.busy}
+                onClick={() =>
+                  action.run(async () => {
+                    // Back to the provider's sign-in; the callback brings the browser back to Settings.
+                    const { authorizeUrl } = await postJson<{ authorizeUrl: string }>(`/mail-accounts/${a.id}/oauth`);
+                    window.location.assign(authorizeUrl);
+                  })
+                }
+              >
+                {t('accounts.reconnect')}
+              </button>
+            ) : a.auth === 'password' ? (
+              <button type="button" class={`btn btn-small${a.status === 'needs_reauth' ? ' btn-primary' : ''}`} onClick={onPassword}>
+                {t('accounts.reenterPassword')}
+              </button>
+            ) : null}
             <button type="button" class="btn btn-small" onClick={onFolders}>
               {t('accounts.chooseFolders')}
             </button>
