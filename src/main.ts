@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { ConfigError, loadConfig, resolveSecretKey, type Config } from './core/platform/config.ts';
 import { openDb, type Db } from './core/platform/db.ts';
+import { DataDirBusyError, readDataDirOwner, type DataDirLock } from './core/platform/data-dir-lock.ts';
+import { callControl, readJson, startControlServer, type ControlServer } from './cli/control.ts';
 import { createBullQueue, createLocalQueue, type JobQueue } from './core/platform/jobs.ts';
 import { createBlobStore } from './core/blobs/blob-stores.ts';
 import { countUsers, createUser, ensureFirstAdmin } from './core/staff/users.ts';
@@ -35,7 +37,7 @@ async function main(argv: string[]) {
   const log = pino({ level: config.logLevel });
 
   if (command === 'migrate') {
-    const db = await openDb(config);
+    const db = await openDb(config, { command });
     log.info('migrations applied');
     await db.close();
     return;
@@ -50,12 +52,14 @@ async function main(argv: string[]) {
     process.exit(2);
   }
 
-  const db = await openDb(config, { migrate: command !== 'worker' });
+  let lock: DataDirLock | null = null;
+  const db = await openDb(config, { migrate: command !== 'worker', command, onLock: (l) => (lock = l) });
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
   const queue: JobQueue = config.redisUrl ? createBullQueue(config.redisUrl, config.queuePrefix) : createLocalQueue();
   const blobs = createBlobStore(config);
   let worker: WorkerHandle | null = null;
   let app: { close: () => Promise<unknown> } | null = null;
+  let control: ControlServer | null = null;
 
   // Signals are handled from here on, so a SIGTERM during start-up still shuts down in order.
   // Order: stop taking requests (in-flight ones finish), then jobs (in-flight syncs finish), then the
@@ -66,7 +70,7 @@ async function main(argv: string[]) {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
-    const closers = [async () => app?.close(), () => queue.close(), async () => worker?.stop(), async () => redis?.disconnect(), () => db.close()];
+    const closers = [async () => app?.close(), async () => control?.close(), () => queue.close(), async () => worker?.stop(), async () => redis?.disconnect(), () => db.close()];
     for (const close of closers) await close().catch((err) => log.error({ err }, 'error while closing'));
     process.exit(0);
   };
@@ -89,6 +93,11 @@ async function main(argv: string[]) {
     const server = await buildApp({ config, db, queue, blobs, redis, logger: { level: config.logLevel } });
     app = server;
     await server.listen({ port: config.port, host: config.host });
+    // Embedded: CLI commands run meanwhile reach this process instead of opening the data dir twice.
+    if (lock) {
+      control = await startControlServer({ db });
+      await (lock as DataDirLock).setControl({ port: control.port, token: control.token });
+    }
     await printWelcome(db, config);
   }
 }
@@ -98,9 +107,10 @@ async function printWelcome(db: Db, config: Config) {
   const lines = [`Dossier is running at ${config.publicUrl}`];
   if (!config.databaseUrl) lines.push(`Embedded mode: data in ${config.dataDir}`);
   if (!users) {
-    lines.push('No user yet. Create the first administrator with:');
+    lines.push('No user yet. Create the first administrator, in another shell while this one runs, with:');
     lines.push('  npm run dossier -- user add --email you@firm.example --name "Your Name" --role admin');
     lines.push('or start with DOSSIER_ADMIN_EMAIL and DOSSIER_ADMIN_PASSWORD set.');
+    if (!config.databaseUrl) lines.push('(In embedded mode the command asks this running Dossier to add the user: the database accepts one process.)');
   }
   console.log(lines.join('\n'));
 }
@@ -119,10 +129,22 @@ async function userCommand(config: Config, args: string[]) {
     process.exit(2);
   }
   const password = values.password ?? process.env.DOSSIER_USER_PASSWORD ?? (await readStdin());
-  const db = await openDb(config);
+  const name = values.name ?? values.email;
+  const owner = config.databaseUrl ? null : await readDataDirOwner(config.dataDir);
+  if (owner?.control) {
+    const res = await callControl(owner, 'POST', '/user', { email: values.email, name, role: values.role, password });
+    const body = await readJson<{ email?: string; role?: string; error?: string }>(res.stream);
+    if (res.status !== 201) {
+      console.error(body.error ?? `the running Dossier (pid ${owner.pid}) answered ${res.status}`);
+      process.exit(1);
+    }
+    console.log(`Created ${body.role} ${body.email} (through the running Dossier, pid ${owner.pid})`);
+    return;
+  }
+  const db = await openDb(config, { command: 'user add' });
   try {
     const em = db.em.fork();
-    const user = await createUser(em, { email: values.email, name: values.name ?? values.email, password, role: values.role });
+    const user = await createUser(em, { email: values.email, name, password, role: values.role });
     await em.flush();
     console.log(`Created ${user.role} ${user.email}`);
   } catch (err) {
@@ -145,6 +167,10 @@ async function readStdin(): Promise<string> {
 
 main(process.argv.slice(2)).catch((err) => {
   if (stopping) return; // the shutdown in progress decides the exit code
+  if (err instanceof DataDirBusyError) {
+    console.error(err.message);
+    process.exit(1);
+  }
   console.error(err);
   process.exit(1);
 });

@@ -9,13 +9,22 @@ import type { InferKyselyDB } from '@mikro-orm/sql';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from './config.ts';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import { entities } from '../entities.ts';
 import { migrationsList } from '../../../migrations/index.ts';
 
 export type Db = PgORM;
 export type Em = EntityManager;
 
-export type OpenDbOptions = { migrate?: boolean; poolMax?: number; debug?: boolean };
+export type OpenDbOptions = {
+  migrate?: boolean;
+  poolMax?: number;
+  debug?: boolean;
+  /** Embedded mode: what this process is (recorded in the data dir's lock, shown to a second process). */
+  command?: string;
+  /** Embedded mode: receives the data dir's lock (a serving process records its control port in it). */
+  onLock?: (lock: DataDirLock) => void;
+};
 
 export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, opts: OpenDbOptions = {}): Promise<Db> {
   const common: Options = {
@@ -34,21 +43,43 @@ export async function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, op
     orm = await PgORM.init({ ...common, clientUrl: config.databaseUrl, pool: { min: 0, max: opts.poolMax ?? 10 } });
   } else {
     const dir = path.join(config.dataDir, 'db');
-    // PGlite writes its files with the process umask (main sets 077); the folder keeps others out regardless.
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
-    const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
-    orm = (await PgORM.init({
-      ...common,
-      // The one cast left: PGlite's driver has its own connection class, so its ORM type is not the
-      // node-postgres one, but its EntityManager is the same SQL EntityManager (execute, getKysely),
-      // which is all Db promises; both run the same migrations and queries.
-      driver: PgliteDriver as never,
-      dbName: dir,
-      driverOptions: { extensions: { unaccent } },
-    })) as Db;
+    // Before PGlite touches the directory: a second process must never open it (throws DataDirBusyError).
+    const lock = await acquireDataDirLock(config.dataDir, opts.command ?? 'dossier');
+    try {
+      // PGlite writes its files with the process umask (main sets 077); the folder keeps others out regardless.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await chmod(dir, 0o700);
+      const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
+      orm = (await PgORM.init({
+        ...common,
+        // The one cast left: PGlite's driver has its own connection class, so its ORM type is not the
+        // node-postgres one, but its EntityManager is the same SQL EntityManager (execute, getKysely),
+        // which is all Db promises; both run the same migrations and queries.
+        driver: PgliteDriver as never,
+        dbName: dir,
+        driverOptions: { extensions: { unaccent } },
+      })) as Db;
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    // The lock lives exactly as long as the database is open.
+    const close = orm.close.bind(orm);
+    orm.close = async (force?: boolean) => {
+      try {
+        await close(force);
+      } finally {
+        await lock.release();
+      }
+    };
+    opts.onLock?.(lock);
   }
-  if (opts.migrate ?? true) await orm.migrator.up();
+  try {
+    if (opts.migrate ?? true) await orm.migrator.up();
+  } catch (err) {
+    await orm.close();
+    throw err;
+  }
   return orm;
 }
 
