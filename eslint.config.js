@@ -8,7 +8,7 @@ const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns 
 
 // Core's domains in dependency order: each may import only those before it. Entity files are the shared
 // schema (relations cross domains by nature) and types create no runtime edge, so both are allowed anywhere.
-const domains = ['platform', 'blobs', 'staff', 'mail', 'documents', 'log', 'crm', 'outbox', 'collaboration', 'ingest'];
+const domains = ['platform', 'blobs', 'staff', 'mail', 'documents', 'log', 'crm', 'outbox', 'collaboration', 'ingest', 'ops'];
 const domainRules = domains.map((domain, i) => {
   const later = domains.slice(i + 1);
   return {

@@ -1,6 +1,10 @@
 // The composition root and CLI: `start` (server + worker in one process), `server`, `worker`,
 // `migrate`, `user add`. Builds config, database, queue and blob store once and passes them down.
 import { parseArgs } from 'node:util';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -13,8 +17,10 @@ import { createBlobStore } from './core/blobs/blob-stores.ts';
 import { countUsers, createUser, ensureFirstAdmin } from './core/staff/users.ts';
 import { DomainError } from './core/platform/errors.ts';
 import { startWorker, type WorkerHandle } from './sync/worker.ts';
+import { BackupError, restoreBackup, writeBackup } from './core/ops/backup.ts';
+import { migrationsList } from '../migrations/index.ts';
 
-type Command = 'start' | 'server' | 'worker' | 'migrate' | 'user';
+type Command = 'start' | 'server' | 'worker' | 'migrate' | 'user' | 'backup' | 'restore';
 
 /** Set once a signal starts the shutdown: start-up work it interrupts may fail, and that's expected. */
 let stopping = false;
@@ -26,7 +32,8 @@ async function main(argv: string[]) {
   const command = (argv[0] ?? 'start') as Command;
   let config: Config;
   try {
-    config = await resolveSecretKey(loadConfig(process.env));
+    // A restore never generates a key: a fresh one could not decrypt the restored mailbox passwords.
+    config = await resolveSecretKey(loadConfig(process.env), { generate: command !== 'restore' });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -43,8 +50,10 @@ async function main(argv: string[]) {
     return;
   }
   if (command === 'user') return userCommand(config, argv.slice(1));
+  if (command === 'backup') return backupCommand(config, argv.slice(1));
+  if (command === 'restore') return restoreCommand(config, argv.slice(1));
   if (!['start', 'server', 'worker'].includes(command)) {
-    console.error(`Unknown command "${command}". Use: start | server | worker | migrate | user add`);
+    console.error(`Unknown command "${command}". Use: start | server | worker | migrate | user add | backup --out FILE | restore --from FILE`);
     process.exit(2);
   }
   if (!config.databaseUrl && command !== 'start') {
@@ -95,7 +104,7 @@ async function main(argv: string[]) {
     await server.listen({ port: config.port, host: config.host });
     // Embedded: CLI commands run meanwhile reach this process instead of opening the data dir twice.
     if (lock) {
-      control = await startControlServer({ db });
+      control = await startControlServer({ db, backup: (out) => writeBackup({ db, config, blobs }, out).then(() => {}) });
       await (lock as DataDirLock).setControl({ port: control.port, token: control.token });
     }
     await printWelcome(db, config);
@@ -154,6 +163,70 @@ async function userCommand(config: Config, args: string[]) {
     await db.close();
   }
 }
+
+async function backupCommand(config: Config, args: string[]) {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
+  if (!values.out) {
+    console.error('Usage: dossier backup --out FILE');
+    process.exit(2);
+  }
+  const out = path.resolve(values.out);
+  // Written beside the target and renamed when complete: a cut-off backup never looks like a good one.
+  const partial = `${out}.partial`;
+  try {
+    const owner = config.databaseUrl ? null : await readDataDirOwner(config.dataDir);
+    if (owner?.control) {
+      const res = await callControl(owner, 'GET', '/backup');
+      if (res.status !== 200) throw new BackupError((await readJson<{ error?: string }>(res.stream)).error ?? `the running Dossier answered ${res.status}`);
+      await pipeline(res.stream, createWriteStream(partial, { mode: 0o600 }));
+      await rename(partial, out);
+      console.log(`Backup written to ${out} (${formatSize((await stat(out)).size)}, through the running Dossier, pid ${owner.pid})`);
+      return;
+    }
+    if (!config.databaseUrl && !existsSync(path.join(config.dataDir, 'db'))) throw new BackupError(`no database in ${config.dataDir}: nothing to back up`);
+    const db = await openDb(config, { command: 'backup', migrate: false });
+    try {
+      const manifest = await writeBackup({ db, config, blobs: createBlobStore(config) }, createWriteStream(partial, { mode: 0o600 }));
+      await rename(partial, out);
+      const rows = manifest.tables.reduce((n, t) => n + t.rows, 0);
+      console.log(`Backup written to ${out} (${formatSize((await stat(out)).size)}): ${manifest.tables.length} tables, ${rows} rows, ${manifest.blobs.count} blobs${manifest.blobs.storage === 's3' ? ' listed (their bytes stay in S3)' : ''}`);
+      if (manifest.blobs.missing) console.error(`Warning: ${manifest.blobs.missing} blobs were deleted while the backup ran (their rows were deleted after the snapshot)`);
+    } finally {
+      await db.close();
+    }
+  } catch (err) {
+    await rm(partial, { force: true });
+    if (!(err instanceof BackupError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}
+
+async function restoreCommand(config: Config, args: string[]) {
+  const { values } = parseArgs({ args, options: { from: { type: 'string' } } });
+  if (!values.from) {
+    console.error('Usage: dossier restore --from FILE');
+    process.exit(2);
+  }
+  if (!config.secretKey) {
+    console.error(`No secret key: set DOSSIER_SECRET_KEY or put the backed-up installation's secret.key into ${config.dataDir}, then run restore again`);
+    process.exit(1);
+  }
+  const db = await openDb(config, { command: 'restore', migrate: false });
+  try {
+    const report = await restoreBackup({ db, config, blobs: createBlobStore(config) }, createReadStream(path.resolve(values.from)), migrationsList.map((m) => m.name));
+    console.log(`Restored ${report.rows} rows in ${report.tables} tables and ${report.blobs} blobs from ${values.from}`);
+    if (report.missingBlobs) console.error(`Warning: ${report.missingBlobs} blobs the database refers to are not in the blob store`);
+  } catch (err) {
+    if (!(err instanceof BackupError)) throw err;
+    console.error(err.message);
+    process.exitCode = 1;
+  } finally {
+    await db.close();
+  }
+}
+
+const formatSize = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`);
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) process.stdout.write('Password: ');

@@ -4,7 +4,7 @@
 // user is there exactly once.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, runDossier, waitForHttp } from './support/processes.ts';
@@ -12,7 +12,7 @@ import { uniqEmail } from './support/env.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 // Two embedded start-ups (migrating PGlite from scratch) and several CLI runs: slow on a loaded machine.
-t.setTimeout(480_000);
+t.setTimeout(900_000);
 
 /** Runs `node src/main.ts ...args` to completion. */
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -71,6 +71,22 @@ t.test('CLI commands while `start` serves the same data dir', async (t) => {
     t.match(res.stderr, new RegExp(`in use by Dossier "start" \\(pid ${server.child.pid}\\)`), `${args[0]} names the running process`);
   }
   t.equal(JSON.parse(readFileSync(lockFile, 'utf8')).pid, server.child.pid, 'the refused commands left the lock alone');
+
+  // backup runs through the server (a consistent snapshot while it serves); restore into a running dir is refused.
+  const archive = path.join(mkdtempSync(path.join(os.tmpdir(), 'dossier-lock-backup-')), 'b.tar');
+  const backup = await cli(['backup', '--out', archive], env);
+  t.equal(backup.code, 0, `backup exits 0 (${backup.stderr})`);
+  t.match(backup.stdout, /Backup written to .* through the running Dossier/);
+  const refused = await cli(['restore', '--from', archive], env);
+  t.equal(refused.code, 1, 'restore into the served data dir exits 1');
+  t.match(refused.stderr.trim(), /^The data dir .* is in use by Dossier "start"[^\n]*$/, 'with one line');
+  // The archive restores into a new data dir given the same key; the users are there.
+  const restoredDir = mkdtempSync(path.join(os.tmpdir(), 'dossier-lock-restored-'));
+  copyFileSync(path.join(dataDir, 'secret.key'), path.join(restoredDir, 'secret.key'));
+  const restored = await cli(['restore', '--from', archive], { DOSSIER_DATA_DIR: restoredDir });
+  t.equal(restored.code, 0, `restore into a new data dir exits 0 (${restored.stderr})`);
+  const dup = await cli(['user', 'add', '--email', staff, '--role', 'staff', '--password', 'staff password 3'], { DOSSIER_DATA_DIR: restoredDir });
+  t.match(dup.stderr, /already exists/, 'the user added through the server is in the backup');
   t.equal((await login(base, admin, 'first admin pw')).status, 200, 'the server keeps working');
 
   // A kill -9 leaves the lock behind with a dead pid: the next process takes it over.

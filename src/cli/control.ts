@@ -4,7 +4,7 @@
 // It is not the public API: no sessions, no browser, bound to 127.0.0.1, started only by `start`.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Db } from '../core/platform/db.ts';
 import type { DataDirOwner } from '../core/platform/data-dir-lock.ts';
 import { createUser } from '../core/staff/users.ts';
@@ -13,7 +13,7 @@ import { DomainError } from '../core/platform/errors.ts';
 export type ControlHandlers = {
   db: Db;
   /** Writes a backup archive of this installation to the stream (see src/core/ops/backup.ts). */
-  backup?: () => Promise<Readable>;
+  backup?: (out: Writable) => Promise<void>;
 };
 
 export type ControlServer = { port: number; token: string; close: () => Promise<void> };
@@ -55,10 +55,9 @@ async function handle(handlers: ControlHandlers, req: IncomingMessage, res: Serv
     }
   }
   if (req.method === 'GET' && req.url === '/backup' && handlers.backup) {
-    const archive = await handlers.backup();
     res.writeHead(200, { 'content-type': 'application/x-tar' });
-    archive.pipe(res);
-    archive.once('error', (err) => res.destroy(err));
+    // Headers are gone by the time a failure shows: a cut connection is what tells the CLI.
+    await handlers.backup(res).catch((err: Error) => res.destroy(err));
     return;
   }
   send(res, 404, { error: 'not found' });

@@ -222,8 +222,11 @@ function parseKey(raw: string): Buffer | null {
   return key.length === 32 ? key : null;
 }
 
-/** Embedded mode: a key generated once into the data dir, so `npm start` needs no setup. */
-export async function resolveSecretKey(config: Config): Promise<Config> {
+/**
+ * Embedded mode: a key generated once into the data dir, so `npm start` needs no setup. `generate: false`
+ * (restore) only reads it: a fresh key could never decrypt the restored mailbox passwords.
+ */
+export async function resolveSecretKey(config: Config, { generate = true } = {}): Promise<Config> {
   if (config.secretKey) return config;
   const file = path.join(config.dataDir, 'secret.key');
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -233,6 +236,7 @@ export async function resolveSecretKey(config: Config): Promise<Config> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+  if (!key && !generate) return config;
   if (!key) {
     key = randomBytes(32);
     await writeFile(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
