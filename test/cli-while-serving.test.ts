@@ -41,7 +41,7 @@ t.test('CLI commands while `start` serves the same data dir', async (t) => {
   const admin = uniqEmail('admin');
   const env = { DOSSIER_DATA_DIR: dataDir, PORT: String(port) };
 
-  const server = runDossier('start', { ...env, DOSSIER_ADMIN_EMAIL: admin, DOSSIER_ADMIN_PASSWORD: 'first admin pw' });
+  const server = runDossier('start', { ...env, DOSSIER_ADMIN_EMAIL: admin, DOSSIER_ADMIN_PASSWORD: 'Orchard lantern 58 quartz' });
   t.teardown(() => server.stop('SIGKILL'));
   await waitForHttp(`${base}/api/health`, server, 180_000);
   // The control port is recorded once the server listens; wait for it rather than guessing a delay.
@@ -52,13 +52,13 @@ t.test('CLI commands while `start` serves the same data dir', async (t) => {
 
   // user add works through the running server: the new user signs in at once.
   const staff = uniqEmail('staff');
-  const added = await cli(['user', 'add', '--email', staff, '--name', 'Staff One', '--role', 'staff', '--password', 'staff password 1'], env);
+  const added = await cli(['user', 'add', '--email', staff, '--name', 'Staff One', '--role', 'staff', '--password', 'Velvet harbor 31 comet'], env);
   t.equal(added.code, 0, `user add exits 0 (${added.stderr})`);
   t.match(added.stdout, /Created staff \S+ \(through the running Dossier, pid \d+\)/);
-  t.equal((await login(base, staff, 'staff password 1')).status, 200, 'the user added while the server runs can sign in');
+  t.equal((await login(base, staff, 'Velvet harbor 31 comet')).status, 200, 'the user added while the server runs can sign in');
 
   // The same email again: refused with one line, exit 1.
-  const again = await cli(['user', 'add', '--email', staff, '--role', 'staff', '--password', 'staff password 2'], env);
+  const again = await cli(['user', 'add', '--email', staff, '--role', 'staff', '--password', 'Granite meadow 72 falcon'], env);
   t.equal(again.code, 1);
   t.equal(again.stderr.trim().split('\n').length, 1, 'one line');
   t.match(again.stderr, /already exists/);
@@ -85,15 +85,15 @@ t.test('CLI commands while `start` serves the same data dir', async (t) => {
   copyFileSync(path.join(dataDir, 'secret.key'), path.join(restoredDir, 'secret.key'));
   const restored = await cli(['restore', '--from', archive], { DOSSIER_DATA_DIR: restoredDir });
   t.equal(restored.code, 0, `restore into a new data dir exits 0 (${restored.stderr})`);
-  const dup = await cli(['user', 'add', '--email', staff, '--role', 'staff', '--password', 'staff password 3'], { DOSSIER_DATA_DIR: restoredDir });
+  const dup = await cli(['user', 'add', '--email', staff, '--role', 'staff', '--password', 'Saffron tundra 19 beacon'], { DOSSIER_DATA_DIR: restoredDir });
   t.match(dup.stderr, /already exists/, 'the user added through the server is in the backup');
-  t.equal((await login(base, admin, 'first admin pw')).status, 200, 'the server keeps working');
+  t.equal((await login(base, admin, 'Orchard lantern 58 quartz')).status, 200, 'the server keeps working');
 
   // A kill -9 leaves the lock behind with a dead pid: the next process takes it over.
   await server.stop('SIGKILL');
   t.ok(existsSync(lockFile), 'a killed server leaves its lock');
   const offline = uniqEmail('offline');
-  const direct = await cli(['user', 'add', '--email', offline, '--role', 'staff', '--password', 'offline password'], env);
+  const direct = await cli(['user', 'add', '--email', offline, '--role', 'staff', '--password', 'Cobalt willow 64 prairie'], env);
   t.equal(direct.code, 0, `user add with no server opens the data dir itself (${direct.stderr})`);
   t.match(direct.stdout, /^Created staff/);
   t.notOk(existsSync(lockFile), 'and releases the lock when done');
@@ -103,10 +103,10 @@ t.test('CLI commands while `start` serves the same data dir', async (t) => {
   const second = runDossier('start', env);
   t.teardown(() => second.stop('SIGKILL'));
   await waitForHttp(`${base}/api/health`, second, 180_000);
-  const s = await login(base, admin, 'first admin pw');
+  const s = await login(base, admin, 'Orchard lantern 58 quartz');
   t.equal(s.status, 200, 'after the restart the admin signs in');
-  t.equal((await login(base, staff, 'staff password 1')).status, 200, 'the user added through the server is still there');
-  t.equal((await login(base, offline, 'offline password')).status, 200, 'the user added offline is there');
+  t.equal((await login(base, staff, 'Velvet harbor 31 comet')).status, 200, 'the user added through the server is still there');
+  t.equal((await login(base, offline, 'Cobalt willow 64 prairie')).status, 200, 'the user added offline is there');
   const users = await (await fetch(`${base}/api/users`, { headers: { cookie: s.cookie } })).json() as { items: { email: string }[] };
   t.same(users.items.map((u) => u.email).sort(), [admin, offline, staff].sort(), 'every user exactly once');
   t.equal(await second.stop('SIGTERM'), 0, 'clean shutdown');

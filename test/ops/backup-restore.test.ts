@@ -13,10 +13,9 @@ import { createBlobStore } from '../../src/core/blobs/blob-stores.ts';
 import { BackupError, restoreBackup, writeBackup } from '../../src/core/ops/backup.ts';
 import { migrationsList } from '../../migrations/index.ts';
 import type { Config } from '../../src/core/platform/config.ts';
-import { createTestUser } from '../support/app.ts';
-import { makeClient, makeContact } from '../support/factories.ts';
+import { createTestClient, createTestContact, createTestImapAccount, createTestMail, createTestUser } from '../support/factories.ts';
 import { TEST_DATABASE_URL, testConfig, uniqEmail } from '../support/env.ts';
-import { createAccountFor, getFolder, makeMail, query, runSync, startSyncEnv } from '../support/sync.ts';
+import { getFolder, query, runSync, startSyncEnv } from '../support/sync.ts';
 
 t.setTimeout(600_000);
 const migrations = migrationsList.map((m) => m.name);
@@ -80,15 +79,15 @@ for (const mode of ['embedded', 'scaled'] as const) {
     let env = await startSyncEnv({ config: sourceConfig });
     const mail = await env.dovecot.addUser();
     const sender = uniqEmail('client');
-    const client = await makeClient(env.db);
-    await makeContact(env.db, { blobs: env.blobs, maxAttachmentBytes: env.config.maxAttachmentBytes }, { emails: [{ address: sender, autoSaveAttachments: true }], clientIds: [client.id] });
-    const raws = Array.from({ length: 6 }, (_, i) => makeMail({
+    const client = await createTestClient(env.db);
+    await createTestContact(env.db, { blobs: env.blobs, maxAttachmentBytes: env.config.maxAttachmentBytes }, { emails: [{ address: sender, autoSaveAttachments: true }], clientIds: [client.id] });
+    const raws = Array.from({ length: 6 }, (_, i) => createTestMail({
       from: `Client <${sender}>`, subject: i === 2 ? 'resumable words' : `Backup ${i}`,
       attachment: i % 2 === 0 ? { name: `invoice-${i}.pdf`, content: randomBytes(3000) } : undefined,
     }));
     await env.dovecot.appendMany(mail.user, raws);
     const { user } = await createTestUser(env.db, 'admin');
-    const account = await createAccountFor(env, mail, { owner: user });
+    const account = await createTestImapAccount(env, mail, { owner: user });
     t.equal((await runSync(env, account.id)).outcome, 'done');
     await env.close();
 
@@ -139,7 +138,7 @@ for (const mode of ['embedded', 'scaled'] as const) {
     // Sync resumes from the restored cursors: only the new message is fetched.
     env = await startSyncEnv({ config: target });
     t.teardown(() => env.close());
-    await env.dovecot.appendMany(mail.user, [makeMail({ from: `Client <${sender}>`, subject: 'after the restore' })]);
+    await env.dovecot.appendMany(mail.user, [createTestMail({ from: `Client <${sender}>`, subject: 'after the restore' })]);
     const folderBefore = await getFolder(env.db, account.id);
     t.equal((await runSync(env, account.id)).outcome, 'done', 'the restored account syncs (its password decrypts with the key)');
     const n = await query<{ n: number; distinct: number }>(env.db, 'select count(*)::int as n, count(distinct message_id)::int as distinct from message_location');
