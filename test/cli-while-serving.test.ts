@@ -43,7 +43,7 @@ t.test('CLI commands while `start` serves the same data dir', async (t) => {
 
   const server = runDossier('start', { ...env, DOSSIER_ADMIN_EMAIL: admin, DOSSIER_ADMIN_PASSWORD: 'Orchard lantern 58 quartz' });
   t.teardown(() => server.stop('SIGKILL'));
-  await waitForHttp(`${base}/api/health`, server, 180_000);
+  await waitForHttp(`${base}/api/health`, server, 400_000);
   // The control port is recorded once the server listens; wait for it rather than guessing a delay.
   for (let i = 0; i < 100 && !JSON.parse(readFileSync(lockFile, 'utf8')).control; i++) await new Promise((r) => setTimeout(r, 50));
   const owner = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number; command: string; control: { port: number } | null };
@@ -102,7 +102,7 @@ t.test('CLI commands while `start` serves the same data dir', async (t) => {
   writeFileSync(lockFile, '{"pid":');
   const second = runDossier('start', env);
   t.teardown(() => second.stop('SIGKILL'));
-  await waitForHttp(`${base}/api/health`, second, 180_000);
+  await waitForHttp(`${base}/api/health`, second, 400_000);
   const s = await login(base, admin, 'Orchard lantern 58 quartz');
   t.equal(s.status, 200, 'after the restart the admin signs in');
   t.equal((await login(base, staff, 'Velvet harbor 31 comet')).status, 200, 'the user added through the server is still there');
