@@ -13,6 +13,8 @@ import { openDb, type Db } from './core/platform/db.ts';
 import { DataDirBusyError, readDataDirOwner, type DataDirLock } from './core/platform/data-dir-lock.ts';
 import { callControl, readJson, startControlServer, type ControlServer } from './cli/control.ts';
 import { createBullQueue, createLocalQueue, type JobQueue } from './core/platform/jobs.ts';
+import { createLocalEvents, createRedisEvents, type LiveEvents } from './core/platform/live-events.ts';
+import { publishNotificationCommits } from './core/staff/notification-events.ts';
 import { createBlobStore } from './core/blobs/blob-stores.ts';
 import { countUsers, createUser, ensureFirstAdmin } from './core/staff/users.ts';
 import { DomainError } from './core/platform/errors.ts';
@@ -66,6 +68,10 @@ async function main(argv: string[]) {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
   const queue: JobQueue = config.redisUrl ? createBullQueue(config.redisUrl, config.queuePrefix) : createLocalQueue();
   const blobs = createBlobStore(config);
+  const events: LiveEvents = config.redisUrl
+    ? createRedisEvents(config.redisUrl, config.queuePrefix, (err) => log.warn({ err }, 'live events: Redis error'))
+    : createLocalEvents();
+  publishNotificationCommits(db, events);
   let worker: WorkerHandle | null = null;
   let app: { close: () => Promise<unknown> } | null = null;
   let control: ControlServer | null = null;
@@ -79,7 +85,7 @@ async function main(argv: string[]) {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
-    const closers = [async () => app?.close(), async () => control?.close(), () => queue.close(), async () => worker?.stop(), async () => redis?.disconnect(), () => db.close()];
+    const closers = [async () => app?.close(), async () => control?.close(), () => queue.close(), async () => worker?.stop(), async () => redis?.disconnect(), () => events.close(), () => db.close()];
     for (const close of closers) await close().catch((err) => log.error({ err }, 'error while closing'));
     process.exit(0);
   };
@@ -87,7 +93,7 @@ async function main(argv: string[]) {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   if (command === 'start' || command === 'worker') {
-    worker = await startWorker({ config, db, queue, blobs, log, workerId: `${command}-${process.pid}-${randomUUID().slice(0, 8)}`, adoptAccounts: true });
+    worker = await startWorker({ config, db, queue, blobs, log, events, workerId: `${command}-${process.pid}-${randomUUID().slice(0, 8)}`, adoptAccounts: true });
     log.info({ mode: config.redisUrl ? 'bullmq' : 'in-process' }, 'worker started');
   }
   if (command === 'start' || command === 'server') {
@@ -99,7 +105,7 @@ async function main(argv: string[]) {
     if (admin) log.info({ email: admin.email }, 'created the first administrator');
     // Loaded only here: a worker process never carries the HTTP server's code (~65 MB of RSS).
     const { buildApp } = await import('./server/app.ts');
-    const server = await buildApp({ config, db, queue, blobs, redis, logger: { level: config.logLevel } });
+    const server = await buildApp({ config, db, queue, blobs, redis, events, logger: { level: config.logLevel } });
     app = server;
     await server.listen({ port: config.port, host: config.host });
     // Embedded: CLI commands run meanwhile reach this process instead of opening the data dir twice.

@@ -21,6 +21,7 @@ import { registerAuth } from './auth.ts';
 import { handleError, HttpError, STATUS } from './errors.ts';
 import { routes } from './routes/index.ts';
 import { calendarFeedRoutes } from './routes/calendar.ts';
+import type { LiveEvents } from '../core/platform/live-events.ts';
 import { shareLinkRoutes } from './routes/share-links.ts';
 
 export type AppDeps = {
@@ -30,6 +31,8 @@ export type AppDeps = {
   blobs: BlobStore;
   /** Shared rate-limit store in scaled mode, so limits hold across server instances. */
   redis?: Redis | null;
+  /** Live events for open browsers (GET /api/events); absent, the stream stays silent. */
+  events?: LiveEvents | null;
   /** Where the built web app lives (default dist/web); absent in API-only tests. */
   webRoot?: string | null;
   logger?: boolean | object;

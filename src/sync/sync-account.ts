@@ -55,7 +55,7 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
     let tokenRetried = false;
     const ownAddresses = new Set(await listOwnAddresses(em));
     const ctx = {
-      db: deps.db, queue: deps.queue, blobs: deps.blobs, pool: runtime.pool, log: deps.log, accountId, ownAddresses, signal: stop.signal,
+      db: deps.db, queue: deps.queue, blobs: deps.blobs, pool: runtime.pool, log: deps.log, events: deps.events ?? null, accountId, ownAddresses, signal: stop.signal,
       filing: { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes },
       fullFlagScan: opts.reason !== 'idle',
     };
@@ -108,6 +108,7 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
     }
     await recordAccountSynced(em, accountId, errors);
     runtime.onSynced?.(accountId);
+    deps.events?.publish({ type: 'sync', accountId, progress: null, status: errors.length ? 'error' : 'idle' });
     return { outcome: 'done', folders: results, errors };
   } catch (err) {
     // The provider refused to renew the grant: the account already waits in needs_reauth with the reason.
@@ -115,6 +116,7 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
     const message = stop.signal.aborted && lease.lost ? 'Another worker took over this account' : classifyImapError(err).message;
     deps.log.warn({ accountId, err }, 'account sync failed');
     await recordAccountSyncError(em, accountId, message).catch(() => undefined);
+    deps.events?.publish({ type: 'sync', accountId, progress: null, status: 'error' });
     return { outcome: 'error', message };
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);

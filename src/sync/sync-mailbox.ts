@@ -2,6 +2,8 @@
 // (never sets \Seen; the folder is opened read-only), parse on the thread pool, store, and commit each
 // batch together with the cursor that covers it. Then flags (CONDSTORE) and expunges (VANISHED or a
 // UID SEARCH diff). Never writes to the mailbox. The pipeline overlaps fetch, parse and store.
+import type { LiveEvents } from '../core/platform/live-events.ts';
+import { describeMessageEvents } from '../core/mail/message-events.ts';
 import { Transform } from 'node:stream';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { ImapFlow } from 'imapflow';
@@ -51,6 +53,8 @@ export type MailboxSyncContext = {
   accountId: string;
   ownAddresses: ReadonlySet<string>;
   signal: AbortSignal;
+  /** Where committed mail is announced to open browsers (absent: nobody listens). */
+  events?: LiveEvents | null;
   /** Without CONDSTORE, compare every message's flags this run (the caller spaces these out). */
   fullFlagScan?: boolean;
 };
@@ -294,9 +298,10 @@ async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box:
   const queued: string[] = [];
   for (let attempt = 1; ; attempt++) {
     try {
+      let stored: string[] = [];
       await ctx.db.em.fork().transactional(async (em) => {
         queued.length = 0;
-        await storeMessages(em, { ...storeCtx, queuedMail: queued }, p.items);
+        stored = (await storeMessages(em, { ...storeCtx, queuedMail: queued }, p.items)).filter((r) => r.created || r.linked).map((r) => r.messageId);
         if (p.maxUid > 0) {
           const moved = await advanceMailboxCursor(em, box.id, uidValidity, p.maxUid, p.count);
           // Another runner reset the folder meanwhile: these UIDs belong to a UIDVALIDITY no longer current.
@@ -307,12 +312,24 @@ async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box:
       // Follow-up mail of this batch (acknowledgements, reply notifications) goes out now, not at the next
       // safety-net scan. Should this enqueue fail, resume-outbox and the file-request scan still find the rows.
       for (const id of queued) await enqueueSend(ctx.queue, id).catch((err) => ctx.log.warn({ outboxId: id, err }, 'could not enqueue follow-up mail'));
+      await announceCommitted(ctx, stored);
       return;
     } catch (err) {
       // The same content was committed by a concurrent sync (another account): now it is visible, and
       // the next attempt links it instead of inserting it.
       if (!(err instanceof UniqueConstraintViolationException) || attempt >= STORE_ATTEMPTS) throw err;
     }
+  }
+}
+
+/** After a commit: open browsers hear of the new mail (and the account's progress). Never fails the sync. */
+async function announceCommitted(ctx: MailboxSyncContext, messageIds: string[]): Promise<void> {
+  if (!ctx.events) return;
+  try {
+    for (const event of await describeMessageEvents(ctx.db.em.fork(), messageIds)) ctx.events.publish(event);
+    ctx.events.publish({ type: 'sync', accountId: ctx.accountId, progress: null, status: 'syncing' });
+  } catch (err) {
+    ctx.log.warn({ err, accountId: ctx.accountId }, 'live events: could not announce new mail');
   }
 }
 

@@ -3,6 +3,7 @@ import type { Config } from '../core/platform/config.ts';
 import type { Db } from '../core/platform/db.ts';
 import type { JobMap, JobQueue } from '../core/platform/jobs.ts';
 import type { BlobStore } from '../core/blobs/blob-store.ts';
+import type { LiveEvents } from '../core/platform/live-events.ts';
 import type { ParsePool } from './parse-pool.ts';
 
 /** The IDLE watchers of one process (idle.ts). */
@@ -33,6 +34,8 @@ export type WorkerDeps = {
   queue: JobQueue;
   blobs: BlobStore;
   log: Log;
+  /** Live events for open browsers: new mail and sync progress (absent in tests that do not listen). */
+  events?: LiveEvents | null;
   /** Unique per worker process: the owner name written into account leases. */
   workerId: string;
   /** The sync engine's per-process state (parse threads, IDLE watchers); startWorker creates it when absent. */

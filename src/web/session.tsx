@@ -1,5 +1,6 @@
 // Who is signed in, and the actions that change it: sign in, sign out, change language.
 // The signed-in user's language is saved on the user (PATCH /api/me); before login, in this browser.
+import { closeLiveEvents } from './live-events.ts';
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
@@ -69,6 +70,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   const signOut = useCallback(async () => {
     await api.logout();
+    closeLiveEvents();
     setState({ status: 'signed-out', notice: 'signed-out' });
     route('/login');
   }, [route]);

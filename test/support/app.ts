@@ -8,10 +8,12 @@ import { createBullQueue, type JobQueue } from '../../src/core/platform/jobs.ts'
 import { createLocalBlobStore, type BlobStore } from '../../src/core/blobs/blob-store.ts';
 import type { Role, User } from '../../src/core/staff/user.entity.ts';
 import { buildApp } from '../../src/server/app.ts';
+import { createRedisEvents, type LiveEvents } from '../../src/core/platform/live-events.ts';
+import { publishNotificationCommits } from '../../src/core/staff/notification-events.ts';
 import { testConfig } from './env.ts';
 import { createTestUser, TEST_PASSWORD } from './factories.ts';
 
-export type TestApp = { app: FastifyInstance; db: Db; queue: JobQueue; blobs: BlobStore; config: Config; redis: Redis; close: () => Promise<void> };
+export type TestApp = { app: FastifyInstance; db: Db; queue: JobQueue; blobs: BlobStore; events: LiveEvents; config: Config; redis: Redis; close: () => Promise<void> };
 
 export async function startTestApp(opts: { config?: Config; webRoot?: string | null; queue?: JobQueue } = {}): Promise<TestApp> {
   const config = opts.config ?? testConfig();
@@ -19,13 +21,17 @@ export async function startTestApp(opts: { config?: Config; webRoot?: string | n
   const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: null });
   const queue = opts.queue ?? createBullQueue(config.redisUrl!, config.queuePrefix);
   const blobs = createLocalBlobStore(config.blobDir);
-  const app = await buildApp({ config, db, queue, blobs, redis, webRoot: opts.webRoot ?? null, logger: false });
+  // Scaled mode's transport (Redis pub/sub on the test's own prefix), as main.ts builds it.
+  const events = createRedisEvents(config.redisUrl!, config.queuePrefix);
+  publishNotificationCommits(db, events);
+  const app = await buildApp({ config, db, queue, blobs, redis, events, webRoot: opts.webRoot ?? null, logger: false });
   await app.ready();
   return {
-    app, db, queue, blobs, config, redis,
+    app, db, queue, blobs, events, config, redis,
     close: async () => {
       await app.close();
       await queue.close();
+      await events.close();
       redis.disconnect();
       await db.close();
     },

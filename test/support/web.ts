@@ -30,7 +30,7 @@ export async function startWebTest(opts: { workerId?: string } = {}): Promise<We
   const ta = await startTestApp({ webRoot: await builtWebRoot() });
   // The API checks logins and syncs through jobs: a worker on the same queue answers them.
   const worker = opts.workerId
-    ? await startWorker({ config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `${opts.workerId}-${randomUUID().slice(0, 8)}` })
+    ? await startWorker({ config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, events: ta.events, log: silent, workerId: `${opts.workerId}-${randomUUID().slice(0, 8)}` })
     : null;
   await ta.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
@@ -54,6 +54,7 @@ export async function startWebTest(opts: { workerId?: string } = {}): Promise<We
       await ta.app.close();
       await ta.queue.close();
       await worker.stop();
+      await ta.events.close();
       ta.redis.disconnect();
       await ta.db.close();
     },

@@ -23,7 +23,7 @@ export async function startMailStack(): Promise<MailStack> {
   const config = testConfig();
   const queue = createLocalQueue();
   const ta = await startTestApp({ webRoot, config, queue });
-  const worker = await startWorker({ config, db: ta.db, queue, blobs: ta.blobs, log: silent, workerId: `web-test-${randomUUID().slice(0, 8)}` });
+  const worker = await startWorker({ config, db: ta.db, queue, blobs: ta.blobs, events: ta.events, log: silent, workerId: `web-test-${randomUUID().slice(0, 8)}` });
   await ta.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
   const [browser, dovecot, sink] = await Promise.all([launchBrowser(), getDovecot(), startSmtpSink()]);

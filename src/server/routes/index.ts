@@ -19,8 +19,9 @@ import { shareRoutes } from './shares.ts';
 import { syncHealthRoutes } from './sync-health.ts';
 import { systemRoutes } from './system.ts';
 import { taskRoutes } from './tasks.ts';
+import { eventRoutes } from './events.ts';
 import { tokenRoutes } from './tokens.ts';
 import { twoFactorRoutes } from './two-factor.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, twoFactorRoutes, userRoutes, tokenRoutes, mailAccountRoutes, oauthRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes, discussionRoutes, shareRoutes, notificationBellRoutes, taskRoutes, syncHealthRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, twoFactorRoutes, userRoutes, tokenRoutes, mailAccountRoutes, oauthRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes, discussionRoutes, shareRoutes, notificationBellRoutes, taskRoutes, syncHealthRoutes, eventRoutes];

@@ -1,6 +1,7 @@
 // Settings → mail accounts: each mailbox the user may see with its status, the last problem in plain
 // words, a progress bar while it syncs, and per-folder counts; add (with the server's login check and
 // the folder picker), re-enter the password, sync now, refresh all, delete. Polls while anything syncs.
+import { useLiveEvent } from '../live-events.ts';
 import { useEffect, useState } from 'preact/hooks';
 import type { MailAccountView } from '../../server/schemas/mail-accounts.ts';
 import { deleteJson, getJson, postJson } from '../api.ts';
@@ -35,6 +36,8 @@ export function AccountList() {
   useEffect(() => {
     if (oauthResult.connected || oauthResult.error) window.history.replaceState(window.history.state, '', window.location.pathname);
   }, [oauthResult]);
+  // Progress and status arrive on the live stream; the polls below are the fallback.
+  useLiveEvent('sync', reload);
 
   useEffect(() => {
     const fast = busy || Date.now() < watchUntil;

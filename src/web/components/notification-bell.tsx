@@ -1,5 +1,6 @@
 // The notification bell in the top bar: the unread count (polled while the tab is visible), and a
 // disclosure panel listing notifications unread first; opening one marks it read and follows its link.
+import { useLiveEvent } from '../live-events.ts';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import type { Static } from 'typebox';
@@ -44,6 +45,13 @@ export function NotificationBell() {
       document.removeEventListener('visibilitychange', onVisible);
     };
   }, [refreshCount]);
+
+  // Told at once by the live stream; the poll above stays as the fallback for a stream a proxy cut.
+  useLiveEvent('notification', () => {
+    void refreshCount();
+    if (open) void load();
+  });
+  useLiveEvent('reconnected', () => void refreshCount());
 
   const load = useCallback(async () => {
     setFailed(false);

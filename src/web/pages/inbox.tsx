@@ -21,7 +21,10 @@ import { InboxFilters } from '../components/message-filters.tsx';
 import { FileToClientDialog } from '../components/file-to-client.tsx';
 import { MessageDialog } from '../components/message-dialog.tsx';
 import { Compose } from '../components/compose.tsx';
+import { useLiveEvent } from '../live-events.ts';
 import '../styles/mail.css';
+
+const LIVE_DEBOUNCE_MS = 300;
 
 function filtersOf(query: Record<string, string>): MessageFilters {
   const filters: Record<string, string> = {};
@@ -114,6 +117,32 @@ export default function InboxPage() {
     void loadPage(null, true, ctrl.signal);
     return () => ctrl.abort();
   }, [url]);
+
+  // Live: new mail (or a reconnect after missed events) brings the newest page's unseen rows to the top,
+  // keeping the rows, the selection and the scroll position the user has. Debounced: a sync batch is many events.
+  const liveTimer = useRef<number | undefined>(undefined);
+  const mergeNewest = () => {
+    window.clearTimeout(liveTimer.current);
+    liveTimer.current = window.setTimeout(async () => {
+      const mine = generation.current;
+      try {
+        const page = await listMessages(filters, null);
+        if (mine !== generation.current) return;
+        const current = state.current.items;
+        if (!current) return void setItems(page.items);
+        const seen = new Set(current.map((m) => m.id));
+        const fresh = page.items.filter((m) => !seen.has(m.id));
+        if (!fresh.length) return;
+        setItems([...fresh, ...current]);
+        setActive((a) => a + fresh.length);
+      } catch {
+        /* the next event or a reload catches up */
+      }
+    }, LIVE_DEBOUNCE_MS);
+  };
+  useEffect(() => () => window.clearTimeout(liveTimer.current), []);
+  useLiveEvent('message', mergeNewest);
+  useLiveEvent('reconnected', mergeNewest);
 
   // Infinite scroll: the next page loads when the end of the list comes into view.
   useEffect(() => {
