@@ -2,6 +2,7 @@
 // can be chosen (the others say why), sending queues one email per contact with a personal link that
 // downloads the document without signing in; the shares list shows the download and withdraws the links. Screenshot: test-results/share-dialog.png.
 import t from 'tap';
+import { openOutboxBody } from '../../src/core/outbox/outbox-secrets.ts';
 import { createUploadedDocument } from '../../src/core/documents/documents.ts';
 import { openPage, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
@@ -42,10 +43,12 @@ t.test('share a document with a contact from the Documents tab', async (t) => {
   await dialog.getByRole('status').filter({ hasText: 'Links sent: 1 email.' }).waitFor();
   t.pass('the dialog confirms, in the singular');
 
-  const rows = await ta.db.em.fork().execute<{ text: string; to: { address: string }[] }[]>(`select text, "to" from outbox where kind = 'share' and client_id = ?`, [client.id]);
+  const rows = await ta.db.em.fork().execute<{ text: string; html: string | null; sealed: boolean; to: { address: string }[] }[]>(`select text, html, sealed, "to" from outbox where kind = 'share' and client_id = ?`, [client.id]);
   t.same(rows.map((r) => r.to.map((a) => a.address)), [[yes]], 'one email, to the chosen contact');
-  t.match(rows[0]!.text, 'ha compartido un documento con usted', 'in the contact\'s language');
-  const link = /\/s\/[A-Za-z0-9._-]+/.exec(rows[0]!.text)![0];
+  t.notMatch(rows[0]!.text, /\/s\//, 'the stored row holds no working link (sealed with the secret key)');
+  const { text } = openOutboxBody(ta.config.secretKey, rows[0]!);
+  t.match(text, 'ha compartido un documento con usted', 'in the contact\'s language');
+  const link = /\/s\/[A-Za-z0-9._-]+/.exec(text)![0];
   const anonymous = await browser.newContext();
   t.teardown(() => anonymous.close());
   const download = await anonymous.request.get(`${base}${link}`);
