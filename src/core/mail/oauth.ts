@@ -70,7 +70,7 @@ export async function startOAuthFlow(em: Em, config: Config, user: User, session
     provider: input.provider, visibility: input.visibility, name: input.name?.trim() || null,
     mailbox: input.mailbox?.trim().toLowerCase() || null, account: input.account ?? null,
     secret: encryptSecret(requireKey(config.secretKey), JSON.stringify({ verifier: pkce.verifier })),
-  } as never);
+  });
   const info = OAUTH_PROVIDER_INFO[input.provider];
   return buildAuthorizeUrl(cfg, {
     redirect_uri: oauthRedirectUri(config), scope: info.scopes, response_type: 'code',
@@ -141,8 +141,8 @@ export async function connectOAuthAccount(em: Em, config: Config, user: User, fl
     imapHost: p.imap.host, imapPort: p.imap.port, imapSecure: p.imap.secure, imapAllowInsecure: p.imap.allowInsecure, imapUsername: login.loginName,
     smtpHost: p.smtp.host, smtpPort: p.smtp.port, smtpSecure: p.smtp.secure, smtpAllowInsecure: p.smtp.allowInsecure, smtpUsername: login.loginName,
     auth: 'oauth2', provider: flow.provider, secret, extraFolders: [], status: 'idle',
-  } as never);
-  em.create(Mailbox, { account, path: 'INBOX', role: 'inbox' } as never);
+  });
+  em.create(Mailbox, { account, path: 'INBOX', role: 'inbox' });
   return { account, created: true };
 }
 
@@ -163,8 +163,8 @@ export async function createAppOnlyAccount(em: Em, config: Config, user: User, i
     smtpHost: p.smtp.host, smtpPort: p.smtp.port, smtpSecure: p.smtp.secure, smtpAllowInsecure: p.smtp.allowInsecure, smtpUsername: email,
     auth: 'oauth2-app', provider: input.provider, secret: sealOAuthTokens(config.secretKey, stored(tokens)),
     extraFolders: [...new Set((input.folders ?? []).map((f) => f.trim()).filter((f) => f && f.toUpperCase() !== 'INBOX'))], status: 'idle',
-  } as never);
-  em.create(Mailbox, { account, path: 'INBOX', role: 'inbox' } as never);
+  });
+  em.create(Mailbox, { account, path: 'INBOX', role: 'inbox' });
   return account;
 }
 
