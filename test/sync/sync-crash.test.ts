@@ -2,44 +2,29 @@
 // every message is stored exactly once with no orphan blobs. Runs on a database of its own, because a
 // worker process adopts every account in its database.
 import t from 'tap';
-import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { randomBytes } from 'node:crypto';
 import { openDb, type Db } from '../../src/core/platform/db.ts';
 import { createBullQueue } from '../../src/core/platform/jobs.ts';
 import { createLocalBlobStore } from '../../src/core/blobs/blob-store.ts';
 import { sweepOrphanBlobs } from '../../src/core/blobs/blob-sweep.ts';
 import { getDovecot } from '../support/dovecot.ts';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/env.ts';
+import { TEST_REDIS_URL, testConfig } from '../support/env.ts';
 import { runDossier, type Proc } from '../support/processes.ts';
 import { query } from '../support/sync.ts';
+import { createOwnDatabase } from '../support/own-database.ts';
 import { createTestImapAccount, createTestMail, createTestUser } from '../support/factories.ts';
-
-const dbName = `dossier_crash_${randomUUID().slice(0, 8)}`;
-const dbUrl = new URL(TEST_DATABASE_URL);
-dbUrl.pathname = `/${dbName}`;
-const admin = new URL(TEST_DATABASE_URL);
-admin.pathname = '/postgres';
-
-async function adminQuery(sql: string) {
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 let db: Db;
 const procs: Proc[] = [];
+let own: Awaited<ReturnType<typeof createOwnDatabase>> | undefined;
 t.before(async () => {
-  await adminQuery(`create database "${dbName}"`);
-  db = await openDb({ databaseUrl: dbUrl.toString(), dataDir: '/nonexistent' }, { migrate: true, poolMax: 4 });
+  own = await createOwnDatabase();
+  db = await openDb({ databaseUrl: own.url, dataDir: '/nonexistent' }, { migrate: false, poolMax: 4 });
 });
 t.teardown(async () => {
   for (const p of procs) await p.stop('SIGKILL');
   await db?.close();
-  await adminQuery(`drop database if exists "${dbName}" with (force)`).catch(() => undefined);
+  await own?.drop().catch(() => undefined);
 });
 
 const waitFor = async (what: string, fn: () => Promise<boolean>, timeoutMs: number, proc?: Proc) => {
@@ -53,9 +38,9 @@ const waitFor = async (what: string, fn: () => Promise<boolean>, timeoutMs: numb
 };
 
 t.test('kill -9 mid-batch, restart: every message exactly once, no orphan blobs', async (t) => {
-  const config = testConfig({ DATABASE_URL: dbUrl.toString(), DOSSIER_SYNC_INTERVAL: '3600' });
+  const config = testConfig({ DATABASE_URL: own!.url, DOSSIER_SYNC_INTERVAL: '3600' });
   const env = {
-    DATABASE_URL: dbUrl.toString(), REDIS_URL: TEST_REDIS_URL, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
+    DATABASE_URL: own!.url, REDIS_URL: TEST_REDIS_URL, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
     DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '3600', LOG_LEVEL: 'warn',
     // Dovecot listens on 127.0.0.1: the on-premises allowance, as testConfig sets it.
     DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true',

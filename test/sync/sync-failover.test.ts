@@ -3,16 +3,15 @@
 // locks (the queue key in Redis, the leases in the database) are short leases that a dead holder loses
 // within seconds, and B takes the accounts over. Runs on a database of its own: workers adopt every account.
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openDb, type Db } from '../../src/core/platform/db.ts';
 import { getDovecot, type MailUser } from '../support/dovecot.ts';
 import type { MailAccount } from '../../src/core/mail/mail-account.entity.ts';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testConfig } from '../support/env.ts';
+import { TEST_REDIS_URL, testConfig } from '../support/env.ts';
 import { freePort, runDossier, waitForHttp, type Proc } from '../support/processes.ts';
 import { query } from '../support/sync.ts';
+import { createOwnDatabase } from '../support/own-database.ts';
 import { createTestImapAccount, createTestMail, createTestUser } from '../support/factories.ts';
 
 // Three processes start and sync before the kill: more than the runner's default per-file budget under load.
@@ -21,32 +20,17 @@ t.setTimeout(300_000);
 const ACCOUNTS = 4;
 const RESUME_WITHIN_MS = 20_000;
 
-const dbName = `dossier_failover_${randomUUID().slice(0, 8)}`;
-const dbUrl = new URL(TEST_DATABASE_URL);
-dbUrl.pathname = `/${dbName}`;
-const admin = new URL(TEST_DATABASE_URL);
-admin.pathname = '/postgres';
-
-async function adminQuery(sql: string) {
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 let db: Db;
 const procs: Proc[] = [];
+let own: Awaited<ReturnType<typeof createOwnDatabase>> | undefined;
 t.before(async () => {
-  await adminQuery(`create database "${dbName}"`);
-  db = await openDb({ databaseUrl: dbUrl.toString(), dataDir: '/nonexistent' }, { migrate: true, poolMax: 4 });
+  own = await createOwnDatabase();
+  db = await openDb({ databaseUrl: own.url, dataDir: '/nonexistent' }, { migrate: false, poolMax: 4 });
 });
 t.teardown(async () => {
   for (const p of procs) await p.stop('SIGKILL');
   await db?.close();
-  await adminQuery(`drop database if exists "${dbName}" with (force)`).catch(() => undefined);
+  await own?.drop().catch(() => undefined);
 });
 
 const waitFor = async (what: string, fn: () => Promise<boolean>, timeoutMs: number, watch: Proc[] = []) => {
@@ -60,11 +44,11 @@ const waitFor = async (what: string, fn: () => Promise<boolean>, timeoutMs: numb
 };
 
 t.test('a worker killed with -9: its accounts resume on another worker, new mail visible through the API within 20 s', async (t) => {
-  const config = testConfig({ DATABASE_URL: dbUrl.toString(), DOSSIER_SYNC_INTERVAL: '3600' });
+  const config = testConfig({ DATABASE_URL: own!.url, DOSSIER_SYNC_INTERVAL: '3600' });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = {
-    DATABASE_URL: dbUrl.toString(), REDIS_URL: TEST_REDIS_URL, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
+    DATABASE_URL: own!.url, REDIS_URL: TEST_REDIS_URL, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
     DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '3600', LOG_LEVEL: 'warn',
     // Dovecot listens on 127.0.0.1: the on-premises allowance, as testConfig sets it.
     DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true', PORT: String(port),
