@@ -48,7 +48,8 @@ t.test('new message, forward, add sender as contact, tag, upload, and a refused 
   await dialog.waitFor({ state: 'hidden' });
 
   // Forward: the original goes along as an attachment.
-  await page.locator('.message-row').first().click();
+  // By subject: the sent message's copy may already have joined the top of the live list.
+  await page.locator('.message-row', { hasText: 'Signed engagement letter' }).first().click();
   await page.getByRole('heading', { level: 1, name: 'Signed engagement letter' }).waitFor();
   await page.getByRole('button', { name: 'Forward' }).click();
   await page.getByLabel('To', { exact: true }).fill('partner@firm.example');
