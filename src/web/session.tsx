@@ -58,6 +58,9 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
   useEffect(() => {
     api.setUnauthorizedHandler(() => {
       setState({ status: 'signed-out', notice: 'session-expired' });
+      // Several requests in flight (the page, the bell, the task count) can each get the 401: only the first
+      // leads to the login page, or the next one would make "the login page" the place to return to.
+      if (window.location.pathname.startsWith('/login')) return;
       const next = window.location.pathname + window.location.search;
       route(`/login?next=${encodeURIComponent(next)}`, true);
     });
