@@ -1,8 +1,11 @@
 // The live event stream (GET /api/events) shared by every component of the page: one EventSource, opened on
 // first use. Components subscribe with useLiveEvent and reload what they show; they never poll for mail.
 // On a reconnect (server restart, network change) listeners hear 'reconnected' and reload, since events sent
-// while disconnected are gone.
+// while disconnected are gone. The server ends the stream with an `end` event when the session no longer
+// stands (signed out elsewhere, password changed): the app stops listening and one API call lets the usual
+// 401 handling take the user to the login page, instead of EventSource reconnecting into 401s.
 import { useEffect, useRef } from 'preact/hooks';
+import { getJson } from './api.ts';
 
 export type LiveMessage = { id: string; accountIds: string[]; clientIds: string[] };
 export type LiveSync = { accountId: string; progress: { done: number; total: number } | null; status: string | null };
@@ -23,6 +26,10 @@ function open() {
   source.addEventListener('open', () => {
     if (opened) emit('reconnected', {});
     opened = true;
+  });
+  source.addEventListener('end', () => {
+    closeLiveEvents();
+    getJson('/me').catch(() => { /* the 401 handler has taken over */ });
   });
   for (const name of ['message', 'notification', 'sync'] as const) {
     source.addEventListener(name, (event) => {

@@ -5,7 +5,7 @@
 import t from 'tap';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startTestApp, userSession, type Session } from '../support/app.ts';
+import { signIn, startTestApp, userSession, type Session } from '../support/app.ts';
 import { createTestAccount, createTestClient, createTestCommunication, createTestMessage } from '../support/factories.ts';
 import { describeMessageEvents } from '../../src/core/mail/message-events.ts';
 import { createNotification } from '../../src/core/collaboration/staff-notifications.ts';
@@ -45,8 +45,8 @@ async function listen(t: { teardown: (fn: () => void) => void }, s: Session) {
   });
   return {
     res, received,
-    until: (pred: (r: Received) => boolean) => new Promise<Received[]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`event not received; got ${JSON.stringify(received)}`)), 15_000);
+    until: (pred: (r: Received) => boolean, timeoutMs = 15_000) => new Promise<Received[]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`event not received; got ${JSON.stringify(received)}`)), timeoutMs);
       const done = () => { clearTimeout(timer); resolve(received); };
       if (received.some(pred)) return done();
       waiters.push({ pred, resolve: done });
@@ -93,4 +93,24 @@ t.test("a colleague's stream carries nothing of a private mailbox's unfiled mail
   t.equal(aliceGot.filter((r) => r.event === 'notification').length, 1, 'and of her notification, after it committed');
   const order = aliceGot.map((r) => r.data.id ?? r.event);
   t.ok(order.indexOf(secret.id) < order.indexOf(marker.id), 'in the order published');
+});
+
+t.test('signing out ends an open stream; the same user\'s other session keeps listening', async (t) => {
+  const first = await userSession(ta);
+  const second = { user: first.user, ...(await signIn(ta.app, first.user.email)) };
+  const firstStream = await listen(t, first);
+  const secondStream = await listen(t, second);
+  const closed = new Promise<void>((resolve) => firstStream.res.on('end', resolve));
+
+  t.equal((await first.request('POST', '/api/auth/logout')).statusCode, 204);
+  // The stream re-asks about its session every 10 s.
+  await firstStream.until((r) => r.event === 'end', 25_000);
+  await closed;
+  t.pass('the signed-out stream got `end` and was closed by the server');
+
+  const em = db.em.fork();
+  const { notification: note } = await createNotification(em, { userId: first.user.id, kind: 'test', title: 'Still here' });
+  await em.flush();
+  await secondStream.until((r) => r.event === 'notification' && r.data.id === note.id);
+  t.notOk(firstStream.received.some((r) => r.event === 'notification'), 'nothing reaches the ended stream');
 });

@@ -56,6 +56,20 @@ export async function getTokenUser(em: Em, token: string): Promise<User | null> 
   return apiToken.user;
 }
 
+/**
+ * Whether a credential accepted earlier still stands: a long-lived request (the live event stream) asks again
+ * now and then, so signing out, a password change elsewhere, an expired session or deactivation ends it.
+ */
+export async function isCredentialLive(em: Em, credential: { sessionId: string } | { apiToken: string }): Promise<boolean> {
+  const db = kysely(em);
+  const row = 'sessionId' in credential
+    ? await db.selectFrom('session as s').innerJoin('app_user as u', 'u.id', 's.user_id').select('s.id')
+      .where('s.id', '=', credential.sessionId).where('s.expires_at', '>', new Date()).where('u.active', '=', true).executeTakeFirst()
+    : await db.selectFrom('api_token as t').innerJoin('app_user as u', 'u.id', 't.user_id').select('t.id')
+      .where('t.token_hash', '=', sha256Hex(credential.apiToken)).where('u.active', '=', true).executeTakeFirst();
+  return row !== undefined;
+}
+
 export const listApiTokens = (em: Em, userId: string) => em.find(ApiToken, { user: userId }, { orderBy: { createdAt: 'desc' } });
 
 export async function deleteApiToken(em: Em, userId: string, id: string): Promise<void> {

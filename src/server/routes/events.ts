@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { LiveEvent } from '../../core/platform/live-events.ts';
 import { listVisibleMailboxes } from '../../core/mail/visibility.ts';
+import { isCredentialLive } from '../../core/staff/sessions.ts';
 import { currentUser } from '../auth.ts';
 
 /** Comment lines keep proxies from closing an idle stream (most cut at 60 s). */
@@ -14,6 +15,10 @@ const KEEPALIVE_MS = 25_000;
 const ACCOUNTS_TTL_MS = 60_000;
 /** An account found not visible is not asked about again for this long (a colleague's initial sync is many events). */
 const NOT_VISIBLE_TTL_MS = 5_000;
+/** A stream outlives the request that opened it: its session or token is asked about again this often, and
+ *  the stream ends (an `end` event, then close) once it no longer stands — sign-out, password change,
+ *  deactivation, expiry. The web app then stops listening instead of reconnecting into a 401. */
+const RECHECK_MS = 10_000;
 
 type Connection = { userId: string; send: (event: LiveEvent) => void };
 
@@ -28,6 +33,8 @@ export async function eventRoutes(app: FastifyInstance) {
   app.get('/events', { schema: { tags: ['events'], description: 'Server-sent events: message, notification, sync. Ids only; filtered by visibility.' } }, async (req, reply) => {
     const user = currentUser(req);
     const db = app.deps.db;
+    const bearer = req.authKind === 'bearer' ? req.headers.authorization?.slice(7).trim() : undefined;
+    const credential = bearer ? { apiToken: bearer } : { sessionId: req.sessionId ?? '' };
     let accounts = new Set<string>();
     let readAt = 0;
     const notVisible = new Map<string, number>();
@@ -78,8 +85,16 @@ export async function eventRoutes(app: FastifyInstance) {
     reply.raw.write(`retry: 3000\n: connected\n\n`);
     connections.add(connection);
     const keepalive = setInterval(() => reply.raw.write(': keepalive\n\n'), KEEPALIVE_MS);
+    const recheck = setInterval(() => {
+      isCredentialLive(db.em.fork(), credential).then((live) => {
+        if (live) return;
+        end();
+        reply.raw.end('event: end\ndata: {}\n\n');
+      }, (err: unknown) => req.log.warn({ err }, 'live event stream: credential not rechecked'));
+    }, RECHECK_MS);
     const end = () => {
       clearInterval(keepalive);
+      clearInterval(recheck);
       connections.delete(connection);
     };
     req.raw.on('close', end);
