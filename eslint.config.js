@@ -33,7 +33,6 @@ const noSql = {
       selector: `CallExpression[callee.type='MemberExpression'][callee.property.name='${name}']`,
       message: `SQL runs only in src/core: call a core function instead of ${name}().`,
     })),
-    { selector: "CallExpression[callee.name='executeBound']", message: 'SQL runs only in src/core: call a core function instead.' },
   ],
 };
 

@@ -60,18 +60,14 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 /** How the HTTP layer names an attachment's bytes; core must not know routes. */
 export type DetailOptions = { allowRemoteImages: boolean; attachmentUrl: (attachmentId: string) => string; markQuotes?: boolean };
 
-/** websearch_to_tsquery over unaccented input with the same 'simple' config the generated `search`
- *  columns (communication, attachment, document names) use. */
-export const tsQuerySql = `websearch_to_tsquery('simple', dossier_unaccent(?))`;
-/** The query for message vectors, which the application builds (core/mail/search-terms.ts): the same tokenizer
- *  reads the query. Its parameter is messageTsQuery(q). */
-export const messageTsQuerySql = '?::tsquery';
 /** An empty tsquery matches nothing, as a query of no words should. */
 export const messageTsQuery = (q: string) => tsqueryLiteral(q) ?? '';
 
-/** tsQuerySql for Kysely queries (websearch_to_tsquery and dossier_unaccent have no builder form). */
+/** websearch_to_tsquery over unaccented input with the same 'simple' config the generated `search` columns
+ *  (communication, attachment, document names) use; neither function has a Kysely builder form. */
 export const textQuery = (q: string): RawBuilder<unknown> => sql`websearch_to_tsquery('simple', dossier_unaccent(${q}))`;
-/** messageTsQuerySql for Kysely queries: the application's tsquery literal, cast in SQL. */
+/** The query for message vectors, which the application builds (core/mail/search-terms.ts) so that the same
+ *  tokenizer reads the query: its tsquery literal, cast in SQL. */
 export const messageTextQuery = (q: string): RawBuilder<unknown> => sql`${messageTsQuery(q)}::tsquery`;
 
 /**

@@ -5,10 +5,7 @@ import { InvalidInputError } from './errors.ts';
 
 export type KeysetPosition = { at: string; id: string };
 
-/** SQL rendering of a timestamptz column as an exact UTC ISO string (microseconds) for the cursor. */
-export const cursorTimeSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-/** The same for Kysely queries, e.g. `.select((eb) => cursorTime(eb.ref('m.sent_at')).as('k'))` (to_char has no builder form). */
+/** A timestamptz column as an exact UTC ISO string (microseconds) for the cursor, e.g. `.select((eb) => cursorTime(eb.ref('m.sent_at')).as('k'))` (to_char has no builder form). */
 export const cursorTime = (column: Expression<Date | string | null>): RawBuilder<string> =>
   sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
