@@ -64,3 +64,24 @@ export async function userSession(t: TestApp, role: Role = 'staff', name?: strin
   const { user, email } = await createTestUser(t.db, role, name);
   return { user, ...(await signIn(t.app, email)) };
 }
+
+/**
+ * Every item of a paged list (`{items, nextCursor}`), following the cursor: what a client that pages through
+ * sees. Throws on a non-200 answer or a page loop.
+ */
+export async function listEveryPage<T>(request: (url: string) => Promise<{ statusCode: number; body: string }>, url: string, limit = 50): Promise<T[]> {
+  const out: T[] = [];
+  const seen = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const sep = url.includes('?') ? '&' : '?';
+    const res = await request(`${url}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode} ${res.body}`);
+    const page = JSON.parse(res.body) as { items: T[]; nextCursor: string | null };
+    out.push(...page.items);
+    cursor = page.nextCursor;
+    if (cursor !== null && seen.has(cursor)) throw new Error(`GET ${url}: the cursor ${cursor} came twice`);
+    if (cursor !== null) seen.add(cursor);
+  } while (cursor !== null);
+  return out;
+}
