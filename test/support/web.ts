@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { startWorker } from '../../src/sync/worker.ts';
 import { startTestApp, type TestApp } from './app.ts';
+import { testConfig } from './env.ts';
 import { launchBrowser } from './browser.ts';
 import { builtWebRoot } from './web-build.ts';
 
@@ -24,15 +25,17 @@ export type WebTest = {
 
 /**
  * Starts the server and a browser for a web test file. With `workerId` (a prefix), a sync worker answers the
- * API's jobs (login checks, syncs). Register `close` with `t.teardown`.
+ * API's jobs (login checks, syncs). `env` configures the server as its environment would; `port` is for a
+ * test that must know the address before the server starts (an OAuth client's registered redirect URI).
+ * Register `close` with `t.teardown`.
  */
-export async function startWebTest(opts: { workerId?: string } = {}): Promise<WebTest> {
-  const ta = await startTestApp({ webRoot: await builtWebRoot() });
+export async function startWebTest(opts: { workerId?: string; env?: Record<string, string>; port?: number } = {}): Promise<WebTest> {
+  const ta = await startTestApp({ webRoot: await builtWebRoot(), ...(opts.env ? { config: testConfig(opts.env) } : {}) });
   // The API checks logins and syncs through jobs: a worker on the same queue answers them.
   const worker = opts.workerId
     ? await startWorker({ config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, events: ta.events, log: silent, workerId: `${opts.workerId}-${randomUUID().slice(0, 8)}` })
     : null;
-  await ta.app.listen({ host: '127.0.0.1', port: 0 });
+  await ta.app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   const base = `http://127.0.0.1:${(ta.app.server.address() as AddressInfo).port}`;
   const browser = await launchBrowser();
   return {
