@@ -1,5 +1,6 @@
-// The 'send-outbox' job: sends one outbox row at most once (queued → sending → sent | failed), saves the
-// copy in the account's Sent folder, then asks for a sync so the copy joins the thread and the client log.
+// The 'send-outbox' job: sends one outbox row at most once (queued → sending → sent | failed), stores what
+// was sent as a message at once (thread and client log, with or without a Sent folder), saves the copy in
+// the account's Sent folder, then asks for a sync so the copy joins that message.
 // Recipients and content were decided when the row was queued (core/outbox/outbox.ts); this only delivers them.
 import type { Readable } from 'node:stream';
 import type { JobContext } from '../core/platform/jobs.ts';
@@ -20,6 +21,11 @@ import type { WorkerDeps } from './worker-deps.ts';
 import { mailHostPolicy } from '../core/mail/mail-hosts.ts';
 import { openOutboxBody } from '../core/outbox/outbox-secrets.ts';
 import { getReplyTokenAddress } from '../core/collaboration/file-requests.ts';
+import { storeSentMessage } from '../core/ingest/store-message.ts';
+import { listOwnAddresses } from '../core/log/filing.ts';
+import { dedupeOf } from '../core/mail/dedupe.ts';
+import { describeMessageEvents } from '../core/mail/message-events.ts';
+import { parseMessage } from './parse-message.ts';
 
 /** How long one attempt may hold a row; a crashed attempt's row is looked at again after this. */
 export const SEND_LEASE_MS = 10 * 60_000;
@@ -113,6 +119,34 @@ async function withSentFolder<T>(em: Em, deps: WorkerDeps, account: MailAccount,
     return await fn(client, path);
   } finally {
     await closeImap(client);
+  }
+}
+
+/** Mail to staff about Dossier's own events (task due, new client mail...): not correspondence, never stored. */
+const NOT_CORRESPONDENCE = new Set(['staff_notification']);
+
+/**
+ * Stores what was just sent as a message, files it and links the row to it (storeSentMessage), then tells
+ * open browsers. Never fails the send: should it fail, the Sent copy (when the account has one) still
+ * brings the message in at the next sync.
+ */
+async function storeSent(em: Em, deps: WorkerDeps, row: Outbox, raw: Buffer): Promise<void> {
+  if (NOT_CORRESPONDENCE.has(row.kind)) return;
+  try {
+    const blob = await deps.blobs.put(raw);
+    const parsed = await parseMessage(raw, { writeBlob: (content) => deps.blobs.put(content) });
+    const { dedupeHash, messageId } = dedupeOf(raw);
+    const ownAddresses = new Set(await listOwnAddresses(em));
+    const queuedMail: string[] = [];
+    const id = await em.fork().transactional((tx) => storeSentMessage(tx, {
+      ownAddresses, queuedMail, filing: { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes },
+    }, row.id, {
+      uid: 0, flags: ['\\Seen'], modseq: null, internalDate: row.sentAt ?? new Date(), raw: blob, dedupeHash, messageId, parsed, parseError: null,
+    }));
+    for (const q of queuedMail) await enqueueSend(deps.queue, q);
+    if (deps.events) for (const event of await describeMessageEvents(em.fork(), [id])) deps.events.publish(event);
+  } catch (err) {
+    deps.log.warn({ outboxId: row.id, err }, 'outbox: sent, but could not store the message at once (its Sent copy will bring it)');
   }
 }
 
@@ -211,6 +245,7 @@ export async function sendOutbox(deps: WorkerDeps, outboxId: string, ctx: JobCon
   // Recorded as sent first (the smallest window in which a crash could make us send twice), then copied.
   await settle('sent', notDelivered ? `Not delivered to some recipients: ${notDelivered}` : null);
   deps.log.info({ outboxId, messageId: row.messageIdHeader, response: result.response }, 'outbox: sent');
+  await storeSent(em, deps, row, composed.raw);
 
   let sentCopy: SentCopyResult = 'skipped';
   let copyError: string | null = null;

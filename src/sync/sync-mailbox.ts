@@ -13,7 +13,7 @@ import { enqueueSend } from '../core/outbox/outbox.ts';
 import type { BlobStore } from '../core/blobs/blob-store.ts';
 import type { FolderRole } from '../core/mail/mail-account.entity.ts';
 import { createContentHasher, dedupeKey, dedupeOf, finishDedupe } from '../core/mail/dedupe.ts';
-import { cleanFlags, findStoredMessages, refreshMailboxCounts, storeMessages, type StoreContext, type StoreItem } from '../core/ingest/store-message.ts';
+import { cleanFlags, findStoredMessages, refreshMailboxCounts, storeMessages, type MailboxStoreContext, type StoreItem } from '../core/ingest/store-message.ts';
 import {
   advanceMailboxCursor, countFetchAttempt, forgiveFetchAttempt, countLiveLocations, finishMailboxSync, getMailboxLastError, getMailboxState, listLiveLocationFlags,
   listLiveLocationUids, markLocationsRemoved, recordMailboxError as recordMailboxProblem, resetMailboxCursor, setLocationFlags, startMailboxProgress, type MailboxState,
@@ -146,7 +146,7 @@ async function fetchNew(
   if (!client.usable) throw new TruncatedFetchError('the connection dropped while listing new messages');
   metas.sort((a, b) => a.uid - b.uid);
   const out = { fetched: 0, stored: 0, failed: 0, lastUid: 0 };
-  const storeCtx: StoreContext = {
+  const storeCtx: MailboxStoreContext = {
     mailbox: { id: box.id, role: box.role }, uidValidity, ownAddresses: ctx.ownAddresses, filing: ctx.filing,
     onReplyFailure: (f) => ctx.log.warn({ accountId: ctx.accountId, folder: box.path, ...f }, 'matching a reply failed; the message is stored'),
   };
@@ -294,7 +294,7 @@ async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[]): Promis
 }
 
 /** Rows and the cursor that covers them commit together; the cursor only moves forward. */
-async function commitBatch(ctx: MailboxSyncContext, storeCtx: StoreContext, box: MailboxRef, uidValidity: string, p: Prepared, recount: boolean): Promise<void> {
+async function commitBatch(ctx: MailboxSyncContext, storeCtx: MailboxStoreContext, box: MailboxRef, uidValidity: string, p: Prepared, recount: boolean): Promise<void> {
   const queued: string[] = [];
   for (let attempt = 1; ; attempt++) {
     try {
@@ -333,7 +333,7 @@ async function announceCommitted(ctx: MailboxSyncContext, messageIds: string[]):
   }
 }
 
-async function storeUnfetchable(ctx: MailboxSyncContext, storeCtx: StoreContext, meta: Meta, attempts: number): Promise<void> {
+async function storeUnfetchable(ctx: MailboxSyncContext, storeCtx: MailboxStoreContext, meta: Meta, attempts: number): Promise<void> {
   const row = await getMailboxState(ctx.db.em.fork(), storeCtx.mailbox.id);
   const empty = await ctx.blobs.put(Buffer.alloc(0));
   const lastError = await getMailboxLastError(ctx.db.em.fork(), storeCtx.mailbox.id);

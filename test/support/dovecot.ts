@@ -45,6 +45,8 @@ export type StartDovecotOptions = {
    * token's `email` to be the login name. Users still need a passwd-file entry (addUser) to exist for doveadm.
    */
   oauth2?: { introspectionUrl: string };
+  /** No Sent folder (as with some hosts, or a user who deleted it): every other special folder still exists. */
+  withoutSent?: boolean;
 };
 
 const NOT_FOUND = 'dovecot not found: apt-get install -y dovecot-imapd';
@@ -144,7 +146,7 @@ function isAtLeast24(version: string): boolean {
   return major > 2 || (major === 2 && minor >= 4);
 }
 
-type ConfigInput = { dir: string; port: number; instance: string; oauth2?: { introspectionUrl: string } };
+type ConfigInput = { dir: string; port: number; instance: string; oauth2?: { introspectionUrl: string }; withoutSent?: boolean };
 
 const FOLDERS = [
   ['Drafts', '\\Drafts'],
@@ -154,7 +156,9 @@ const FOLDERS = [
 ] as const;
 
 // Dovecot 2.3 syntax (Debian 12 ships 2.3.19).
-function config23({ dir, port, instance, oauth2 }: ConfigInput): string {
+const foldersOf = (withoutSent?: boolean) => FOLDERS.filter(([name]) => !(withoutSent && name === 'Sent'));
+
+function config23({ dir, port, instance, oauth2, withoutSent }: ConfigInput): string {
   return `# Written by test/support/dovecot.ts for one test process; removed when it stops.
 protocols = imap
 listen = ${HOST}
@@ -188,7 +192,7 @@ userdb {
 namespace inbox {
   inbox = yes
   separator = /
-${FOLDERS.map(([name, use]) => `  mailbox ${name} {\n    special_use = ${use}\n    auto = subscribe\n  }`).join('\n')}
+${foldersOf(withoutSent).map(([name, use]) => `  mailbox ${name} {\n    special_use = ${use}\n    auto = subscribe\n  }`).join('\n')}
 }
 protocol imap {
   # Several workers and tests may hold connections to one account at once.
@@ -215,7 +219,7 @@ service anvil {
 
 // Dovecot 2.4 rewrote the settings (https://doc.dovecot.org/2.4.0/installation/upgrade/2.3-to-2.4.html).
 // Written from that guide for when Debian moves to 2.4; the machines here run 2.3, so it is not exercised yet.
-function config24({ dir, port, instance }: ConfigInput): string {
+function config24({ dir, port, instance, withoutSent }: ConfigInput): string {
   return `dovecot_config_version = 2.4.0
 dovecot_storage_version = 2.4.0
 # Written by test/support/dovecot.ts for one test process; removed when it stops.
@@ -248,7 +252,7 @@ userdb static {
 namespace inbox {
   inbox = yes
   separator = /
-${FOLDERS.map(([name, use]) => `  mailbox ${name} {\n    special_use = ${use}\n    auto = subscribe\n  }`).join('\n')}
+${foldersOf(withoutSent).map(([name, use]) => `  mailbox ${name} {\n    special_use = ${use}\n    auto = subscribe\n  }`).join('\n')}
 }
 protocol imap {
   mail_max_userip_connections = 100
@@ -589,7 +593,7 @@ async function startOnce(bin: string, doveadm: string, version: string, opts: St
   const instance = `dossier-${path.basename(dir)}`;
   const write = isAtLeast24(version) ? config24 : config23;
   if (opts.oauth2 && isAtLeast24(version)) throw new Error('the OAuth2 Dovecot harness is written for Dovecot 2.3');
-  await writeFile(path.join(dir, 'dovecot.conf'), write({ dir, port, instance, oauth2: opts.oauth2 }));
+  await writeFile(path.join(dir, 'dovecot.conf'), write({ dir, port, instance, oauth2: opts.oauth2, withoutSent: opts.withoutSent }));
   if (opts.oauth2) {
     // Introspection on every login (no tokeninfo, no cache), so an expired or revoked token is refused at once.
     await writeFile(path.join(dir, 'dovecot-oauth2.conf.ext'), [

@@ -84,11 +84,12 @@ t.test('a reply is sent, saved in Sent, synced back into the thread and filed in
   t.same(got.to, [clientAddress]);
   t.same(headerValues(got.raw, 'in-reply-to'), [`<${parentId}>`]);
 
-  const copy = await waitFor('the Sent copy to be synced in', () => db.em.fork().findOne(Message, { messageIdHeader: row.messageIdHeader }));
+  // Stored when the SMTP server took it (issue 15); the Sent copy then adds its location to that message.
+  const copy = await waitFor('the reply to be stored', () => db.em.fork().findOne(Message, { messageIdHeader: row.messageIdHeader }));
   t.equal(copy.threadId, parent.threadId, 'in the parent\'s thread');
   t.equal(copy.direction, 'outbound');
   t.equal(copy.subject, 'Re: Quarterly VAT');
-  const loc = await db.em.fork().findOneOrFail(MessageLocation, { message: copy.id }, { populate: ['mailbox'] });
+  const loc = await waitFor('the Sent copy to be synced in', () => db.em.fork().findOne(MessageLocation, { message: copy.id }, { populate: ['mailbox'] }));
   t.equal(loc.mailbox.role, 'sent');
   t.ok(loc.flags.includes('\\Seen'), 'stored as seen, as APPENDed');
   const record = await waitFor('the reply in the client log', () => db.em.fork().findOne(Communication, { client: client.id, message: copy.id }));

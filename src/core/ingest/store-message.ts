@@ -37,7 +37,8 @@ export type StoreItem = {
 };
 
 export type StoreContext = {
-  mailbox: Pick<Mailbox, 'id' | 'role'>;
+  /** Null for mail Dossier sent, stored when the SMTP server took it (storeSentMessage): no location yet. */
+  mailbox: Pick<Mailbox, 'id' | 'role'> | null;
   uidValidity: string;
   /** Normalised addresses of every connected account: mail from them is outbound. */
   ownAddresses: ReadonlySet<string>;
@@ -49,6 +50,9 @@ export type StoreContext = {
    *  the caller enqueues their send once the transaction has committed. */
   queuedMail?: string[];
 };
+
+/** The context of a sync: mail stored in a mailbox. */
+export type MailboxStoreContext = StoreContext & { mailbox: Pick<Mailbox, 'id' | 'role'> };
 
 export type StoreResult = { uid: number; messageId: string; created: boolean; linked: boolean };
 
@@ -81,9 +85,19 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   if (!items.length) return [];
   // Entities the caller created and not yet flushed (tests build mailboxes that way) must exist first.
   await em.flush();
-  const mailboxId = ctx.mailbox.id;
+  const mailboxId = ctx.mailbox?.id ?? null;
   const known = await findStoredMessages(em, [...new Set(items.map((i) => i.dedupeHash))]);
-  const existingLocs = await kysely(em).selectFrom('message_location').select(['id', 'uid', 'message_id'])
+  // Mail Dossier sent was stored when the SMTP server took it: a copy of it (our APPEND has the same bytes
+  // and is found above; a provider's own Sent copy may differ in content fields) joins that message by its
+  // Message-ID, which Dossier generated (outbox.ts newMessageId), so no second record is made.
+  const sentIds = [...new Set(items.filter((i) => !known.has(i.dedupeHash) && i.messageId).map((i) => i.messageId!))];
+  if (sentIds.length) {
+    const sent = await kysely(em).selectFrom('outbox').select(['message_id_header', 'sent_message_id'])
+      .where('message_id_header', 'in', sentIds).where('sent_message_id', 'is not', null).execute();
+    const byHeader = new Map(sent.map((r) => [r.message_id_header, r.sent_message_id!]));
+    for (const i of items) if (!known.has(i.dedupeHash) && i.messageId && byHeader.has(i.messageId)) known.set(i.dedupeHash, byHeader.get(i.messageId)!);
+  }
+  const existingLocs = mailboxId === null ? [] : await kysely(em).selectFrom('message_location').select(['id', 'uid', 'message_id'])
     .where('mailbox_id', '=', mailboxId).where('uid_validity', '=', ctx.uidValidity).where('uid', 'in', items.map((i) => i.uid))
     .execute();
   const locByUid = new Map(existingLocs.map((l) => [Number(l.uid), l]));
@@ -122,9 +136,13 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
       if (item.messageId) threadOf.set(item.messageId, content.threadId);
       messageId = content.id;
       isNew = true;
-    } else if (ctx.mailbox.role === 'sent') {
+    } else if (ctx.mailbox?.role === 'sent') {
       // Known content found in Sent (e.g. first seen in a colleague's INBOX): it was sent by us.
       outboundIds.push(messageId);
+    }
+    if (mailboxId === null) {
+      results.push({ uid: item.uid, messageId, created: isNew, linked: false });
+      continue;
     }
     const loc = locByUid.get(item.uid);
     if (loc) {
@@ -180,6 +198,19 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   return results;
 }
 
+/**
+ * Stores mail Dossier just sent (the outbox row's message as the SMTP server took it) without a location,
+ * files it (to the clients its addresses belong to, and the row's client) and links the row to it, so it
+ * is in the thread and the client log at once, whether or not the account has a Sent folder. Its Sent
+ * copy, when one syncs, only adds a location (same dedupe key, or the row's Message-ID: storeMessages).
+ * The caller owns the transaction. Returns the message id.
+ */
+export async function storeSentMessage(em: Em, ctx: Omit<StoreContext, 'mailbox' | 'uidValidity'>, outboxId: string, item: StoreItem): Promise<string> {
+  const [stored] = await storeMessages(em, { ...ctx, mailbox: null, uidValidity: '' }, [item]);
+  await kysely(em).updateTable('outbox').set({ sent_message_id: stored!.messageId }).where('id', '=', outboxId).execute();
+  return stored!.messageId;
+}
+
 // ---------------------------------------------------------------- rows
 
 type Rows = {
@@ -227,7 +258,7 @@ function createContent(ctx: StoreContext, item: StoreItem, threadOf: Map<string,
   const root = getThreadRootId(headers);
   const threadId = found ? threadOf.get(found)! : root ? threadIdFromRootId(root) : randomUUID();
   const fromAddress = p?.from ? normalizeAddress(p.from.address) : null;
-  const outbound = ctx.mailbox.role === 'sent' || (fromAddress ? ctx.ownAddresses.has(fromAddress) : false);
+  const outbound = ctx.mailbox === null || ctx.mailbox.role === 'sent' || (fromAddress ? ctx.ownAddresses.has(fromAddress) : false);
   const status: ParseStatus = p ? p.parseStatus : 'failed';
   const text = p?.text ?? '';
   const id = randomUUID();

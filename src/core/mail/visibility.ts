@@ -55,10 +55,21 @@ export function isFiled(): Expression<SqlBool> {
   return eb.exists(eb.selectFrom('communication as vc').select(eb.lit(1).as('one')).whereRef('vc.message_id', '=', 'm.id'));
 }
 
+/**
+ * True when Dossier sent the message aliased `m` through an account owning one of `mailboxIds`: mail sent
+ * from a mailbox belongs to it before its Sent copy syncs, and for good when the account has no Sent folder.
+ */
+export function isSentThrough(mailboxIds: string[]): Expression<SqlBool> {
+  const eb = expressionBuilder<WithMessage, 'm'>();
+  if (mailboxIds.length === 0) return eb.lit(false);
+  return eb.exists(eb.selectFrom('outbox as vo').innerJoin('mailbox as vmb', 'vmb.account_id', 'vo.account_id').select(eb.lit(1).as('one'))
+    .whereRef('vo.sent_message_id', '=', 'm.id').where('vmb.id', 'in', mailboxIds));
+}
+
 /** The rule as one condition on the message aliased `m`, for lookups by id (where an OR costs nothing). */
 export function isVisibleMessage(mailboxIds: string[]): Expression<SqlBool> {
   const eb = expressionBuilder<WithMessage, 'm'>();
-  return eb.or([hasLiveLocation(mailboxIds), isFiled()]);
+  return eb.or([hasLiveLocation(mailboxIds), isFiled(), isSentThrough(mailboxIds)]);
 }
 
 /** Whether one message is visible to the viewer (false for unknown ids too). */

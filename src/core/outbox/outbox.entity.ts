@@ -50,6 +50,8 @@ export const Outbox = defineEntity({
     /** One attempt at a time across every worker: set while an attempt runs (a stalled job may be re-run). */
     leaseUntil: p.datetime().nullable(),
     sentCopy: p.enum(SENT_COPY_RESULTS).nullable(),
+    /** The message stored from what was sent, once the SMTP server took it (its Sent copy joins it later). */
+    sentMessage: () => p.manyToOne(Message).nullable().deleteRule('set null').index(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
