@@ -16,6 +16,7 @@ import { createBullQueue, createLocalQueue, type JobQueue } from './core/platfor
 import { createLocalEvents, createRedisEvents, type LiveEvents } from './core/platform/live-events.ts';
 import { publishNotificationCommits } from './core/staff/notification-events.ts';
 import { createBlobStore } from './core/blobs/blob-stores.ts';
+import { createMemoryMetricsStore, createMetricsRecorder, createRedisMetricsStore } from './core/platform/metrics.ts';
 import { countUsers, createUser, ensureFirstAdmin } from './core/staff/users.ts';
 import { DomainError } from './core/platform/errors.ts';
 import { startWorker, type WorkerHandle } from './sync/worker.ts';
@@ -72,6 +73,8 @@ async function main(argv: string[]) {
     ? createRedisEvents(config.redisUrl, config.queuePrefix, (err) => log.warn({ err }, 'live events: Redis error'))
     : createLocalEvents();
   publishNotificationCommits(db, events);
+  // Workers count into Redis (summed across every worker) or, embedded, into this process's memory.
+  const metricsStore = redis ? createRedisMetricsStore(redis, config.queuePrefix) : createMemoryMetricsStore();
   let worker: WorkerHandle | null = null;
   let app: { close: () => Promise<unknown> } | null = null;
   let control: ControlServer | null = null;
@@ -93,7 +96,8 @@ async function main(argv: string[]) {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   if (command === 'start' || command === 'worker') {
-    worker = await startWorker({ config, db, queue, blobs, log, events, workerId: `${command}-${process.pid}-${randomUUID().slice(0, 8)}`, adoptAccounts: true });
+    const metrics = createMetricsRecorder(metricsStore, (err) => log.warn({ err }, 'metrics: could not record'));
+    worker = await startWorker({ config, db, queue, blobs, log, events, metrics, workerId: `${command}-${process.pid}-${randomUUID().slice(0, 8)}`, adoptAccounts: true });
     log.info({ mode: config.redisUrl ? 'bullmq' : 'in-process' }, 'worker started');
   }
   if (command === 'start' || command === 'server') {
@@ -105,7 +109,7 @@ async function main(argv: string[]) {
     if (admin) log.info({ email: admin.email }, 'created the first administrator');
     // Loaded only here: a worker process never carries the HTTP server's code (~65 MB of RSS).
     const { buildApp } = await import('./server/app.ts');
-    const server = await buildApp({ config, db, queue, blobs, redis, events, logger: { level: config.logLevel } });
+    const server = await buildApp({ config, db, queue, blobs, redis, events, metrics: metricsStore, logger: { level: config.logLevel } });
     app = server;
     await server.listen({ port: config.port, host: config.host });
     // Embedded: CLI commands run meanwhile reach this process instead of opening the data dir twice.

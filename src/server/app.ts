@@ -23,6 +23,8 @@ import { routes } from './routes/index.ts';
 import { calendarFeedRoutes } from './routes/calendar.ts';
 import type { LiveEvents } from '../core/platform/live-events.ts';
 import { shareLinkRoutes } from './routes/share-links.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { createMemoryMetricsStore, createMetricsEndpoint, createRedisMetricsStore, type MetricsStore } from '../core/platform/metrics.ts';
 
 export type AppDeps = {
   config: Config;
@@ -33,6 +35,8 @@ export type AppDeps = {
   redis?: Redis | null;
   /** Live events for open browsers (GET /api/events); absent, the stream stays silent. */
   events?: LiveEvents | null;
+  /** Where the workers' counters accumulate (default: Redis with `redis`, else this process's memory). */
+  metrics?: MetricsStore | null;
   /** Where the built web app lives (default dist/web); absent in API-only tests. */
   webRoot?: string | null;
   logger?: boolean | object;
@@ -108,6 +112,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   registerAuth(app);
+  // Metrics only when an operator asked for them (DOSSIER_METRICS_TOKEN): no per-request cost otherwise.
+  const metricsStore = deps.metrics ?? (deps.redis ? createRedisMetricsStore(deps.redis, config.queuePrefix) : createMemoryMetricsStore());
+  const metrics = config.metricsToken ? createMetricsEndpoint(metricsStore) : null;
+  if (metrics) {
+    app.addHook('onResponse', async (req, reply) => {
+      // The route pattern (/api/messages/:id), never the URL: one series per route, not per id.
+      metrics.observeHttp(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
+  await app.register(metricsRoutes(metrics));
   for (const plugin of routes) await app.register(plugin, { prefix: '/api' });
   // Share links are mailed to clients: short public URLs outside /api.
   await app.register(shareLinkRoutes);

@@ -57,6 +57,7 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
     const ctx = {
       db: deps.db, queue: deps.queue, blobs: deps.blobs, pool: runtime.pool, log: deps.log, events: deps.events ?? null, accountId, ownAddresses, signal: stop.signal,
       filing: { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes },
+      metrics: deps.metrics ?? null,
       fullFlagScan: opts.reason !== 'idle',
     };
     const results: Record<string, MailboxSyncResult> = {};
@@ -78,6 +79,7 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
         break;
       } catch (err) {
         const c = classifyImapError(err);
+        deps.metrics?.syncError(c.kind);
         if (c.kind === 'auth' && settings.accessToken && !tokenRetried) {
           tokenRetried = true;
           client?.close();
@@ -112,7 +114,10 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
     return { outcome: 'done', folders: results, errors };
   } catch (err) {
     // The provider refused to renew the grant: the account already waits in needs_reauth with the reason.
-    if (err instanceof NeedsReauthError) return { outcome: 'needs-reauth' };
+    if (err instanceof NeedsReauthError) {
+      deps.metrics?.syncError('needs_reauth');
+      return { outcome: 'needs-reauth' };
+    }
     const message = stop.signal.aborted && lease.lost ? 'Another worker took over this account' : classifyImapError(err).message;
     deps.log.warn({ accountId, err }, 'account sync failed');
     await recordAccountSyncError(em, accountId, message).catch(() => undefined);

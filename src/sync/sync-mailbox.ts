@@ -23,6 +23,7 @@ import { isUidToFetch, needsExpungeScan, planSync, type FlagSync, type SyncPlan 
 import type { ParsePool } from './parse-pool.ts';
 import { classifyImapError } from './imap.ts';
 import type { Log } from './worker-deps.ts';
+import type { MetricsRecorder } from '../core/platform/metrics.ts';
 
 /** A batch holds at most this many messages... */
 export const BATCH_MESSAGES = 100;
@@ -55,6 +56,8 @@ export type MailboxSyncContext = {
   signal: AbortSignal;
   /** Where committed mail is announced to open browsers (absent: nobody listens). */
   events?: LiveEvents | null;
+  /** Counts stored mail for GET /metrics (absent: not counted). */
+  metrics?: MetricsRecorder | null;
   /** Without CONDSTORE, compare every message's flags this run (the caller spaces these out). */
   fullFlagScan?: boolean;
 };
@@ -174,6 +177,7 @@ async function fetchNew(
       await commitBatch(ctx, storeCtx, box, uidValidity, p, ++batchNo % RECOUNT_EVERY_BATCHES === 0);
       out.fetched += p.count;
       out.stored += p.items.length;
+      ctx.metrics?.messagesSynced(p.items.length);
       out.failed += p.items.filter((i) => i.parsed === null ? i.parseError !== null : i.parsed.parseStatus === 'failed').length;
       out.lastUid = Math.max(out.lastUid, p.maxUid);
       committed++;

@@ -5,6 +5,7 @@ import type { JobMap, JobQueue } from '../core/platform/jobs.ts';
 import type { BlobStore } from '../core/blobs/blob-store.ts';
 import type { LiveEvents } from '../core/platform/live-events.ts';
 import type { ParsePool } from './parse-pool.ts';
+import type { MetricsRecorder } from '../core/platform/metrics.ts';
 
 /** The IDLE watchers of one process (idle.ts). */
 export type WatcherRegistry = {
@@ -36,6 +37,8 @@ export type WorkerDeps = {
   log: Log;
   /** Live events for open browsers: new mail and sync progress (absent in tests that do not listen). */
   events?: LiveEvents | null;
+  /** Counts for GET /metrics (synced messages, sync errors, job durations); absent: nothing is counted. */
+  metrics?: MetricsRecorder | null;
   /** Unique per worker process: the owner name written into account leases. */
   workerId: string;
   /** The sync engine's per-process state (parse threads, IDLE watchers); startWorker creates it when absent. */

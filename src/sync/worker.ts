@@ -5,6 +5,7 @@ import { createHandlers } from './handlers.ts';
 import { createAccountRuntime } from './account-runtime.ts';
 import { accountJobKey, accountSchedulerId } from '../core/mail/accounts.ts';
 import { listMailAccountIds } from '../core/mail/account-sync-status.ts';
+import type { Handlers, JobName } from '../core/platform/jobs.ts';
 
 const HOUR = 3600_000;
 
@@ -13,7 +14,7 @@ export type WorkerHandle = { deps: WorkerDeps; stop: () => Promise<void> };
 export async function startWorker(input: WorkerDeps): Promise<WorkerHandle> {
   const deps: WorkerDeps = { ...input };
   deps.accounts ??= createAccountRuntime(deps, { adoptAll: deps.adoptAccounts ?? false });
-  deps.queue.work(createHandlers(deps), {
+  deps.queue.work(timeJobs(createHandlers(deps), deps), {
     concurrency: deps.config.workerConcurrency,
     onError: (err, name) => deps.log.warn({ err, job: name }, 'job failed'),
   });
@@ -34,4 +35,25 @@ async function scheduleEveryAccount(deps: WorkerDeps): Promise<void> {
   for (const id of await listMailAccountIds(deps.db.em.fork())) {
     await deps.queue.schedule(accountSchedulerId(id), deps.config.syncIntervalSeconds * 1000, 'sync-account', { accountId: id, reason: 'schedule' }, { key: accountJobKey(id) });
   }
+}
+
+/** Every job's run time, by name and outcome, for GET /metrics. */
+function timeJobs(handlers: Handlers, deps: WorkerDeps): Handlers {
+  const metrics = deps.metrics;
+  if (!metrics) return handlers;
+  const timed = { ...handlers };
+  for (const name of Object.keys(handlers) as JobName[]) {
+    const run = handlers[name] as (p: unknown, c: Parameters<Handlers[JobName]>[1]) => Promise<void>;
+    (timed as Record<JobName, typeof run>)[name] = async (payload, ctx) => {
+      const started = performance.now();
+      let outcome: 'ok' | 'error' = 'error';
+      try {
+        await run(payload, ctx);
+        outcome = 'ok';
+      } finally {
+        metrics.jobFinished(name, outcome, (performance.now() - started) / 1000);
+      }
+    };
+  }
+  return timed;
 }

@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from './app.ts';
 import { getDovecot, type Dovecot } from './dovecot.ts';
 import type { Config } from '../../src/core/platform/config.ts';
 import { testConfig } from './env.ts';
+import { createMetricsRecorder, createRedisMetricsStore } from '../../src/core/platform/metrics.ts';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -18,7 +19,9 @@ export async function startAppWithWorker(workerId: string, opts: { env?: Record<
   const config: Config = testConfig({ DOSSIER_SYNC_INTERVAL: '3600', ...opts.env });
   const ta = await startTestApp({ config });
   const dovecot = opts.dovecot ?? await getDovecot();
-  const worker = await startWorker({ config, db: ta.db, blobs: ta.blobs, queue: createBullQueue(config.redisUrl!, config.queuePrefix), log: silent, workerId: `${workerId}-${randomUUID().slice(0, 6)}` });
+  const worker = await startWorker({ config, db: ta.db, blobs: ta.blobs, queue: createBullQueue(config.redisUrl!, config.queuePrefix), log: silent,
+    // Counted into the test's own Redis prefix, where the app's GET /metrics reads them (as main.ts wires it).
+    metrics: createMetricsRecorder(createRedisMetricsStore(ta.redis, config.queuePrefix)), workerId: `${workerId}-${randomUUID().slice(0, 6)}` });
   return {
     ta, worker, dovecot,
     close: async () => {

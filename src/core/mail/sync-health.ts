@@ -4,13 +4,19 @@
 import { kysely, type Em } from '../platform/db.ts';
 import type { User } from '../staff/user.entity.ts';
 
-export type AccountSyncState = { id: string; status: string; lastSyncAt: Date | null; createdAt: Date };
+export type AccountSyncState = { id: string; status: string; lastSyncAt: Date | null; createdAt: Date; missing: number };
 
-/** Every account's status and last finished sync (the metrics scrape turns these into lag). */
+/** Every account's status, last finished sync (the metrics scrape turns these into lag) and missing mail. */
 export async function listAccountSyncStates(em: Em): Promise<AccountSyncState[]> {
   const rows = await kysely(em).selectFrom('mail_account').select(['id', 'status', 'last_sync_at', 'created_at']).orderBy('id').execute();
-  return rows.map((r) => ({ id: r.id, status: r.status, lastSyncAt: r.last_sync_at ? new Date(r.last_sync_at) : null, createdAt: new Date(r.created_at) }));
+  const boxes = await kysely(em).selectFrom('mailbox').select(['account_id', 'server_messages', 'stored_messages']).execute();
+  const missing = new Map<string, number>();
+  for (const b of boxes) missing.set(b.account_id, (missing.get(b.account_id) ?? 0) + missingOf(b));
+  return rows.map((r) => ({ id: r.id, status: r.status, lastSyncAt: r.last_sync_at ? new Date(r.last_sync_at) : null, createdAt: new Date(r.created_at), missing: missing.get(r.id) ?? 0 }));
 }
+
+// Stored can exceed the server's count for a moment (an expunge seen before the recount): never negative.
+const missingOf = (b: { server_messages: number; stored_messages: number }) => Math.max(0, b.server_messages - b.stored_messages);
 
 export type FolderHealth = { path: string; serverCount: number; storedCount: number; missing: number; lastSyncAt: string | null };
 export type AccountHealth = { accountId: string; name: string; status: string; lastSyncAt: string | null; lastError: string | null; folders: FolderHealth[] };
@@ -31,8 +37,7 @@ export async function listSyncHealth(em: Em, user: Pick<User, 'id' | 'role'>): P
     accountId: a.id, name: a.name, status: a.status, lastSyncAt: iso(a.last_sync_at), lastError: a.last_error ?? null,
     folders: boxes.filter((b) => b.account_id === a.id).map((b) => ({
       path: b.path, serverCount: b.server_messages, storedCount: b.stored_messages,
-      // Stored can exceed the server's count for a moment (an expunge seen before the recount): never negative.
-      missing: Math.max(0, b.server_messages - b.stored_messages), lastSyncAt: iso(b.synced_at),
+      missing: missingOf(b), lastSyncAt: iso(b.synced_at),
     })),
   }));
 }

@@ -46,6 +46,8 @@ export type Config = Readonly<{
   oauth: Readonly<{ microsoft: OAuthProviderConfig | null; google: OAuthProviderConfig | null }>;
   /** Mail servers on loopback/private/link-local addresses are allowed (an on-premises server). */
   allowPrivateMailHosts: boolean;
+  /** Bearer token for GET /metrics (Prometheus); null: no metrics endpoint. */
+  metricsToken: string | null;
 }>;
 
 export class ConfigError extends Error {
@@ -160,6 +162,8 @@ export function loadConfig(env: Env = {}): Config {
   };
   const tenant = env.DOSSIER_OAUTH_MICROSOFT_TENANT || 'organizations';
   if (!/^[A-Za-z0-9.-]+$/.test(tenant)) problems.push(`DOSSIER_OAUTH_MICROSOFT_TENANT must be a tenant id, domain, "organizations" or "common" (got "${tenant}")`);
+  const metricsToken = env.DOSSIER_METRICS_TOKEN || null;
+  if (metricsToken !== null && (metricsToken.length < 16 || /\s/.test(metricsToken))) problems.push('DOSSIER_METRICS_TOKEN must be at least 16 characters without spaces (generate one with: openssl rand -hex 24)');
   const oauth = Object.freeze({
     microsoft: provider('DOSSIER_OAUTH_MICROSOFT', `https://login.microsoftonline.com/${tenant}/v2.0`, 'imaps://outlook.office365.com:993', 'smtp://smtp.office365.com:587'),
     google: provider('DOSSIER_OAUTH_GOOGLE', 'https://accounts.google.com', 'imaps://imap.gmail.com:993', 'smtps://smtp.gmail.com:465'),
@@ -188,6 +192,7 @@ export function loadConfig(env: Env = {}): Config {
     queuePrefix: env.DOSSIER_QUEUE_PREFIX || 'dossier',
     oauth,
     allowPrivateMailHosts: bool('DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS', false),
+    metricsToken,
   });
   if (problems.length) throw new ConfigError(problems);
   return config;

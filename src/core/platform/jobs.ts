@@ -55,6 +55,10 @@ export interface JobQueue {
   unschedule(schedulerId: string): Promise<void>;
   /** Start running jobs with these handlers (worker processes and embedded mode only). */
   work(handlers: Handlers, opts?: { concurrency?: number; onError?: (err: unknown, name: string) => void }): void;
+  /** Jobs by state right now (waiting, active, delayed, failed...), for the metrics scrape. */
+  counts(): Promise<Record<string, number>>;
+  /** The BullMQ queue behind this one (scaled mode), for the admins' queue dashboard; null in embedded mode. */
+  bullQueue(): Queue | null;
   /** Stop taking jobs, wait for in-flight ones, release connections. */
   close(): Promise<void>;
 }
@@ -154,6 +158,10 @@ export function createBullQueue(redisUrl: string, prefix: string): JobQueue {
     async unschedule(schedulerId) {
       await queue.removeJobScheduler(schedulerId);
     },
+    async counts() {
+      return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed');
+    },
+    bullQueue: () => queue,
     work(handlers, opts = {}) {
       worker = new Worker(QUEUE_NAME, async (job: Job, token?: string) => {
         const env = job.data as Envelope;
@@ -275,6 +283,13 @@ export function createLocalQueue(): JobQueue {
       clearInterval(schedulers.get(schedulerId));
       schedulers.delete(schedulerId);
     },
+    async counts() {
+      // The same state names as BullMQ's: a job whose time has not come (delay, backoff) is delayed.
+      const now = Date.now();
+      const delayed = pending.filter((j) => j.runAt > now).length;
+      return { waiting: pending.length - delayed, active: inFlight.size, delayed };
+    },
+    bullQueue: () => null,
     work(h, opts = {}) {
       handlers = h;
       concurrency = opts.concurrency ?? 4;
