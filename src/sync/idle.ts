@@ -102,7 +102,9 @@ async function watchAccount(deps: WorkerDeps, accountId: string, signal: AbortSi
       if (account.status === 'needs_reauth') return 'needs-reauth';
       let client: ImapFlow | null = null;
       try {
-        client = await openImap(await imapSettingsFor(deps, em, account), { signal: stop.signal, id: `idle-${accountId.slice(0, 8)}`, idleRestartMs: IDLE_RESTART_MS, hosts: mailHostPolicy(deps.config) });
+        client = await openImap(await imapSettingsFor(deps, em, account), { signal: stop.signal, id: `idle-${accountId.slice(0, 8)}`, idleRestartMs: IDLE_RESTART_MS, hosts: mailHostPolicy(deps.config),
+          // A connection that went silent without a FIN (a dead NAT entry) is found by NOOP within twice this.
+          socketTimeoutMs: deps.config.imapTimeoutSeconds * 1000 });
         // EXAMINE: IDLE needs a selected mailbox, and read-only keeps it from ever changing anything.
         await client.mailboxOpen('INBOX', { readOnly: true });
         client.on('exists', (e: { count: number; prevCount: number }) => {

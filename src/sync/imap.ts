@@ -17,6 +17,12 @@ export type OpenImapOptions = {
   connectTimeoutMs?: number;
   /** A connection that sits in IDLE: restart IDLE this often (RFC 2177 asks for less than 29 minutes). */
   idleRestartMs?: number;
+  /**
+   * Silence that counts as a dead connection (default 120 s): waiting this long for an answer fails the command
+   * (ETIMEOUT); on a connection that is quiet by design (IDLE) imapflow sends NOOP after this long and drops the
+   * connection when that NOOP is not answered within the same time. No FIN ever comes from a black-holed path.
+   */
+  socketTimeoutMs?: number;
   /** Which addresses may be connected to (default: public ones only). */
   hosts?: MailHostPolicy;
 };
@@ -44,7 +50,7 @@ export async function openImap(settings: ImapConnectSettings, opts: OpenImapOpti
     disableAutoIdle: true,
     connectionTimeout: opts.connectTimeoutMs ?? 20_000,
     greetingTimeout: 15_000,
-    socketTimeout: 120_000,
+    socketTimeout: opts.socketTimeoutMs ?? 120_000,
     clientInfo: { name: 'Dossier', vendor: 'Dossier' },
     id: opts.id,
     maxIdleTime: opts.idleRestartMs,

@@ -68,7 +68,7 @@ export async function syncAccount(deps: WorkerDeps, runtime: SyncRuntime, accoun
       let current: MailboxRef | null = null;
       try {
         if (stop.signal.aborted) throw new Error('sync stopped');
-        client ??= await openImap(settings, { signal: stop.signal, id: `sync-${accountId.slice(0, 8)}`, hosts: mailHostPolicy(deps.config) });
+        client ??= await openImap(settings, { signal: stop.signal, id: `sync-${accountId.slice(0, 8)}`, hosts: mailHostPolicy(deps.config), socketTimeoutMs: deps.config.imapTimeoutSeconds * 1000 });
         // An IDLE wake-up is about INBOX only: the fast path to "new mail visible within seconds".
         boxes ??= opts.reason === 'idle' ? await inboxOnly(deps, accountId) : await ensureFolders(deps, account, client, errors);
         while (boxes.length) {

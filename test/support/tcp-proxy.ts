@@ -2,7 +2,7 @@
 // connections on command, to test reconnects and truncated transfers. It forwards bytes unchanged and never parses them.
 import net from 'node:net';
 
-type Pair = { client: net.Socket; upstream: net.Socket; toClient: number; cutAt: number | undefined; cutAfterText: string | undefined; cutDelayMs: number; tail: string; done: boolean };
+type Pair = { client: net.Socket; upstream: net.Socket; toClient: number; cutAt: number | undefined; cutAfterText: string | undefined; cutDelayMs: number; tail: string; done: boolean; silentAt: number | undefined; silent: boolean; fromClientTail: string };
 
 export type DropScope = 'next' | 'open';
 
@@ -17,6 +17,7 @@ export class TcpProxy {
   #server: net.Server;
   #pairs = new Set<Pair>();
   #cutNextAfter: number | undefined;
+  #silenceNextAfter: number | undefined;
   #cutNextAfterText: { text: string; delayMs: number } | undefined;
   #refusing = false;
 
@@ -56,6 +57,32 @@ export class TcpProxy {
     this.#cutNextAfterText = { text, delayMs: opts.delayMs ?? 0 };
   }
 
+  /**
+   * Makes connections go silent without closing them, as a path that black-holes packets (a dead NAT entry, a
+   * pulled cable on the far side) does: once `n` more bytes went server→client, nothing more is forwarded in either
+   * direction, and no FIN or RST is sent; both sockets stay open until close(). 'open': every connection open now;
+   * 'next': the next accepted one (counting from its greeting). New connections after that are forwarded normally.
+   */
+  silenceAfterBytes(n: number, scope: DropScope = 'next'): void {
+    if (scope === 'next') this.#silenceNextAfter = n;
+    else {
+      for (const pair of this.#pairs) {
+        pair.silentAt = pair.toClient + n;
+        if (n <= 0) pair.silent = true;
+      }
+    }
+  }
+
+  /** Connections silenced so far that are still open (the client has not noticed and closed them). */
+  get silentConnections(): number {
+    return [...this.#pairs].filter((p) => p.silent).length;
+  }
+
+  /** For each open connection, the last up to 200 characters the client sent (e.g. to see which one sits in IDLE). */
+  clientTails(): string[] {
+    return [...this.#pairs].map((p) => p.fromClientTail);
+  }
+
   /** While on, new connections are accepted and closed at once (server down); open ones are not touched. */
   refuseConnections(on: boolean): void {
     this.#refusing = on;
@@ -74,21 +101,35 @@ export class TcpProxy {
       return;
     }
     const upstream = net.connect(this.target.port, this.target.host);
-    const pair: Pair = { client, upstream, toClient: 0, cutAt: this.#cutNextAfter, cutAfterText: this.#cutNextAfterText?.text, cutDelayMs: this.#cutNextAfterText?.delayMs ?? 0, tail: '', done: false };
+    const pair: Pair = { client, upstream, toClient: 0, cutAt: this.#cutNextAfter, cutAfterText: this.#cutNextAfterText?.text, cutDelayMs: this.#cutNextAfterText?.delayMs ?? 0, tail: '', done: false, silentAt: this.#silenceNextAfter, silent: false, fromClientTail: '' };
     this.#cutNextAfter = undefined;
+    this.#silenceNextAfter = undefined;
     this.#cutNextAfterText = undefined;
     this.#pairs.add(pair);
     const finish = () => this.#cut(pair);
     client.on('error', finish).on('close', finish);
-    upstream.on('error', finish).on('close', finish);
+    // A silenced connection's client hears nothing of the server side going away either.
+    const upstreamGone = () => (pair.silent ? undefined : finish());
+    upstream.on('error', upstreamGone).on('close', upstreamGone);
 
     client.on('data', (chunk: Buffer) => {
+      if (pair.silent) return; // black-holed
+      pair.fromClientTail = (pair.fromClientTail + chunk.toString('latin1')).slice(-200);
       if (!upstream.write(chunk)) client.pause();
     });
     upstream.on('drain', () => client.resume());
     upstream.on('data', (chunk: Buffer) => {
-      if (pair.cutAt === -1) return; // cut, closing after a delay: nothing more reaches the client
+      if (pair.cutAt === -1 || pair.silent) return; // cut (closing after a delay) or black-holed: nothing reaches the client
       let data = chunk;
+      if (pair.silentAt !== undefined && pair.toClient + data.length >= pair.silentAt) {
+        // Up to the silence point, then nothing more either way; the sockets stay open.
+        data = data.subarray(0, Math.max(0, pair.silentAt - pair.toClient));
+        pair.silent = true;
+        pair.toClient += data.length;
+        this.bytesToClient += data.length;
+        if (data.length) client.write(data);
+        return;
+      }
       if (pair.cutAfterText !== undefined) {
         // Where the text ends, counting the bytes of the previous chunks' tail (it may straddle chunks).
         const seen = pair.tail + chunk.toString('latin1');
@@ -124,8 +165,12 @@ export class TcpProxy {
     });
     client.on('drain', () => upstream.resume());
     // Half-closes pass through, so a server's own close reaches the client as usual.
-    client.on('end', () => upstream.end());
-    upstream.on('end', () => client.end());
+    client.on('end', () => {
+      if (!pair.silent) upstream.end();
+    });
+    upstream.on('end', () => {
+      if (!pair.silent) client.end();
+    });
   }
 
   #cut(pair: Pair): void {

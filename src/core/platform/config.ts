@@ -31,6 +31,9 @@ export type Config = Readonly<{
   adminEmail: string | null;
   adminPassword: string | null;
   syncIntervalSeconds: number;
+  /** An IMAP connection silent this long while waiting for an answer is dropped (a sync reconnects); an IDLE
+   *  connection silent this long is probed with NOOP and dropped when that goes unanswered as long again. */
+  imapTimeoutSeconds: number;
   maxAttachmentBytes: number;
   maxUploadBytes: number;
   workerConcurrency: number;
@@ -182,6 +185,7 @@ export function loadConfig(env: Env = {}): Config {
     adminEmail,
     adminPassword,
     syncIntervalSeconds: int('DOSSIER_SYNC_INTERVAL', 60, 5, 86400),
+    imapTimeoutSeconds: int('DOSSIER_IMAP_TIMEOUT', 120, 1, 3600),
     maxAttachmentBytes: int('DOSSIER_MAX_ATTACHMENT_MB', 25, 1, 1024) * 1024 * 1024,
     maxUploadBytes: int('DOSSIER_MAX_UPLOAD_MB', 50, 1, 1024) * 1024 * 1024,
     workerConcurrency: int('DOSSIER_WORKER_CONCURRENCY', 4, 1, 64),
