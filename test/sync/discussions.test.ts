@@ -6,12 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { requestAccountSync } from '../../src/core/mail/accounts.ts';
 import { extractReplyText } from '../../src/core/collaboration/discussion-replies.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
-import type { Session } from '../support/app.ts';
+import { signIn, type Session } from '../support/app.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
 import { headerValues } from '../support/sending.ts';
 import type { SmtpMessage } from '../support/smtp-sink.ts';
 import { createFirm, startFirmStack, type Firm } from '../support/firm.ts';
-import { createTestClientWithContacts, type TestContactSpec } from '../support/factories.ts';
+import { createTestClientWithContacts, createTestUser, type TestContactSpec } from '../support/factories.ts';
 
 const { ta, dovecot, sink, close } = await startFirmStack();
 t.teardown(close);
@@ -138,6 +138,26 @@ t.test('a topic goes to the group as one mail; a participant\'s email reply beco
   const list = await firm.s.request('GET', `/api/clients/${client.id}/discussions`);
   t.equal(list.statusCode, 200, list.body);
   t.match(list.json().items[0], { id: discussion.id, comments: 3, participants: 2 });
+
+  // The held reply sits in Ana's private mailbox: colleagues (even admins) neither see nor accept it (issue 12).
+  const heldMessageId = final.held[0].messageId as string;
+  for (const role of ['staff', 'admin'] as const) {
+    const other = await createTestUser(ta.db, role, 'Bob Colleague');
+    const bob: Session = { user: other.user, ...(await signIn(ta.app, other.email)) };
+    const seen = await getDiscussion(bob, discussion.id);
+    t.same(seen.held, [], `${role}: the held reply is not listed`);
+    t.notOk(JSON.stringify(seen).includes('I am not in this discussion.'), `${role}: its body is nowhere`);
+    const refused = await bob.request('POST', `/api/discussions/${discussion.id}/held/${heldMessageId}/accept`);
+    t.equal(refused.statusCode, 404, `${role}: accepting it is 404`);
+    t.equal((await query('select id from notification where user_id = ?', [other.user.id])).length, 0, `${role}: never notified of it`);
+  }
+  // Ana accepts it: a comment, filed to the client; accepting again is 404 (nothing is held any more).
+  const accepted = await firm.s.request('POST', `/api/discussions/${discussion.id}/held/${heldMessageId}/accept`);
+  t.equal(accepted.statusCode, 200, accepted.body);
+  t.equal(accepted.json().held.length, 0);
+  t.ok(accepted.json().comments.some((c: { body: string; status: string }) => c.body === 'I am not in this discussion.' && c.status === 'posted'), 'now a comment');
+  t.same((await query<{ client_id: string }>('select client_id from communication where message_id = ?', [heldMessageId])).map((r) => r.client_id), [client.id], 'filed to the client');
+  t.equal((await firm.s.request('POST', `/api/discussions/${discussion.id}/held/${heldMessageId}/accept`)).statusCode, 404);
 });
 
 t.test('only contact addresses of the client with notify and the messages category can take part', async (t) => {

@@ -189,6 +189,20 @@ t.test('a reply with files from a stranger quoting the token is held for review,
   t.equal(held.address, 'mallory@attacker.example');
   t.same(await query('select id from document where client_id = ?', [client.id]), [], 'no client document from the stranger');
 
+  t.ok((await query('select id from notification where user_id = ? and kind = ?', [firm.user.id, 'request_held'])).length === 1, 'the mailbox owner is told');
+
+  // A colleague (even an admin) neither sees nor accepts a reply held in Ana's private mailbox (issue 12).
+  for (const role of ['staff', 'admin'] as const) {
+    const other = await createTestUser(ta.db, role, 'Bob Colleague');
+    const bob: Session = { user: other.user, ...(await signIn(ta.app, other.email)) };
+    const seen = await getRequest(bob, request.id);
+    t.equal(seen.heldForReview, 0, `${role}: no held reply counted`);
+    t.notOk(seen.timeline.some((e: { kind: string; messageId: string | null }) => e.kind === 'held_for_review' || e.messageId === held.messageId), `${role}: no trace of it on the timeline`);
+    const refused = await bob.request('POST', `/api/file-requests/${request.id}/held/${held.messageId}/accept`);
+    t.equal(refused.statusCode, 404, `${role}: accepting it is 404`);
+    t.equal((await getRequest(firm.s, request.id)).status, 'open', 'still not accepted');
+  }
+
   // Staff accept it after review: then it counts.
   const accepted = await firm.s.request('POST', `/api/file-requests/${request.id}/held/${held.messageId}/accept`);
   t.equal(accepted.statusCode, 200, accepted.body);

@@ -11,6 +11,9 @@ import type { Message } from '../mail/message.entity.ts';
 import { createNotification } from './staff-notifications.ts';
 import { oneLine } from './templates/render.ts';
 import { normalizeMessageId } from '../mail/threading.ts';
+import { assertReviewable, listHeldReviewers, type Reviewer } from '../mail/visibility.ts';
+import { NotFoundError } from '../platform/errors.ts';
+import { recordAudit } from '../staff/audit.ts';
 
 export type DiscussionMatch =
   | { kind: 'none' }
@@ -37,7 +40,7 @@ export function extractReplyText(text: string): string {
 }
 
 /** Files the message to the discussion's client (email record, idempotent on (client, message)). */
-async function fileToClient(em: Em, clientId: string, message: Message): Promise<void> {
+async function fileToClient(em: Em, clientId: string, message: Pick<Message, 'id'>): Promise<void> {
   await kysely(em).insertInto('communication')
     .columns(['id', 'client_id', 'kind', 'subject', 'notes', 'occurred_at', 'initiated_by', 'author_id', 'message_id', 'filed_by', 'created_at', 'updated_at'])
     .expression((db) => db.selectFrom('message as m').select((eb) => [
@@ -116,7 +119,10 @@ async function matchReply(em: Em, message: Message, opts: { publicUrl?: string }
   }
   const who = oneLine(message.fromName ?? '') || from || '?';
   const outboxIds: string[] = [];
-  for (const userId of await listFollowers(em, discussion)) {
+  // A held reply is told only to those who may accept it (the mailbox's owner; admins for a public one).
+  const followers = await listFollowers(em, discussion);
+  const told = participant ? followers : await listHeldReviewers(em, message.id, followers);
+  for (const userId of told) {
     const { outboxId } = await createNotification(em, {
       userId,
       kind: participant ? 'discussion_replied' : 'discussion_reply_held',
@@ -129,4 +135,23 @@ async function matchReply(em: Em, message: Message, opts: { publicUrl?: string }
     if (outboxId) outboxIds.push(outboxId);
   }
   return { kind: status === 'posted' ? 'comment' : 'held', discussionId: discussion.id, commentId: comment.id, outboxIds };
+}
+
+/**
+ * Staff accept a held comment (by its message): it is posted and filed as if a participant had written
+ * it. Only the owner of the mailbox holding it (admins for a public mailbox) may; to anyone else it does
+ * not exist (404). The sender does not become a participant: their next reply is held again.
+ */
+export async function acceptHeldComment(em: Em, user: Reviewer, discussionId: string, messageId: string): Promise<DiscussionComment> {
+  const discussion = await em.findOne(Discussion, { id: discussionId });
+  if (!discussion) throw new NotFoundError('Discussion');
+  const comment = await em.findOne(DiscussionComment, { discussion: discussion.id, message: messageId, status: 'held' });
+  if (!comment) throw new NotFoundError('Held comment');
+  await assertReviewable(em, user, messageId, 'Held comment');
+  comment.status = 'posted';
+  discussion.updatedAt = new Date();
+  await em.flush();
+  await fileToClient(em, discussion.client.id, { id: messageId });
+  recordAudit(em, { actorId: user.id, action: 'discussion.accept_held', entityType: 'discussion', entityId: discussion.id, clientId: discussion.client.id, details: { messageId, address: comment.authorAddress } });
+  return comment;
 }

@@ -9,6 +9,7 @@ import { Discussion, DiscussionComment, DiscussionParticipant } from './discussi
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { MailAccount } from '../mail/mail-account.entity.ts';
+import { listReviewableMessages, type Reviewer } from '../mail/visibility.ts';
 import { Outbox } from '../outbox/outbox.entity.ts';
 import { MAX_BODY_LENGTH, enqueueSend, newMessageId } from '../outbox/outbox.ts';
 import { renderCommentMail, renderDiscussionMail } from './templates/collaboration-mail.ts';
@@ -166,11 +167,13 @@ export type DiscussionView = {
   held: CommentView[];
 };
 
-export async function getDiscussionView(em: Em, id: string): Promise<DiscussionView> {
+/** The discussion as `viewer` may see it: held comments they may not review are left out (issue 12). */
+export async function getDiscussionView(em: Em, id: string, viewer: Reviewer): Promise<DiscussionView> {
   const d = await getDiscussion(em, id);
   await em.populate(d, ['createdBy']);
   const participants = await em.find(DiscussionParticipant, { discussion: d.id }, { orderBy: { createdAt: 'asc', address: 'asc' } });
   const comments = await em.find(DiscussionComment, { discussion: d.id }, { orderBy: { createdAt: 'asc', id: 'asc' }, populate: ['authorUser'] });
+  const reviewable = await listReviewableMessages(em, viewer, comments.flatMap((c) => (c.status === 'held' && c.message ? [c.message.id] : [])));
   const view = (c: DiscussionComment): CommentView => ({
     id: c.id, status: c.status, body: c.body, createdAt: c.createdAt.toISOString(), messageId: c.message?.id ?? null,
     author: c.authorAddress ? { kind: 'contact', address: c.authorAddress, name: c.authorName ?? null } : { kind: 'user', id: c.authorUser?.id ?? null, name: c.authorUser?.name ?? '' },
@@ -180,7 +183,7 @@ export async function getDiscussionView(em: Em, id: string): Promise<DiscussionV
     createdBy: d.createdBy ? { id: d.createdBy.id, name: d.createdBy.name } : null,
     participants: participants.map((p) => ({ contactEmailId: p.contactEmail?.id ?? null, address: p.address, name: p.name ?? null })),
     comments: comments.filter((c) => c.status === 'posted').map(view),
-    held: comments.filter((c) => c.status === 'held').map(view),
+    held: comments.filter((c) => c.status === 'held' && c.message && reviewable.has(c.message.id)).map(view),
   };
 }
 

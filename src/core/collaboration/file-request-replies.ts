@@ -15,6 +15,7 @@ import { Message } from '../mail/message.entity.ts';
 import { renderAcknowledgementMail, oneLine } from './templates/render.ts';
 import { capReferences, normalizeMessageId } from '../mail/threading.ts';
 import { User } from '../staff/user.entity.ts';
+import { assertReviewable, listHeldReviewers } from '../mail/visibility.ts';
 
 export type ReplyMatch =
   | { kind: 'none' }
@@ -179,7 +180,10 @@ async function matchReply(em: Em, message: Message, deps: FilingDeps): Promise<R
     // Someone else holds the token (forwarded mail, a guessed or leaked address): staff decide.
     const via = candidate.via === 'sender' ? 'thread' : candidate.via;
     addEvent(em, request, 'held_for_review', { address: from, message: message.id, details: { via } });
-    await notifyUser(em, request.createdBy?.id, { kind: 'request_held', title: `Reply held for review: ${request.subject}`, body: `From ${from}, who is not a recipient of the request`, clientId: request.client.id, fileRequestId: request.id, messageId: message.id });
+    // Only those who may accept it hear of it (the mailbox's owner; admins for a public one): issue 12.
+    for (const userId of await listHeldReviewers(em, message.id, [request.createdBy?.id])) {
+      await notifyUser(em, userId, { kind: 'request_held', title: `Reply held for review: ${request.subject}`, body: `From ${from}, who is not a recipient of the request`, clientId: request.client.id, fileRequestId: request.id, messageId: message.id });
+    }
     await em.flush();
     return { kind: 'held', requestId: request.id, via };
   }
@@ -272,10 +276,14 @@ async function queueAcknowledgement(em: Em, request: FileRequest, message: Messa
 
 // ---------------------------------------------------------------- staff review
 
-/** Staff accept a held reply: it is treated as if a recipient had sent it. */
+/**
+ * Staff accept a held reply: it is treated as if a recipient had sent it. Only the owner of the mailbox
+ * holding it (admins for a public mailbox) may; to anyone else it does not exist (404).
+ */
 export async function acceptHeldReply(em: Em, user: User, requestId: string, messageId: string, deps: FilingDeps): Promise<ReplyMatch> {
   const request = await em.findOne(FileRequest, { id: requestId });
   if (!request) throw new NotFoundError('File request');
+  await assertReviewable(em, user, messageId, 'Held reply');
   const held = await kysely(em).selectFrom('file_request_event').select(['id', 'address'])
     .where('file_request_id', '=', requestId).where('message_id', '=', messageId).where('kind', '=', 'held_for_review')
     .executeTakeFirst();

@@ -15,6 +15,7 @@ import {
 } from './file-request.entity.ts';
 import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { MailAccount } from '../mail/mail-account.entity.ts';
+import { listReviewableMessages, type Reviewer } from '../mail/visibility.ts';
 import { FirmSetting } from '../staff/notification.entity.ts';
 import { createNotification } from './staff-notifications.ts';
 import { Outbox } from '../outbox/outbox.entity.ts';
@@ -450,7 +451,8 @@ export async function getFileRequest(em: Em, id: string): Promise<FileRequest> {
   return r;
 }
 
-export async function getFileRequestView(em: Em, id: string): Promise<FileRequestView> {
+/** The request as `viewer` may see it: held replies they may not review are left out (issue 12). */
+export async function getFileRequestView(em: Em, id: string, viewer: Reviewer): Promise<FileRequestView> {
   const r = await getFileRequest(em, id);
   const [summary] = await summarize(em, [r]);
   const items = await em.find(FileRequestItem, { fileRequest: r.id }, { orderBy: { position: 'asc' } });
@@ -459,7 +461,12 @@ export async function getFileRequestView(em: Em, id: string): Promise<FileReques
     .where('fd.file_request_id', '=', r.id)
     .orderBy('fd.created_at').orderBy('d.name')
     .execute();
-  const events = await em.find(FileRequestEvent, { fileRequest: r.id }, { orderBy: { at: 'asc', id: 'asc' }, populate: ['actor'] });
+  const all = await em.find(FileRequestEvent, { fileRequest: r.id }, { orderBy: { at: 'asc', id: 'asc' }, populate: ['actor'] });
+  const heldIds = all.filter((e) => e.kind === 'held_for_review' && e.message).map((e) => e.message!.id);
+  const reviewable = await listReviewableMessages(em, viewer, heldIds);
+  // An accepted reply is filed and no secret any more; a pending one is its reviewers' alone.
+  const accepted = new Set(all.filter((e) => e.kind === 'accepted' && e.message).map((e) => e.message!.id));
+  const events = all.filter((e) => e.kind !== 'held_for_review' || (e.message && (reviewable.has(e.message.id) || accepted.has(e.message.id))));
   return {
     ...summary!,
     description: r.description,

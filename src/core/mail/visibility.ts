@@ -85,3 +85,55 @@ export async function isMessageVisible(em: Em, viewer: Viewer, messageId: string
 export async function assertMessageVisible(em: Em, viewer: Viewer, messageId: string): Promise<void> {
   if (!(await isMessageVisible(em, viewer, messageId))) throw new NotFoundError('Message');
 }
+
+// ---------------------------------------------------------------- held mail (issue 12)
+
+/** Who decides on held mail: here the role counts, as public mailboxes are the admins' to review. */
+export type Reviewer = Viewer & { role: 'admin' | 'staff' };
+
+/**
+ * A message held for review (a file-request reply or discussion comment from someone not entitled to
+ * post) may be read and accepted only by the owner of a private mailbox holding it, or by an admin when a
+ * public mailbox holds it. Everyone else must not learn it exists: callers answer 404 and leave it out
+ * of lists. Removed locations count: expunging the mail does not hand the decision to someone else.
+ */
+export async function listReviewableMessages(em: Em, reviewer: Reviewer, messageIds: string[]): Promise<Set<string>> {
+  if (!messageIds.length) return new Set();
+  const rows = await kysely(em).selectFrom('message_location as ml')
+    .innerJoin('mailbox as mb', 'mb.id', 'ml.mailbox_id')
+    .innerJoin('mail_account as ma', 'ma.id', 'mb.account_id')
+    .select('ml.message_id').distinct()
+    .where('ml.message_id', 'in', [...new Set(messageIds)])
+    .where((eb) => eb.or([
+      eb.and([eb('ma.visibility', '=', 'private'), eb('ma.owner_id', '=', reviewer.id)]),
+      ...(reviewer.role === 'admin' ? [eb('ma.visibility', '=', 'public')] : []),
+    ]))
+    .execute();
+  return new Set(rows.map((r) => r.message_id));
+}
+
+/** Throws NotFoundError unless the reviewer may read and accept this held message (see listReviewableMessages). */
+export async function assertReviewable(em: Em, reviewer: Reviewer, messageId: string, what: string): Promise<void> {
+  if (!(await listReviewableMessages(em, reviewer, [messageId])).has(messageId)) throw new NotFoundError(what);
+}
+
+/**
+ * The staff who may review a held message (see listReviewableMessages): the owners of the private
+ * mailboxes holding it and, when a public one does, every active admin. `preferred` (the request's or
+ * discussion's own people) are chosen when some of them may review; otherwise all who may.
+ */
+export async function listHeldReviewers(em: Em, messageId: string, preferred: (string | null | undefined)[] = []): Promise<string[]> {
+  const db = kysely(em);
+  const rows = await db.selectFrom('message_location as ml')
+    .innerJoin('mailbox as mb', 'mb.id', 'ml.mailbox_id')
+    .innerJoin('mail_account as ma', 'ma.id', 'mb.account_id')
+    .select(['ma.visibility', 'ma.owner_id']).distinct()
+    .where('ml.message_id', '=', messageId)
+    .execute();
+  const ids = new Set(rows.filter((r) => r.visibility === 'private').map((r) => r.owner_id));
+  if (rows.some((r) => r.visibility === 'public')) {
+    for (const a of await db.selectFrom('app_user').select('id').where('role', '=', 'admin').where('active', '=', true).execute()) ids.add(a.id);
+  }
+  const chosen = preferred.filter((id): id is string => !!id && ids.has(id));
+  return chosen.length ? [...new Set(chosen)] : [...ids];
+}

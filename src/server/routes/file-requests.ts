@@ -25,7 +25,7 @@ export async function fileRequestRoutes(app: FastifyInstance) {
     const { request, outboxIds } = await createFileRequest(req.em, currentUser(req), req.body);
     await req.em.flush();
     await enqueueFileRequestJobs(app.deps.queue, request, outboxIds);
-    return reply.status(STATUS.created).send({ request: await getFileRequestView(req.em, request.id), outboxIds });
+    return reply.status(STATUS.created).send({ request: await getFileRequestView(req.em, request.id, currentUser(req)), outboxIds });
   });
 
   app.post<{ Body: FileRequestCreate }>('/file-requests/preview', {
@@ -41,14 +41,14 @@ export async function fileRequestRoutes(app: FastifyInstance) {
 
   app.get<{ Params: Static<typeof IdParams> }>('/file-requests/:id', {
     schema: { tags, params: IdParams, response: { 200: FileRequestView } },
-  }, async (req) => getFileRequestView(req.em, req.params.id));
+  }, async (req) => getFileRequestView(req.em, req.params.id, currentUser(req)));
 
   app.post<{ Params: Static<typeof IdParams> }>('/file-requests/:id/cancel', {
     schema: { tags, params: IdParams, response: { 200: FileRequestView } },
   }, async (req) => {
     await cancelFileRequest(req.em, currentUser(req), req.params.id);
     await req.em.flush();
-    return getFileRequestView(req.em, req.params.id);
+    return getFileRequestView(req.em, req.params.id, currentUser(req));
   });
 
   app.post<{ Params: Static<typeof IdParams> }>('/file-requests/:id/resend', {
@@ -57,7 +57,7 @@ export async function fileRequestRoutes(app: FastifyInstance) {
     const { request, outboxIds } = await resendFileRequest(req.em, currentUser(req), req.params.id);
     await req.em.flush();
     await enqueueFileRequestJobs(app.deps.queue, request, outboxIds);
-    return reply.status(STATUS.accepted).send({ request: await getFileRequestView(req.em, request.id), outboxIds });
+    return reply.status(STATUS.accepted).send({ request: await getFileRequestView(req.em, request.id, currentUser(req)), outboxIds });
   });
 
   app.patch<{ Params: Static<typeof ItemParams>; Body: Static<typeof ItemPatch> }>('/file-requests/:id/items/:itemId', {
@@ -65,7 +65,7 @@ export async function fileRequestRoutes(app: FastifyInstance) {
   }, async (req) => {
     await setFileRequestItem(req.em, currentUser(req), req.params.id, req.params.itemId, req.body.fulfilled);
     await req.em.flush();
-    return getFileRequestView(req.em, req.params.id);
+    return getFileRequestView(req.em, req.params.id, currentUser(req));
   });
 
   app.post<{ Params: Static<typeof HeldParams> }>('/file-requests/:id/held/:messageId/accept', {
@@ -73,7 +73,7 @@ export async function fileRequestRoutes(app: FastifyInstance) {
   }, async (req) => {
     await acceptHeldReply(req.em, currentUser(req), req.params.id, req.params.messageId, { blobs: app.deps.blobs, maxAttachmentBytes: app.deps.config.maxAttachmentBytes });
     await req.em.flush();
-    return getFileRequestView(req.em, req.params.id);
+    return getFileRequestView(req.em, req.params.id, currentUser(req));
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/clients/:id/file-request-recipients', {

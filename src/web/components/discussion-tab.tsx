@@ -1,6 +1,8 @@
 // A client's Discussions tab: the topics (most recently active first), a new-topic dialog (only contact
 // addresses with notify and the "messages" category can be chosen; the others say why), and the open
-// topic with its comments, replies held for review, and a comment box (sent to the group by email).
+// topic with its comments, replies held for review (with Accept for whoever may review them), and a comment
+// box (sent to the group by email).
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import type { Static } from 'typebox';
@@ -61,7 +63,7 @@ export function ClientDiscussions({ clientId }: { clientId: string }) {
   );
 }
 
-function CommentBlock({ c }: { c: Comment }) {
+function CommentBlock({ c, children }: { c: Comment; children?: ComponentChildren }) {
   const { t, formatDate } = useI18n();
   const who = c.author.kind === 'user' ? c.author.name : c.author.name ? `${c.author.name} <${c.author.address}>` : c.author.address;
   return (
@@ -75,6 +77,7 @@ function CommentBlock({ c }: { c: Comment }) {
         </span>
       </header>
       <p class="discussion-body">{c.body}</p>
+      {children}
     </article>
   );
 }
@@ -84,7 +87,14 @@ function DiscussionThread({ id, onChanged }: { id: string; onChanged: () => void
   const view = useLoad((signal) => getJson<View>(`/discussions/${id}`, undefined, signal), [id]);
   const [body, setBody] = useState('');
   const send = useAction();
+  const accept = useAction();
   const d = view.data;
+  const acceptHeld = async (messageId: string) => {
+    if (await accept.run(() => postJson<View>(`/discussions/${id}/held/${messageId}/accept`))) {
+      view.reload();
+      onChanged();
+    }
+  };
   const submit = async (event: Event) => {
     event.preventDefault();
     if (!body.trim()) return;
@@ -108,9 +118,17 @@ function DiscussionThread({ id, onChanged }: { id: string; onChanged: () => void
             <details class="discussion-held">
               <summary>{t('discussions.held', { count: d.held.length })}</summary>
               <p class="muted">{t('discussions.heldIntro')}</p>
+              {/* The server lists only held comments this user may accept (the mailbox's owner; admins for a public one). */}
               {d.held.map((c) => (
-                <CommentBlock key={c.id} c={c} />
+                <CommentBlock key={c.id} c={c}>
+                  {c.messageId && (
+                    <button type="button" class="btn btn-small" disabled={accept.busy} onClick={() => acceptHeld(c.messageId!)}>
+                      {t('discussions.accept')}
+                    </button>
+                  )}
+                </CommentBlock>
               ))}
+              <ErrorAlert error={accept.error} />
             </details>
           )}
           <form class="discussion-reply" onSubmit={submit}>
