@@ -21,6 +21,18 @@ export type OAuthProviderOptions = {
   redirectUri: string;
 };
 
+/** Dossier's environment for "Connect Microsoft 365" against this provider, Dovecot and an SMTP peer on loopback. */
+export function microsoftEnv(provider: OAuthProvider, ports: { imap: number; smtp: number }, publicUrl: string): Record<string, string> {
+  return {
+    DOSSIER_PUBLIC_URL: publicUrl,
+    DOSSIER_OAUTH_MICROSOFT_CLIENT_ID: provider.clientId,
+    DOSSIER_OAUTH_MICROSOFT_CLIENT_SECRET: provider.clientSecret,
+    DOSSIER_OAUTH_MICROSOFT_ISSUER: provider.issuer,
+    DOSSIER_OAUTH_MICROSOFT_IMAP: `imap://127.0.0.1:${ports.imap}`,
+    DOSSIER_OAUTH_MICROSOFT_SMTP: `smtp://127.0.0.1:${ports.smtp}`,
+  };
+}
+
 export type IntrospectionResult = { active: boolean; email?: string; sub?: string; client_id?: string; exp?: number };
 
 export class OAuthProvider {

@@ -18,6 +18,22 @@ export const freePort = () =>
 
 export type Proc = { child: ChildProcess; output: () => string; exited: Promise<number | null>; stop: (signal?: NodeJS.Signals) => Promise<number | null> };
 
+/**
+ * Polls `fn` until it holds, failing at once (with the process's last output) when a watched process exits,
+ * and after `timeoutMs` otherwise: for tests that wait on real worker processes.
+ */
+export async function waitWhileRunning(what: string, fn: () => Promise<boolean>, timeoutMs: number, watch: Proc | Proc[] = []): Promise<void> {
+  const procs = Array.isArray(watch) ? watch : [watch];
+  const tail = () => (procs.length ? `:\n${procs.map((p) => p.output().slice(-3000)).join('\n---\n')}` : '');
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    if (procs.some((p) => p.child.exitCode !== null)) throw new Error(`a process exited while waiting for ${what}${tail()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${tail()}`);
+}
+
 export function runDossier(command: string, env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts'), command], {
     cwd: ROOT,

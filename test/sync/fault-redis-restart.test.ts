@@ -5,7 +5,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { TEST_DATABASE_URL, testConfig } from '../support/env.ts';
 import { getDovecot } from '../support/dovecot.ts';
-import { runDossier, type Proc } from '../support/processes.ts';
+import { runDossier, waitWhileRunning, type Proc } from '../support/processes.ts';
 import { listEveryPage, signIn, startTestApp, type TestApp } from '../support/app.ts';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-services.ts';
 import { query } from '../support/sync.ts';
@@ -26,15 +26,6 @@ t.teardown(async () => {
   await own?.drop().catch(() => undefined);
 });
 
-const waitFor = async (what: string, fn: () => Promise<boolean>, timeoutMs: number, proc?: Proc) => {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    if (proc && proc.child.exitCode !== null) throw new Error(`the worker exited while waiting for ${what}:\n${proc.output().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${proc ? `:\n${proc.output().slice(-3000)}` : ''}`);
-};
 
 t.test('Redis killed and restarted mid-sync: the worker goes on, every message exactly once through the API', async (t) => {
   t.ok(TEST_DATABASE_URL, 'shared PostgreSQL for the own database');
@@ -63,7 +54,7 @@ t.test('Redis killed and restarted mid-sync: the worker goes on, every message e
   const worker = runDossier('worker', env);
   procs.push(worker);
   // The worker adopts the account through its scheduler job, which lives in Redis.
-  await waitFor('the first committed batch', async () => (await stored()) > 0, 90_000, worker);
+  await waitWhileRunning('the first committed batch', async () => (await stored()) > 0, 90_000, worker);
   await redis.kill();
   const killedAt = Date.now();
   const atKill = await stored();
@@ -74,7 +65,7 @@ t.test('Redis killed and restarted mid-sync: the worker goes on, every message e
   for (const raw of during) await dovecot.deliver(mail.user, raw);
   // The running sync does not need Redis: it goes on committing batches. Redis stays down until that first
   // sync is through, so its BullMQ job can only be completed (or found stalled and run again) after the restart.
-  await waitFor('the sync to go on without Redis', async () => (await stored()) >= MESSAGES, 60_000, worker);
+  await waitWhileRunning('the sync to go on without Redis', async () => (await stored()) >= MESSAGES, 60_000, worker);
   t.comment(`${await stored()} stored while Redis was down (${Date.now() - t0} ms)`);
   t.ok(await stored() > atKill, 'batches were committed while Redis was down');
   // An outage of some seconds at least, so the clients are in their reconnect back-off, not retrying at once.
@@ -86,7 +77,7 @@ t.test('Redis killed and restarted mid-sync: the worker goes on, every message e
   await dovecot.deliver(mail.user, after);
 
   const total = MESSAGES + during.length + 1;
-  await waitFor('every message, including those delivered during and after the outage', async () => (await stored()) >= total, 90_000, worker);
+  await waitWhileRunning('every message, including those delivered during and after the outage', async () => (await stored()) >= total, 90_000, worker);
   t.comment(`all ${total} stored at ${Date.now() - t0} ms`);
 
   const session = await signIn(ta.app, email);

@@ -9,7 +9,7 @@ import { openOAuthTokens } from '../../src/core/mail/accounts.ts';
 import { userSession, type Session, type TestApp } from '../support/app.ts';
 import { startAppWithWorker } from '../support/app-worker.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { startOAuthProvider, type OAuthProvider } from '../support/oauth-provider.ts';
+import { microsoftEnv, startOAuthProvider, type OAuthProvider } from '../support/oauth-provider.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { createTestMail } from '../support/factories.ts';
 import { uniq } from '../support/env.ts';
@@ -29,14 +29,7 @@ t.before(async () => {
   sink = await startSmtpSink({ requireAuth: true, oauth2: { introspect: (token) => provider.introspect(token) } });
   ({ ta, close } = await startAppWithWorker('oauth', {
     dovecot,
-    env: {
-      DOSSIER_PUBLIC_URL: PUBLIC_URL,
-      DOSSIER_OAUTH_MICROSOFT_CLIENT_ID: provider.clientId,
-      DOSSIER_OAUTH_MICROSOFT_CLIENT_SECRET: provider.clientSecret,
-      DOSSIER_OAUTH_MICROSOFT_ISSUER: provider.issuer,
-      DOSSIER_OAUTH_MICROSOFT_IMAP: `imap://127.0.0.1:${dovecot.port}`,
-      DOSSIER_OAUTH_MICROSOFT_SMTP: `smtp://127.0.0.1:${sink.port}`,
-    },
+    env: microsoftEnv(provider, { imap: dovecot.port, smtp: sink.port }, PUBLIC_URL),
   }));
 });
 t.teardown(async () => {

@@ -9,7 +9,7 @@ import { createLocalBlobStore } from '../../src/core/blobs/blob-store.ts';
 import { sweepOrphanBlobs } from '../../src/core/blobs/blob-sweep.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { TEST_REDIS_URL, testConfig } from '../support/env.ts';
-import { runDossier, type Proc } from '../support/processes.ts';
+import { runDossier, waitWhileRunning, type Proc } from '../support/processes.ts';
 import { query } from '../support/sync.ts';
 import { createOwnDatabase } from '../support/own-database.ts';
 import { createTestImapAccount, createTestMail, createTestUser } from '../support/factories.ts';
@@ -27,15 +27,6 @@ t.teardown(async () => {
   await own?.drop().catch(() => undefined);
 });
 
-const waitFor = async (what: string, fn: () => Promise<boolean>, timeoutMs: number, proc?: Proc) => {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    if (proc && proc.child.exitCode !== null) throw new Error(`worker exited while waiting for ${what}:\n${proc.output()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}${proc ? `:\n${proc.output().slice(-3000)}` : ''}`);
-};
 
 t.test('kill -9 mid-batch, restart: every message exactly once, no orphan blobs', async (t) => {
   const config = testConfig({ DATABASE_URL: own!.url, DOSSIER_SYNC_INTERVAL: '3600' });
@@ -63,7 +54,7 @@ t.test('kill -9 mid-batch, restart: every message exactly once, no orphan blobs'
   const first = runDossier('worker', env);
   procs.push(first);
   // The worker adopts the account (scheduler); once a batch is committed, the sync is mid-way.
-  await waitFor('the first committed batch', async () => (await stored()) > 0, 60_000, first);
+  await waitWhileRunning('the first committed batch', async () => (await stored()) > 0, 60_000, first);
   mark('first batch committed');
   first.child.kill('SIGKILL');
   await first.exited;
@@ -75,7 +66,7 @@ t.test('kill -9 mid-batch, restart: every message exactly once, no orphan blobs'
   // "Sync now" (no queue key: the dead worker's key lock only expires later; the account lease is the guard).
   const queue = createBullQueue(TEST_REDIS_URL, config.queuePrefix);
   await queue.enqueue('sync-account', { accountId: account.id, reason: 'manual' }, { attempts: 1 });
-  await waitFor('the sync to finish', async () => {
+  await waitWhileRunning('the sync to finish', async () => {
     const r = (await query<{ status: string; stored_messages: number }>(db, "select a.status, b.stored_messages from mail_account a join mailbox b on b.account_id = a.id and b.path = 'INBOX' where a.id = ?", [account.id]))[0];
     return r?.status === 'idle' && r.stored_messages === uids.length;
   }, 90_000, second);

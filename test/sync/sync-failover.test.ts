@@ -9,7 +9,7 @@ import { openDb, type Db } from '../../src/core/platform/db.ts';
 import { getDovecot, type MailUser } from '../support/dovecot.ts';
 import type { MailAccount } from '../../src/core/mail/mail-account.entity.ts';
 import { TEST_REDIS_URL, testConfig } from '../support/env.ts';
-import { freePort, runDossier, waitForHttp, type Proc } from '../support/processes.ts';
+import { freePort, runDossier, waitForHttp, waitWhileRunning, type Proc } from '../support/processes.ts';
 import { query } from '../support/sync.ts';
 import { createOwnDatabase } from '../support/own-database.ts';
 import { createTestImapAccount, createTestMail, createTestUser } from '../support/factories.ts';
@@ -33,15 +33,6 @@ t.teardown(async () => {
   await own?.drop().catch(() => undefined);
 });
 
-const waitFor = async (what: string, fn: () => Promise<boolean>, timeoutMs: number, watch: Proc[] = []) => {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    for (const p of watch) if (p.child.exitCode !== null) throw new Error(`a process exited while waiting for ${what}:\n${p.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${watch.length ? `:\n${watch.map((p) => p.output().slice(-2000)).join('\n---\n')}` : ''}`);
-};
 
 t.test('a worker killed with -9: its accounts resume on another worker, new mail visible through the API within 20 s', async (t) => {
   const config = testConfig({ DATABASE_URL: own!.url, DOSSIER_SYNC_INTERVAL: '3600' });
@@ -72,7 +63,7 @@ t.test('a worker killed with -9: its accounts resume on another worker, new mail
   await waitForHttp(`${base}/api/health`, server, 90_000);
   t.comment(`server up after ${Date.now() - t0} ms`);
   // A adopts every account: synced once, and A holds each one's IDLE watch.
-  await waitFor('worker A to sync and watch every account', async () => {
+  await waitWhileRunning('worker A to sync and watch every account', async () => {
     const stored = await query<{ n: number }>(db, "select count(*)::int as n from message_location l join mailbox b on b.id = l.mailbox_id where b.path = 'INBOX'");
     const w = await watchers();
     return stored[0]!.n === ACCOUNTS && w.every((r) => pidOf(r.watch_owner) === String(a.child.pid));
@@ -88,7 +79,7 @@ t.test('a worker killed with -9: its accounts resume on another worker, new mail
     await bull.close();
     redis.disconnect();
   });
-  await waitFor('worker B to attach', async () => (await bull.getWorkers()).length >= 2, 60_000, [b]);
+  await waitWhileRunning('worker B to attach', async () => (await bull.getWorkers()).length >= 2, 60_000, [b]);
   t.comment(`B attached after ${Date.now() - t0} ms`);
 
   const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
@@ -107,7 +98,7 @@ t.test('a worker killed with -9: its accounts resume on another worker, new mail
   for (const [i, { mail }] of accounts.entries()) await dovecot.deliver(mail.user, createTestMail({ subject: `After ${i}` }));
 
   const visibleAfter = new Map<number, number>();
-  await waitFor('the mail delivered after the kill to be visible', async () => {
+  await waitWhileRunning('the mail delivered after the kill to be visible', async () => {
     for (const [i, { account }] of accounts.entries()) {
       if (!visibleAfter.has(i) && (await subjectsOf(account.id)).includes(`After ${i}`)) visibleAfter.set(i, Date.now() - killedAt);
     }
@@ -116,7 +107,7 @@ t.test('a worker killed with -9: its accounts resume on another worker, new mail
   const times = [...visibleAfter.values()].sort((x, y) => x - y);
   t.comment(`visible after the kill: ${times.join(', ')} ms (median ${times[Math.floor(times.length / 2)]} ms)`);
   t.ok(times.at(-1)! <= RESUME_WITHIN_MS, `every account resumed within ${RESUME_WITHIN_MS / 1000} s (slowest ${times.at(-1)} ms)`);
-  await waitFor('B to watch every account', async () => (await watchers()).every((r) => pidOf(r.watch_owner) === String(b.child.pid)), 30_000, [b]);
+  await waitWhileRunning('B to watch every account', async () => (await watchers()).every((r) => pidOf(r.watch_owner) === String(b.child.pid)), 30_000, [b]);
   t.pass('worker B holds every IDLE watch');
   for (const [i, { account }] of accounts.entries()) {
     const subjects = await subjectsOf(account.id);

@@ -6,7 +6,7 @@ import t from 'tap';
 import { openPage, saveScreenshot } from '../support/browser.ts';
 import { startWebTest } from '../support/web.ts';
 import { startDovecot } from '../support/dovecot.ts';
-import { startOAuthProvider } from '../support/oauth-provider.ts';
+import { microsoftEnv, startOAuthProvider } from '../support/oauth-provider.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';
 import { freePort } from '../support/processes.ts';
 import { createTestMail, createTestUser } from '../support/factories.ts';
@@ -21,14 +21,7 @@ const sink = await startSmtpSink({ requireAuth: true, oauth2: { introspect: (tok
 const web = await startWebTest({
   workerId: 'web-oauth',
   port,
-  env: {
-    DOSSIER_PUBLIC_URL: base,
-    DOSSIER_OAUTH_MICROSOFT_CLIENT_ID: provider.clientId,
-    DOSSIER_OAUTH_MICROSOFT_CLIENT_SECRET: provider.clientSecret,
-    DOSSIER_OAUTH_MICROSOFT_ISSUER: provider.issuer,
-    DOSSIER_OAUTH_MICROSOFT_IMAP: `imap://127.0.0.1:${dovecot.port}`,
-    DOSSIER_OAUTH_MICROSOFT_SMTP: `smtp://127.0.0.1:${sink.port}`,
-  },
+  env: microsoftEnv(provider, { imap: dovecot.port, smtp: sink.port }, base),
 });
 t.teardown(async () => {
   await web.close();
