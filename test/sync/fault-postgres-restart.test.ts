@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { openDb } from '../../src/core/platform/db.ts';
 import { testConfig } from '../support/env.ts';
 import { getDovecot } from '../support/dovecot.ts';
-import { runDossier, type Proc } from '../support/processes.ts';
+import { runDossier, waitWhileRunning, type Proc } from '../support/processes.ts';
 import { listEveryPage, signIn, startTestApp, type TestApp } from '../support/app.ts';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-services.ts';
 import { query } from '../support/sync.ts';
@@ -24,15 +24,6 @@ t.teardown(async () => {
   await pg?.close();
 });
 
-const waitFor = async (what: string, fn: () => Promise<boolean>, timeoutMs: number, proc?: Proc) => {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn().catch(() => false)) return;
-    if (proc && proc.child.exitCode !== null) throw new Error(`the worker exited while waiting for ${what}:\n${proc.output().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${proc ? `:\n${proc.output().slice(-3000)}` : ''}`);
-};
 
 t.test('PostgreSQL stopped mid-batch and restarted: the worker keeps going, every message exactly once through the API', async (t) => {
   pg = await startPrivatePostgres();
@@ -59,7 +50,7 @@ t.test('PostgreSQL stopped mid-batch and restarted: the worker keeps going, ever
   const t0 = Date.now();
   const worker = runDossier('worker', env);
   procs.push(worker);
-  await waitFor('the first committed batch', async () => (await stored()) > 0, 90_000, worker);
+  await waitWhileRunning('the first committed batch', async () => (await stored()) > 0, 90_000, worker);
   const before = await stored();
   await pg.stopImmediate();
   const downAt = Date.now();
@@ -75,7 +66,7 @@ t.test('PostgreSQL stopped mid-batch and restarted: the worker keeps going, ever
   await dovecot.deliver(mail.user, createTestMail({ subject: 'Pg after' }));
 
   const total = MESSAGES + 2;
-  await waitFor('every message, including those delivered during and after the outage', async () => (await stored()) >= total, 120_000, worker);
+  await waitWhileRunning('every message, including those delivered during and after the outage', async () => (await stored()) >= total, 120_000, worker);
   t.comment(`all ${total} stored at ${Date.now() - t0} ms`);
 
   const session = await signIn(ta.app, email);
