@@ -12,6 +12,7 @@ import { FileRequestDialog } from '../components/file-request-dialog.tsx';
 import { RequestStatus } from '../components/file-request-status.tsx';
 import { useI18n } from '../i18n/context.tsx';
 import '../styles/client-settings.css';
+import { FilterButtons } from '../components/filter-buttons.tsx';
 
 type Page = Static<typeof FileRequestPage>;
 type Summary = Static<typeof FileRequestSummary>;
@@ -36,13 +37,7 @@ export default function RequestsPage() {
           </button>
         </div>
       </PageHeader>
-      <div class="toolbar" role="group" aria-label={t('requests.filter')}>
-        {FILTERS.map((f) => (
-          <button key={f} type="button" class={`btn btn-small${filter === f ? ' btn-primary' : ''}`} aria-pressed={filter === f} onClick={() => setFilter(f)}>
-            {t(`requests.filters.${f}`)}
-          </button>
-        ))}
-      </div>
+      <FilterButtons label={t('requests.filter')} filters={FILTERS} value={filter} onChange={setFilter} labelOf={(f) => t(`requests.filters.${f}`)} />
       <ErrorAlert error={list.error ?? list.loadMoreError} />
       {list.data && items.length === 0 ? (
         <EmptyState icon="requests" text={t('requests.empty')} />

@@ -14,6 +14,7 @@ import { TaskDialog, type Task } from '../components/task-form.tsx';
 import { notifyTaskCountChanged } from '../components/task-count.ts';
 import { useI18n } from '../i18n/context.tsx';
 import '../styles/client-settings.css';
+import { FilterButtons } from '../components/filter-buttons.tsx';
 
 const FILTERS = ['open', 'done'] as const;
 type Filter = (typeof FILTERS)[number];
@@ -76,13 +77,7 @@ export default function TasksPage() {
           </button>
         </div>
       </PageHeader>
-      <div class="toolbar" role="group" aria-label={t('tasks.filter')}>
-        {FILTERS.map((f) => (
-          <button key={f} type="button" class={`btn btn-small${filter === f ? ' btn-primary' : ''}`} aria-pressed={filter === f} onClick={() => setFilter(f)}>
-            {t(`tasks.filters.${f}`)}
-          </button>
-        ))}
-      </div>
+      <FilterButtons label={t('tasks.filter')} filters={FILTERS} value={filter} onChange={setFilter} labelOf={(f) => t(`tasks.filters.${f}`)} />
       <ErrorAlert error={list.error ?? list.loadMoreError ?? action.error} />
       {list.data && list.items.length === 0 ? (
         <EmptyState icon="tasks" text={t(filter === 'open' ? 'tasks.empty' : 'tasks.emptyDone')} />
