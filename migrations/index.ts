@@ -15,6 +15,7 @@ import { Migration20261127110000MessageLz4 } from './20261127110000-message-lz4.
 import { Migration20261207233000Tasks } from './20261207233000-tasks.ts';
 import { Migration20261207234500MailAccountOauth } from './20261207234500-mail-account-oauth.ts';
 import { Migration20261208000000TwoFactor } from './20261208000000-two-factor.ts';
+import { Migration20261208051000FilingConsent } from './20261208051000-filing-consent.ts';
 import { Migration20261208003000OutboxTokens } from './20261208003000-outbox-tokens.ts';
 import { Migration20261208057000SentMailLogged } from './20261208057000-sent-mail-logged.ts';
 
@@ -36,5 +37,6 @@ export const migrationsList = [
   { name: '20261207234500-mail-account-oauth', class: Migration20261207234500MailAccountOauth },
   { name: '20261208000000-two-factor', class: Migration20261208000000TwoFactor },
   { name: '20261208003000-outbox-tokens', class: Migration20261208003000OutboxTokens },
+  { name: '20261208051000-filing-consent', class: Migration20261208051000FilingConsent },
   { name: '20261208057000-sent-mail-logged', class: Migration20261208057000SentMailLogged },
 ];

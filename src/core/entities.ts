@@ -2,6 +2,7 @@
 import { AuditEvent } from './staff/audit-event.entity.ts';
 import { Client, ClientContact, Contact, ContactEmail } from './crm/client.entity.ts';
 import { Area, Communication, FilingExclusion, Reason } from './log/communication.entity.ts';
+import { FilingConsent, PrivateMessage } from './log/filing-consent.entity.ts';
 import { CalendarFeed, Task } from './log/task.entity.ts';
 import { Discussion, DiscussionComment, DiscussionParticipant } from './collaboration/discussion.entity.ts';
 import { Document } from './documents/document.entity.ts';
@@ -18,7 +19,7 @@ import { ApiToken, RecoveryCode, Session, User } from './staff/user.entity.ts';
 export const entities = [
   User, Session, ApiToken, RecoveryCode, AuditEvent,
   MailAccount, Mailbox, ImapCheck, OAuthFlow, Message, MessageLocation, MessageAddress, Attachment, Blob,
-  Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, Document,
+  Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, FilingConsent, PrivateMessage, Document,
   Outbox,
   FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,
   Discussion, DiscussionParticipant, DiscussionComment, Share, ShareRecipient, ShareLink, ShareDownload,

@@ -8,6 +8,8 @@ import { runFileRequestScan, runReminderJob } from '../core/collaboration/file-r
 import { runTaskDueJob, runTaskDueScan } from '../core/collaboration/task-due.ts';
 import { createAccountHandlers } from './account-jobs.ts';
 import { resumeOutbox, sendOutbox } from './send-outbox.ts';
+import { announceFilingApprovals } from '../core/collaboration/filing-approvals.ts';
+import { enqueueSend } from '../core/outbox/outbox.ts';
 
 export function createHandlers(deps: WorkerDeps): Handlers {
   return {
@@ -46,6 +48,9 @@ export function createHandlers(deps: WorkerDeps): Handlers {
     'file-address': async (payload) => {
       const result = await runFileAddressJob(deps.db, payload, { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes });
       if (result.records) deps.log.info({ address: payload.address, ...result }, 'filed existing mail for an address');
+      // Owners of private mail the job held back are asked (issue 12); their email copies go out after the commit.
+      const outboxIds = await deps.db.em.fork().transactional((em) => announceFilingApprovals(em, { publicUrl: deps.config.publicUrl }));
+      for (const id of outboxIds) await enqueueSend(deps.queue, id);
     },
   };
 }

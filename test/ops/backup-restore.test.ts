@@ -80,13 +80,14 @@ for (const mode of ['embedded', 'scaled'] as const) {
     const mail = await env.dovecot.addUser();
     const sender = uniqEmail('client');
     const client = await createTestClient(env.db);
-    await createTestContact(env.db, { blobs: env.blobs, maxAttachmentBytes: env.config.maxAttachmentBytes }, { emails: [{ address: sender, autoSaveAttachments: true }], clientIds: [client.id] });
+    const { user } = await createTestUser(env.db, 'admin');
+    // Added by the mailbox's owner: their consent to file its private mail (issue 12).
+    await createTestContact(env.db, { blobs: env.blobs, maxAttachmentBytes: env.config.maxAttachmentBytes }, { emails: [{ address: sender, autoSaveAttachments: true }], clientIds: [client.id], actor: user });
     const raws = Array.from({ length: 6 }, (_, i) => createTestMail({
       from: `Client <${sender}>`, subject: i === 2 ? 'resumable words' : `Backup ${i}`,
       attachment: i % 2 === 0 ? { name: `invoice-${i}.pdf`, content: randomBytes(3000) } : undefined,
     }));
     await env.dovecot.appendMany(mail.user, raws);
-    const { user } = await createTestUser(env.db, 'admin');
     const account = await createTestImapAccount(env, mail, { owner: user });
     t.equal((await runSync(env, account.id)).outcome, 'done');
     await env.close();

@@ -43,10 +43,13 @@ export async function createTestClient(db: Db, name = uniq('Client')): Promise<C
   return client;
 }
 
-/** A contact through core's createContact, which files the addresses' existing mail (`filed`). */
-export async function createTestContact(db: Db, deps: FilingDeps, input: { name?: string; emails: (string | ContactEmailInput)[]; clientIds?: string[] }): Promise<{ contact: Contact; filed: number }> {
+/**
+ * A contact through core's createContact, which files the addresses' existing mail (`filed`). Without `actor`
+ * nobody consents for private mailboxes (issue 12): pass the mailbox owner to file their private mail.
+ */
+export async function createTestContact(db: Db, deps: FilingDeps, input: { name?: string; emails: (string | ContactEmailInput)[]; clientIds?: string[]; actor?: { id: string } }): Promise<{ contact: Contact; filed: number }> {
   return db.em.fork().transactional((em) =>
-    createContact(em, null, {
+    createContact(em, input.actor ?? null, {
       name: input.name ?? uniq('Contact'),
       emails: input.emails.map((e) => (typeof e === 'string' ? { address: e } : e)),
       clientIds: input.clientIds,

@@ -184,9 +184,9 @@ function createEmailRow(em: Em, contact: Contact, address: string, s: ContactEma
 }
 
 /** Files the existing mail of these addresses; returns distinct messages newly filed. */
-async function fileAddresses(em: Em, addresses: string[], deps: FilingDeps, clientIds?: string[]): Promise<number> {
+async function fileAddresses(em: Em, actor: Actor, addresses: string[], deps: FilingDeps, clientIds?: string[]): Promise<number> {
   let n = 0;
-  for (const a of addresses) n += (await fileAddress(em, a, deps, { clientIds })).messages;
+  for (const a of addresses) n += (await fileAddress(em, a, deps, { clientIds, actorId: actor?.id ?? null })).messages;
   return n;
 }
 
@@ -211,7 +211,7 @@ export async function createContact(em: Em, actor: Actor, input: ContactInput, d
   for (const clientId of clientIds.length ? clientIds : [null]) {
     recordAudit(em, { actorId: actor?.id ?? null, action: 'contact.create', entityType: 'contact', entityId: contact.id, clientId, details: { name, addresses } });
   }
-  const filed = await fileAddresses(em, addresses.filter((_, i) => emails[i]!.sync ?? EMAIL_DEFAULTS.sync), deps);
+  const filed = await fileAddresses(em, actor, addresses.filter((_, i) => emails[i]!.sync ?? EMAIL_DEFAULTS.sync), deps);
   return { contact, filed };
 }
 
@@ -236,7 +236,7 @@ export async function addContactEmail(em: Em, actor: Actor, contactId: string, i
   checkCategories(input.notifyCategories, 'notifyCategories');
   const email = createEmailRow(em, contact, address, input);
   await auditContact(em, actor, contactId, 'contact_email.create', 'contact_email', email.id, { address });
-  const filed = email.sync ? await fileAddresses(em, [address], deps) : 0;
+  const filed = email.sync ? await fileAddresses(em, actor, [address], deps) : 0;
   return { email, filed };
 }
 
@@ -260,7 +260,7 @@ export async function updateContactEmail(em: Em, actor: Actor, id: string, patch
   set('language', patch.language);
   const contactId = (email.contact as unknown as Contact).id;
   if (Object.keys(changed).length) await auditContact(em, actor, contactId, 'contact_email.update', 'contact_email', id, { address: email.address, changed });
-  const filed = !wasSync && email.sync ? await fileAddresses(em, [email.address], deps) : 0;
+  const filed = !wasSync && email.sync ? await fileAddresses(em, actor, [email.address], deps) : 0;
   return { email, filed };
 }
 
@@ -284,7 +284,7 @@ export async function linkContact(em: Em, actor: Actor, clientId: string, contac
     recordAudit(em, { actorId: actor?.id ?? null, action: 'contact.link_update', entityType: 'contact', entityId: contactId, clientId, details: { role: opts.role } });
   }
   const addresses = (await em.find(ContactEmail, { contact: contactId, sync: true })).map((e) => e.address);
-  const filed = await fileAddresses(em, addresses, deps, [clientId]);
+  const filed = await fileAddresses(em, actor, addresses, deps, [clientId]);
   return { created, filed };
 }
 
@@ -329,7 +329,7 @@ export async function addSenderAsContact(
     em.create(ClientContact, { client, contact, role: null });
     recordAudit(em, { actorId: actor.id, action: 'contact.create', entityType: 'contact', entityId: contact.id, clientId: client.id, details: { name, addresses: [address], via: 'add_sender', messageId } });
   }
-  const result = await fileAddress(em, address, deps, { clientIds: [client.id] });
+  const result = await fileAddress(em, address, deps, { clientIds: [client.id], actorId: actor.id });
   if (result.messages) {
     recordAudit(em, { actorId: actor.id, action: 'message.file', entityType: 'message', entityId: messageId, clientId: client.id, details: { via: 'add_sender', address, messages: result.messages } });
   }

@@ -7,6 +7,7 @@ import { sql, type InsertObject, type Insertable } from 'kysely';
 import { kysely, takesBinaryParams, withOrmErrors, type DB, type Em } from '../platform/db.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
 import { fileMessages, type FilingDeps } from '../log/filing.ts';
+import { announceFilingApprovals } from '../collaboration/filing-approvals.ts';
 import { matchFileRequestReply } from '../collaboration/file-request-replies.ts';
 import { matchDiscussionReply } from '../collaboration/discussion-replies.ts';
 import { messageSearchVector, type SearchVector } from '../mail/search-terms.ts';
@@ -177,6 +178,10 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   }
 
   const fresh = [...created.values()];
+  // Known content in a new location is filed again too: a private message that now also lies in a public
+  // mailbox is the firm's mail (issue 12). Idempotent, so content already filed costs one statement.
+  const relinked = results.filter((r) => r.linked).map((r) => r.messageId);
+  if (relinked.length) await fileMessages(em, relinked, ctx.filing);
   if (fresh.length) {
     await fileMessages(em, fresh.map((c) => c.id), ctx.filing);
     const replies = await selectReplyCandidates(em, fresh);
@@ -194,6 +199,8 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
       }
     }
   }
+  // Private mail held back for want of consent: its owners' bells (email copies go with the sync's mail).
+  ctx.queuedMail?.push(...(await announceFilingApprovals(em)));
   await em.flush();
   return results;
 }

@@ -7,6 +7,7 @@ import type { BlobStore } from '../blobs/blob-store.ts';
 import type { Message } from '../mail/message.entity.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
 import { autoSaveAttachments } from '../documents/auto-save.ts';
+import { consentAsOwner, FILING_ROLES, mayFile, requestApprovals } from './filing-consent.ts';
 
 export type FilingDeps = { blobs: BlobStore; maxAttachmentBytes: number };
 export type FilingResult = {
@@ -18,9 +19,7 @@ export type FilingResult = {
   documentsSaved: number;
 };
 
-/** The address roles that make a message "from or to" a contact. Bcc is the firm's own copy list, and
- *  Sender is the mailing system, not the author: neither says the client took part. */
-export const FILING_ROLES = ['from', 'to', 'cc', 'reply_to'] as const;
+export { FILING_ROLES } from './filing-consent.ts';
 
 type Pair = { client_id: string; message_id: string };
 /** Filed records always have a message (only manual records lack one, and these statements make none). */
@@ -61,7 +60,9 @@ async function insertFilings(em: Em, scope: Scope, own: string[]): Promise<Pair[
         .innerJoin('contact_email as ce', (j) => j.onRef('ce.address', '=', 'ma.address').on('ce.sync', '=', true))
         .innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id')
         .select(['ma.message_id', 'cc.client_id']).distinct()
-        .where('ma.role', 'in', FILING_ROLES);
+        .where('ma.role', 'in', FILING_ROLES)
+        // Private mail only with its owner's consent (filing-consent.ts): the one gate for every filing path.
+        .where(mayFile());
       if (own.length) q = q.where('ma.address', 'not in', own);
       if ('messageIds' in scope) return q.where('ma.message_id', 'in', scope.messageIds);
       q = q.where('ma.address', '=', scope.address);
@@ -107,6 +108,8 @@ async function insertOutboxFilings(em: Em, messageIds: string[]): Promise<Pair[]
         sql.lit('firm').as('initiated_by'), 'm.id as message_id', sql.lit('auto').as('filed_by'), eb.fn<Date>('now').as('created_at'), eb.fn<Date>('now').as('updated_at'),
       ])
       .where('m.id', 'in', messageIds)
+      // A message its owner kept private is never filed again, whatever sent it.
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('private_message as pm').select(sql.lit(1).as('one')).whereRef('pm.message_id', '=', 'm.id'))))
       .where((eb) => eb.not(eb.exists(eb.selectFrom('filing_exclusion as fx').select(sql.lit(1).as('one'))
         .whereRef('fx.client_id', '=', 'o.client_id').whereRef('fx.message_id', '=', 'm.id')))))
     .onConflict((oc) => oc.columns(['client_id', 'message_id']).doNothing())
@@ -167,6 +170,8 @@ export async function fileMessages(em: Em, messageIds: string[], deps: FilingDep
   for (const p of await pairsToAutoSave(em, created, own)) {
     out.get(p.message_id)!.documentsSaved += (await autoSaveAttachments(em, { messageId: p.message_id, clientId: p.client_id }, deps)).saved;
   }
+  // Private mail held back for want of consent: its owners are asked (collaboration announces it).
+  await requestApprovals(em, { messageIds: ids }, own, null);
   const all = await kysely(em).selectFrom('communication').select(['client_id', 'message_id']).where('message_id', 'in', ids).execute();
   for (const r of toPairs(all)) out.get(r.message_id)?.clientIds.push(r.client_id);
   return out;
@@ -187,14 +192,23 @@ export type AddressFilingResult = {
  * added, re-enabled or its contact linked to a client, synchronously where the API promises a count
  * and as the 'file-address' job otherwise. The caller owns the transaction.
  */
-export async function fileAddress(em: Em, rawAddress: string, deps: FilingDeps, opts: { clientIds?: string[] } = {}): Promise<AddressFilingResult> {
+export async function fileAddress(em: Em, rawAddress: string, deps: FilingDeps, opts: { clientIds?: string[]; actorId?: string | null } = {}): Promise<AddressFilingResult> {
   const address = normalizeAddress(rawAddress);
   const empty = { messages: 0, records: 0, clientIds: [], documentsSaved: 0 };
   if (!address) return empty;
   await em.flush();
   const own = await listOwnAddresses(em);
   if (own.includes(address)) return empty;
+  const actorId = opts.actorId ?? null;
+  if (actorId) {
+    // The actor's own action is their consent for their own private mailboxes (issue 12).
+    const targets = opts.clientIds ?? (await kysely(em).selectFrom('contact_email as ce').innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id')
+      .select('cc.client_id').distinct().where('ce.address', '=', address).where('ce.sync', '=', true).execute()).map((r) => r.client_id);
+    await consentAsOwner(em, actorId, address, targets);
+  }
   const created = await insertFilings(em, { address, clientIds: opts.clientIds }, own);
+  // Others' private mail is not filed: its owners are asked, silently for the actor.
+  await requestApprovals(em, { address, clientIds: opts.clientIds }, own, actorId);
   const documentsSaved = await saveFor(em, created, own, deps);
   return {
     messages: new Set(created.map((r) => r.message_id)).size,

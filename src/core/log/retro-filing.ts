@@ -22,7 +22,7 @@ export async function enqueueAddressFiling(queue: JobQueue, addresses: Iterable<
 /** The job handler: files the address's existing mail in one transaction and notes it in each client's trail. */
 export async function runFileAddressJob(db: Db, payload: { address: string; actorId: string | null }, deps: FilingDeps): Promise<AddressFilingResult> {
   return db.em.fork().transactional(async (em) => {
-    const result = await fileAddress(em, payload.address, deps);
+    const result = await fileAddress(em, payload.address, deps, { actorId: payload.actorId });
     for (const clientId of result.clientIds) {
       recordAudit(em, { actorId: payload.actorId, action: 'filing.retroactive', entityType: 'contact_email', clientId, details: { address: payload.address, messages: result.messages } });
     }

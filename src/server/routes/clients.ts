@@ -6,6 +6,7 @@ import { createClient, deleteClient, getClientView, listClients, updateClient } 
 import { linkContact, unlinkContact } from '../../core/crm/contacts.ts';
 import { applyBulkContactSettings } from '../../core/crm/bulk-contact-settings.ts';
 import { enqueueAddressFiling } from '../../core/log/retro-filing.ts';
+import { fileAndAnnounce } from '../filing-announce.ts';
 import { listClientAudit } from '../../core/crm/audit-trail.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
@@ -49,7 +50,7 @@ export async function clientRoutes(app: FastifyInstance) {
   app.put<{ Params: ClientContactParams; Body: LinkBody }>('/clients/:id/contacts/:contactId', {
     schema: { tags, params: ClientContactParams, body: LinkBody, response: { 200: LinkResult } },
   }, async (req) => {
-    return req.em.transactional((em) => linkContact(em, currentUser(req), req.params.id, req.params.contactId, { role: req.body?.role }, filingDeps()));
+    return fileAndAnnounce(app, req.em, (em) => linkContact(em, currentUser(req), req.params.id, req.params.contactId, { role: req.body?.role }, filingDeps()));
   });
 
   app.delete<{ Params: ClientContactParams }>('/clients/:id/contacts/:contactId', { schema: { tags, params: ClientContactParams } }, async (req, reply) => {

@@ -11,6 +11,7 @@ import {
   ContactCreate, ContactCreated, ContactEmailCreate, ContactEmailPatch, ContactEmailResult, ContactPage, ContactPatch, ContactView, ListQuery,
 } from '../schemas/crm.ts';
 import { STATUS } from '../errors.ts';
+import { fileAndAnnounce } from '../filing-announce.ts';
 
 export async function contactRoutes(app: FastifyInstance) {
   const tags = ['contacts'];
@@ -21,7 +22,7 @@ export async function contactRoutes(app: FastifyInstance) {
   });
 
   app.post<{ Body: ContactCreate }>('/contacts', { schema: { tags, body: ContactCreate, response: { 201: ContactCreated } } }, async (req, reply) => {
-    const { contact, filed } = await req.em.transactional((em) => createContact(em, currentUser(req), req.body, filingDeps()));
+    const { contact, filed } = await fileAndAnnounce(app, req.em, (em) => createContact(em, currentUser(req), req.body, filingDeps()));
     return reply.status(STATUS.created).send({ ...(await getContactView(req.em, contact.id)), filed });
   });
 
@@ -44,14 +45,14 @@ export async function contactRoutes(app: FastifyInstance) {
   app.post<{ Params: Static<typeof IdParams>; Body: ContactEmailCreate }>('/contacts/:id/emails', {
     schema: { tags, params: IdParams, body: ContactEmailCreate, response: { 201: ContactEmailResult } },
   }, async (req, reply) => {
-    const { email, filed } = await req.em.transactional((em) => addContactEmail(em, currentUser(req), req.params.id, req.body, filingDeps()));
+    const { email, filed } = await fileAndAnnounce(app, req.em, (em) => addContactEmail(em, currentUser(req), req.params.id, req.body, filingDeps()));
     return reply.status(STATUS.created).send({ ...viewContactEmail(email), filed });
   });
 
   app.patch<{ Params: Static<typeof IdParams>; Body: ContactEmailPatch }>('/contact-emails/:id', {
     schema: { tags, params: IdParams, body: ContactEmailPatch, response: { 200: ContactEmailResult } },
   }, async (req) => {
-    const { email, filed } = await req.em.transactional((em) => updateContactEmail(em, currentUser(req), req.params.id, req.body, filingDeps()));
+    const { email, filed } = await fileAndAnnounce(app, req.em, (em) => updateContactEmail(em, currentUser(req), req.params.id, req.body, filingDeps()));
     return { ...viewContactEmail(email), filed };
   });
 

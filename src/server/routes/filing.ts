@@ -6,6 +6,7 @@ import type { Static } from 'typebox';
 import { previewFiling } from '../../core/log/filing.ts';
 import { addSenderAsContact } from '../../core/crm/contacts.ts';
 import { currentUser } from '../auth.ts';
+import { fileAndAnnounce } from '../filing-announce.ts';
 import { IdParams } from '../schemas.ts';
 import { AddSenderBody, AddSenderResult, FilingPreview, FilingPreviewQuery } from '../schemas/crm.ts';
 
@@ -20,6 +21,6 @@ export async function filingRoutes(app: FastifyInstance) {
     schema: { tags, params: IdParams, body: AddSenderBody, response: { 200: AddSenderResult } },
   }, async (req) => {
     const deps = { blobs: app.deps.blobs, maxAttachmentBytes: app.deps.config.maxAttachmentBytes };
-    return req.em.transactional((em) => addSenderAsContact(em, currentUser(req), req.params.id, req.body, deps));
+    return fileAndAnnounce(app, req.em, (em) => addSenderAsContact(em, currentUser(req), req.params.id, req.body, deps));
   });
 }

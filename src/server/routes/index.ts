@@ -6,6 +6,7 @@ import { discussionRoutes } from './discussions.ts';
 import { documentRoutes } from './documents.ts';
 import { fileRequestRoutes } from './file-requests.ts';
 import { filingRoutes } from './filing.ts';
+import { filingApprovalRoutes } from './filing-approvals.ts';
 import { importRoutes } from './import.ts';
 import { communicationRoutes } from './communications.ts';
 import { healthRoutes } from './health.ts';
@@ -24,4 +25,4 @@ import { tokenRoutes } from './tokens.ts';
 import { twoFactorRoutes } from './two-factor.ts';
 import { userRoutes } from './users.ts';
 
-export const routes = [healthRoutes, systemRoutes, authRoutes, twoFactorRoutes, userRoutes, tokenRoutes, mailAccountRoutes, oauthRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, documentRoutes, importRoutes, fileRequestRoutes, discussionRoutes, shareRoutes, notificationBellRoutes, taskRoutes, syncHealthRoutes, eventRoutes];
+export const routes = [healthRoutes, systemRoutes, authRoutes, twoFactorRoutes, userRoutes, tokenRoutes, mailAccountRoutes, oauthRoutes, messageRoutes, outboxRoutes, communicationRoutes, reasonAreaRoutes, clientRoutes, contactRoutes, filingRoutes, filingApprovalRoutes, documentRoutes, importRoutes, fileRequestRoutes, discussionRoutes, shareRoutes, notificationBellRoutes, taskRoutes, syncHealthRoutes, eventRoutes];

@@ -139,7 +139,8 @@ t.test('linking a contact to a second client files its existing mail there too',
 t.test('the same message in a private mailbox and info@ gives one log record per client', async (t) => {
   const client = await createTestClient(db);
   const addr = uniqEmail('both');
-  await createTestContact(db, deps, { emails: [addr], clientIds: [client.id] });
+  // Added by the private mailbox's owner: their consent (issue 12), so the private copy files at once.
+  await createTestContact(db, deps, { emails: [addr], clientIds: [client.id], actor: user });
   const priv = await createTestAccount(db, user, { visibility: 'private' });
   const info = await createTestAccount(db, user, { visibility: 'public' });
   const { message } = await createFiledTestMessage(db, blobs, { from: addr, to: [priv.account.email, info.account.email], locations: [{ mailbox: priv.inbox }] }, deps);

@@ -45,7 +45,7 @@ t.test('the queue and the location flags follow filing, unfiling and new locatio
   await createTestCommunication(db, unfiledLater, client);
   await createTestCommunication(db, movedIn, client);
   // A contact with this address files its mail retroactively (one set-based insert).
-  const { filed } = await createTestContact(db, deps, { emails: [contactAddress], clientIds: [client.id] });
+  const { filed } = await createTestContact(db, deps, { emails: [contactAddress], clientIds: [client.id], actor: user });
   t.equal(filed, 1, 'the contact\'s mail was filed retroactively');
   t.same(await queue(), [stays.id], 'filed by hand, automatically and retroactively: out of the queue');
 
