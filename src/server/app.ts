@@ -24,6 +24,7 @@ import { calendarFeedRoutes } from './routes/calendar.ts';
 import type { LiveEvents } from '../core/platform/live-events.ts';
 import { shareLinkRoutes } from './routes/share-links.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { queueDashboard } from './queue-dashboard.ts';
 import { createMemoryMetricsStore, createMetricsEndpoint, createRedisMetricsStore, type MetricsStore } from '../core/platform/metrics.ts';
 
 export type AppDeps = {
@@ -122,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   await app.register(metricsRoutes(metrics));
+  await app.register(queueDashboard);
   for (const plugin of routes) await app.register(plugin, { prefix: '/api' });
   // Share links are mailed to clients: short public URLs outside /api.
   await app.register(shareLinkRoutes);
