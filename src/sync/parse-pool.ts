@@ -24,8 +24,8 @@ export type ParseOutcome =
   | { kind: 'parsed'; message: IncomingMessage; raw: StoredBlob | null; search: SearchVector }
   /** The parser died or timed out on this message: store it raw as failed with this reason. */
   | { kind: 'gave-up'; reason: string }
-  /** The blob store failed: retry later. */
-  | { kind: 'io-error'; error: string };
+  /** The blob store failed: retry later. code: the errno code (ENOSPC, …) when there was one. */
+  | { kind: 'io-error'; error: string; code: string | null };
 
 export type ParsePool = {
   /** Raw bytes are copied once and the copy transferred: the caller keeps its buffer (to store it raw if the parser gives up). */
@@ -56,7 +56,7 @@ export function createParsePool(config: Config, opts: { threads?: number } = {})
         const own = 'raw' in task ? { raw: new Uint8Array(task.raw) } : task;
         const transferList = 'raw' in own ? [own.raw.buffer as ArrayBuffer] : undefined;
         const result = (await pool.run(own, { transferList, signal: AbortSignal.timeout(PARSE_TIMEOUT_MS) })) as ParseTaskResult;
-        if (!result.ok) return { kind: 'io-error', error: result.ioError };
+        if (!result.ok) return { kind: 'io-error', error: result.ioError, code: result.code };
         // A Buffer comes out of a thread as a plain Uint8Array.
         const search = typeof result.search === 'string' ? result.search : Buffer.from(result.search.buffer, result.search.byteOffset, result.search.byteLength);
         return { kind: 'parsed', message: result.message, raw: result.raw, search };

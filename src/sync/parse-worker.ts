@@ -16,7 +16,7 @@ export type ParseTask = { raw: Uint8Array } | { rawSha256: string };
 /** An I/O failure (blob store) is not the message's fault: the caller retries instead of marking it failed. */
 export type ParseTaskResult =
   | { ok: true; message: IncomingMessage; raw: StoredBlob | null; search: SearchVector }
-  | { ok: false; ioError: string };
+  | { ok: false; ioError: string; code: string | null };
 
 const config = workerData as Config;
 const blobs = createBlobStore(config);
@@ -40,6 +40,6 @@ export default async function parseTask(task: ParseTask): Promise<ParseTaskResul
     );
     return { ok: true, message, raw, search };
   } catch (err) {
-    return { ok: false, ioError: (err as Error).message };
+    return { ok: false, ioError: (err as Error).message, code: typeof (err as NodeJS.ErrnoException).code === 'string' ? (err as NodeJS.ErrnoException).code! : null };
   }
 }

@@ -72,6 +72,20 @@ export class TruncatedFetchError extends Error {
   readonly code = 'NoConnection';
 }
 
+/** errno codes of a blob store that cannot take more (full, over quota, read-only, failing disk): our side's fault. */
+const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
+
+/** Writing to the blob store failed for want of space (or a read-only or failing disk): retried later, never the message's fault. */
+export class LocalStorageError extends Error {
+  readonly code: string;
+  constructor(code: string, detail: string) {
+    super(`The attachment store could not be written (${code}), so this batch was not saved and will be tried again: ${detail}`);
+    this.code = code;
+  }
+}
+
+const isLocalStorageError = (err: unknown) => err instanceof LocalStorageError || STORAGE_CODES.has((err as { code?: string } | null)?.code ?? '');
+
 export async function syncMailbox(ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef): Promise<MailboxSyncResult> {
   const opened = await client.mailboxOpen(box.path, { readOnly: true });
   const condstore = client.enabled.has('CONDSTORE') && !opened.noModseq && opened.highestModseq !== undefined;
@@ -165,27 +179,14 @@ async function fetchNew(
       out.lastUid = meta.uid;
     }
     await startMailboxProgress(ctx.db.em.fork(), box.id, metas.length);
-    const batches = planBatches(metas, attempts >= ALONE_AFTER_ATTEMPTS && attempts < GIVE_UP_AFTER_ATTEMPTS);
-    // Batches are fetched ahead, parsed several at a time (so the threads never wait for one batch's last
-    // message, or for a single large one) and committed in UID order while the next ones are parsed.
-    const fetched = lookahead(fetchBatches(ctx, client, batches), 1);
-    const prepared = lookahead(mapOrdered(fetched, (b) => prepareBatch(ctx, b), PREPARE_BATCHES), 1);
-    let batchNo = 0;
-    let committed = 0;
-    for await (const p of prepared) {
-      if (ctx.signal.aborted) throw new Error('sync stopped');
-      await commitBatch(ctx, storeCtx, box, uidValidity, p, ++batchNo % RECOUNT_EVERY_BATCHES === 0);
-      out.fetched += p.count;
-      out.stored += p.items.length;
-      ctx.metrics?.messagesSynced(p.items.length);
-      out.failed += p.items.filter((i) => i.parsed === null ? i.parseError !== null : i.parsed.parseStatus === 'failed').length;
-      out.lastUid = Math.max(out.lastUid, p.maxUid);
-      committed++;
-      // Progress of a long (initial) fetch, in the log as in the API's account view.
-      if (metas.length > BATCH_MESSAGES) ctx.log.info({ accountId: ctx.accountId, folder: box.path, done: out.fetched, total: metas.length }, 'sync progress');
+    try {
+      await fetchAndCommit(ctx, client, box, uidValidity, storeCtx, metas, attempts, out);
+    } catch (err) {
+      // A full (or read-only) blob store is not the message's fault: without this, a disk full for five runs
+      // would have the first message given up on as poison mail and stored without its source.
+      if (isLocalStorageError(err)) await forgiveFetchAttempt(ctx.db.em.fork(), box.id);
+      throw err;
     }
-    // A fetch that stopped early (the run was stopped) has not stored the rest: the cursor must not pass it.
-    if (committed < batches.length) throw new Error('sync stopped');
   }
   if (metas.length) await ctx.db.em.fork().transactional((em) => refreshMailboxCounts(em, box.id));
   // Every listed UID was stored or found gone (each batch committed, a lost connection throws), and every UID
@@ -194,6 +195,33 @@ async function fetchNew(
   if (cursor > 0) await advanceMailboxCursor(ctx.db.em.fork(), box.id, uidValidity, cursor);
   out.lastUid = Math.max(out.lastUid, cursor);
   return out;
+}
+
+async function fetchAndCommit(
+  ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef, uidValidity: string, storeCtx: MailboxStoreContext, metas: Meta[], attempts: number,
+  out: { fetched: number; stored: number; failed: number; lastUid: number },
+): Promise<void> {
+  const batches = planBatches(metas, attempts >= ALONE_AFTER_ATTEMPTS && attempts < GIVE_UP_AFTER_ATTEMPTS);
+  // Batches are fetched ahead, parsed several at a time (so the threads never wait for one batch's last
+  // message, or for a single large one) and committed in UID order while the next ones are parsed.
+  const fetched = lookahead(fetchBatches(ctx, client, batches), 1);
+  const prepared = lookahead(mapOrdered(fetched, (b) => prepareBatch(ctx, b), PREPARE_BATCHES), 1);
+  let batchNo = 0;
+  let committed = 0;
+  for await (const p of prepared) {
+    if (ctx.signal.aborted) throw new Error('sync stopped');
+    await commitBatch(ctx, storeCtx, box, uidValidity, p, ++batchNo % RECOUNT_EVERY_BATCHES === 0);
+    out.fetched += p.count;
+    out.stored += p.items.length;
+    ctx.metrics?.messagesSynced(p.items.length);
+    out.failed += p.items.filter((i) => i.parsed === null ? i.parseError !== null : i.parsed.parseStatus === 'failed').length;
+    out.lastUid = Math.max(out.lastUid, p.maxUid);
+    committed++;
+    // Progress of a long (initial) fetch, in the log as in the API's account view.
+    if (metas.length > BATCH_MESSAGES) ctx.log.info({ accountId: ctx.accountId, folder: box.path, done: out.fetched, total: metas.length }, 'sync progress');
+  }
+  // A fetch that stopped early (the run was stopped) has not stored the rest: the cursor must not pass it.
+  if (committed < batches.length) throw new Error('sync stopped');
 }
 
 function planBatches(metas: Meta[], firstAlone: boolean): Meta[][] {
@@ -282,7 +310,7 @@ async function streamLarge(ctx: MailboxSyncContext, client: ImapFlow, meta: Meta
 async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[]): Promise<Prepared> {
   const known = await findStoredMessages(ctx.db.em.fork(), [...new Set(fetched.map((f) => f.dedupeHash))]);
   const seen = new Set<string>();
-  const items = await Promise.all(fetched.map(async (f): Promise<StoreItem> => {
+  const settled = await Promise.allSettled(fetched.map(async (f): Promise<StoreItem> => {
     const base = { uid: f.meta.uid, flags: f.meta.flags, modseq: f.meta.modseq, internalDate: f.meta.internalDate, dedupeHash: f.dedupeHash, messageId: f.messageId };
     // Known content (another folder, another account, or a folder re-listed after UIDVALIDITY changed):
     // only a location is added, so it is neither parsed nor saved again.
@@ -290,10 +318,20 @@ async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[]): Promis
     seen.add(f.dedupeHash);
     // The thread stores the raw source, parses, saves attachments and builds the search vector.
     const outcome = await ctx.pool.parse(f.raw ? { raw: f.raw } : { rawSha256: f.blob!.sha256 });
-    if (outcome.kind === 'io-error') throw new Error(`could not store the message: ${outcome.error}`);
+    if (outcome.kind === 'io-error') {
+      if (outcome.code && STORAGE_CODES.has(outcome.code)) throw new LocalStorageError(outcome.code, outcome.error);
+      throw new Error(`could not store the message: ${outcome.error}`);
+    }
     if (outcome.kind === 'gave-up') return { ...base, raw: f.blob ?? (await ctx.blobs.put(f.raw!)), parsed: null, parseError: outcome.reason };
     return { ...base, raw: outcome.raw ?? f.blob!, parsed: outcome.message, parseError: null, search: outcome.search };
   }));
+  // A failed batch fails only once every message of it is settled: no blob write of it is still under way when
+  // the run ends (and a retry starts), so a full disk leaves complete files or none, never one being written.
+  const items: StoreItem[] = [];
+  for (const r of settled) {
+    if (r.status === 'rejected') throw r.reason;
+    items.push(r.value);
+  }
   return { items, maxUid: Math.max(0, ...fetched.map((f) => f.meta.uid)), count: fetched.length };
 }
 
