@@ -18,6 +18,7 @@ import { Migration20261208000000TwoFactor } from './20261208000000-two-factor.ts
 import { Migration20261208051000FilingConsent } from './20261208051000-filing-consent.ts';
 import { Migration20261208003000OutboxTokens } from './20261208003000-outbox-tokens.ts';
 import { Migration20261208057000SentMailLogged } from './20261208057000-sent-mail-logged.ts';
+import { Migration20261208057001ContactFiling } from './20261208057001-contact-filing.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
@@ -39,4 +40,5 @@ export const migrationsList = [
   { name: '20261208003000-outbox-tokens', class: Migration20261208003000OutboxTokens },
   { name: '20261208051000-filing-consent', class: Migration20261208051000FilingConsent },
   { name: '20261208057000-sent-mail-logged', class: Migration20261208057000SentMailLogged },
+  { name: '20261208057001-contact-filing', class: Migration20261208057001ContactFiling },
 ];

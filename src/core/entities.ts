@@ -13,6 +13,7 @@ import { OAuthFlow } from './mail/oauth-flow.entity.ts';
 import { FirmSetting, Notification } from './staff/notification.entity.ts';
 import { Attachment, Blob, Message, MessageAddress, MessageLocation } from './mail/message.entity.ts';
 import { Outbox } from './outbox/outbox.entity.ts';
+import { MessageAwaitingClient } from './mail/awaiting-client.entity.ts';
 import { Share, ShareDownload, ShareLink, ShareRecipient } from './collaboration/share.entity.ts';
 import { ApiToken, RecoveryCode, Session, User } from './staff/user.entity.ts';
 
@@ -20,7 +21,7 @@ export const entities = [
   User, Session, ApiToken, RecoveryCode, AuditEvent,
   MailAccount, Mailbox, ImapCheck, OAuthFlow, Message, MessageLocation, MessageAddress, Attachment, Blob,
   Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, FilingConsent, PrivateMessage, Document,
-  Outbox,
+  Outbox, MessageAwaitingClient,
   FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,
   Discussion, DiscussionParticipant, DiscussionComment, Share, ShareRecipient, ShareLink, ShareDownload,
   Task, CalendarFeed,

@@ -21,12 +21,19 @@ export const Client = defineEntity({
 });
 export type Client = InferEntity<typeof Client>;
 
+/** Where a contact's mail goes when the contact belongs to several clients (issue 15). */
+export const CONTACT_FILINGS = ['all', 'primary', 'ask'] as const;
+export type ContactFiling = (typeof CONTACT_FILINGS)[number];
+
 export const Contact = defineEntity({
   name: 'Contact',
   properties: {
     id: p.uuid().primary().onCreate(() => randomUUID()),
     name: p.string(),
     notes: p.text().default(''),
+    /** all: every client (the default); primary: primaryClient only; ask: staff choose (log/contact-filing.ts). */
+    filing: p.enum(CONTACT_FILINGS).default('all'),
+    primaryClient: () => p.manyToOne(Client).nullable().deleteRule('set null'),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

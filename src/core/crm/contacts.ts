@@ -6,9 +6,10 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { kysely, type Em } from '../platform/db.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
-import { Client, ClientContact, Contact, ContactEmail, NOTIFY_CATEGORIES, type NotifyCategory } from './client.entity.ts';
+import { Client, ClientContact, Contact, ContactEmail, NOTIFY_CATEGORIES, type ContactFiling, type NotifyCategory } from './client.entity.ts';
 import { ConflictError, InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
-import { fileAddress, listOwnAddresses, type FilingDeps } from '../log/filing.ts';
+import { fileAddress, fileMessages, listOwnAddresses, type FilingDeps } from '../log/filing.ts';
+import { listAwaitingOfContact } from '../log/contact-filing.ts';
 import type { Language } from '../staff/user.entity.ts';
 import { cleanHeaderText } from '../platform/text.ts';
 import { assertMessageVisible } from '../mail/visibility.ts';
@@ -31,6 +32,7 @@ export type ContactEmailView = {
 };
 export type ContactView = {
   id: string; name: string; notes: string; emails: ContactEmailView[]; clients: { id: string; name: string; role: string | null }[];
+  filing: ContactFiling; primaryClientId: string | null;
   createdAt: string; updatedAt: string;
 };
 
@@ -120,6 +122,7 @@ export async function getContactView(em: Em, id: string): Promise<ContactView> {
     .execute();
   return {
     id: contact.id, name: contact.name, notes: contact.notes, emails: emails.map(viewContactEmail), clients,
+    filing: contact.filing, primaryClientId: (contact.primaryClient as { id: string } | null | undefined)?.id ?? null,
     createdAt: contact.createdAt.toISOString(), updatedAt: contact.updatedAt.toISOString(),
   };
 }
@@ -215,11 +218,35 @@ export async function createContact(em: Em, actor: Actor, input: ContactInput, d
   return { contact, filed };
 }
 
-export async function updateContact(em: Em, actor: Actor, id: string, patch: { name?: string; notes?: string }): Promise<Contact> {
+export type ContactPatch = { name?: string; notes?: string; filing?: ContactFiling; primaryClientId?: string | null };
+
+/**
+ * Renames a contact or changes where its mail is filed (contact-filing.ts). A primary client must be one of
+ * the contact's clients; "primary" needs one. Mail waiting for a client because of this contact is filed
+ * again under the new choice (and waits again if it is still "ask").
+ */
+export async function updateContact(em: Em, actor: Actor, id: string, patch: ContactPatch, deps?: FilingDeps): Promise<Contact> {
   const contact = await getContact(em, id);
   if (patch.name !== undefined) contact.name = cleanName(patch.name, 'name');
   if (patch.notes !== undefined) contact.notes = patch.notes;
+  const filingChanged = patch.filing !== undefined || patch.primaryClientId !== undefined;
+  if (patch.primaryClientId !== undefined) {
+    if (patch.primaryClientId !== null && !(await clientIdsOfContact(em, id)).includes(patch.primaryClientId)) {
+      throw new RuleError('primary_not_linked', 'The primary client must be one of the contact\'s clients', 'primaryClientId');
+    }
+    contact.primaryClient = patch.primaryClientId === null ? null : em.getReference(Client, patch.primaryClientId);
+  }
+  if (patch.filing !== undefined) contact.filing = patch.filing;
+  if (contact.filing === 'primary' && !contact.primaryClient) throw new RuleError('primary_required', 'Choose the primary client', 'primaryClientId');
   await auditContact(em, actor, id, 'contact.update', 'contact', id, { fields: Object.keys(patch) });
+  if (filingChanged && deps) {
+    const waiting = await listAwaitingOfContact(em, id);
+    if (waiting.length) {
+      await em.flush();
+      await kysely(em).deleteFrom('message_awaiting_client').where('message_id', 'in', waiting).execute();
+      await fileMessages(em, waiting, deps);
+    }
+  }
   return contact;
 }
 

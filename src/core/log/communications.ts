@@ -11,6 +11,7 @@ import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.
 import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { messageTextQuery, textQuery, type Page } from '../mail/message-queries.ts';
 import { assertMessageVisible, type Viewer } from '../mail/visibility.ts';
+import { clearAwaitingClient } from './contact-filing.ts';
 
 export type CommunicationFilters = {
   kind?: CommunicationKind;
@@ -270,6 +271,8 @@ export async function deleteCommunication(em: Em, actor: Viewer, id: string): Pr
 export async function fileMessageToClient(em: Em, actor: Viewer, messageId: string, clientId: string): Promise<{ record: Communication; created: boolean }> {
   await assertMessageVisible(em, actor, messageId);
   const client = await assertClient(em, clientId);
+  // Someone chose a client: the message no longer waits for one (contact-filing.ts).
+  await clearAwaitingClient(em, messageId);
   const existing = await em.findOne(Communication, { client: clientId, message: messageId });
   if (existing) return { record: existing, created: false };
   // Filing by hand lifts an earlier unfiling.

@@ -8,6 +8,7 @@ import type { Message } from '../mail/message.entity.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
 import { autoSaveAttachments } from '../documents/auto-save.ts';
 import { consentAsOwner, FILING_ROLES, mayFile, requestApprovals } from './filing-consent.ts';
+import { followsContactFiling, markAwaitingClient } from './contact-filing.ts';
 
 export type FilingDeps = { blobs: BlobStore; maxAttachmentBytes: number };
 export type FilingResult = {
@@ -62,7 +63,9 @@ async function insertFilings(em: Em, scope: Scope, own: string[]): Promise<Pair[
         .select(['ma.message_id', 'cc.client_id']).distinct()
         .where('ma.role', 'in', FILING_ROLES)
         // Private mail only with its owner's consent (filing-consent.ts): the one gate for every filing path.
-        .where(mayFile());
+        .where(mayFile())
+        // A contact in several clients may file to one of them, or ask staff (contact-filing.ts).
+        .where(followsContactFiling());
       if (own.length) q = q.where('ma.address', 'not in', own);
       if ('messageIds' in scope) return q.where('ma.message_id', 'in', scope.messageIds);
       q = q.where('ma.address', '=', scope.address);
@@ -167,6 +170,8 @@ export async function fileMessages(em: Em, messageIds: string[], deps: FilingDep
   const created = await insertFilings(em, { messageIds: ids }, own);
   for (const id of ids) out.set(id, { clientIds: [], filedNow: [], documentsSaved: 0 });
   for (const p of [...created, ...(await insertOutboxFilings(em, ids))]) out.get(p.message_id)?.filedNow.push(p.client_id);
+  // Mail of a contact who asks which client: it waits in "Needs a client" (contact-filing.ts).
+  await markAwaitingClient(em, ids, FILING_ROLES, own);
   for (const p of await pairsToAutoSave(em, created, own)) {
     out.get(p.message_id)!.documentsSaved += (await autoSaveAttachments(em, { messageId: p.message_id, clientId: p.client_id }, deps)).saved;
   }

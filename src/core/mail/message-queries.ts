@@ -17,6 +17,8 @@ export type MessageFilters = {
   folder?: string;
   clientId?: string;
   filed?: boolean;
+  /** Waiting for staff to choose a client (a contact in several clients that asks, issue 15); implies unfiled. */
+  ambiguous?: boolean;
   hasAttachments?: boolean;
   reasonId?: string;
   areaId?: string;
@@ -164,8 +166,12 @@ function mailboxBranch(mailboxIds: string[], where: Condition[], cursor: KeysetP
  * qualify, each ordered and limited on its own (an OR of two EXISTS would make PostgreSQL hash a
  * whole table before returning the first row). Null when nothing can match.
  */
-function planBranches(f: MessageFilters, boxes: VisibleMailbox[], cursor: KeysetPosition | null): Branch[] | null {
+function planBranches(filters: MessageFilters, boxes: VisibleMailbox[], cursor: KeysetPosition | null): Branch[] | null {
   const where: Condition[] = [];
+  // Mail waiting for a client is unfiled mail (it is visible only through its mailboxes) with a waiting row.
+  const f = filters.ambiguous === true ? { ...filters, filed: false } : filters;
+  if (filters.ambiguous === true) where.push(isAwaitingClient());
+  else if (filters.ambiguous === false) where.push(msg.not(isAwaitingClient()));
   let impliesVisible = false;
   if (f.clientId !== undefined || f.reasonId !== undefined || f.areaId !== undefined) {
     // One communication record must match all of them (the reason is a tag on the client's record).
@@ -230,6 +236,24 @@ export async function listMessages(
   const items = await loadSummaries(em, viewer, pageRows.map((r) => r.id), boxes);
   const last = pageRows.at(-1);
   return { items, nextCursor: more && last ? encodeCursor({ at: last.k, id: last.id }) : null };
+}
+
+/** The message aliased `m` waits for staff to choose a client (awaiting-client.entity.ts). */
+function isAwaitingClient(): Condition {
+  return msg.exists(msg.selectFrom('message_awaiting_client as aw').select(msg.lit(1).as('one')).whereRef('aw.message_id', '=', 'm.id'));
+}
+
+/** How many messages the viewer may see wait for a client (Inbox+'s "Needs a client" count). */
+export async function countAwaitingClient(em: Em, viewer: Viewer): Promise<number> {
+  const boxes = await listVisibleMailboxes(em, viewer);
+  if (!boxes.length) return 0;
+  const row = await kysely(em).selectFrom('message_awaiting_client as aw')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where((eb) => eb.exists(eb.selectFrom('message_location as l').select(eb.lit(1).as('one'))
+      .whereRef('l.message_id', '=', 'aw.message_id').where('l.removed_at', 'is', null).where('l.mailbox_id', 'in', boxes.map((b) => b.id))))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('communication as c').select(eb.lit(1).as('one')).whereRef('c.message_id', '=', 'aw.message_id'))))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
 }
 
 /** The newest `n` rows of the union of branches (each branch limited on its own first). */

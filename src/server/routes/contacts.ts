@@ -31,8 +31,7 @@ export async function contactRoutes(app: FastifyInstance) {
   });
 
   app.patch<{ Params: Static<typeof IdParams>; Body: ContactPatch }>('/contacts/:id', { schema: { tags, params: IdParams, body: ContactPatch, response: { 200: ContactView } } }, async (req) => {
-    await updateContact(req.em, currentUser(req), req.params.id, req.body);
-    await req.em.flush();
+    await req.em.transactional((em) => updateContact(em, currentUser(req), req.params.id, req.body, filingDeps()));
     return getContactView(req.em, req.params.id);
   });
 

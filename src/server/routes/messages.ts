@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { fileMessageToClient, unfileMessageFromClient } from '../../core/log/communications.ts';
-import { getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/mail/message-queries.ts';
+import { countAwaitingClient, getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/mail/message-queries.ts';
 import { User, type Language } from '../../core/staff/user.entity.ts';
 import { escapeHtml } from '../../core/platform/text.ts';
 import { collapseQuotedHtml } from '../../core/mail/html-quotes.ts';
@@ -13,7 +13,7 @@ import { sendFile } from '../file-response.ts';
 import { signAttachmentLink, verifyAttachmentLink } from '../signed-links.ts';
 import { IdParams } from '../schemas.ts';
 import {
-  DownloadQuery, FileBody, ImagesQuery, MessageDetail, MessageListQuery, MessagePage, MessageSummary, ThreadParams, ThreadResponse, UnfileParams,
+  AmbiguousCount, DownloadQuery, FileBody, ImagesQuery, MessageDetail, MessageListQuery, MessagePage, MessageSummary, ThreadParams, ThreadResponse, UnfileParams,
 } from '../schemas/messages.ts';
 
 const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'true' || v === '1');
@@ -50,9 +50,13 @@ export async function messageRoutes(app: FastifyInstance) {
   const tags = ['messages'];
 
   app.get<{ Querystring: MessageListQuery }>('/messages', { schema: { tags, querystring: MessageListQuery, response: { 200: MessagePage } } }, async (req) => {
-    const { limit = 50, cursor, filed, hasAttachments, ...rest } = req.query;
-    return listMessages(req.em, currentUser(req), { ...rest, filed: flag(filed), hasAttachments: flag(hasAttachments) }, { limit, cursor });
+    const { limit = 50, cursor, filed, ambiguous, hasAttachments, ...rest } = req.query;
+    return listMessages(req.em, currentUser(req), { ...rest, filed: flag(filed), ambiguous: flag(ambiguous), hasAttachments: flag(hasAttachments) }, { limit, cursor });
   });
+
+  app.get('/messages/ambiguous-count', { schema: { tags, response: { 200: AmbiguousCount } } }, async (req) => ({
+    count: await countAwaitingClient(req.em, currentUser(req)),
+  }));
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ImagesQuery> }>('/messages/:id', {
     schema: { tags, params: IdParams, querystring: ImagesQuery, response: { 200: MessageDetail } },

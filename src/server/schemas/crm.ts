@@ -62,7 +62,12 @@ export const ContactCreate = Type.Object({
   clientIds: Type.Optional(Type.Array(Uuid, { maxItems: 100 })),
 }, { additionalProperties: false });
 export type ContactCreate = Static<typeof ContactCreate>;
-export const ContactPatch = Type.Object({ name: Type.Optional(Name), notes: Type.Optional(Notes) }, { additionalProperties: false });
+export const ContactFiling = Type.Union([Type.Literal('all'), Type.Literal('primary'), Type.Literal('ask')]);
+export const ContactPatch = Type.Object({
+  name: Type.Optional(Name), notes: Type.Optional(Notes),
+  /** Where mail goes when the contact belongs to several clients (issue 15). */
+  filing: Type.Optional(ContactFiling), primaryClientId: Type.Optional(Nullable(Uuid)),
+}, { additionalProperties: false });
 export type ContactPatch = Static<typeof ContactPatch>;
 
 export const ContactEmailView = Type.Object({
@@ -74,6 +79,7 @@ export const ContactEmailResult = Type.Object({ ...ContactEmailView.properties, 
 export const ContactView = Type.Object({
   id: Uuid, name: Type.String(), notes: Type.String(), emails: Type.Array(ContactEmailView),
   clients: Type.Array(Type.Object({ id: Uuid, name: Type.String(), role: Nullable(Type.String()) })), createdAt: DateTime, updatedAt: DateTime,
+  filing: ContactFiling, primaryClientId: Nullable(Uuid),
 });
 export type ContactView = Static<typeof ContactView>;
 export const ContactCreated = Type.Object({ ...ContactView.properties, filed: Type.Integer() });

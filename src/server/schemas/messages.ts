@@ -10,6 +10,8 @@ export const MessageListQuery = Type.Object({
   folder: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   clientId: Type.Optional(Uuid),
   filed: Type.Optional(Bool),
+  /** true: mail waiting for staff to choose a client (implies unfiled); false: none of it. */
+  ambiguous: Type.Optional(Bool),
   hasAttachments: Type.Optional(Bool),
   reasonId: Type.Optional(Uuid),
   areaId: Type.Optional(Uuid),
@@ -80,3 +82,6 @@ export type ThreadResponse = Static<typeof ThreadResponse>;
 export const ThreadParams = Type.Object({ threadId: Uuid });
 export const FileBody = Type.Object({ clientId: Uuid }, { additionalProperties: false });
 export const UnfileParams = Type.Object({ id: Uuid, clientId: Uuid });
+
+/** GET /api/messages/ambiguous-count: how many visible messages wait for a client. */
+export const AmbiguousCount = Type.Object({ count: Type.Integer() });

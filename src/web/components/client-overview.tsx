@@ -184,6 +184,29 @@ function ContactCard({ contactId, role, clientId, onChanged, onFiled }: { contac
       </div>
       <ErrorAlert error={action.error} />
       {c.clients.length > 1 && <p class="muted">{t('client.overview.alsoContactOf', { names: c.clients.filter((x) => x.id !== clientId).map((x) => x.name).join(', ') })}</p>}
+      {c.clients.length > 1 && (
+        <div class="field contact-filing">
+          <label for={`filing-${contactId}`}>{t('client.overview.filing')}</label>
+          <select
+            id={`filing-${contactId}`}
+            value={c.filing === 'primary' ? `primary:${c.primaryClientId ?? ''}` : c.filing}
+            disabled={action.busy}
+            onChange={async (e) => {
+              const [filing, primaryClientId] = e.currentTarget.value.split(':') as [ContactView['filing'], string | undefined];
+              const body = filing === 'primary' ? { filing, primaryClientId } : { filing };
+              if (await action.run(() => patchJson(`/contacts/${contactId}`, body))) contact.reload();
+            }}
+          >
+            <option value="all">{t('client.overview.filingAll')}</option>
+            <option value="ask">{t('client.overview.filingAsk')}</option>
+            {c.clients.map((x) => (
+              <option key={x.id} value={`primary:${x.id}`}>
+                {t('client.overview.filingPrimary', { name: x.name })}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       <ul class="address-list">
         {c.emails.map((email) => (
           <AddressRow key={email.id} email={email} onChanged={contact.reload} onFiled={onFiled} />

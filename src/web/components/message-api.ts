@@ -15,13 +15,18 @@ export type MessageFilters = {
   folder?: string;
   clientId?: string;
   filed?: 'true' | 'false';
+  /** The "Needs a client" view: mail of a contact in several clients who asks which one. */
+  ambiguous?: 'true';
   hasAttachments?: 'true';
   reasonId?: string;
   areaId?: string;
   q?: string;
 };
 
-export const filterKeys = ['accountId', 'folder', 'clientId', 'filed', 'hasAttachments', 'reasonId', 'areaId', 'q'] as const;
+export const filterKeys = ['accountId', 'folder', 'clientId', 'filed', 'ambiguous', 'hasAttachments', 'reasonId', 'areaId', 'q'] as const;
+
+/** How many visible messages wait for staff to choose a client. */
+export const countAmbiguous = (signal?: AbortSignal) => getJson<{ count: number }>('/messages/ambiguous-count', undefined, signal);
 
 export function listMessages(filters: MessageFilters, cursor: string | null, signal?: AbortSignal): Promise<MessagePage> {
   return getJson<MessagePage>('/messages', { ...filters, cursor, limit: 50 }, signal);

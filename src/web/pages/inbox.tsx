@@ -12,7 +12,7 @@ import { useUser } from '../session.tsx';
 import { describeError } from '../i18n/describe-error.ts';
 import { useShortcuts } from '../components/keyboard-shortcuts.ts';
 import {
-  fileMessage, filterKeys, listMessages, type MessageFilters, type MessageSummary,
+  countAmbiguous, fileMessage, filterKeys, listMessages, type MessageFilters, type MessageSummary,
 } from '../components/message-api.ts';
 import { MailIcon } from '../components/message-icons.tsx';
 import { listDate } from '../components/list-date.ts';
@@ -58,6 +58,10 @@ export default function InboxPage() {
   const [filing, setFiling] = useState<MessageSummary | null>(null);
   const [notice, setNotice] = useState<((tr: TFunction) => string) | null>(null);
   const [composing, setComposing] = useState(false);
+  // Mail waiting for a client (a contact in several clients who asks): counted for the view's tab.
+  const [ambiguousCount, setAmbiguousCount] = useState<number | null>(null);
+  const refreshAmbiguous = () => void countAmbiguous().then((r) => setAmbiguousCount(r.count)).catch(() => undefined);
+  useEffect(refreshAmbiguous, [url]);
   const [search, setSearch] = useState(filters.q ?? '');
   const searchInput = useRef<HTMLInputElement>(null);
   const list = useRef<HTMLUListElement>(null);
@@ -142,6 +146,7 @@ export default function InboxPage() {
   };
   useEffect(() => () => window.clearTimeout(liveTimer.current), []);
   useLiveEvent('message', mergeNewest);
+  useLiveEvent('message', refreshAmbiguous);
   useLiveEvent('reconnected', mergeNewest);
 
   // Infinite scroll: the next page loads when the end of the list comes into view.
@@ -228,6 +233,16 @@ export default function InboxPage() {
         </button>
       </form>
 
+      <nav class="inbox-views toolbar" aria-label={t('inbox.views')}>
+        <a href={urlOf({ ...filters, ambiguous: undefined })} class="btn btn-small" aria-current={filters.ambiguous ? undefined : 'page'}>
+          {t('inbox.allMail')}
+        </a>
+        <a href={urlOf({ ...filters, ambiguous: 'true', filed: undefined })} class="btn btn-small" aria-current={filters.ambiguous ? 'page' : undefined}>
+          {t('inbox.needsClient')}
+          {ambiguousCount !== null && ambiguousCount > 0 && <span class="badge" aria-label={t('inbox.needsClientCount', { count: ambiguousCount })}>{ambiguousCount}</span>}
+        </a>
+      </nav>
+
       <InboxFilters filters={filters} onChange={setFilters} />
 
       <p class="muted keyboard-hint">
@@ -251,13 +266,13 @@ export default function InboxPage() {
           <span class="visually-hidden">{t('app.loading')}</span>
         </div>
       ) : items.length === 0 ? (
-        <EmptyState icon="inbox" text={filtered ? t('inbox.noMatches') : t('inbox.empty')}>
+        <EmptyState icon="inbox" text={filters.ambiguous ? t('inbox.needsClientEmpty') : filtered ? t('inbox.noMatches') : t('inbox.empty')}>
           <EmptyInboxHint filedOnly={filters.filed === 'true'} />
         </EmptyState>
       ) : (
         <ul class="message-list" ref={list} aria-label={t('inbox.listLabel')}>
           {items.map((m, i) => (
-            <MessageRow key={m.id} message={m} active={i === active} onFocus={() => setActive(i)} />
+            <MessageRow key={m.id} message={m} active={i === active} onFocus={() => setActive(i)} onFile={filters.ambiguous ? () => setFiling(m) : undefined} />
           ))}
         </ul>
       )}
@@ -278,7 +293,11 @@ export default function InboxPage() {
           onClose={() => setFiling(null)}
           onPick={async (client) => {
             const updated = await fileMessage(filing.id, client.id);
-            setItems((prev) => prev?.map((m) => (m.id === updated.id ? { ...m, clients: updated.clients } : m)) ?? null);
+            // Filed: in the "Needs a client" view it no longer belongs.
+            setItems((prev) => (filters.ambiguous
+              ? prev?.filter((m) => m.id !== updated.id)
+              : prev?.map((m) => (m.id === updated.id ? { ...m, clients: updated.clients } : m))) ?? null);
+            refreshAmbiguous();
             setNotice(() => (tr: TFunction) => tr('message.filed', { client: client.name }));
             setFiling(null);
           }}
@@ -333,7 +352,7 @@ function EmptyInboxHint({ filedOnly }: { filedOnly: boolean }) {
   return null;
 }
 
-function MessageRow({ message, active, onFocus }: { message: MessageSummary; active: boolean; onFocus: () => void }) {
+function MessageRow({ message, active, onFocus, onFile }: { message: MessageSummary; active: boolean; onFocus: () => void; onFile?: () => void }) {
   const { t, formatDate } = useI18n();
   const date = new Date(message.date);
   const shortDate = listDate(formatDate, message.date);
@@ -372,6 +391,11 @@ function MessageRow({ message, active, onFocus }: { message: MessageSummary; act
           </time>
         </span>
       </a>
+      {onFile && (
+        <button type="button" class="btn btn-small row-file" onClick={onFile}>
+          {t('inbox.chooseClient')}
+        </button>
+      )}
     </li>
   );
 }
