@@ -14,11 +14,11 @@ const ids = (res: { json: () => { items: { id: string }[] } }) => res.json().ite
 
 t.test('all, ask, a thread that was filed, primary; choices checked', async (t) => {
   const s = await userSession(ta, 'staff', 'Filer');
-  // A shared mailbox: private mail is filed only with its owner's consent (issue 12), a separate rule.
-  const box = await createTestAccount(db, s.user, { visibility: 'public' });
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const [a, b, other] = [await createTestClient(db), await createTestClient(db), await createTestClient(db)];
   const address = uniqEmail('director');
-  const { contact } = await createTestContact(db, filing, { emails: [address], clientIds: [a.id, b.id] });
+  // Added by the mailbox's owner: their consent to file their private mail (issue 12).
+  const { contact } = await createTestContact(db, filing, { emails: [address], clientIds: [a.id, b.id], actor: s.user });
   const receive = async (spec: { threadId?: string } = {}) => (await createFiledTestMessage(db, blobs, { from: address, locations: [{ mailbox: box.inbox }], ...spec }, filing)).message;
   const clientsOf = async (id: string) => (await listMessageRecords(db, id)).map((r) => r.client_id).sort();
 
@@ -38,7 +38,7 @@ t.test('all, ask, a thread that was filed, primary; choices checked', async (t) 
   t.ok(ids(await s.request('GET', '/api/messages?filed=false')).includes(m2.id), 'counts as unfiled');
   t.notOk(ids(await s.request('GET', `/api/messages?clientId=${a.id}`)).includes(m2.id));
   const colleague = await userSession(ta, 'staff', 'Colleague');
-  t.same(ids(await colleague.request('GET', '/api/messages?ambiguous=true')), [m2.id], 'a colleague sees the shared mailbox\'s waiting mail');
+  t.same(ids(await colleague.request('GET', '/api/messages?ambiguous=true')), [], 'waiting mail of a private mailbox stays its owner\'s');
 
   t.equal((await s.request('POST', `/api/messages/${m2.id}/clients`, { clientId: a.id })).statusCode, 201, 'filed by hand');
   t.same(await clientsOf(m2.id), [a.id]);
@@ -74,10 +74,10 @@ t.test('all, ask, a thread that was filed, primary; choices checked', async (t) 
 
 t.test('ask with a single client files to it as before', async (t) => {
   const s = await userSession(ta, 'staff', 'Single');
-  const box = await createTestAccount(db, s.user, { visibility: 'public' });
+  const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const a = await createTestClient(db);
   const address = uniqEmail('single');
-  const { contact } = await createTestContact(db, filing, { emails: [address], clientIds: [a.id] });
+  const { contact } = await createTestContact(db, filing, { emails: [address], clientIds: [a.id], actor: s.user });
   t.equal((await s.request('PATCH', `/api/contacts/${contact.id}`, { filing: 'ask' })).statusCode, 200);
   const { message } = await createFiledTestMessage(db, blobs, { from: address, locations: [{ mailbox: box.inbox }] }, filing);
   t.same((await listMessageRecords(db, message.id)).map((r) => r.client_id), [a.id]);

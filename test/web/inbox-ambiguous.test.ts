@@ -15,11 +15,12 @@ t.test('ask which client → Needs a client (counted) → choose a client', asyn
   const { user, email, password } = await createTestUser(ta.db, 'staff', 'Marta Ruiz');
   const { context, page, problems } = await openPage(browser);
   t.teardown(() => context.close());
-  const { inbox } = await createTestAccount(ta.db, user, { visibility: 'public' });
+  const { inbox } = await createTestAccount(ta.db, user);
   const home = await createTestClient(ta.db, uniq('Garcia household'));
   const company = await createTestClient(ta.db, uniq('Garcia Imports SL'));
   const address = uniqEmail('garcia');
-  await createTestContact(ta.db, filing, { name: 'Luis Garcia', emails: [address], clientIds: [home.id, company.id] });
+  // Added by the mailbox's owner: their consent to file their private mail (issue 12).
+  await createTestContact(ta.db, filing, { name: 'Luis Garcia', emails: [address], clientIds: [home.id, company.id], actor: user });
 
   await signIn(page, email, password, `/clients/${home.id}`);
   const choice = page.getByLabel('Mail from this contact goes to');
