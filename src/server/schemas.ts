@@ -21,8 +21,11 @@ export const PageQuery = {
 export const page = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
+/** How a client owner hears of new mail filed to their clients (issue 15): 'email' is the bell plus a digest at most every 15 minutes. */
+export const ClientMailNotice = Type.Union([Type.Literal('off'), Type.Literal('bell'), Type.Literal('email')]);
 export const UserView = Type.Object({
-  id: Uuid, email: Type.String(), name: Type.String(), role: Role, language: Language, signature: Type.String(), active: Type.Boolean(), totpEnabled: Type.Boolean(), createdAt: DateTime,
+  id: Uuid, email: Type.String(), name: Type.String(), role: Role, language: Language, signature: Type.String(), active: Type.Boolean(), totpEnabled: Type.Boolean(),
+  clientMailNotice: ClientMailNotice, createdAt: DateTime,
 });
 export type UserView = Static<typeof UserView>;
 /** totpEnrolmentRequired: the firm requires two-step sign-in and this session may only enrol (issue 12). */
@@ -43,6 +46,7 @@ export const MePatch = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   language: Type.Optional(Language),
   signature: Type.Optional(Type.String({ maxLength: 10000 })),
+  clientMailNotice: Type.Optional(ClientMailNotice),
   // Length and strength are the core's rule (422 weak_password), not the schema's (400).
   password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
   currentPassword: Type.Optional(Type.String({ maxLength: 1024 })),

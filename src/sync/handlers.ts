@@ -6,6 +6,7 @@ import { runFileAddressJob } from '../core/log/retro-filing.ts';
 import { recordAudit } from '../core/staff/audit.ts';
 import { runFileRequestScan, runReminderJob } from '../core/collaboration/file-request-reminders.ts';
 import { runTaskDueJob, runTaskDueScan } from '../core/collaboration/task-due.ts';
+import { runClientMailDigest, runClientMailDigestScan } from '../core/collaboration/client-mail-notices.ts';
 import { createAccountHandlers } from './account-jobs.ts';
 import { resumeOutbox, sendOutbox } from './send-outbox.ts';
 import { announceFilingApprovals } from '../core/collaboration/filing-approvals.ts';
@@ -44,6 +45,14 @@ export function createHandlers(deps: WorkerDeps): Handlers {
     'task-due-scan': async () => {
       const notified = await runTaskDueScan(deps.db, deps.queue, { publicUrl: deps.config.publicUrl });
       if (notified) deps.log.info({ notified }, 'task due scan: notified tasks whose job was lost');
+    },
+    'client-mail-digest': async ({ userId }) => {
+      const outcome = await runClientMailDigest(deps.db, deps.queue, userId, { publicUrl: deps.config.publicUrl });
+      if (outcome.kind === 'sent') deps.log.info({ userId, notices: outcome.notices }, 'client mail digest queued');
+    },
+    'client-mail-digest-scan': async () => {
+      const sent = await runClientMailDigestScan(deps.db, deps.queue, { publicUrl: deps.config.publicUrl });
+      if (sent) deps.log.info({ sent }, 'client mail digests queued');
     },
     'file-address': async (payload) => {
       const result = await runFileAddressJob(deps.db, payload, { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes });

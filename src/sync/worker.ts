@@ -22,6 +22,7 @@ export async function startWorker(input: WorkerDeps): Promise<WorkerHandle> {
   // Reminders live in the database; this finds any the queue lost (embedded restart, Redis flush).
   await deps.queue.schedule('file-request-scan', HOUR / 60, 'file-request-scan', { reason: 'schedule' });
   await deps.queue.schedule('task-due-scan', HOUR / 60, 'task-due-scan', { reason: 'schedule' });
+  await deps.queue.schedule('client-mail-digest-scan', HOUR / 60, 'client-mail-digest-scan', { reason: 'schedule' });
   await deps.queue.schedule('resume-outbox', HOUR / 12, 'resume-outbox', { staleMs: HOUR / 12 });
   if (deps.adoptAccounts) await scheduleEveryAccount(deps);
   return { deps, stop: () => deps.accounts!.close() };

@@ -6,7 +6,7 @@ import type { SessionResponse, UserView } from '../server/schemas.ts';
 export type User = UserView;
 export type Role = User['role'];
 export type Session = SessionResponse;
-export type UserPatch = Partial<Pick<User, 'name' | 'language' | 'signature'>> & { password?: string; currentPassword?: string };
+export type UserPatch = Partial<Pick<User, 'name' | 'language' | 'signature' | 'clientMailNotice'>> & { password?: string; currentPassword?: string };
 
 /** Every failed call: the server's `{error: {code, message, field?}}`, or a code of our own when there is none. */
 export class ApiError extends Error {

@@ -23,6 +23,8 @@ export type NotificationInput = {
   fileRequestId?: string | null;
   messageId?: string | null;
   taskId?: string | null;
+  /** Left for the user's client-mail digest instead of an email copy of its own (client_mail notices). */
+  emailPending?: boolean;
 };
 
 export type NotificationItem = {
@@ -41,7 +43,10 @@ export async function createNotification(em: Em, input: NotificationInput, opts:
   const notification = em.create(Notification, {
     user: input.userId, kind: input.kind, title, body: input.body ?? '', link,
     client: input.clientId ?? null, fileRequest: input.fileRequestId ?? null, message: input.messageId ?? null, task: input.taskId ?? null,
+    emailPending: input.emailPending ?? false,
   });
+  // A digested notice is mailed with the others in the digest (client-mail-notices.ts), never on its own.
+  if (input.emailPending !== undefined) return { notification, outboxId: null };
   const user = await em.findOne(User, { id: input.userId });
   if (!user || !user.active || !user.notifyByEmail) return { notification, outboxId: null };
   const account = await em.findOne(MailAccount, { visibility: 'public' }, { orderBy: { createdAt: 'asc' } });

@@ -15,6 +15,8 @@ export const Client = defineEntity({
     taxId: p.string().nullable().index(),
     notes: p.text().default(''),
     createdBy: () => p.manyToOne(User).nullable().deleteRule('set null'),
+    /** The responsible staff member: told of new mail filed to the client (their clientMailNotice). */
+    owner: () => p.manyToOne(User).nullable().deleteRule('set null').index(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

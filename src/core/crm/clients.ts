@@ -5,12 +5,13 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { kysely, type DB, type Em } from '../platform/db.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { Client } from './client.entity.ts';
-import { NotFoundError } from '../platform/errors.ts';
+import { InvalidInputError, NotFoundError } from '../platform/errors.ts';
 import { cleanName, containsPattern, decodeNameCursor, encodeNameCursor, type Actor } from './contacts.ts';
 import { cleanHeaderText } from '../platform/text.ts';
 
-export type ClientInput = { name: string; taxId?: string | null; notes?: string };
-export type ClientListItem = { id: string; name: string; taxId: string | null; contacts: number; notify: boolean; sync: boolean };
+export type ClientInput = { name: string; taxId?: string | null; notes?: string; ownerId?: string | null };
+export type ClientOwner = { id: string; name: string } | null;
+export type ClientListItem = { id: string; name: string; taxId: string | null; contacts: number; notify: boolean; sync: boolean; owner: ClientOwner };
 export type ClientContactView = {
   id: string; name: string; role: string | null;
   emails: { id: string; address: string; sync: boolean; notify: boolean; autoSaveAttachments: boolean }[];
@@ -29,13 +30,24 @@ export async function getClient(em: Em, id: string): Promise<Client> {
   return c;
 }
 
-export function createClient(em: Em, actor: Actor, input: ClientInput): Client {
+/** An owner must be an active staff member: 400 naming `ownerId` otherwise (null clears the owner). */
+export async function checkOwnerId(em: Em, ownerId: string | null, field = 'ownerId'): Promise<string | null> {
+  if (ownerId === null) return null;
+  const row = await kysely(em).selectFrom('app_user').select('id').where('id', '=', ownerId).where('active', '=', true).executeTakeFirst();
+  if (!row) throw new InvalidInputError('invalid_owner', 'The owner must be an active staff member', field);
+  return row.id;
+}
+
+/** Creates the client; an owner is set afterwards with updateClient (it needs a lookup, this stays synchronous). */
+export function createClient(em: Em, actor: Actor, input: Omit<ClientInput, 'ownerId'>): Client {
   const client = em.create(Client, {
     name: cleanName(input.name, 'name'), taxId: cleanTaxId(input.taxId), notes: input.notes ?? '', createdBy: actor?.id ?? null,
   });
   recordAudit(em, { actorId: actor?.id ?? null, action: 'client.create', entityType: 'client', entityId: client.id, clientId: client.id, details: { name: client.name, taxId: client.taxId } });
   return client;
 }
+
+const ownerIdOf = (c: Client): string | null => (c.owner as unknown as { id: string } | null)?.id ?? null;
 
 export async function updateClient(em: Em, actor: Actor, id: string, patch: Partial<ClientInput>): Promise<Client> {
   const client = await getClient(em, id);
@@ -45,6 +57,13 @@ export async function updateClient(em: Em, actor: Actor, id: string, patch: Part
   if (patch.notes !== undefined && patch.notes !== client.notes) {
     client.notes = patch.notes;
     changed.notes = true;
+  }
+  if (patch.ownerId !== undefined) {
+    const ownerId = await checkOwnerId(em, patch.ownerId);
+    if (ownerId !== ownerIdOf(client)) {
+      em.assign(client, { owner: ownerId });
+      changed.ownerId = ownerId;
+    }
   }
   if (Object.keys(changed).length) recordAudit(em, { actorId: actor?.id ?? null, action: 'client.update', entityType: 'client', entityId: id, clientId: id, details: { changed } });
   return client;
@@ -65,22 +84,25 @@ function selectClients(em: Em) {
         .select((sub) => sub.fn<boolean>('bool_or', [`ce.${column}`]).as('v')).whereRef('cc.client_id', '=', 'c.id'),
       sql.lit(false),
     );
-  return kysely(em).selectFrom('client as c').select((eb) => [
-    'c.id', 'c.name', 'c.tax_id',
+  return kysely(em).selectFrom('client as c').leftJoin('app_user as ow', 'ow.id', 'c.owner_id').select((eb) => [
+    'c.id', 'c.name', 'c.tax_id', 'ow.id as owner_id', 'ow.name as owner_name',
     eb.selectFrom('client_contact as cc').select((sub) => sub.fn.countAll<string>().as('n')).whereRef('cc.client_id', '=', 'c.id').as('contacts'),
     anyAddress(eb, 'notify').as('notify'),
     anyAddress(eb, 'sync').as('sync'),
   ]);
 }
 type ListRow = Awaited<ReturnType<ReturnType<typeof selectClients>['executeTakeFirstOrThrow']>>;
-const toItem = (r: ListRow): ClientListItem => ({ id: r.id, name: r.name, taxId: r.tax_id, contacts: Number(r.contacts ?? 0), notify: r.notify === true, sync: r.sync === true });
+const toItem = (r: ListRow): ClientListItem => ({ id: r.id, name: r.name, taxId: r.tax_id, contacts: Number(r.contacts ?? 0), notify: r.notify === true, sync: r.sync === true,
+  owner: r.owner_id && r.owner_name !== null ? { id: r.owner_id, name: r.owner_name } : null,
+});
 
 /**
  * Clients ordered by name (then id), keyset-paginated. `q` matches name, tax id, or the name or an
  * address of a linked contact (staff search for "who is juan@...").
  */
-export async function listClients(em: Em, opts: { q?: string; limit: number; cursor?: string }): Promise<{ items: ClientListItem[]; nextCursor: string | null }> {
+export async function listClients(em: Em, opts: { q?: string; ownerId?: string; limit: number; cursor?: string }): Promise<{ items: ClientListItem[]; nextCursor: string | null }> {
   let query = selectClients(em);
+  if (opts.ownerId) query = query.where('c.owner_id', '=', opts.ownerId);
   const q = opts.q?.trim();
   if (q) {
     const like = containsPattern(q);
@@ -120,4 +142,31 @@ export async function getClientView(em: Em, id: string): Promise<ClientView> {
     ...toItem(row), notes: row.notes, createdAt: new Date(row.created_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString(),
     contactList,
   };
+}
+
+export type BulkOwnerResult = { changed: number; unchanged: number; errors: { clientId: string; code: string; message: string }[] };
+
+/** Sets (or clears) the owner of many clients at once, in the caller's transaction; unknown ids are reported, not fatal. */
+export async function setClientsOwner(em: Em, actor: Actor, input: { clientIds: string[]; ownerId: string | null }): Promise<BulkOwnerResult> {
+  const ownerId = await checkOwnerId(em, input.ownerId);
+  const result: BulkOwnerResult = { changed: 0, unchanged: 0, errors: [] };
+  const ids = [...new Set(input.clientIds)];
+  const valid = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+  const rows = valid.length ? await kysely(em).selectFrom('client').select(['id', 'owner_id']).where('id', 'in', valid).forUpdate().execute() : [];
+  const byId = new Map(rows.map((r) => [r.id, r.owner_id]));
+  const toChange: string[] = [];
+  for (const id of ids) {
+    if (!byId.has(id)) {
+      result.errors.push({ clientId: id, code: 'not_found', message: 'Client not found' });
+      continue;
+    }
+    if (byId.get(id) === ownerId) result.unchanged++;
+    else toChange.push(id);
+  }
+  if (toChange.length) {
+    await kysely(em).updateTable('client').set((eb) => ({ owner_id: ownerId, updated_at: eb.fn<Date>('now') })).where('id', 'in', toChange).execute();
+    for (const id of toChange) recordAudit(em, { actorId: actor?.id ?? null, action: 'client.update', entityType: 'client', entityId: id, clientId: id, details: { changed: { ownerId } } });
+  }
+  result.changed = toChange.length;
+  return result;
 }

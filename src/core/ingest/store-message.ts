@@ -10,6 +10,7 @@ import { fileMessages, type FilingDeps } from '../log/filing.ts';
 import { announceFilingApprovals } from '../collaboration/filing-approvals.ts';
 import { matchFileRequestReply } from '../collaboration/file-request-replies.ts';
 import { matchDiscussionReply } from '../collaboration/discussion-replies.ts';
+import { notifyClientOwners } from '../collaboration/client-mail-notices.ts';
 import { messageSearchVector, type SearchVector } from '../mail/search-terms.ts';
 import { getThreadRootId, listThreadCandidates, normalizeMessageId, threadIdFromRootId } from '../mail/threading.ts';
 import { Message, type AddressRole, type ParseStatus } from '../mail/message.entity.ts';
@@ -183,7 +184,9 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
   const relinked = results.filter((r) => r.linked).map((r) => r.messageId);
   if (relinked.length) await fileMessages(em, relinked, ctx.filing);
   if (fresh.length) {
-    await fileMessages(em, fresh.map((c) => c.id), ctx.filing);
+    const filed = await fileMessages(em, fresh.map((c) => c.id), ctx.filing);
+    // Client owners hear of new mail from outside the firm (not of the firm's own sent copies).
+    await notifyClientOwners(em, fresh.filter((c) => c.inbound).flatMap((c) => (filed.get(c.id)?.filedNow ?? []).map((clientId) => ({ messageId: c.id, clientId }))));
     const replies = await selectReplyCandidates(em, fresh);
     if (replies.fileRequests.length || replies.discussions.length) {
       const loaded = new Map((await em.find(Message, { id: { $in: [...new Set([...replies.fileRequests, ...replies.discussions])] } })).map((m) => [m.id, m]));

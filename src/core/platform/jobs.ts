@@ -28,6 +28,10 @@ export type JobMap = {
   'task-due': { taskId: string };
   /** Minutely safety net: notify due tasks whose job the queue lost (embedded restart, Redis flush). */
   'task-due-scan': { reason: 'schedule' | 'manual' };
+  /** Mail a user's client-mail digest if notices wait and their 15-minute window is open (else it comes back delayed). */
+  'client-mail-digest': { userId: string };
+  /** Minutely: digests for every user with notices waiting (and any whose delayed job was lost). */
+  'client-mail-digest-scan': { reason: 'schedule' | 'manual' };
   /** Round-trip check used by `dossier` health commands and tests. */
   'ping': { text: string; at: number };
 };

@@ -24,6 +24,8 @@ export const Notification = defineEntity({
     /** Web-app path the notification opens (e.g. /clients/<id>?tab=discussions). */
     link: p.text().nullable(),
     readAt: p.datetime().nullable(),
+    /** Still to be mailed in the user's next client-mail digest. */
+    emailPending: p.boolean().default(false),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

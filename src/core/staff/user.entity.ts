@@ -7,6 +7,9 @@ export const ROLES = ['admin', 'staff'] as const;
 export type Role = (typeof ROLES)[number];
 export const LANGUAGES = ['en', 'es', 'nl'] as const;
 export type Language = (typeof LANGUAGES)[number];
+/** How a client owner hears of new mail filed to their clients: not at all, the bell, or the bell plus an email digest. */
+export const CLIENT_MAIL_NOTICES = ['off', 'bell', 'email'] as const;
+export type ClientMailNotice = (typeof CLIENT_MAIL_NOTICES)[number];
 export const SESSION_SCOPES = ['full', 'totp_enrolment'] as const;
 export type SessionScope = (typeof SESSION_SCOPES)[number];
 
@@ -23,6 +26,9 @@ export const User = defineEntity({
     signature: p.text().default(''),
     /** Also send in-app notifications to the user's address (off by default). */
     notifyByEmail: p.boolean().default(false),
+    clientMailNotice: p.enum(CLIENT_MAIL_NOTICES).default('bell'),
+    /** When the last client-mail digest went out (one at most every 15 minutes). */
+    clientMailDigestAt: p.datetime().nullable(),
     active: p.boolean().default(true),
     /** TOTP secret (base32), sealed with the secret key; set at enrolment, in use once totpEnabledAt is set. */
     totpSecret: p.text().nullable().hidden(),

@@ -5,12 +5,12 @@ import { ConflictError, ForbiddenError, NotFoundError, RuleError } from '../plat
 import { getDummyHash, hashPassword, verifyPassword } from '../platform/passwords.ts';
 import { weakPasswordReason } from '../platform/password-strength.ts';
 import { endSessions, revokeApiTokens } from './sessions.ts';
-import { User, type Language, type Role } from './user.entity.ts';
+import { User, type ClientMailNotice, type Language, type Role } from './user.entity.ts';
 
-export type UserView = { id: string; email: string; name: string; role: Role; language: Language; signature: string; active: boolean; totpEnabled: boolean; createdAt: string };
+export type UserView = { id: string; email: string; name: string; role: Role; language: Language; signature: string; active: boolean; totpEnabled: boolean; clientMailNotice: ClientMailNotice; createdAt: string };
 
 export const viewUser = (u: User): UserView => ({
-  id: u.id, email: u.email, name: u.name, role: u.role, language: u.language, signature: u.signature, active: u.active, totpEnabled: !!u.totpEnabledAt, createdAt: u.createdAt.toISOString(),
+  id: u.id, email: u.email, name: u.name, role: u.role, language: u.language, signature: u.signature, active: u.active, totpEnabled: !!u.totpEnabledAt, clientMailNotice: u.clientMailNotice, createdAt: u.createdAt.toISOString(),
 });
 
 export async function createUser(em: Em, input: { email: string; name: string; password: string; role: Role; language?: Language }): Promise<User> {
@@ -44,7 +44,7 @@ export async function assertStrongPassword(password: string, userInputs: string[
   if (reason) throw new RuleError('weak_password', reason, 'password');
 }
 
-export type UserPatch = { name?: string; language?: Language; signature?: string; role?: Role; active?: boolean; password?: string };
+export type UserPatch = { name?: string; language?: Language; signature?: string; role?: Role; active?: boolean; password?: string; clientMailNotice?: ClientMailNotice };
 
 /**
  * Applies a profile or admin change. A new password ends every session of the user except keepSessionId
@@ -60,6 +60,7 @@ export async function updateUser(em: Em, user: User, patch: UserPatch, opts: { k
   if (patch.name !== undefined) user.name = patch.name.trim();
   if (patch.language !== undefined) user.language = patch.language;
   if (patch.signature !== undefined) user.signature = patch.signature;
+  if (patch.clientMailNotice !== undefined) user.clientMailNotice = patch.clientMailNotice;
   if (patch.role !== undefined) user.role = patch.role;
   if (patch.active !== undefined) {
     if (!patch.active && user.active) {

@@ -2,7 +2,7 @@
 // settings and the client's audit trail. Thin: each handler calls core functions and commits once.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { createClient, deleteClient, getClientView, listClients, updateClient } from '../../core/crm/clients.ts';
+import { createClient, deleteClient, getClientView, listClients, setClientsOwner, updateClient } from '../../core/crm/clients.ts';
 import { linkContact, unlinkContact } from '../../core/crm/contacts.ts';
 import { applyBulkContactSettings } from '../../core/crm/bulk-contact-settings.ts';
 import { enqueueAddressFiling } from '../../core/log/retro-filing.ts';
@@ -11,8 +11,8 @@ import { listClientAudit } from '../../core/crm/audit-trail.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
 import {
-  AuditPage, BulkSettingsBody, BulkSettingsResult, ClientContactParams, ClientCreate, ClientPage, ClientPatch, ClientView,
-  LinkBody, LinkResult, ListQuery, PageOnlyQuery,
+  AuditPage, BulkOwnerBody, BulkOwnerResult, BulkSettingsBody, BulkSettingsResult, ClientContactParams, ClientCreate, ClientListQuery, ClientPage,
+  ClientPatch, ClientView, LinkBody, LinkResult, PageOnlyQuery,
 } from '../schemas/crm.ts';
 import { STATUS } from '../errors.ts';
 
@@ -20,13 +20,17 @@ export async function clientRoutes(app: FastifyInstance) {
   const tags = ['clients'];
   const filingDeps = () => ({ blobs: app.deps.blobs, maxAttachmentBytes: app.deps.config.maxAttachmentBytes });
 
-  app.get<{ Querystring: ListQuery }>('/clients', { schema: { tags, querystring: ListQuery, response: { 200: ClientPage } } }, async (req) => {
-    return listClients(req.em, { q: req.query.q, limit: req.query.limit ?? 50, cursor: req.query.cursor });
+  app.get<{ Querystring: ClientListQuery }>('/clients', { schema: { tags, querystring: ClientListQuery, response: { 200: ClientPage } } }, async (req) => {
+    return listClients(req.em, { q: req.query.q, ownerId: req.query.ownerId, limit: req.query.limit ?? 50, cursor: req.query.cursor });
   });
 
   app.post<{ Body: ClientCreate }>('/clients', { schema: { tags, body: ClientCreate, response: { 201: ClientView } } }, async (req, reply) => {
-    const client = createClient(req.em, currentUser(req), req.body);
-    await req.em.flush();
+    const { ownerId, ...input } = req.body;
+    const client = await req.em.transactional(async (em) => {
+      const created = createClient(em, currentUser(req), input);
+      if (ownerId !== undefined) await updateClient(em, currentUser(req), created.id, { ownerId });
+      return created;
+    });
     return reply.status(STATUS.created).send(await getClientView(req.em, client.id));
   });
 
@@ -65,6 +69,11 @@ export async function clientRoutes(app: FastifyInstance) {
     // Each client committed on its own; file the mail of addresses whose sync was turned on.
     await enqueueAddressFiling(app.deps.queue, result.syncEnabled, user.id);
     return result;
+  });
+
+  // The clients list's bulk bar: one owner for every selected client (null clears it), in one transaction.
+  app.post<{ Body: BulkOwnerBody }>('/clients/bulk/owner', { schema: { tags, body: BulkOwnerBody, response: { 200: BulkOwnerResult } } }, async (req) => {
+    return req.em.transactional((em) => setClientsOwner(em, currentUser(req), req.body));
   });
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: PageOnlyQuery }>('/clients/:id/audit', {

@@ -1,10 +1,11 @@
-// Staff user administration: admins only.
+// Staff user administration (admins only), and the list of active staff every user may read (owner and
+// assignee pickers).
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { createUser, getUser, listUsers, updateUser, viewUser } from '../../core/staff/users.ts';
 import { recordAudit } from '../../core/staff/audit.ts';
 import { currentUser } from '../auth.ts';
-import { IdParams, UserCreate, UserPatch, UserView } from '../schemas.ts';
+import { IdParams, UserCreate, UserPatch, UserView, Uuid } from '../schemas.ts';
 import { STATUS } from '../errors.ts';
 
 export async function userRoutes(app: FastifyInstance) {
@@ -12,6 +13,10 @@ export async function userRoutes(app: FastifyInstance) {
 
   app.get('/users', { config: admin, schema: { tags: ['users'], response: { 200: Type.Object({ items: Type.Array(UserView) }) } } }, async (req) => {
     return { items: (await listUsers(req.em)).map(viewUser) };
+  });
+
+  app.get('/staff', { schema: { tags: ['users'], response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Uuid, name: Type.String() })) }) } } }, async (req) => {
+    return { items: (await listUsers(req.em)).filter((u) => u.active).map((u) => ({ id: u.id, name: u.name })) };
   });
 
   app.post<{ Body: Static<typeof UserCreate> }>('/users', { config: admin, schema: { tags: ['users'], body: UserCreate, response: { 201: UserView } } }, async (req, reply) => {

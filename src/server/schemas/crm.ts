@@ -16,19 +16,23 @@ export const PageOnlyQuery = Type.Object({ ...PageQuery }, { additionalPropertie
 export type PageOnlyQuery = Static<typeof PageOnlyQuery>;
 
 // ---------------------------------------------------------------- clients
-export const ClientCreate = Type.Object({ name: Name, taxId: Type.Optional(TaxId), notes: Type.Optional(Notes) }, { additionalProperties: false });
+/** The responsible staff member (an active user), told of new client mail; null clears it. */
+const OwnerId = Type.Optional(Nullable(Uuid));
+export const ClientCreate = Type.Object({ name: Name, taxId: Type.Optional(TaxId), notes: Type.Optional(Notes), ownerId: OwnerId }, { additionalProperties: false });
 export type ClientCreate = Static<typeof ClientCreate>;
-export const ClientPatch = Type.Object({ name: Type.Optional(Name), taxId: Type.Optional(TaxId), notes: Type.Optional(Notes) }, { additionalProperties: false });
+export const ClientPatch = Type.Object({ name: Type.Optional(Name), taxId: Type.Optional(TaxId), notes: Type.Optional(Notes), ownerId: OwnerId }, { additionalProperties: false });
 export type ClientPatch = Static<typeof ClientPatch>;
 
+export const ClientListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })), ownerId: Type.Optional(Uuid), ...PageQuery }, { additionalProperties: false });
+export type ClientListQuery = Static<typeof ClientListQuery>;
 export const ClientListItem = Type.Object({
-  id: Uuid, name: Type.String(), taxId: Nullable(Type.String()), contacts: Type.Integer(), notify: Type.Boolean(), sync: Type.Boolean(),
+  id: Uuid, name: Type.String(), taxId: Nullable(Type.String()), contacts: Type.Integer(), notify: Type.Boolean(), sync: Type.Boolean(), owner: Nullable(Ref),
 });
 export type ClientListItem = Static<typeof ClientListItem>;
 export const ClientPage = page(ClientListItem);
 
 export const ClientView = Type.Object({
-  id: Uuid, name: Type.String(), taxId: Nullable(Type.String()), contacts: Type.Integer(), notify: Type.Boolean(), sync: Type.Boolean(),
+  id: Uuid, name: Type.String(), taxId: Nullable(Type.String()), contacts: Type.Integer(), notify: Type.Boolean(), sync: Type.Boolean(), owner: Nullable(Ref),
   notes: Type.String(), createdAt: DateTime, updatedAt: DateTime,
   /** The linked contacts with their addresses (list items carry only the count, `contacts`). */
   contactList: Type.Array(Type.Object({
@@ -103,6 +107,14 @@ export const BulkSettingsResult = Type.Object({
   changed: Type.Integer(), unchanged: Type.Integer(), dryRun: Type.Boolean(),
   errors: Type.Array(Type.Object({ clientId: Type.String(), code: Type.String(), message: Type.String() })),
   clients: Type.Array(Type.Object({ clientId: Uuid, changed: Type.Integer(), unchanged: Type.Integer() })),
+});
+export const BulkOwnerBody = Type.Object({
+  clientIds: Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 1000 }), ownerId: Nullable(Uuid),
+}, { additionalProperties: false });
+export type BulkOwnerBody = Static<typeof BulkOwnerBody>;
+export const BulkOwnerResult = Type.Object({
+  changed: Type.Integer(), unchanged: Type.Integer(),
+  errors: Type.Array(Type.Object({ clientId: Type.String(), code: Type.String(), message: Type.String() })),
 });
 export const ImportQuery = Type.Object({ dryRun: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 export type ImportQuery = Static<typeof ImportQuery>;

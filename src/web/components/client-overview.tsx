@@ -11,6 +11,7 @@ import { languages } from '../i18n/i18n.ts';
 import { useUser } from '../session.tsx';
 import { Dialog, ErrorAlert, Switch, useAction, useDebounced, useLoad } from './client-ui.tsx';
 import { ClientTasks } from './client-tasks.tsx';
+import { OwnerSelect } from './owner-select.tsx';
 
 type Preview = Static<typeof FilingPreviewShape>;
 type EmailResult = Static<typeof ContactEmailResult>;
@@ -67,6 +68,7 @@ function ClientDetails({ client, onChanged }: { client: ClientView; onChanged: (
   const [name, setName] = useState(client.name);
   const [taxId, setTaxId] = useState(client.taxId ?? '');
   const [notes, setNotes] = useState(client.notes);
+  const [ownerId, setOwnerId] = useState(client.owner?.id ?? '');
   const [saved, setSaved] = useState(false);
   const save = useAction();
   const remove = useAction();
@@ -75,7 +77,7 @@ function ClientDetails({ client, onChanged }: { client: ClientView; onChanged: (
   const onSubmit = async (event: Event) => {
     event.preventDefault();
     setSaved(false);
-    if (await save.run(() => patchJson(`/clients/${client.id}`, { name: name.trim(), taxId: taxId.trim() || null, notes }))) {
+    if (await save.run(() => patchJson(`/clients/${client.id}`, { name: name.trim(), taxId: taxId.trim() || null, notes, ownerId: ownerId || null }))) {
       setSaved(true);
       onChanged();
     }
@@ -96,6 +98,10 @@ function ClientDetails({ client, onChanged }: { client: ClientView; onChanged: (
         <div class="field">
           <label for="client-tax">{t('clients.taxId')}</label>
           <input id="client-tax" type="text" value={taxId} onInput={(e) => setTaxId(e.currentTarget.value)} />
+        </div>
+        <div class="field">
+          <label for="client-owner">{t('clients.owner')}</label>
+          <OwnerSelect id="client-owner" value={ownerId} onChange={setOwnerId} current={client.owner} />
         </div>
         <div class="field field-wide">
           <label for="client-notes">{t('client.notes')}</label>

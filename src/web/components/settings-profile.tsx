@@ -20,6 +20,8 @@ export function SettingsProfile() {
   const [saved, setSaved] = useState(false);
   const save = useAction();
   const lang = useAction();
+  const notice = useAction();
+  const [noticeSaved, setNoticeSaved] = useState(false);
   const current = signature ?? me.data?.user.signature ?? user.signature;
 
   const onSave = async (event: Event) => {
@@ -80,6 +82,36 @@ export function SettingsProfile() {
         </select>
       </div>
       <ErrorAlert error={lang.error} />
+      {/* New mail filed to a client you own: nothing, the bell, or the bell and an email digest (at most every 15 minutes). */}
+      <div class="field field-inline settings-display">
+        <label for="settings-client-mail">{t('settings.clientMailNotice')}</label>
+        <select
+          id="settings-client-mail"
+          value={user.clientMailNotice}
+          disabled={notice.busy}
+          onChange={(e) => {
+            const value = e.currentTarget.value;
+            if (value !== 'off' && value !== 'bell' && value !== 'email') return;
+            setNoticeSaved(false);
+            void notice.run(async () => {
+              replaceUser(await updateMe({ clientMailNotice: value }));
+              setNoticeSaved(true);
+            });
+          }}
+        >
+          {(['off', 'bell', 'email'] as const).map((v) => (
+            <option key={v} value={v}>
+              {t(`settings.clientMail.${v}`)}
+            </option>
+          ))}
+        </select>
+        {noticeSaved && (
+          <span role="status" class="muted">
+            {t('client.saved')}
+          </span>
+        )}
+      </div>
+      <ErrorAlert error={notice.error} />
       <form class="form" onSubmit={onSave}>
         <div class="field">
           <label for="settings-signature">{t('settings.signature')}</label>

@@ -10,6 +10,7 @@ import { Dialog, ErrorAlert, useAction, useDebounced } from '../components/clien
 import { LoadMoreButton, usePagedList } from '../components/use-paged-list.tsx';
 import { BulkSettingsDialog } from '../components/bulk-settings-dialog.tsx';
 import { ClientImportDialog } from '../components/client-import-dialog.tsx';
+import { BulkOwnerDialog, OwnerSelect } from '../components/owner-select.tsx';
 import { useI18n } from '../i18n/context.tsx';
 import '../styles/client-settings.css';
 
@@ -20,7 +21,7 @@ export default function ClientsPage() {
   const [q, setQ] = useState('');
   const query = useDebounced(q.trim(), 250);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [dialog, setDialog] = useState<'new' | 'bulk' | 'import' | null>(null);
+  const [dialog, setDialog] = useState<'new' | 'bulk' | 'owner' | 'import' | null>(null);
   const list = usePagedList<ClientListItem, ClientPage>('/clients', { q: query || undefined, limit: 100 }, [query]);
 
   const items = list.items;
@@ -57,6 +58,9 @@ export default function ClientsPage() {
           <button type="button" class="btn" disabled={selected.size === 0} onClick={() => setDialog('bulk')}>
             {t('clients.bulkSettings')}
           </button>
+          <button type="button" class="btn" disabled={selected.size === 0} onClick={() => setDialog('owner')}>
+            {t('clients.setOwner')}
+          </button>
         </div>
       </div>
 
@@ -82,6 +86,7 @@ export default function ClientsPage() {
                 <th scope="col" class="num">{t('clients.contacts')}</th>
                 <th scope="col">{t('clients.notify')}</th>
                 <th scope="col">{t('clients.sync')}</th>
+                <th scope="col">{t('clients.owner')}</th>
               </tr>
             </thead>
             <tbody aria-busy={list.loading}>
@@ -101,6 +106,7 @@ export default function ClientsPage() {
                   <td>
                     <OnOff on={c.sync} />
                   </td>
+                  <td>{c.owner?.name ?? '—'}</td>
                 </tr>
               ))}
             </tbody>
@@ -115,6 +121,13 @@ export default function ClientsPage() {
         <ClientImportDialog
           onClose={() => setDialog(null)}
           onImported={() => list.reload()}
+        />
+      )}
+      {dialog === 'owner' && (
+        <BulkOwnerDialog
+          clients={items.filter((c) => selected.has(c.id))}
+          onClose={() => setDialog(null)}
+          onApplied={() => list.reload()}
         />
       )}
       {dialog === 'bulk' && (
@@ -139,13 +152,14 @@ function NewClientDialog({ onClose }: { onClose: () => void }) {
   const [name, setName] = useState('');
   const [taxId, setTaxId] = useState('');
   const [notes, setNotes] = useState('');
+  const [ownerId, setOwnerId] = useState('');
   const [missing, setMissing] = useState(false);
   const save = useAction();
   const onSubmit = async (event: Event) => {
     event.preventDefault();
     if (!name.trim()) return setMissing(true);
     await save.run(async () => {
-      const client = await postJson<ClientView>('/clients', { name: name.trim(), taxId: taxId.trim() || null, notes });
+      const client = await postJson<ClientView>('/clients', { name: name.trim(), taxId: taxId.trim() || null, notes, ownerId: ownerId || null });
       onClose();
       route(`/clients/${client.id}`);
     });
@@ -166,6 +180,10 @@ function NewClientDialog({ onClose }: { onClose: () => void }) {
         <div class="field">
           <label for="new-client-tax">{t('clients.taxId')}</label>
           <input id="new-client-tax" type="text" value={taxId} onInput={(e) => setTaxId(e.currentTarget.value)} />
+        </div>
+        <div class="field">
+          <label for="new-client-owner">{t('clients.owner')}</label>
+          <OwnerSelect id="new-client-owner" value={ownerId} onChange={setOwnerId} />
         </div>
         <div class="field">
           <label for="new-client-notes">{t('client.notes')}</label>
