@@ -271,6 +271,10 @@ export async function deleteCommunication(em: Em, actor: Viewer, id: string): Pr
 export async function fileMessageToClient(em: Em, actor: Viewer, messageId: string, clientId: string): Promise<{ record: Communication; created: boolean }> {
   await assertMessageVisible(em, actor, messageId);
   const client = await assertClient(em, clientId);
+  // Kept private by its owner (issue 12): no filing, by hand either, until they undo it.
+  if (await kysely(em).selectFrom('private_message').select('message_id').where('message_id', '=', messageId).executeTakeFirst()) {
+    throw new RuleError('message_private', 'This message is kept private: undo "Keep private" before filing it');
+  }
   // Someone chose a client: the message no longer waits for one (contact-filing.ts).
   await clearAwaitingClient(em, messageId);
   const existing = await em.findOne(Communication, { client: clientId, message: messageId });

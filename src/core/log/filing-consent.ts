@@ -58,6 +58,25 @@ export function mayFile(): Expression<SqlBool> {
 }
 
 /**
+ * For the filing preview (address `ma.address`, message `ma.message_id`): whether adding the address for one
+ * of `clientIds` by `actorId` would file the message at once — not kept private, and public, never private,
+ * in the actor's own private mailbox (their add is consent), or consented to by an owner for such a client.
+ */
+export function wouldFileAtOnce(clientIds: string[], actorId: string): Expression<SqlBool> {
+  const eb = expressionBuilder<MatchCtx, 'ma' | 'cc'>();
+  return eb.and([
+    eb.not(isKeptPrivate()),
+    eb.or([
+      hasPublicCopy(),
+      eb.not(eb.exists(locationsIn('private').select(one))),
+      eb.exists(locationsIn('private').select(one).where('ca.owner_id', '=', actorId)),
+      ...(clientIds.length ? [eb.exists(locationsIn('private').innerJoin('filing_consent as fc', 'fc.owner_id', 'ca.owner_id').select(one)
+        .whereRef('fc.address', '=', 'ma.address').where('fc.client_id', 'in', clientIds).where('fc.status', '=', 'approved'))] : []),
+    ]),
+  ]);
+}
+
+/**
  * The actor's own add, enable, import or link is their consent for their private mailboxes: recorded as
  * approved for each client (also when they have no private mailbox yet: mail they connect later files).
  */

@@ -7,8 +7,9 @@ import type { BlobStore } from '../blobs/blob-store.ts';
 import type { Message } from '../mail/message.entity.ts';
 import { normalizeAddress } from '../mail/addresses.ts';
 import { autoSaveAttachments } from '../documents/auto-save.ts';
-import { consentAsOwner, FILING_ROLES, mayFile, requestApprovals } from './filing-consent.ts';
+import { consentAsOwner, FILING_ROLES, isKeptPrivate, mayFile, requestApprovals, wouldFileAtOnce } from './filing-consent.ts';
 import { followsContactFiling, markAwaitingClient } from './contact-filing.ts';
+import { isVisibleMessage, listVisibleMailboxes, type Viewer } from '../mail/visibility.ts';
 
 export type FilingDeps = { blobs: BlobStore; maxAttachmentBytes: number };
 export type FilingResult = {
@@ -238,8 +239,10 @@ export type FilingPreview = {
  * gets filed: messages with the address in From/To/Cc/Reply-To that lack a record for one of the
  * target clients (the address's clients, whatever its sync switch, plus `clientId`). With no target
  * client yet (a new address, no clientId) it is every message with the address.
+ * Only mail the viewer may see or that would be filed at once counts (issue 12): for an address found
+ * only in a colleague's private mailbox the answer reads exactly as for an address nobody has.
  */
-export async function previewFiling(em: Em, rawAddress: string, opts: { clientId?: string } = {}): Promise<FilingPreview> {
+export async function previewFiling(em: Em, viewer: Viewer, rawAddress: string, opts: { clientId?: string } = {}): Promise<FilingPreview> {
   const address = normalizeAddress(rawAddress);
   if (!address) return { address: rawAddress, messages: 0, clients: [], ownAddress: false };
   const own = await listOwnAddresses(em);
@@ -254,9 +257,13 @@ export async function previewFiling(em: Em, rawAddress: string, opts: { clientId
     .execute();
   if (own.includes(address)) return { address, messages: 0, clients, ownAddress: true };
   const targetIds = clients.map((c) => c.id);
+  const boxIds = (await listVisibleMailboxes(em, viewer)).map((b) => b.id);
   let count = db.selectFrom('message_address as ma')
+    .innerJoin('message as m', 'm.id', 'ma.message_id')
     .select((eb) => eb.fn.count<string>('ma.message_id').distinct().as('n'))
-    .where('ma.address', '=', address).where('ma.role', 'in', FILING_ROLES);
+    .where('ma.address', '=', address).where('ma.role', 'in', FILING_ROLES)
+    .where((eb) => eb.not(isKeptPrivate()))
+    .where((eb) => eb.or([isVisibleMessage(boxIds), wouldFileAtOnce(clients.map((c) => c.id), viewer.id)]));
   // Some target client lacks a record of the message and has not excluded it.
   if (targetIds.length) {
     count = count.where((eb) => eb.exists(eb.selectFrom('client as t').select(sql.lit(1).as('one'))

@@ -1,13 +1,16 @@
 // Private-mail consent (issue 12): the owner's filing approvals (pending: the bell's page), the ones they
-// answered (Settings), and their decision. Only the owner ever sees a row: anyone else gets 404.
+// answered (Settings), and their decision. Only the owner ever sees a row: anyone else gets 404. And "Keep
+// private" on a message, which only the owner of a private mailbox holding it may set.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { decideApproval, listFilingApprovals } from '../../core/log/filing-consent.ts';
 import { fileAddress } from '../../core/log/filing.ts';
+import { getMessagePrivacy, setMessagePrivate } from '../../core/log/private-messages.ts';
+import { assertMessageVisible } from '../../core/mail/visibility.ts';
 import { currentUser } from '../auth.ts';
 import { fileAndAnnounce } from '../filing-announce.ts';
 import { IdParams } from '../schemas.ts';
-import { FilingApprovalDecision, FilingApprovalList, FilingApprovalResult } from '../schemas/filing-approvals.ts';
+import { FilingApprovalDecision, FilingApprovalList, FilingApprovalResult, PrivacyState, PrivateBody, PrivateResult } from '../schemas/filing-approvals.ts';
 
 export async function filingApprovalRoutes(app: FastifyInstance) {
   const tags = ['filing'];
@@ -32,5 +35,16 @@ export async function filingApprovalRoutes(app: FastifyInstance) {
         ? (await fileAddress(em, decided.address, deps(), { clientIds: [decided.clientId], actorId: user.id })).messages : 0;
       return { id: req.params.id, status: decided.status, filed };
     });
+  });
+
+  app.get<{ Params: Static<typeof IdParams> }>('/messages/:id/private', { schema: { tags, params: IdParams, response: { 200: PrivacyState } } }, async (req) => {
+    await assertMessageVisible(req.em, currentUser(req), req.params.id);
+    return getMessagePrivacy(req.em, currentUser(req), req.params.id);
+  });
+
+  app.post<{ Params: Static<typeof IdParams>; Body: PrivateBody }>('/messages/:id/private', {
+    schema: { tags, params: IdParams, body: PrivateBody, response: { 200: PrivateResult } },
+  }, async (req) => {
+    return req.em.transactional((em) => setMessagePrivate(em, currentUser(req), req.params.id, req.body.private, deps()));
   });
 }

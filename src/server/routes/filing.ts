@@ -14,7 +14,7 @@ export async function filingRoutes(app: FastifyInstance) {
   const tags = ['filing'];
 
   app.get<{ Querystring: FilingPreviewQuery }>('/filing-preview', { schema: { tags, querystring: FilingPreviewQuery, response: { 200: FilingPreview } } }, async (req) => {
-    return previewFiling(req.em, req.query.address, { clientId: req.query.clientId });
+    return previewFiling(req.em, currentUser(req), req.query.address, { clientId: req.query.clientId });
   });
 
   app.post<{ Params: Static<typeof IdParams>; Body: AddSenderBody }>('/messages/:id/add-sender-as-contact', {

@@ -21,3 +21,4 @@ export const FilingApprovalResult = Type.Object({ id: Uuid, status: ConsentStatu
 export const PrivateBody = Type.Object({ private: Type.Boolean() }, { additionalProperties: false });
 export type PrivateBody = Static<typeof PrivateBody>;
 export const PrivateResult = Type.Object({ id: Uuid, private: Type.Boolean(), removedFromClients: Type.Integer() });
+export const PrivacyState = Type.Object({ id: Uuid, private: Type.Boolean(), canChange: Type.Boolean() });

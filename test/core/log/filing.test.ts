@@ -56,13 +56,13 @@ t.test('adding an address later files the old mail, and the preview count equals
   ];
   await createFiledTestMessage(db, blobs, { from: uniqEmail('other') }, deps);
   for (const m of old) t.same(await listMessageRecords(db, m.message.id), [], 'unfiled before the address is known');
-  const preview = await previewFiling(db.em.fork(), addr, { clientId: client.id });
+  const preview = await previewFiling(db.em.fork(), user, addr, { clientId: client.id });
   t.equal(preview.messages, 3);
   t.same(preview.clients.map((c) => c.id), [client.id]);
   const { filed } = await createTestContact(db, deps, { emails: [addr], clientIds: [client.id] });
   t.equal(filed, preview.messages, 'filed equals the preview');
   for (const m of old) t.same((await listMessageRecords(db, m.message.id)).map((r) => r.client_id), [client.id]);
-  t.equal((await previewFiling(db.em.fork(), addr)).messages, 0, 'nothing left to file');
+  t.equal((await previewFiling(db.em.fork(), user, addr)).messages, 0, 'nothing left to file');
   const rerun = await db.em.fork().transactional((em) => fileAddress(em, addr, deps));
   t.equal(rerun.messages, 0, 'retroactive filing is idempotent');
 });
@@ -78,7 +78,7 @@ t.test('disabling sync stops new filing and keeps history; re-enabling files wha
   const during = await createFiledTestMessage(db, blobs, { from: addr }, deps);
   t.equal((await listMessageRecords(db, before.message.id)).length, 1, 'history stays');
   t.same(await listMessageRecords(db, during.message.id), [], 'new mail is not filed while sync is off');
-  const preview = await previewFiling(db.em.fork(), addr);
+  const preview = await previewFiling(db.em.fork(), user, addr);
   t.equal(preview.messages, 1, 'preview shows what re-enabling would file');
   const on = await db.em.fork().transactional((em) => updateContactEmail(em, null, email.id, { sync: true }, deps));
   t.equal(on.filed, 1);
@@ -110,7 +110,7 @@ t.test('unfiling sticks: re-enabling sync or re-linking the contact does not fil
 
   const email = await db.em.fork().findOneOrFail(ContactEmail, { address: addr } as never);
   await db.em.fork().transactional((em) => updateContactEmail(em, null, email.id, { sync: false }, deps));
-  t.equal((await previewFiling(db.em.fork(), addr)).messages, 0, 'the preview does not promise to refile it');
+  t.equal((await previewFiling(db.em.fork(), user, addr)).messages, 0, 'the preview does not promise to refile it');
   const on = await db.em.fork().transactional((em) => updateContactEmail(em, null, email.id, { sync: true }, deps));
   t.equal(on.filed, 0, 're-enabling sync files nothing');
   await db.em.fork().transactional((em) => fileAddress(em, addr, deps));
@@ -130,7 +130,7 @@ t.test('linking a contact to a second client files its existing mail there too',
   const addr = uniqEmail('linked');
   const { contact } = await createTestContact(db, deps, { emails: [addr], clientIds: [a.id] });
   const { message } = await createFiledTestMessage(db, blobs, { to: [addr] }, deps);
-  t.equal((await previewFiling(db.em.fork(), addr, { clientId: b.id })).messages, 1);
+  t.equal((await previewFiling(db.em.fork(), user, addr, { clientId: b.id })).messages, 1);
   const linked = await db.em.fork().transactional((em) => linkContact(em, null, b.id, contact.id, {}, deps));
   t.equal(linked.filed, 1);
   t.same((await listMessageRecords(db, message.id)).map((r) => r.client_id).sort(), [a.id, b.id].sort());
@@ -166,7 +166,7 @@ t.test("the firm's own mailbox addresses are never client addresses", async (t) 
   await createTestAccount(db, user, { email: addr });
   const { message } = await createFiledTestMessage(db, blobs, { from: addr }, deps);
   t.same(await listMessageRecords(db, message.id), []);
-  const preview = await previewFiling(db.em.fork(), addr);
+  const preview = await previewFiling(db.em.fork(), user, addr);
   t.equal(preview.ownAddress, true);
   t.equal(preview.messages, 0);
 });
