@@ -78,6 +78,8 @@ const NOT_REVEALING: Record<string, string> = {
   'GET /api/tasks/{id}': 'as GET /api/tasks',
   'PATCH /api/tasks/{id}': 'a new messageId is checked like POST (probed)',
   'DELETE /api/tasks/{id}': 'no mail',
+  'GET /api/messages/ambiguous-count': "counts only mail with a live location in the caller's own visible mailboxes (countAwaitingClient)",
+  'POST /api/clients/bulk/owner': 'sets client owners; files nothing',
   'GET /api/events': 'message events list only accounts the listener may see, and go to those who may see the message (events.test.ts)',
 };
 
