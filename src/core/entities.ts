@@ -10,6 +10,7 @@ import { FileRequest, FileRequestDocument, FileRequestEvent, FileRequestItem, Fi
 import { MailAccount, Mailbox } from './mail/mail-account.entity.ts';
 import { ImapCheck } from './mail/imap-check.entity.ts';
 import { OAuthFlow } from './mail/oauth-flow.entity.ts';
+import { MessageRead } from './mail/message-read.entity.ts';
 import { FirmSetting, Notification } from './staff/notification.entity.ts';
 import { Attachment, Blob, Message, MessageAddress, MessageLocation } from './mail/message.entity.ts';
 import { Outbox } from './outbox/outbox.entity.ts';
@@ -19,7 +20,7 @@ import { ApiToken, RecoveryCode, Session, User } from './staff/user.entity.ts';
 
 export const entities = [
   User, Session, ApiToken, RecoveryCode, AuditEvent,
-  MailAccount, Mailbox, ImapCheck, OAuthFlow, Message, MessageLocation, MessageAddress, Attachment, Blob,
+  MailAccount, Mailbox, ImapCheck, OAuthFlow, Message, MessageLocation, MessageAddress, Attachment, Blob, MessageRead,
   Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, FilingConsent, PrivateMessage, Document,
   Outbox, MessageAwaitingClient,
   FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,

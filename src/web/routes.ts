@@ -13,8 +13,8 @@ export type PageRoute = {
 };
 
 export const pageRoutes: PageRoute[] = [
-  { path: '/inbox', component: lazy(() => import('./pages/inbox.tsx')), nav: { href: '/inbox', label: 'nav.inbox', icon: 'inbox' } },
-  { path: '/inbox/:id', component: lazy(() => import('./pages/message.tsx')) },
+  // One page for the list and a message: wide screens show both side by side (pages/mail.tsx).
+  { path: '/inbox/:id?', component: lazy(() => import('./pages/mail.tsx')), nav: { href: '/inbox', label: 'nav.inbox', icon: 'inbox' } },
   { path: '/clients', component: lazy(() => import('./pages/clients.tsx')), nav: { href: '/clients', label: 'nav.clients', icon: 'clients' } },
   { path: '/clients/:id/:tab?', component: lazy(() => import('./pages/client.tsx')) },
   { path: '/file-requests', component: lazy(() => import('./pages/requests.tsx')), nav: { href: '/file-requests', label: 'nav.requests', icon: 'requests' } },

@@ -225,7 +225,7 @@ t.test('every list yields every visible message exactly once at any page size (e
   }
 });
 
-t.test('summary and detail shapes; unread follows \\Seen; thread oldest first', async (t) => {
+t.test('summary and detail shapes; unread is the caller\'s own (not \\Seen); thread oldest first', async (t) => {
   const s = await userSession(ta);
   const box = await createTestAccount(db, s.user, { visibility: 'private' });
   const client = await createTestClient(db);
@@ -242,13 +242,14 @@ t.test('summary and detail shapes; unread follows \\Seen; thread oldest first', 
     id: first.id, threadId, subject: 'Question', from: { name: 'Ana', address: 'ana@client.example' },
     to: [{ name: 'Me', address: 'me@firm.example' }], cc: [{ name: null, address: 'cc@client.example' }],
     snippet: String, hasAttachments: false, direction: 'inbound', clients: [{ id: client.id, name: client.name }],
-    folders: [{ accountId: box.account.id, path: 'INBOX' }], unread: false, text: 'First', html: null,
+    folders: [{ accountId: box.account.id, path: 'INBOX' }], unread: true, text: 'First', html: null,
     attachments: [], parseStatus: 'ok', blockedImages: 0, references: [], inReplyTo: null,
   });
   t.equal(detail.date, first.sentAt.toISOString());
   t.equal(detail.messageIdHeader, first.messageIdHeader);
   const replyDetail = (await s.request('GET', `/api/messages/${reply.id}`)).json();
-  t.equal(replyDetail.unread, true, 'no location has \\Seen');
+  t.equal(replyDetail.unread, true, 'not read by this user');
+  t.equal(detail.unread, true, '\\Seen on the mailbox does not make it read for the user');
   t.same(replyDetail.folders.map((f: { path: string }) => f.path).sort(), ['INBOX', 'Sent'], 'one message, two folders');
   const thread = (await s.request('GET', `/api/threads/${threadId}`)).json();
   t.same(thread.items.map((m: { id: string }) => m.id), [first.id, reply.id], 'oldest first');

@@ -79,6 +79,8 @@ const NOT_REVEALING: Record<string, string> = {
   'PATCH /api/tasks/{id}': 'a new messageId is checked like POST (probed)',
   'DELETE /api/tasks/{id}': 'no mail',
   'GET /api/messages/ambiguous-count': "counts only mail with a live location in the caller's own visible mailboxes (countAwaitingClient)",
+  'GET /api/messages/unread-count': 'counts the rows of GET /api/messages (probed) through the same plan (planBranches), unread for the caller',
+  'POST /api/messages/{id}/read': "the caller's own read state; 404 for mail the caller may not see, as for an unknown id (setMessagesRead, test/server/message-read.test.ts)",
   'POST /api/clients/bulk/owner': 'sets client owners; files nothing',
   'GET /api/events': 'message events list only accounts the listener may see, and go to those who may see the message (events.test.ts)',
 };

@@ -24,7 +24,9 @@ const chromiumArgs = [
   '--disable-sync',
 ];
 
-export const desktopViewport = { width: 1280, height: 800 };
+// Below the reading pane's 1200 px (issue 16): the browser tests walk the list → message pages; the pane has
+// its own test at 1440×900 (test/web/inbox-pane.test.ts).
+export const desktopViewport = { width: 1180, height: 800 };
 export const phoneViewport = { width: 390, height: 844 };
 
 /** Launches the system Chromium headless. Each launch gets its own empty profile. */

@@ -9,7 +9,8 @@ import { sanitizeMailHtml } from './html.ts';
 import { cursorTime, decodeCursor, encodeCursor, type KeysetPosition } from '../platform/keyset-cursor.ts';
 import type { Direction, ParseStatus } from './message.entity.ts';
 import { tsqueryLiteral } from './search-terms.ts';
-import { isFiled, isVisibleMessage, listVisibleMailboxes, type Viewer, type VisibleMailbox, type WithMessage } from './visibility.ts';
+import { hasLiveLocation, isFiled, isVisibleMessage, listVisibleMailboxes, type Viewer, type VisibleMailbox, type WithMessage } from './visibility.ts';
+import { isReadBy } from './read-state.ts';
 
 export type MessageFilters = {
   accountId?: string;
@@ -23,6 +24,10 @@ export type MessageFilters = {
   reasonId?: string;
   areaId?: string;
   direction?: Direction;
+  /** Only messages the viewer has (not) read (read state per user, core/mail/read-state.ts). */
+  unread?: boolean;
+  /** 'conversations': one row per thread, its newest message in the view, with threadCount. */
+  view?: 'messages' | 'conversations';
   q?: string;
 };
 
@@ -40,8 +45,11 @@ export type MessageSummary = {
   direction: Direction;
   clients: { id: string; name: string }[];
   folders: { accountId: string; path: string }[];
-  /** No visible live location carries \Seen (false when the viewer sees it only through filing). */
+  /** The viewer has not read it in Dossier (per user; the mailbox's \Seen plays no part). In the
+   *  conversations view: some message of the conversation is unread. */
   unread: boolean;
+  /** Conversations view only: how many of the thread's messages the view holds. */
+  threadCount?: number;
 };
 export type AttachmentView = { id: string; filename: string; contentType: string; size: number; inline: boolean };
 export type MessageDetail = MessageSummary & {
@@ -166,7 +174,7 @@ function mailboxBranch(mailboxIds: string[], where: Condition[], cursor: KeysetP
  * qualify, each ordered and limited on its own (an OR of two EXISTS would make PostgreSQL hash a
  * whole table before returning the first row). Null when nothing can match.
  */
-function planBranches(filters: MessageFilters, boxes: VisibleMailbox[], cursor: KeysetPosition | null): Branch[] | null {
+function planBranches(filters: MessageFilters, boxes: VisibleMailbox[], cursor: KeysetPosition | null, viewer: Viewer): Plan | null {
   const where: Condition[] = [];
   // Mail waiting for a client is unfiled mail (it is visible only through its mailboxes) with a waiting row.
   const f = filters.ambiguous === true ? { ...filters, filed: false } : filters;
@@ -190,14 +198,19 @@ function planBranches(filters: MessageFilters, boxes: VisibleMailbox[], cursor: 
   if (f.filed === false) where.push(msg.not(isFiled()));
   if (f.hasAttachments !== undefined) where.push(msg('m.has_attachments', '=', f.hasAttachments));
   if (f.direction !== undefined) where.push(msg('m.direction', '=', f.direction));
-  if (f.accountId !== undefined || f.folder !== undefined) {
+  const chosen = f.accountId !== undefined || f.folder !== undefined
     // Only mailboxes the viewer may see count: filtering by a colleague's private account must not
     // reveal which filed messages sit in it. A visible mailbox makes its messages visible.
-    const chosen = boxes.filter((b) => (f.accountId === undefined || b.accountId === f.accountId) && (f.folder === undefined || b.path === f.folder));
-    if (chosen.length === 0) return null;
-    return [mailboxBranch(chosen.map((b) => b.id), where, cursor, f.filed === false)];
-  }
-  if (impliesVisible) return [messageBranch(where, cursor)];
+    ? boxes.filter((b) => (f.accountId === undefined || b.accountId === f.accountId) && (f.folder === undefined || b.path === f.folder)).map((b) => b.id)
+    : null;
+  if (chosen?.length === 0) return null;
+  // What puts a message in this view (read state aside): conversations count and group by it.
+  const inView = msg.and([...where, chosen ? hasLiveLocation(chosen) : isVisibleMessage(boxes.map((b) => b.id))]);
+  if (f.view === 'conversations') where.push(newestOfThreadInView(inView));
+  if (f.unread !== undefined) where.push(f.unread ? msg.not(isReadBy(viewer)) : isReadBy(viewer));
+  const plan = (branches: Branch[]): Plan => ({ branches, inView });
+  if (chosen) return plan([mailboxBranch(chosen, where, cursor, f.filed === false)]);
+  if (impliesVisible) return plan([messageBranch(where, cursor)]);
   const mine = boxes.map((b) => b.id);
   // Unfiled mail is visible only through a mailbox; otherwise through a mailbox or through filing. The
   // filed branch brings the filed mail of the viewer's mailboxes too, so the mailboxes need give only
@@ -205,7 +218,24 @@ function planBranches(filters: MessageFilters, boxes: VisibleMailbox[], cursor: 
   // branch comes first: a search walks it first, the much sparser unfiled mail only as far back.
   const branches = f.filed !== false ? [messageBranch([...where, isFiled()], cursor)] : [];
   if (mine.length) branches.push(mailboxBranch(mine, where, cursor, true));
-  return branches.length ? branches : null;
+  return branches.length ? plan(branches) : null;
+}
+
+/** The branches to run, and the condition (on `m`) that puts a message in the view. */
+type Plan = { branches: Branch[]; inView: Condition };
+
+/**
+ * The message aliased `m` is its thread's newest ((sent_at, id) order) among the thread's messages in
+ * the view: the conversations view lists only these, so the keyset pages stay those of messages. `inView`
+ * names its message `m`, so it is applied inside a subquery whose own `m` (the nearer alias) is the later
+ * thread message being tested; threads are small and message(thread_id) is indexed.
+ */
+function newestOfThreadInView(inView: Condition): Condition {
+  const eb = expressionBuilder<WithMessage & { tn: DB['message'] }, 'm'>();
+  return eb.not(eb.exists(eb.selectFrom('message as tn').select(eb.lit(1).as('one'))
+    .whereRef('tn.thread_id', '=', 'm.thread_id')
+    .where(sql<SqlBool>`(tn.sent_at, tn.id) > (m.sent_at, m.id)`)
+    .where(sql<SqlBool>`exists (select 1 from message m where m.id = tn.id and ${inView})`)));
 }
 
 /** How many visible, filtered messages a search first reads newest-first, testing each. */
@@ -226,14 +256,16 @@ export async function listMessages(
 ): Promise<Page<MessageSummary>> {
   const cursor = page.cursor ? decodeCursor(page.cursor) : null;
   const boxes = await listVisibleMailboxes(em, viewer);
-  const branches = planBranches(filters, boxes, cursor);
-  if (!branches) return { items: [], nextCursor: null };
+  const plan = planBranches(filters, boxes, cursor, viewer);
+  if (!plan) return { items: [], nextCursor: null };
+  const { branches } = plan;
   const n = page.limit + 1;
   const q = filters.q?.trim();
   const rows = q ? await searchRows(em, branches, q, n, opts.searchWindow ?? SEARCH_WINDOW) : await newestRows(em, branches, n);
   const more = rows.length > page.limit;
   const pageRows = rows.slice(0, page.limit);
   const items = await loadSummaries(em, viewer, pageRows.map((r) => r.id), boxes);
+  if (filters.view === 'conversations') await addThreadCounts(em, viewer, items, plan.inView);
   const last = pageRows.at(-1);
   return { items, nextCursor: more && last ? encodeCursor({ at: last.k, id: last.id }) : null };
 }
@@ -456,11 +488,12 @@ export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visib
         .whereRef('c.message_id', '=', 'm.id').orderBy('cl.name').orderBy('cl.id')).as('clients'),
       jsonArrayFrom(eb.selectFrom('message_location as l').innerJoin('mailbox as mb', 'mb.id', 'l.mailbox_id')
         // IMAP flags are case-insensitive (RFC 3501 §2.3.2); unnest has no builder form.
-        .select(['mb.account_id as accountId', 'mb.path', sql<boolean>`exists (select 1 from unnest(l.flags) f where lower(f) = '\\seen')`.as('seen')])
+        .select(['mb.account_id as accountId', 'mb.path'])
         .whereRef('l.message_id', '=', 'm.id').where('l.removed_at', 'is', null)
         // No visible mailbox: a filed message is listed without folders.
         .where((w) => (boxIds.length ? w('l.mailbox_id', 'in', boxIds) : w.lit(false)))
         .orderBy('mb.account_id').orderBy('mb.path')).as('folders'),
+      isReadBy(viewer).as('read'),
     ])
     .execute();
   const byId = new Map<string, MessageSummary>();
@@ -480,11 +513,42 @@ export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visib
       direction: m.direction,
       clients: m.clients,
       folders: [...unique.values()],
-      // Read in any visible folder means read; seen only through filing is not "unread" news.
-      unread: folders.length > 0 && !folders.some((f) => f.seen),
+      unread: !m.read,
     });
   }
   return ids.map((id) => byId.get(id)).filter((s): s is MessageSummary => s !== undefined);
+}
+
+/** How many unread messages the view holds, counted up to `cap` (`more`: there are more than that). */
+export async function countUnread(em: Em, viewer: Viewer, filters: Omit<MessageFilters, 'q' | 'unread' | 'view'>, cap = 999): Promise<{ unread: number; more: boolean }> {
+  const boxes = await listVisibleMailboxes(em, viewer);
+  const plan = planBranches({ ...filters, unread: true }, boxes, null, viewer);
+  if (!plan) return { unread: 0, more: false };
+  // The list's own ordered, limited walks with the read test on each row: bounded by the cap and by the view.
+  const rows = await newestRows(em, plan.branches, cap + 1);
+  return { unread: Math.min(rows.length, cap), more: rows.length > cap };
+}
+
+/** Conversations view: each row's thread size in the view, and unread when any message of it in the view is. */
+async function addThreadCounts(em: Em, viewer: Viewer, items: MessageSummary[], inView: Condition): Promise<void> {
+  if (items.length === 0) return;
+  const k = kysely(em);
+  const rows = await k.selectFrom('message as tm')
+    .where('tm.thread_id', 'in', [...new Set(items.map((i) => i.threadId))])
+    .where(sql<SqlBool>`exists (select 1 from message m where m.id = tm.id and ${inView})`)
+    .groupBy('tm.thread_id')
+    .select((eb) => [
+      'tm.thread_id',
+      eb.cast<number>(eb.fn.countAll(), 'integer').as('total'),
+      eb.cast<number>(sql`count(*) filter (where not exists (select 1 from message_read mr where mr.user_id = ${viewer.id} and mr.message_id = tm.id))`, 'integer').as('unread'),
+    ])
+    .execute();
+  const byThread = new Map(rows.map((r) => [r.thread_id, r]));
+  for (const item of items) {
+    const t = byThread.get(item.threadId);
+    item.threadCount = t?.total ?? 1;
+    item.unread = item.unread || (t?.unread ?? 0) > 0;
+  }
 }
 
 /** Content-IDs compare without their angle brackets (RFC 2392 cid: URLs carry the bare addr-spec). */

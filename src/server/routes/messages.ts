@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { fileMessageToClient, unfileMessageFromClient } from '../../core/log/communications.ts';
-import { countAwaitingClient, getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/mail/message-queries.ts';
+import { countAwaitingClient, countUnread, getAttachmentFile, getMessage, getMessageRaw, listMessages, listThread, loadSummaries, type DetailOptions } from '../../core/mail/message-queries.ts';
+import { setMessagesRead } from '../../core/mail/read-state.ts';
 import { User, type Language } from '../../core/staff/user.entity.ts';
 import { escapeHtml } from '../../core/platform/text.ts';
 import { collapseQuotedHtml } from '../../core/mail/html-quotes.ts';
@@ -13,7 +14,8 @@ import { sendFile } from '../file-response.ts';
 import { signAttachmentLink, verifyAttachmentLink } from '../signed-links.ts';
 import { IdParams } from '../schemas.ts';
 import {
-  AmbiguousCount, DownloadQuery, FileBody, ImagesQuery, MessageDetail, MessageListQuery, MessagePage, MessageSummary, ThreadParams, ThreadResponse, UnfileParams,
+  AmbiguousCount, DownloadQuery, FileBody, ImagesQuery, MessageDetail, MessageListQuery, MessagePage, MessageSummary, ReadBody, ReadResponse, ThreadParams,
+  ThreadResponse, UnfileParams, UnreadCountQuery, UnreadCountResponse,
 } from '../schemas/messages.ts';
 
 const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'true' || v === '1');
@@ -50,8 +52,23 @@ export async function messageRoutes(app: FastifyInstance) {
   const tags = ['messages'];
 
   app.get<{ Querystring: MessageListQuery }>('/messages', { schema: { tags, querystring: MessageListQuery, response: { 200: MessagePage } } }, async (req) => {
-    const { limit = 50, cursor, filed, ambiguous, hasAttachments, ...rest } = req.query;
-    return listMessages(req.em, currentUser(req), { ...rest, filed: flag(filed), ambiguous: flag(ambiguous), hasAttachments: flag(hasAttachments) }, { limit, cursor });
+    const { limit = 50, cursor, filed, ambiguous, hasAttachments, unread, ...rest } = req.query;
+    return listMessages(req.em, currentUser(req), { ...rest, filed: flag(filed), ambiguous: flag(ambiguous), hasAttachments: flag(hasAttachments), unread: flag(unread) }, { limit, cursor });
+  });
+
+  app.get<{ Querystring: Static<typeof UnreadCountQuery> }>('/messages/unread-count', {
+    schema: { tags, querystring: UnreadCountQuery, response: { 200: UnreadCountResponse } },
+  }, async (req) => {
+    const { filed, ambiguous, hasAttachments, ...rest } = req.query;
+    return countUnread(req.em, currentUser(req), { ...rest, filed: flag(filed), ambiguous: flag(ambiguous), hasAttachments: flag(hasAttachments) });
+  });
+
+  // Read state is the caller's own (the mailbox's \Seen is never touched); 404 for mail they may not see.
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReadBody> }>('/messages/:id/read', {
+    schema: { tags, params: IdParams, body: ReadBody, response: { 200: ReadResponse } },
+  }, async (req) => {
+    await setMessagesRead(req.em, currentUser(req), [req.params.id], req.body.read);
+    return { id: req.params.id, unread: !req.body.read };
   });
 
   app.get('/messages/ambiguous-count', { schema: { tags, response: { 200: AmbiguousCount } } }, async (req) => ({

@@ -5,7 +5,7 @@ import { DateTime, PageQuery, Uuid, page } from '../schemas.ts';
 
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
 
-export const MessageListQuery = Type.Object({
+const ViewFilters = {
   accountId: Type.Optional(Uuid),
   folder: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   clientId: Type.Optional(Uuid),
@@ -16,9 +16,23 @@ export const MessageListQuery = Type.Object({
   reasonId: Type.Optional(Uuid),
   areaId: Type.Optional(Uuid),
   direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+};
+
+export const MessageListQuery = Type.Object({
+  ...ViewFilters,
+  /** Only messages the caller has not (true) or has (false) read. */
+  unread: Type.Optional(Bool),
+  /** conversations: one row per thread (its newest message in the view) with threadCount. */
+  view: Type.Optional(Type.Union([Type.Literal('messages'), Type.Literal('conversations')])),
   q: Type.Optional(Type.String({ maxLength: 500 })),
   ...PageQuery,
 }, { additionalProperties: false });
+
+/** The unread count of a view: the list's filters (no search); counted up to 999, `more` beyond. */
+export const UnreadCountQuery = Type.Object(ViewFilters, { additionalProperties: false });
+export const UnreadCountResponse = Type.Object({ unread: Type.Integer(), more: Type.Boolean() });
+export const ReadBody = Type.Object({ read: Type.Boolean() }, { additionalProperties: false });
+export const ReadResponse = Type.Object({ id: Uuid, unread: Type.Boolean() });
 export type MessageListQuery = Static<typeof MessageListQuery>;
 
 export const ImagesQuery = Type.Object({
@@ -54,6 +68,8 @@ export const MessageSummary = Type.Object({
   clients: Type.Array(ClientRef),
   folders: Type.Array(Type.Object({ accountId: Uuid, path: Type.String() })),
   unread: Type.Boolean(),
+  /** Conversations view only: the thread's messages in the view. */
+  threadCount: Type.Optional(Type.Integer()),
 });
 export type MessageSummary = Static<typeof MessageSummary>;
 

@@ -1,19 +1,35 @@
-// A client's Emails tab: the messages filed to the client, newest first, each linking to the message
-// view (/inbox/:id, the Inbox+ pages). Read-only here: filing and replying happen in the message view.
+// A client's Emails tab: the messages (or conversations) filed to the client, newest first, unread ones in
+// bold with the tab's unread count, each linking to the message view (/inbox/:id, the Inbox+ pages).
+// Read-only here: filing and replying happen in the message view.
+import { useEffect, useState } from 'preact/hooks';
 import type { MessagePage, MessageSummary } from '../../server/schemas/messages.ts';
 import { useI18n } from '../i18n/context.tsx';
 import { ErrorAlert } from './client-ui.tsx';
 import { LoadMoreButton, usePagedList } from './use-paged-list.tsx';
 import { messageHref } from './message-list-state.ts';
 import { listDate } from './list-date.ts';
+import { applyReadChange, onReadChange } from './message-api.ts';
 
-export function ClientEmails({ clientId }: { clientId: string }) {
+export function ClientEmails({ clientId, unread }: { clientId: string; unread: number | null }) {
   const { t, formatDate } = useI18n();
-  const list = usePagedList<MessageSummary, MessagePage>('/messages', { clientId, limit: 50 }, [clientId]);
+  const [conversations, setConversations] = useState(false);
+  const list = usePagedList<MessageSummary, MessagePage>('/messages', { clientId, limit: 50, view: conversations ? 'conversations' : undefined }, [clientId, conversations]);
   const items = list.items;
+  useEffect(() => onReadChange((change) => list.mapItems((m) => applyReadChange(m, change))));
   return (
     <section aria-labelledby="emails-heading">
-      <h2 id="emails-heading">{t('client.emails.title')}</h2>
+      <div class="section-head">
+        <h2 id="emails-heading">{t('client.emails.title')}</h2>
+        {unread !== null && unread > 0 && <span class="muted" data-testid="client-unread-count">{t('client.emails.unreadCount', { count: unread })}</span>}
+        <div class="view-toggle" role="group" aria-label={t('client.emails.viewLabel')}>
+          <button type="button" class="btn btn-small" aria-pressed={!conversations} onClick={() => setConversations(false)}>
+            {t('client.emails.messages')}
+          </button>
+          <button type="button" class="btn btn-small" aria-pressed={conversations} onClick={() => setConversations(true)}>
+            {t('client.emails.conversations')}
+          </button>
+        </div>
+      </div>
       <ErrorAlert error={list.error} />
       {list.data && items.length === 0 ? (
         <p class="muted">{t('client.emails.empty')}</p>
@@ -45,6 +61,12 @@ export function ClientEmails({ clientId }: { clientId: string }) {
                   </td>
                   <td>
                     <a href={messageHref(m.id)}>{m.subject || t('client.log.noSubject')}</a>
+                    {m.threadCount !== undefined && m.threadCount > 1 && (
+                      <span class="chip chip-small" title={t('client.emails.threadCount', { count: m.threadCount })}>
+                        {m.threadCount}
+                        <span class="visually-hidden"> {t('client.emails.threadCount', { count: m.threadCount })}</span>
+                      </span>
+                    )}
                     {m.snippet && <span class="snippet muted"> — {m.snippet}</span>}
                   </td>
                   <td>{m.hasAttachments && <span title={t('client.emails.attachments')}>📎<span class="visually-hidden">{t('client.emails.attachments')}</span></span>}</td>

@@ -21,15 +21,49 @@ export type MessageFilters = {
   reasonId?: string;
   areaId?: string;
   q?: string;
+  /** One row per conversation instead of per message. */
+  view?: 'conversations';
 };
 
-export const filterKeys = ['accountId', 'folder', 'clientId', 'filed', 'ambiguous', 'hasAttachments', 'reasonId', 'areaId', 'q'] as const;
+export const filterKeys = ['accountId', 'folder', 'clientId', 'filed', 'ambiguous', 'hasAttachments', 'reasonId', 'areaId', 'q', 'view'] as const;
 
 /** How many visible messages wait for staff to choose a client. */
 export const countAmbiguous = (signal?: AbortSignal) => getJson<{ count: number }>('/messages/ambiguous-count', undefined, signal);
 
 export function listMessages(filters: MessageFilters, cursor: string | null, signal?: AbortSignal): Promise<MessagePage> {
   return getJson<MessagePage>('/messages', { ...filters, cursor, limit: 50 }, signal);
+}
+
+/** The view's unread count (no search: a count of matches would cost a search of its own). */
+export function countUnread(filters: MessageFilters, signal?: AbortSignal): Promise<{ unread: number; more: boolean }> {
+  const { q: _q, view: _view, ...rest } = filters;
+  return getJson<{ unread: number; more: boolean }>('/messages/unread-count', rest, signal);
+}
+
+export type ReadChange = { ids: string[]; threadId: string | null; unread: boolean };
+const READ_EVENT = 'dossier:read';
+
+/**
+ * Marks messages read or unread for the signed-in user (the mailbox's \Seen is never touched), then tells
+ * every list on screen (Inbox+, the reading pane's list, a client's Emails tab) through a window event.
+ */
+export async function setRead(ids: string[], read: boolean, threadId: string | null = null): Promise<void> {
+  if (ids.length === 0) return;
+  await Promise.all(ids.map((id) => postJson<{ id: string; unread: boolean }>(`/messages/${id}/read`, { read })));
+  window.dispatchEvent(new CustomEvent<ReadChange>(READ_EVENT, { detail: { ids, threadId, unread: !read } }));
+}
+
+/** Calls `handler` whenever setRead changed something; returns the unsubscribe function. */
+export function onReadChange(handler: (change: ReadChange) => void): () => void {
+  const listener = (event: Event) => handler((event as CustomEvent<ReadChange>).detail);
+  window.addEventListener(READ_EVENT, listener);
+  return () => window.removeEventListener(READ_EVENT, listener);
+}
+
+/** A list row after a read change: a message by id; a conversation row by its thread (reading it reads the thread). */
+export function applyReadChange(m: MessageSummary, change: ReadChange): MessageSummary {
+  const hit = change.ids.includes(m.id) || (m.threadCount !== undefined && change.threadId !== null && m.threadId === change.threadId);
+  return hit && m.unread !== change.unread ? { ...m, unread: change.unread } : m;
 }
 
 export const getMessage = (id: string) => getJson<MessageDetail>(`/messages/${id}`);

@@ -1,6 +1,6 @@
 // Inbox+ remembered across a visit to a message: the list already loaded, where the user was in it and
 // the filters in the address, so Esc / Back returns to the same place without reloading from the top.
-import type { MessageSummary } from './message-api.ts';
+import { applyReadChange, onReadChange, type MessageSummary, type ReadChange } from './message-api.ts';
 
 export type InboxSnapshot = {
   /** The inbox address (path + query) the snapshot belongs to. */
@@ -32,6 +32,13 @@ export function updateSnapshotMessage(message: MessageSummary): void {
   if (!snapshot) return;
   snapshot = { ...snapshot, items: snapshot.items.map((m) => (m.id === message.id ? { ...m, clients: message.clients } : m)) };
 }
+
+/** Read state changed while the list was not on screen (a message opened, u): the saved rows follow. */
+function updateSnapshotRead(change: ReadChange): void {
+  if (!snapshot) return;
+  snapshot = { ...snapshot, items: snapshot.items.map((m) => applyReadChange(m, change)) };
+}
+onReadChange(updateSnapshotRead);
 
 /**
  * The message `delta` rows away from `id` in the saved list (j: older, k: newer), made the list's current

@@ -1,6 +1,8 @@
-// Inbox+: one list across every mailbox the user may see, newest first, with filters and search kept in
-// the address, infinite scroll, and the keyboard (j/k move, Enter open, r reply, a reply all, f file,
-// / search, Esc leave the search). Unread is shown as the mailbox has it; Dossier never changes flags.
+// Inbox+: one list across every mailbox the user may see, newest first (messages or conversations), with
+// filters and search kept in the address, infinite scroll, the view's unread count, and the keyboard (j/k
+// move, Enter open, r reply, a reply all, f file, u read/unread, / search, Esc leave the search or close
+// the pane). Unread is the user's own (Dossier's read state); Dossier never changes the mailbox's flags.
+// With `pane` (wide screens), the open message shows beside the list and j/k show the next one.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { TFunction } from 'i18next';
 import { useLocation } from 'preact-iso';
@@ -12,7 +14,7 @@ import { useUser } from '../session.tsx';
 import { describeError } from '../i18n/describe-error.ts';
 import { useShortcuts } from '../components/keyboard-shortcuts.ts';
 import {
-  countAmbiguous, fileMessage, filterKeys, listMessages, type MessageFilters, type MessageSummary,
+  applyReadChange, countAmbiguous, countUnread, fileMessage, filterKeys, getThread, listMessages, onReadChange, setRead, type MessageFilters, type MessageSummary,
 } from '../components/message-api.ts';
 import { MailIcon } from '../components/message-icons.tsx';
 import { listDate } from '../components/list-date.ts';
@@ -22,6 +24,7 @@ import { FileToClientDialog } from '../components/file-to-client.tsx';
 import { MessageDialog } from '../components/message-dialog.tsx';
 import { Compose } from '../components/compose.tsx';
 import { useLiveEvent } from '../live-events.ts';
+import MessagePage from './message.tsx';
 import '../styles/mail.css';
 
 const LIVE_DEBOUNCE_MS = 300;
@@ -32,20 +35,21 @@ function filtersOf(query: Record<string, string>): MessageFilters {
   return filters as MessageFilters;
 }
 
-function urlOf(filters: MessageFilters): string {
+function searchOf(filters: MessageFilters): string {
   const params = new URLSearchParams();
   for (const key of filterKeys) if (filters[key]) params.set(key, filters[key]);
   const search = params.toString();
-  return `/inbox${search ? `?${search}` : ''}`;
+  return search ? `?${search}` : '';
 }
+const urlOf = (filters: MessageFilters) => `/inbox${searchOf(filters)}`;
 
-export default function InboxPage() {
+export default function InboxPage({ pane = false, selectedId = null }: { pane?: boolean; selectedId?: string | null }) {
   const { t } = useI18n();
   const { path, query, route } = useLocation();
-  // While a message opens, this page stays rendered until the message's chunk has loaded, already under
-  // the message's address: keep the filters of the inbox address, not the (empty) query of the message.
+  // A message opened from the list keeps no filters in its address (list → message): keep the filters of
+  // the inbox address. With the reading pane the message's address carries the list's filters.
   const lastQuery = useRef(query);
-  if (path === '/inbox') lastQuery.current = query;
+  if (path === '/inbox' || pane) lastQuery.current = query;
   const inboxQuery = lastQuery.current;
   const filters = useMemo(() => filtersOf(inboxQuery), [inboxQuery]);
   const url = urlOf(filters);
@@ -63,8 +67,9 @@ export default function InboxPage() {
   const refreshAmbiguous = () => void countAmbiguous().then((r) => setAmbiguousCount(r.count)).catch(() => undefined);
   useEffect(refreshAmbiguous, [url]);
   const [search, setSearch] = useState(filters.q ?? '');
+  const [unreadCount, setUnreadCount] = useState<{ unread: number; more: boolean } | null>(null);
   const searchInput = useRef<HTMLInputElement>(null);
-  const list = useRef<HTMLUListElement>(null);
+  const listRef = useRef<HTMLUListElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const loadedUrl = useRef<string | null>(saved ? url : null);
   const state = useRef({ items, nextCursor, active, url });
@@ -113,6 +118,23 @@ export default function InboxPage() {
     }
   };
 
+  // The view's unread count: on a new view, new mail and every read change.
+  const countTimer = useRef<number | undefined>(undefined);
+  const refreshCount = () => {
+    window.clearTimeout(countTimer.current);
+    countTimer.current = window.setTimeout(() => {
+      countUnread(filters).then(setUnreadCount, () => undefined);
+    }, 50);
+  };
+  useEffect(() => {
+    refreshCount();
+    return () => window.clearTimeout(countTimer.current);
+  }, [url]);
+  useEffect(() => onReadChange((change) => {
+    setItems((prev) => prev?.map((m) => applyReadChange(m, change)) ?? null);
+    refreshCount();
+  }), [url]);
+
   useEffect(() => {
     setSearch(filters.q ?? '');
     if (loadedUrl.current === url) return;
@@ -126,6 +148,7 @@ export default function InboxPage() {
   // keeping the rows, the selection and the scroll position the user has. Debounced: a sync batch is many events.
   const liveTimer = useRef<number | undefined>(undefined);
   const mergeNewest = () => {
+    refreshCount();
     window.clearTimeout(liveTimer.current);
     liveTimer.current = window.setTimeout(async () => {
       const mine = generation.current;
@@ -134,11 +157,13 @@ export default function InboxPage() {
         if (mine !== generation.current) return;
         const current = state.current.items;
         if (!current) return void setItems(page.items);
-        const seen = new Set(current.map((m) => m.id));
-        const fresh = page.items.filter((m) => !seen.has(m.id));
+        const fresh = page.items.filter((m) => !current.some((c) => c.id === m.id));
         if (!fresh.length) return;
-        setItems([...fresh, ...current]);
-        setActive((a) => a + fresh.length);
+        // A conversation's new message replaces its row (the row is the thread's newest message).
+        const threads = new Set(filters.view === 'conversations' ? fresh.map((m) => m.threadId) : []);
+        const kept = current.filter((m) => !threads.has(m.threadId));
+        setItems([...fresh, ...kept]);
+        setActive((a) => Math.max(0, a + fresh.length - (current.length - kept.length)));
       } catch {
         /* the next event or a reload catches up */
       }
@@ -161,9 +186,18 @@ export default function InboxPage() {
   }, [nextCursor, loading, items]);
 
   const setFilters = (next: MessageFilters) => route(urlOf(next), true);
+  /** A row's message: beside the list (with the list's filters) or on its own page. */
+  const rowHref = (id: string) => `/inbox/${id}${pane ? searchOf(filters) : ''}`;
+
+  // The pane shows a message: its row is the list's current one.
+  useEffect(() => {
+    if (!pane || !selectedId || !items) return;
+    const index = items.findIndex((m) => m.id === selectedId);
+    if (index >= 0 && index !== active) setActive(index);
+  }, [pane, selectedId, items]);
 
   function focusRow(index: number) {
-    const row = list.current?.querySelectorAll<HTMLAnchorElement>('a.message-row')[index];
+    const row = listRef.current?.querySelectorAll<HTMLAnchorElement>('a.message-row')[index];
     row?.focus();
     row?.scrollIntoView({ block: 'nearest' });
   }
@@ -173,13 +207,28 @@ export default function InboxPage() {
     const next = Math.min(items.length - 1, Math.max(0, active + delta));
     setActive(next);
     focusRow(next);
+    // The reading pane follows the list.
+    if (pane && items[next]) route(rowHref(items[next].id), true);
     // Near the end: fetch more so j keeps going.
     if (delta > 0 && next >= items.length - 3 && nextCursor && !loading) void loadPage(nextCursor, false);
   };
   const current = items?.[active] ?? null;
   const open = (compose?: 'reply' | 'replyAll') => {
-    if (current) route(`/inbox/${current.id}${compose ? `?compose=${compose}` : ''}`);
+    if (!current) return;
+    const href = rowHref(current.id);
+    route(compose ? `${href}${href.includes('?') ? '&' : '?'}compose=${compose}` : href);
   };
+  /** u: the current row read ↔ unread (a conversation is read as a whole). */
+  const toggleRead = async () => {
+    if (!current) return;
+    let ids = [current.id];
+    if (current.unread && current.threadCount !== undefined && current.threadCount > 1) {
+      ids = (await getThread(current.threadId)).items.filter((m) => m.unread).map((m) => m.id);
+    }
+    await setRead(ids.length ? ids : [current.id], current.unread, current.threadId);
+  };
+  // With a message in the pane, r, a and f are the message's own (it handles them).
+  const showing = pane && selectedId !== null;
 
   useShortcuts({
     j: () => move(1),
@@ -187,13 +236,19 @@ export default function InboxPage() {
     ArrowDown: (e) => (e.target instanceof HTMLElement && e.target.closest('.message-list') ? move(1) : undefined),
     ArrowUp: (e) => (e.target instanceof HTMLElement && e.target.closest('.message-list') ? move(-1) : undefined),
     Enter: () => open(),
-    r: () => open('reply'),
-    a: () => open('replyAll'),
-    f: () => current && setFiling(current),
+    ...(showing ? {} : {
+      r: () => open('reply'),
+      a: () => open('replyAll'),
+      f: () => current && setFiling(current),
+    }),
+    u: () => void toggleRead().catch(() => undefined),
     '/': () => searchInput.current?.focus(),
     Escape: (e) => {
       if (e.target === searchInput.current) {
         searchInput.current?.blur();
+        focusRow(active);
+      } else if (showing) {
+        route(url);
         focusRow(active);
       }
     },
@@ -204,15 +259,30 @@ export default function InboxPage() {
     setFilters({ ...filters, q: search.trim() || undefined });
   };
 
-  const filtered = filterKeys.some((k) => filters[k]);
-  return (
-    <div class="inbox-page">
+  const filtered = filterKeys.some((k) => k !== 'view' && filters[k]);
+  const conversations = filters.view === 'conversations';
+  const list = (
+    <div class="inbox-list-column">
       <PageHeader title={t('inbox.title')}>
+        {unreadCount && (
+          <span class="unread-count" data-testid="inbox-unread-count">
+            {unreadCount.more ? t('inbox.unreadCountMore', { count: unreadCount.unread }) : t('inbox.unreadCount', { count: unreadCount.unread })}
+          </span>
+        )}
         <button type="button" class="btn btn-primary" onClick={() => setComposing(true)}>
           <MailIcon name="pen" size={16} />
           {t('inbox.newMessage')}
         </button>
       </PageHeader>
+
+      <div class="view-toggle" role="group" aria-label={t('inbox.viewLabel')}>
+        <button type="button" class="btn btn-small" aria-pressed={!conversations} onClick={() => setFilters({ ...filters, view: undefined })}>
+          {t('inbox.viewMessages')}
+        </button>
+        <button type="button" class="btn btn-small" aria-pressed={conversations} onClick={() => setFilters({ ...filters, view: 'conversations' })}>
+          {t('inbox.viewConversations')}
+        </button>
+      </div>
 
       <form role="search" class="inbox-search" onSubmit={onSearch}>
         <label for="inbox-search" class="visually-hidden">
@@ -270,9 +340,9 @@ export default function InboxPage() {
           <EmptyInboxHint filedOnly={filters.filed === 'true'} />
         </EmptyState>
       ) : (
-        <ul class="message-list" ref={list} aria-label={t('inbox.listLabel')}>
+        <ul class="message-list" ref={listRef} aria-label={conversations ? t('inbox.conversationsLabel') : t('inbox.listLabel')}>
           {items.map((m, i) => (
-            <MessageRow key={m.id} message={m} active={i === active} onFocus={() => setActive(i)} onFile={filters.ambiguous ? () => setFiling(m) : undefined} />
+            <MessageRow key={m.id} message={m} href={rowHref(m.id)} active={i === active} shown={pane && m.id === selectedId} onFocus={() => setActive(i)} onFile={filters.ambiguous ? () => setFiling(m) : undefined} />
           ))}
         </ul>
       )}
@@ -308,6 +378,19 @@ export default function InboxPage() {
           <Compose mode="new" onClose={() => setComposing(false)} />
         </MessageDialog>
       )}
+    </div>
+  );
+  if (!pane) return <div class="inbox-page">{list}</div>;
+  return (
+    <div class="inbox-page with-pane">
+      {list}
+      <section class="reading-pane" aria-label={t('inbox.readingPane')}>
+        {selectedId ? (
+          <MessagePage key={selectedId} embedded onClose={() => route(url)} />
+        ) : (
+          <EmptyState icon="inbox" text={t('inbox.selectMessage')} />
+        )}
+      </section>
     </div>
   );
 }
@@ -352,7 +435,7 @@ function EmptyInboxHint({ filedOnly }: { filedOnly: boolean }) {
   return null;
 }
 
-function MessageRow({ message, active, onFocus, onFile }: { message: MessageSummary; active: boolean; onFocus: () => void; onFile?: () => void }) {
+function MessageRow({ message, href, active, shown, onFocus, onFile }: { message: MessageSummary; href: string; active: boolean; shown: boolean; onFocus: () => void; onFile?: () => void }) {
   const { t, formatDate } = useI18n();
   const date = new Date(message.date);
   const shortDate = listDate(formatDate, message.date);
@@ -360,11 +443,18 @@ function MessageRow({ message, active, onFocus, onFile }: { message: MessageSumm
     ? t('inbox.toWhom', { names: message.to.map((a) => a.name || a.address).join(', ') || '—' })
     : message.from?.name || message.from?.address || t('message.unknownSender');
   return (
-    <li class={`message-item${message.unread ? ' unread' : ''}${active ? ' active' : ''}`}>
-      <a class="message-row" href={`/inbox/${message.id}`} tabIndex={active ? 0 : -1} onFocus={onFocus} aria-current={active ? 'true' : undefined}>
+    <li class={`message-item${message.unread ? ' unread' : ''}${active ? ' active' : ''}${shown ? ' shown' : ''}`}>
+      <a class="message-row" href={href} tabIndex={active ? 0 : -1} onFocus={onFocus} aria-current={active ? 'true' : undefined}>
         <span class="row-from">
           {message.unread && <span class="visually-hidden">{t('inbox.unread')} </span>}
           {who}
+          {message.threadCount !== undefined && message.threadCount > 1 && (
+            <span class="row-count" title={t('inbox.threadCount', { count: message.threadCount })}>
+              {' '}
+              {message.threadCount}
+              <span class="visually-hidden"> {t('inbox.threadCount', { count: message.threadCount })}</span>
+            </span>
+          )}
         </span>
         <span class="row-main">
           <span class="row-subject">{message.subject || t('message.noSubject')}</span>

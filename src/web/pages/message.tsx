@@ -1,6 +1,7 @@
 // The message view: the whole thread (oldest first, the opened message expanded), reply / reply all /
 // forward, filing and tagging. Keyboard: j/k next/previous message of the list, r reply, a reply all,
-// f file to client, Esc back to Inbox+.
+// f file to client, u read/unread, Esc back to Inbox+. Opening it marks the thread's unread messages read
+// for this user (Dossier's own read state). Embedded in the reading pane, the list owns j/k, u and Esc.
 import { FollowUpButton } from '../components/task-form.tsx';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
@@ -9,7 +10,7 @@ import { useI18n } from '../i18n/context.tsx';
 import { describeError } from '../i18n/describe-error.ts';
 import { Compose, type ComposeMode } from '../components/compose.tsx';
 import { useShortcuts } from '../components/keyboard-shortcuts.ts';
-import { getMessage, getThread, type MessageDetail } from '../components/message-api.ts';
+import { getMessage, getThread, onReadChange, setRead, type MessageDetail } from '../components/message-api.ts';
 import { MessageClients } from '../components/message-clients.tsx';
 import { MailIcon } from '../components/message-icons.tsx';
 import { inboxUrl, neighbourMessage, updateSnapshotMessage } from '../components/message-list-state.ts';
@@ -21,11 +22,12 @@ import '../styles/mail.css';
 const composeModes: readonly ComposeMode[] = ['reply', 'replyAll', 'forward'];
 const isComposeMode = (v: string | undefined): v is ComposeMode => composeModes.includes(v as ComposeMode);
 
-export default function MessagePage() {
+export default function MessagePage({ embedded = false, onClose }: { embedded?: boolean; onClose?: () => void } = {}) {
   const { t } = useI18n();
   const { params } = useRoute();
   const { query, route } = useLocation();
   const id = params.id ?? '';
+  const [readNotice, setReadNotice] = useState<'read' | 'unread' | null>(null);
   const [thread, setThread] = useState<MessageDetail[] | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const [expanded, setExpanded] = useState<Set<string>>(new Set([id]));
@@ -34,12 +36,14 @@ export default function MessagePage() {
   const [waitingForReply, setWaitingForReply] = useState(false);
   const composeRef = useRef<HTMLDivElement>(null);
 
+  const loaded = useRef<MessageDetail[]>([]);
   const load = useCallback(async () => {
     try {
       const message = await getMessage(id);
       updateSnapshotMessage(message);
       const items = (await getThread(message.threadId)).items;
-      setThread(items.some((m) => m.id === id) ? items : [...items, message]);
+      loaded.current = items.some((m) => m.id === id) ? items : [...items, message];
+      setThread(loaded.current);
       setFailure(null);
       return items.length;
     } catch (error) {
@@ -53,8 +57,25 @@ export default function MessagePage() {
     setExpanded(new Set([id]));
     setClientAction(null);
     setWaitingForReply(false);
-    void load();
+    setReadNotice(null);
+    loaded.current = [];
+    let live = true;
+    void load().then(() => {
+      // Opened: this message and the thread's other unread ones (shown expanded) are read, for this user only.
+      const unread = loaded.current.filter((m) => m.unread);
+      if (!live || !unread.some((m) => m.id === id)) return;
+      setExpanded(new Set([id, ...unread.map((m) => m.id)]));
+      void setRead(unread.map((m) => m.id), true, loaded.current[0]?.threadId ?? null).catch(() => undefined);
+    });
+    return () => {
+      live = false;
+    };
   }, [id, load]);
+
+  // Read state changed here (u) or in the list beside it: the thread's rows follow.
+  useEffect(() => onReadChange((change) => {
+    setThread((prev) => prev?.map((m) => (change.ids.includes(m.id) ? { ...m, unread: change.unread } : m)) ?? null);
+  }), []);
 
   // After a reply is sent the worker saves it to Sent and syncs it in: look again until it shows up.
   useEffect(() => {
@@ -84,6 +105,11 @@ export default function MessagePage() {
   // Opened from a client's tab or a request (?back=...): Back returns there; otherwise to Inbox+ as it was.
   const backTo = query.back ? safeNext(query.back) : null;
   const back = () => route(backTo ?? inboxUrl());
+  const toggleRead = async () => {
+    if (!opened) return;
+    await setRead([opened.id], opened.unread, opened.threadId);
+    setReadNotice(opened.unread ? 'read' : 'unread');
+  };
   const go = (delta: number) => {
     const next = neighbourMessage(id, delta);
     if (!next) return;
@@ -91,15 +117,18 @@ export default function MessagePage() {
     route(`/inbox/${next}`);
   };
   useShortcuts({
-    j: () => go(1),
-    k: () => go(-1),
+    ...(embedded ? {} : {
+      j: () => go(1),
+      k: () => go(-1),
+      u: () => void toggleRead(),
+      Escape: (event: KeyboardEvent) => {
+        if (compose && event.target instanceof HTMLElement && composeRef.current?.contains(event.target)) return;
+        back();
+      },
+    }),
     r: () => opened && setCompose('reply'),
     a: () => opened && setCompose('replyAll'),
     f: () => opened && setClientAction({ id: opened.id, action: 'file' }),
-    Escape: (event) => {
-      if (compose && event.target instanceof HTMLElement && composeRef.current?.contains(event.target)) return;
-      back();
-    },
   });
 
   if (failure && !thread) {
@@ -130,12 +159,19 @@ export default function MessagePage() {
   };
 
   return (
-    <div class="message-page">
+    <div class={`message-page${embedded ? ' in-pane' : ''}`}>
       <div class="message-toolbar" role="toolbar" aria-label={t('message.actions')}>
-        <button type="button" class="btn btn-small" onClick={back} aria-keyshortcuts="Escape">
-          <MailIcon name="back" size={16} />
-          {backTo ? t('message.back') : t('message.backToInbox')}
-        </button>
+        {embedded ? (
+          <button type="button" class="btn btn-small" onClick={onClose} aria-keyshortcuts="Escape">
+            <MailIcon name="back" size={16} />
+            {t('message.closePane')}
+          </button>
+        ) : (
+          <button type="button" class="btn btn-small" onClick={back} aria-keyshortcuts="Escape">
+            <MailIcon name="back" size={16} />
+            {backTo ? t('message.back') : t('message.backToInbox')}
+          </button>
+        )}
         <button type="button" class="btn btn-small" onClick={() => setCompose('reply')} aria-keyshortcuts="r">
           <MailIcon name="reply" size={16} />
           {t('message.reply')}
@@ -148,12 +184,18 @@ export default function MessagePage() {
           <MailIcon name="forward" size={16} />
           {t('message.forward')}
         </button>
+        <button type="button" class="btn btn-small" onClick={() => void toggleRead()} aria-keyshortcuts="u">
+          {opened.unread ? t('message.markRead') : t('message.markUnread')}
+        </button>
         <FollowUpButton subject={opened.subject} links={{ messageId: opened.id }} />
         <a class="btn btn-small" href={`/api/messages/${opened.id}/raw`} download>
           <MailIcon name="download" size={16} />
           {t('message.downloadOriginal')}
         </a>
       </div>
+      <p role="status" class="notice">
+        {readNotice === 'unread' ? t('message.markedUnread') : readNotice === 'read' ? t('message.markedRead') : ''}
+      </p>
       <PageHeader title={opened.subject || t('message.noSubject')}>
         <p class="muted">{t('message.threadCount', { count: thread.length })}</p>
       </PageHeader>
