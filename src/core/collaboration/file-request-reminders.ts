@@ -52,7 +52,7 @@ export async function sendDueReminder(em: Em, requestId: string, now = new Date(
   const senderName = oneLine(account.visibility === 'public' && (!owner || account.owner.id !== owner.id) ? account.name : (owner?.name ?? account.name)).slice(0, 200);
   const outboxIds: string[] = [];
   for (const rec of recipients) {
-    const mail = renderReminderMail(requestMailInput({ language: rec.language, name: rec.name ?? null }, r, items, senderName || account.name, owner?.signature ?? ''));
+    const mail = renderReminderMail(requestMailInput({ language: rec.language, name: rec.name ?? null }, r, items, senderName || account.name, owner?.signature ?? '', owner?.name ?? null));
     const original = rec.messageIdHeader ?? null;
     const row = createRequestOutbox(em, {
       account, createdBy: owner, kind: 'file_request_reminder', fromName: senderName, to: rec.name ? { name: rec.name, address: rec.address } : { address: rec.address },

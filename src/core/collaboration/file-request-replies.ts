@@ -263,7 +263,7 @@ async function queueAcknowledgement(em: Em, request: FileRequest, message: Messa
   const account = await em.findOneOrFail(MailAccount, { id: request.account.id }, { populate: ['owner'] });
   const owner = request.createdBy ? await em.findOne(User, { id: request.createdBy.id }) : null;
   const fromName = oneLine(account.visibility === 'public' ? account.name : (owner?.name ?? account.name)).slice(0, 200);
-  const mail = renderAcknowledgementMail({ language: r.language, recipientName: r.name, subject: request.subject, files, signature: owner?.signature ?? '' });
+  const mail = renderAcknowledgementMail({ language: r.language, recipientName: r.name, subject: request.subject, files, signature: owner?.signature ?? '', senderName: owner?.name ?? fromName });
   const parentId = normalizeMessageId(message.messageIdHeader);
   const refs = capReferences([...(message.references ?? []), ...(parentId ? [parentId] : [])].filter((x, i, a) => a.indexOf(x) === i), 20);
   const row = createRequestOutbox(em, {

@@ -220,10 +220,13 @@ export function replyTokenAddress(accountEmail: string, token: string): string {
 const newToken = () => randomBytes(12).toString('hex');
 
 /** Template input for one recipient of a request (shared by the request mail and reminders). */
-export function requestMailInput(r: { language: Language; name: string | null }, req: { subject: string; description: string; message: string; dueDate?: string | null; documentIds: string[] }, items: string[], fromName: string, signature: string) {
+export function requestMailInput(
+  r: { language: Language; name: string | null }, req: { subject: string; description: string; message: string; dueDate?: string | null; documentIds: string[] },
+  items: string[], fromName: string, signature: string, senderName: string | null = null,
+) {
   return {
     language: r.language, recipientName: r.name, firmName: fromName, subject: req.subject, description: req.description,
-    message: req.message, items, dueDate: req.dueDate ?? null, attachments: req.documentIds.length, signature,
+    message: req.message, items, dueDate: req.dueDate ?? null, attachments: req.documentIds.length, signature, senderName,
   };
 }
 
@@ -232,7 +235,7 @@ export async function previewFileRequest(em: Em, user: User, input: CreateFileRe
   const plan = await planFileRequest(em, user, input);
   return plan.recipients.map((r) => {
     const name = r.contactName || null;
-    const mail = renderRequestMail(requestMailInput({ language: r.language, name }, plan, plan.items, plan.fromName || plan.account.name, user.signature));
+    const mail = renderRequestMail(requestMailInput({ language: r.language, name }, plan, plan.items, plan.fromName || plan.account.name, user.signature, user.name));
     return { address: r.address, name, language: r.language, from: plan.account.email, replyTo: replyTokenAddress(plan.account.email, 'x'.repeat(24)), ...mail };
   });
 }
@@ -308,7 +311,7 @@ function queueRequestMails(em: Em, user: User, request: FileRequest, account: Ma
   const ids: string[] = [];
   for (const { choice, token, recipient } of list) {
     const name = choice.contactName ? oneLine(choice.contactName).slice(0, 200) : null;
-    const mail = renderRequestMail(requestMailInput({ language: choice.language, name }, request, items, fromName || account.name, user.signature));
+    const mail = renderRequestMail(requestMailInput({ language: choice.language, name }, request, items, fromName || account.name, user.signature, user.name));
     const original = recipient?.messageIdHeader ?? null;
     const recipientId = recipient?.id ?? randomUUID();
     const row = createRequestOutbox(em, {

@@ -1,7 +1,7 @@
 // The New file request dialog (Caseware's, by email): 1 client and contacts (addresses that cannot get
 // requests are greyed out with the reason), 2 subject, description, checklist, documents, due date,
 // 3 additional message and reminders, with a preview of each recipient's mail before sending.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Static } from 'typebox';
 import type { ClientListItem, DocumentPage } from '../../server/schemas/crm.ts';
 import type { FileRequestCreated, FileRequestPreview, FileRequestSettings, RecipientChoices } from '../../server/schemas/file-requests.ts';
@@ -33,6 +33,11 @@ export function FileRequestDialog({ clientId: fixedClient, onClose, onSent }: { 
   const choices = useLoad((signal) => (client ? getJson<Static<typeof RecipientChoices>>(`/clients/${client.id}/file-request-recipients`, undefined, signal) : Promise.resolve({ items: [] as Choice[] })), [client?.id]);
   const docs = useLoad((signal) => (client ? getJson<Static<typeof DocumentPage>>(`/clients/${client.id}/documents`, { limit: 200 }, signal) : Promise.resolve({ items: [], nextCursor: null })), [client?.id]);
   const defaults = useLoad((signal) => getJson<Static<typeof FileRequestSettings>>('/settings/file-requests', undefined, signal), []);
+  // A client with one contact address that can get requests: that one is chosen already.
+  useEffect(() => {
+    const eligible = (choices.data?.items ?? []).filter((c) => c.eligible);
+    if (eligible.length === 1) setRecipients((prev) => (prev.size === 0 ? new Set([eligible[0]!.address]) : prev));
+  }, [choices.data]);
   const rem = reminders ?? (defaults.data ? { count: defaults.data.reminderCount, intervalDays: defaults.data.reminderIntervalDays } : { count: 1, intervalDays: 3 });
 
   const body = () => ({
