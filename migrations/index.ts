@@ -20,6 +20,7 @@ import { Migration20261208003000OutboxTokens } from './20261208003000-outbox-tok
 import { Migration20261208056000ClientOwner } from './20261208056000-client-owner.ts';
 import { Migration20261208057000SentMailLogged } from './20261208057000-sent-mail-logged.ts';
 import { Migration20261208057001ContactFiling } from './20261208057001-contact-filing.ts';
+import { Migration20261208057002FirmLogIndexes } from './20261208057002-firm-log-indexes.ts';
 import { Migration20261208058000MessageRead } from './20261208058000-message-read.ts';
 
 export const migrationsList = [
@@ -44,5 +45,6 @@ export const migrationsList = [
   { name: '20261208056000-client-owner', class: Migration20261208056000ClientOwner },
   { name: '20261208057000-sent-mail-logged', class: Migration20261208057000SentMailLogged },
   { name: '20261208057001-contact-filing', class: Migration20261208057001ContactFiling },
+  { name: '20261208057002-firm-log-indexes', class: Migration20261208057002FirmLogIndexes },
   { name: '20261208058000-message-read', class: Migration20261208058000MessageRead },
 ];

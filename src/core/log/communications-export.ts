@@ -3,7 +3,9 @@
 // communications.ts lists.
 import ExcelJS from 'exceljs';
 import type { Em } from '../platform/db.ts';
-import { iterateCommunications, type CommunicationFilters } from './communications.ts';
+import { iterateCommunications, iterateFirmCommunications, type CommunicationFilters, type CommunicationView, type FirmCommunicationFilters } from './communications.ts';
+import type { Viewer } from '../mail/visibility.ts';
+import { RuleError } from '../platform/errors.ts';
 import { Client } from '../crm/client.entity.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import type { Language } from '../staff/user.entity.ts';
@@ -40,18 +42,39 @@ const cell = (s: string) => s.replace(XML_INVALID, '');
  * formula injection).
  */
 export async function exportCommunicationsXlsx(em: Em, clientId: string, filters: CommunicationFilters, language: Language = 'en'): Promise<{ filename: string; content: Buffer; rows: number }> {
-  const labels = EXPORT_LABELS[language];
   const client = await em.findOne(Client, { id: clientId });
   if (!client) throw new NotFoundError('Client');
+  const { content, rows } = await writeWorkbook(iterateCommunications(em, clientId, filters), language, false);
+  // eslint-disable-next-line no-control-regex -- control characters are what we strip
+  const safeName = client.name.replace(/[\\/:*?"<>|\u0000-\u001f]+/gu, ' ').trim() || 'client';
+  return { filename: `${safeName} - ${EXPORT_LABELS[language].filename}.xlsx`, content, rows };
+}
+
+/** Most records one firm-wide export writes: the workbook is built in memory (about 1 KB a row). */
+export const FIRM_EXPORT_MAX_ROWS = 100_000;
+
+/** The firm-wide log (every client the viewer may see, filtered) as .xlsx, with a Client column. */
+export async function exportFirmCommunicationsXlsx(em: Em, viewer: Viewer, filters: FirmCommunicationFilters, language: Language = 'en'): Promise<{ filename: string; content: Buffer; rows: number }> {
+  const { content, rows } = await writeWorkbook(iterateFirmCommunications(em, viewer, filters), language, true);
+  return { filename: `${EXPORT_LABELS[language].firmFilename}.xlsx`, content, rows };
+}
+
+async function writeWorkbook(records: AsyncIterable<CommunicationView>, language: Language, withClient: boolean): Promise<{ content: Buffer; rows: number }> {
+  const labels = EXPORT_LABELS[language];
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'Dossier';
   workbook.created = new Date();
   const sheet = workbook.addWorksheet(labels.sheet, { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = EXPORT_COLUMNS.map((c) => ({ ...c, header: labels.columns[c.key] }));
+  const columns = withClient ? [EXPORT_COLUMNS[0], { header: 'Client', key: 'client', width: 30 } as const, ...EXPORT_COLUMNS.slice(1)] : EXPORT_COLUMNS;
+  sheet.columns = columns.map((c) => ({ ...c, header: labels.columns[c.key] }));
   sheet.getRow(1).font = { bold: true };
   let rows = 0;
-  for await (const r of iterateCommunications(em, clientId, filters)) {
+  for await (const r of records) {
+    if (withClient && rows >= FIRM_EXPORT_MAX_ROWS) {
+      throw new RuleError('export_too_large', `More than ${FIRM_EXPORT_MAX_ROWS} records match: narrow the filters (dates, client, reason)`);
+    }
     sheet.addRow({
+      client: cell(r.client.name),
       occurredAt: new Date(r.occurredAt),
       kind: labels.kind[r.kind],
       subject: cell(r.subject),
@@ -72,8 +95,5 @@ export async function exportCommunicationsXlsx(em: Em, clientId: string, filters
     rows++;
   }
   for (const key of ['occurredAt', 'createdAt', 'updatedAt']) sheet.getColumn(key).numFmt = 'yyyy-mm-dd hh:mm';
-  const content = Buffer.from(await workbook.xlsx.writeBuffer());
-  // eslint-disable-next-line no-control-regex -- control characters are what we strip
-  const safeName = client.name.replace(/[\\/:*?"<>|\u0000-\u001f]+/gu, ' ').trim() || 'client';
-  return { filename: `${safeName} - ${labels.filename}.xlsx`, content, rows };
+  return { content: Buffer.from(await workbook.xlsx.writeBuffer()), rows };
 }

@@ -29,6 +29,8 @@ export type Ref = { id: string; name: string };
 export type CommunicationView = {
   id: string;
   clientId: string;
+  /** The record's client (the firm-wide log lists many). */
+  client: Ref;
   kind: CommunicationKind;
   subject: string;
   notes: string;
@@ -87,8 +89,9 @@ function selectRecords(em: Em) {
     .leftJoin('area as a', 'a.id', 'c.area_id')
     .leftJoin('app_user as u', 'u.id', 'c.author_id')
     .leftJoin('message as m', 'm.id', 'c.message_id')
+    .innerJoin('client as cl', 'cl.id', 'c.client_id')
     .select((eb) => [
-      'c.id', cursorTime(eb.ref('c.occurred_at')).as('k'), 'c.client_id', 'c.kind', 'c.subject', 'c.notes', 'c.occurred_at', 'c.initiated_by',
+      'c.id', cursorTime(eb.ref('c.occurred_at')).as('k'), 'c.client_id', 'cl.name as client_name', 'c.kind', 'c.subject', 'c.notes', 'c.occurred_at', 'c.initiated_by',
       'c.reason_id', 'r.name as reason_name', 'c.area_id', 'a.name as area_name', 'c.author_id', 'u.name as author_name',
       'c.message_id', 'm.from_name', 'm.from_address', 'm.direction', 'c.filed_by', 'c.created_at', 'c.updated_at',
       jsonArrayFrom(eb.selectFrom('attachment as at')
@@ -104,6 +107,7 @@ function toViews(rows: Row[]): CommunicationView[] {
   return rows.map((r) => ({
     id: r.id,
     clientId: r.client_id,
+    client: { id: r.client_id, name: r.client_name },
     kind: r.kind,
     subject: r.subject,
     notes: r.notes,
@@ -125,8 +129,51 @@ function toViews(rows: Row[]): CommunicationView[] {
  * The client's whole history is the firm's, so there is no per-viewer filter here.
  */
 export async function listCommunications(em: Em, clientId: string, filters: CommunicationFilters, page: { limit: number; cursor?: string }): Promise<Page<CommunicationView>> {
+  const result = await listRecords(em, { clientIds: [clientId] }, filters, page);
+  // An empty page may mean an unknown client: only then is it worth a second query to tell them apart.
+  if (result.items.length === 0) await assertClient(em, clientId);
+  return result;
+}
+
+/** The firm-wide log's filters: the client's log filters, and one client. */
+export type FirmCommunicationFilters = CommunicationFilters & { clientId?: string };
+
+/**
+ * One page of the firm-wide log (every client the viewer may see), newest first ((occurred_at, id)
+ * descending). Walks the (occurred_at, id) index newest-first, testing each record's filters, so a page
+ * costs about limit / (share of records matching) index rows (see bench/api.bench.ts).
+ */
+export async function listFirmCommunications(em: Em, viewer: Viewer, filters: FirmCommunicationFilters, page: { limit: number; cursor?: string }): Promise<Page<CommunicationView>> {
+  const { clientId, ...rest } = filters;
+  const clientIds = await visibleClientScope(em, viewer, clientId);
+  if (clientIds !== 'all' && clientIds.length === 0) return { items: [], nextCursor: null };
+  return listRecords(em, clientIds === 'all' ? {} : { clientIds }, rest, page);
+}
+
+/**
+ * The clients whose records the viewer may list, as 'all' or ids. Every client's history is the firm's on
+ * this branch of the code (core/mail/visibility.ts decides who sees which client: restricted clients plug in
+ * here); `clientId` narrows it to one.
+ */
+async function visibleClientScope(em: Em, _viewer: Viewer, clientId: string | undefined): Promise<'all' | string[]> {
+  if (clientId === undefined) return 'all';
+  return (await em.count(Client, { id: clientId })) ? [clientId] : [];
+}
+
+/** Every record of the firm-wide log matching the filters, in pages (the export). */
+export async function* iterateFirmCommunications(em: Em, viewer: Viewer, filters: FirmCommunicationFilters, pageSize = 1000): AsyncGenerator<CommunicationView> {
+  let cursor: string | undefined;
+  do {
+    const page = await listFirmCommunications(em, viewer, filters, { limit: pageSize, cursor });
+    yield* page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+async function listRecords(em: Em, scope: { clientIds?: string[] }, filters: CommunicationFilters, page: { limit: number; cursor?: string }): Promise<Page<CommunicationView>> {
   const f = filters;
-  let query = selectRecords(em).where('c.client_id', '=', clientId);
+  let query = selectRecords(em);
+  if (scope.clientIds) query = scope.clientIds.length === 1 ? query.where('c.client_id', '=', scope.clientIds[0]!) : query.where('c.client_id', 'in', scope.clientIds);
   if (f.kind !== undefined) query = query.where('c.kind', '=', f.kind);
   if (f.reasonId !== undefined) query = query.where('c.reason_id', '=', f.reasonId);
   if (f.areaId !== undefined) query = query.where('c.area_id', '=', f.areaId);
@@ -152,8 +199,6 @@ export async function listCommunications(em: Em, clientId: string, filters: Comm
     query = query.where((eb) => eb(eb.refTuple('c.occurred_at', 'c.id'), '<', eb.tuple(cursorTimestamp(pos), pos.id)));
   }
   const rows = await query.orderBy('c.occurred_at', 'desc').orderBy('c.id', 'desc').limit(page.limit + 1).execute();
-  // An empty page may mean an unknown client: only then is it worth a second query to tell them apart.
-  if (rows.length === 0) await assertClient(em, clientId);
   const more = rows.length > page.limit;
   const pageRows = rows.slice(0, page.limit);
   const last = pageRows.at(-1);

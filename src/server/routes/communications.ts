@@ -3,9 +3,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import {
-  createManualRecord, deleteCommunication, getCommunication, listCommunications, updateCommunication, type CommunicationFilters,
+  createManualRecord, deleteCommunication, getCommunication, listCommunications, listFirmCommunications, updateCommunication,
 } from '../../core/log/communications.ts';
-import { exportCommunicationsXlsx, XLSX_CONTENT_TYPE } from '../../core/log/communications-export.ts';
+import { exportCommunicationsXlsx, exportFirmCommunicationsXlsx, XLSX_CONTENT_TYPE } from '../../core/log/communications-export.ts';
 import { InvalidInputError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
 import { STATUS } from '../errors.ts';
@@ -13,6 +13,7 @@ import { sendFile } from '../file-response.ts';
 import { IdParams } from '../schemas.ts';
 import {
   CommunicationCreate, CommunicationExportQuery, CommunicationListQuery, CommunicationPage, CommunicationPatch, CommunicationView,
+  FirmCommunicationExportQuery, FirmCommunicationQuery,
 } from '../schemas/communications.ts';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
@@ -26,7 +27,7 @@ function toBound(value: string | undefined, field: 'from' | 'to'): Date | undefi
   return date;
 }
 
-function filtersOf(q: Static<typeof CommunicationExportQuery>): CommunicationFilters {
+function filtersOf<Q extends { from?: string; to?: string }>(q: Q): Omit<Q, 'from' | 'to'> & { from?: Date; to?: Date } {
   const { from, to, ...rest } = q;
   return { ...rest, from: toBound(from, 'from'), to: toBound(to, 'to') };
 }
@@ -35,6 +36,21 @@ const optDate = (s: string | undefined) => (s === undefined ? undefined : new Da
 
 export async function communicationRoutes(app: FastifyInstance) {
   const tags = ['communications'];
+
+  // The firm-wide log: every client the caller may see (issue 15).
+  app.get<{ Querystring: FirmCommunicationQuery }>('/communications', {
+    schema: { tags, querystring: FirmCommunicationQuery, response: { 200: CommunicationPage } },
+  }, async (req) => {
+    const { limit = 50, cursor, ...filters } = req.query;
+    return listFirmCommunications(req.em, currentUser(req), filtersOf(filters), { limit, cursor });
+  });
+
+  app.get<{ Querystring: FirmCommunicationExportQuery }>('/communications/export.xlsx', {
+    schema: { tags, querystring: FirmCommunicationExportQuery, produces: [XLSX_CONTENT_TYPE] },
+  }, async (req, reply) => {
+    const file = await exportFirmCommunicationsXlsx(req.em, currentUser(req), filtersOf(req.query), currentUser(req).language);
+    return sendFile(reply, { stream: file.content, size: file.content.length, filename: file.filename, contentType: XLSX_CONTENT_TYPE });
+  });
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof CommunicationListQuery> }>('/clients/:id/communications', {
     schema: { tags, params: IdParams, querystring: CommunicationListQuery, response: { 200: CommunicationPage } },

@@ -20,6 +20,16 @@ const filterProps = {
 export const CommunicationListQuery = Type.Object({ ...filterProps, ...PageQuery }, { additionalProperties: false });
 export type CommunicationListQuery = Static<typeof CommunicationListQuery>;
 export const CommunicationExportQuery = Type.Object(filterProps, { additionalProperties: false });
+
+/** The firm-wide log (issue 15): every client the caller may see, or one. No full-text `q` (firm-wide search is Inbox+'s). */
+const firmFilterProps = {
+  from: filterProps.from, to: filterProps.to, reasonId: filterProps.reasonId, areaId: filterProps.areaId, kind: filterProps.kind,
+  initiatedBy: filterProps.initiatedBy, clientId: Type.Optional(Uuid),
+};
+export const FirmCommunicationQuery = Type.Object({ ...firmFilterProps, ...PageQuery }, { additionalProperties: false });
+export type FirmCommunicationQuery = Static<typeof FirmCommunicationQuery>;
+export const FirmCommunicationExportQuery = Type.Object(firmFilterProps, { additionalProperties: false });
+export type FirmCommunicationExportQuery = Static<typeof FirmCommunicationExportQuery>;
 export type CommunicationExportQuery = Static<typeof CommunicationExportQuery>;
 
 const Ref = Type.Object({ id: Uuid, name: Type.String() });
@@ -28,6 +38,7 @@ const NullableRef = Type.Union([Ref, Type.Null()]);
 export const CommunicationView = Type.Object({
   id: Uuid,
   clientId: Uuid,
+  client: Ref,
   kind: Kind,
   subject: Type.String(),
   notes: Type.String(),
