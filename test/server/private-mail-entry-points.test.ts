@@ -36,6 +36,8 @@ const ENTRY_POINTS = [
 /** Routes under a mail path judged not to reveal a private message, each with the reason. */
 const NOT_REVEALING: Record<string, string> = {
   'GET /api/clients/{id}/communications.xlsx': 'the same query as GET /api/clients/{id}/communications (listClientLog), probed',
+  'GET /api/communications': 'the records of the client log (probed) over every client, by the same query (listRecords): records only exist once filed',
+  'GET /api/communications/export.xlsx': 'the same query as GET /api/communications (listFirmCommunications)',
   'POST /api/clients/{id}/communications': 'manual records only (kind email refused); no message id',
   'PATCH /api/communications/{id}': 'needs a record id, which only the log (probed) hands out',
   'DELETE /api/communications/{id}': 'needs a record id, which only the log (probed) hands out',
