@@ -3,6 +3,7 @@
 // f file to client, u read/unread, Esc back to Inbox+. Opening it marks the thread's unread messages read
 // for this user (Dossier's own read state). Embedded in the reading pane, the list owns j/k, u and Esc.
 import { FollowUpButton } from '../components/task-form.tsx';
+import { KeepPrivateButton } from '../components/keep-private.tsx';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { PageHeader } from '../components/page-header.tsx';
@@ -188,6 +189,7 @@ export default function MessagePage({ embedded = false, onClose }: { embedded?: 
           {opened.unread ? t('message.markRead') : t('message.markUnread')}
         </button>
         <FollowUpButton subject={opened.subject} links={{ messageId: opened.id }} />
+        <KeepPrivateButton messageId={opened.id} onChange={() => void load()} />
         <a class="btn btn-small" href={`/api/messages/${opened.id}/raw`} download>
           <MailIcon name="download" size={16} />
           {t('message.downloadOriginal')}

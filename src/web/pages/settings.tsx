@@ -8,6 +8,7 @@ import { SettingsProfile } from '../components/settings-profile.tsx';
 import { SettingsSecurity } from '../components/settings-security.tsx';
 import { AccountList } from '../components/account-list.tsx';
 import { SettingsTokens } from '../components/settings-tokens.tsx';
+import { SettingsFilingApprovals } from '../components/settings-filing-approvals.tsx';
 import { SettingsTags } from '../components/settings-tags.tsx';
 import { SettingsUsers } from '../components/settings-users.tsx';
 import '../styles/client-settings.css';
@@ -20,6 +21,7 @@ export default function SettingsPage() {
     ['settings-profile', t('settings.profile')],
     ['settings-security', t('settings.security.title')],
     ['settings-accounts', t('accounts.title')],
+    ['settings-filing-approvals', t('settings.filingApprovals.title')],
     ...(admin ? [['settings-tags', t('settings.tags.title')], ['settings-users', t('settings.users.title')]] : []),
     ['settings-tokens', t('settings.tokens.title')],
   ] as const;
@@ -38,6 +40,7 @@ export default function SettingsPage() {
       <SettingsProfile />
       <SettingsSecurity />
       <AccountList />
+      <SettingsFilingApprovals />
       {admin && <SettingsTags />}
       {admin && <SettingsUsers />}
       <SettingsTokens />
