@@ -16,6 +16,7 @@ import { Migration20261207233000Tasks } from './20261207233000-tasks.ts';
 import { Migration20261207234500MailAccountOauth } from './20261207234500-mail-account-oauth.ts';
 import { Migration20261208000000TwoFactor } from './20261208000000-two-factor.ts';
 import { Migration20261208051000FilingConsent } from './20261208051000-filing-consent.ts';
+import { Migration20261208054000SyncReconcile } from './20261208054000-sync-reconcile.ts';
 import { Migration20261208003000OutboxTokens } from './20261208003000-outbox-tokens.ts';
 import { Migration20261208056000ClientOwner } from './20261208056000-client-owner.ts';
 import { Migration20261208057000SentMailLogged } from './20261208057000-sent-mail-logged.ts';
@@ -42,6 +43,7 @@ export const migrationsList = [
   { name: '20261208000000-two-factor', class: Migration20261208000000TwoFactor },
   { name: '20261208003000-outbox-tokens', class: Migration20261208003000OutboxTokens },
   { name: '20261208051000-filing-consent', class: Migration20261208051000FilingConsent },
+  { name: '20261208054000-sync-reconcile', class: Migration20261208054000SyncReconcile },
   { name: '20261208056000-client-owner', class: Migration20261208056000ClientOwner },
   { name: '20261208057000-sent-mail-logged', class: Migration20261208057000SentMailLogged },
   { name: '20261208057001-contact-filing', class: Migration20261208057001ContactFiling },

@@ -9,9 +9,11 @@ import { checkImapLogin } from './imap.ts';
 import { checkSmtpLogin } from './send-message.ts';
 import type { ImapCheckResult } from '../core/mail/imap-check.entity.ts';
 import { syncAccount } from './sync-account.ts';
+import { reconcileAccount } from './reconcile-account.ts';
+import { accountJobKey } from '../core/mail/accounts.ts';
 import { mailHostPolicy } from '../core/mail/mail-hosts.ts';
 
-type AccountHandlers = Pick<Handlers, 'sync-account' | 'watch-account' | 'check-imap'>;
+type AccountHandlers = Pick<Handlers, 'sync-account' | 'reconcile-account' | 'watch-account' | 'check-imap'>;
 
 export function createAccountHandlers(deps: WorkerDeps): AccountHandlers {
   const runtime = () => {
@@ -24,6 +26,17 @@ export function createAccountHandlers(deps: WorkerDeps): AccountHandlers {
       const result = await syncAccount(deps, { pool: accounts.pool }, accountId, { reason, signal });
       // Whichever worker syncs an account also makes sure someone watches its INBOX.
       if (result.outcome === 'done' || result.outcome === 'busy') accounts.watchers.ensure(accountId);
+      // A folder's first pass (or a reset) just listed everything: check it against what was stored.
+      if (result.outcome === 'done' && Object.values(result.folders).some((f) => f.plan === 'initial' || f.plan === 'reset')) {
+        await deps.queue.enqueue('reconcile-account', { accountId, reason: 'after-sync' }, { key: accountJobKey(accountId), jobId: `reconcile-after-sync:${accountId}`, attempts: 1 });
+      }
+    },
+    'reconcile-account': async ({ accountId }, { signal }) => {
+      const result = await reconcileAccount(deps, { pool: runtime().pool }, accountId, { signal });
+      if (result.outcome === 'done') {
+        const found = Object.entries(result.folders).filter(([, f]) => f.missingBefore > 0);
+        if (found.length) deps.log.warn({ accountId, folders: Object.fromEntries(found) }, 'reconciliation fetched missing mail');
+      }
     },
     'watch-account': async ({ accountId }) => {
       runtime().watchers.ensure(accountId);

@@ -8,6 +8,7 @@ import { runFileRequestScan, runReminderJob } from '../core/collaboration/file-r
 import { runTaskDueJob, runTaskDueScan } from '../core/collaboration/task-due.ts';
 import { runClientMailDigest, runClientMailDigestScan } from '../core/collaboration/client-mail-notices.ts';
 import { createAccountHandlers } from './account-jobs.ts';
+import { runSyncAlertScan } from '../core/ops/sync-alerts.ts';
 import { resumeOutbox, sendOutbox } from './send-outbox.ts';
 import { announceFilingApprovals } from '../core/collaboration/filing-approvals.ts';
 import { enqueueSend } from '../core/outbox/outbox.ts';
@@ -53,6 +54,10 @@ export function createHandlers(deps: WorkerDeps): Handlers {
     'client-mail-digest-scan': async () => {
       const sent = await runClientMailDigestScan(deps.db, deps.queue, { publicUrl: deps.config.publicUrl });
       if (sent) deps.log.info({ sent }, 'client mail digests queued');
+    },
+    'sync-alert-scan': async () => {
+      const r = await runSyncAlertScan(deps.db, deps.queue, { syncIntervalSeconds: deps.config.syncIntervalSeconds, publicUrl: deps.config.publicUrl });
+      if (r.opened.length || r.closed.length) deps.log.warn(r, 'sync incidents changed');
     },
     'file-address': async (payload) => {
       const result = await runFileAddressJob(deps.db, payload, { blobs: deps.blobs, maxAttachmentBytes: deps.config.maxAttachmentBytes });

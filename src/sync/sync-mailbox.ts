@@ -163,10 +163,7 @@ async function fetchNew(
   if (!client.usable) throw new TruncatedFetchError('the connection dropped while listing new messages');
   metas.sort((a, b) => a.uid - b.uid);
   const out = { fetched: 0, stored: 0, failed: 0, lastUid: 0 };
-  const storeCtx: MailboxStoreContext = {
-    mailbox: { id: box.id, role: box.role }, uidValidity, ownAddresses: ctx.ownAddresses, filing: ctx.filing,
-    onReplyFailure: (f) => ctx.log.warn({ accountId: ctx.accountId, folder: box.path, ...f }, 'matching a reply failed; the message is stored'),
-  };
+  const storeCtx = storeContextFor(ctx, box, uidValidity);
 
   if (metas.length) {
     const attempts = await countFetchAttempt(ctx.db.em.fork(), box.id, row, metas[0]!.uid);
@@ -222,6 +219,45 @@ async function fetchAndCommit(
   }
   // A fetch that stopped early (the run was stopped) has not stored the rest: the cursor must not pass it.
   if (committed < batches.length) throw new Error('sync stopped');
+}
+
+function storeContextFor(ctx: MailboxSyncContext, box: MailboxRef, uidValidity: string): MailboxStoreContext {
+  return {
+    mailbox: { id: box.id, role: box.role }, uidValidity, ownAddresses: ctx.ownAddresses, filing: ctx.filing,
+    onReplyFailure: (f) => ctx.log.warn({ accountId: ctx.accountId, folder: box.path, ...f }, 'matching a reply failed; the message is stored'),
+  };
+}
+
+/**
+ * Reconciliation's fetch: these UIDs (below the cursor, on the server, not stored) through the same batch
+ * pipeline as new mail. The cursor does not move back (it is already past them); the unique (mailbox,
+ * UIDVALIDITY, UID) keeps a UID from being stored twice should a sync have stored it meanwhile. The caller
+ * has the folder open (read-only) under `uidValidity`.
+ */
+export async function fetchMissingUids(ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef, uidValidity: string, uids: number[]): Promise<{ fetched: number; stored: number }> {
+  const out = { fetched: 0, stored: 0 };
+  if (!uids.length) return out;
+  const metas: Meta[] = [];
+  for await (const m of client.fetch(toSequenceSet([...uids].sort((a, b) => a - b)), { uid: true, flags: true, size: true, internalDate: true }, { uid: true })) {
+    metas.push({
+      uid: m.uid, size: m.size ?? 0, flags: cleanFlags(m.flags ?? []), modseq: m.modseq !== undefined ? String(m.modseq) : null,
+      internalDate: m.internalDate ? new Date(m.internalDate) : null,
+    });
+  }
+  if (!client.usable) throw new TruncatedFetchError('the connection dropped while listing missing messages');
+  metas.sort((a, b) => a.uid - b.uid);
+  const storeCtx = storeContextFor(ctx, box, uidValidity);
+  const batches = planBatches(metas, false);
+  const prepared = lookahead(mapOrdered(lookahead(fetchBatches(ctx, client, batches), 1), (b) => prepareBatch(ctx, b), PREPARE_BATCHES), 1);
+  for await (const p of prepared) {
+    if (ctx.signal.aborted) throw new Error('reconciliation stopped');
+    await commitBatch(ctx, storeCtx, box, uidValidity, p, false);
+    out.fetched += p.count;
+    out.stored += p.items.length;
+    ctx.metrics?.messagesSynced(p.items.length);
+  }
+  await ctx.db.em.fork().transactional((em) => refreshMailboxCounts(em, box.id));
+  return out;
 }
 
 function planBatches(metas: Meta[], firstAlone: boolean): Meta[][] {

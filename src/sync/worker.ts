@@ -3,7 +3,7 @@
 import type { WorkerDeps } from './worker-deps.ts';
 import { createHandlers } from './handlers.ts';
 import { createAccountRuntime } from './account-runtime.ts';
-import { accountJobKey, accountSchedulerId } from '../core/mail/accounts.ts';
+import { accountJobKey, accountSchedulerId, scheduleReconciliation } from '../core/mail/accounts.ts';
 import { listMailAccountIds } from '../core/mail/account-sync-status.ts';
 import type { Handlers, JobName } from '../core/platform/jobs.ts';
 
@@ -24,7 +24,12 @@ export async function startWorker(input: WorkerDeps): Promise<WorkerHandle> {
   await deps.queue.schedule('task-due-scan', HOUR / 60, 'task-due-scan', { reason: 'schedule' });
   await deps.queue.schedule('client-mail-digest-scan', HOUR / 60, 'client-mail-digest-scan', { reason: 'schedule' });
   await deps.queue.schedule('resume-outbox', HOUR / 12, 'resume-outbox', { staleMs: HOUR / 12 });
-  if (deps.adoptAccounts) await scheduleEveryAccount(deps);
+  if (deps.adoptAccounts) {
+    await scheduleEveryAccount(deps);
+    // Sync incidents (needs_reauth, stalled, missing mail) are opened and closed from the database each minute.
+    // Deployments only, like the accounts' schedules: it notifies every administrator of every account.
+    await deps.queue.schedule('sync-alert-scan', HOUR / 60, 'sync-alert-scan', { reason: 'schedule' });
+  }
   return { deps, stop: () => deps.accounts!.close() };
 }
 
@@ -35,6 +40,7 @@ export async function startWorker(input: WorkerDeps): Promise<WorkerHandle> {
 async function scheduleEveryAccount(deps: WorkerDeps): Promise<void> {
   for (const id of await listMailAccountIds(deps.db.em.fork())) {
     await deps.queue.schedule(accountSchedulerId(id), deps.config.syncIntervalSeconds * 1000, 'sync-account', { accountId: id, reason: 'schedule' }, { key: accountJobKey(id) });
+    await scheduleReconciliation(deps.queue, id);
   }
 }
 

@@ -65,6 +65,9 @@ export type OAuthTokens = { accessToken: string; refreshToken: string | null; ex
 
 /** The scheduler id of an account's periodic sync (one per account, see scheduleAccountSync). */
 export const accountSchedulerId = (accountId: string) => `sync-account:${accountId}`;
+/** The scheduler id of an account's hourly reconciliation (server UIDs against stored locations). */
+export const reconcileSchedulerId = (accountId: string) => `reconcile-account:${accountId}`;
+export const RECONCILE_EVERY_MS = 3600_000;
 /** Jobs of one account share this key: the queue never runs two of them at once. */
 export const accountJobKey = (accountId: string) => `account:${accountId}`;
 
@@ -364,6 +367,7 @@ export const viewMailAccount = async (em: Em, account: MailAccount) => (await vi
 export async function scheduleAccountSync(queue: JobQueue, intervalSeconds: number, accountId: string, reason: 'created' | 'manual' = 'manual'): Promise<void> {
   await queue.schedule(accountSchedulerId(accountId), intervalSeconds * 1000, 'sync-account', { accountId, reason: 'schedule' }, { key: accountJobKey(accountId) });
   await requestAccountSync(queue, accountId, reason);
+  await scheduleReconciliation(queue, accountId);
   await queue.enqueue('watch-account', { accountId }, { attempts: 1 });
 }
 
@@ -372,6 +376,12 @@ export async function requestAccountSync(queue: JobQueue, accountId: string, rea
   await queue.enqueue('sync-account', { accountId, reason }, { key: accountJobKey(accountId), attempts: 1 });
 }
 
+/** Hourly, after the sync jobs already queued (same key); a worker also asks for one after a folder's first pass. */
+export async function scheduleReconciliation(queue: JobQueue, accountId: string): Promise<void> {
+  await queue.schedule(reconcileSchedulerId(accountId), RECONCILE_EVERY_MS, 'reconcile-account', { accountId, reason: 'schedule' }, { key: accountJobKey(accountId) });
+}
+
 export async function unscheduleAccountSync(queue: JobQueue, accountId: string): Promise<void> {
   await queue.unschedule(accountSchedulerId(accountId));
+  await queue.unschedule(reconcileSchedulerId(accountId));
 }

@@ -57,6 +57,8 @@ export const MailAccount = defineEntity({
     /** Watcher lease: one IDLE connection per account across every worker (see sync/idle.ts). */
     watchOwner: p.string().nullable(),
     watchUntil: p.datetime().nullable(),
+    /** Sync incidents already notified and not yet over (needs_reauth, stalled, missing): each is notified once. */
+    syncIncidents: p.array().default([]),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
@@ -88,6 +90,9 @@ export const Mailbox = defineEntity({
      *  message that keeps failing (or crashing the worker) is recorded as failed instead of retried forever. */
     retryUid: p.bigint('number').nullable(),
     retryCount: p.integer().default(0),
+    /** What the last reconciliation found on the server, not stored, and could not fetch; when it ran. */
+    missingMessages: p.integer().default(0),
+    reconciledAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

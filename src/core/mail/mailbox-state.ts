@@ -150,3 +150,26 @@ export async function markLocationsRemoved(em: Em, mailboxId: string, uidValidit
     .execute();
   return rows.length;
 }
+
+export type ReconcileFolder = { id: string; path: string; role: 'inbox' | 'sent' | 'other'; uidValidity: string; lastUid: number };
+
+/** An account's folders that have been synced at least once (a cursor to compare the server with). */
+export async function listReconcileFolders(em: Em, accountId: string): Promise<ReconcileFolder[]> {
+  const rows = await kysely(em).selectFrom('mailbox').select(['id', 'path', 'role', 'uid_validity', 'last_uid'])
+    .where('account_id', '=', accountId).where('uid_validity', 'is not', null)
+    .orderBy('path')
+    .execute();
+  return rows.map((r) => ({ id: r.id, path: r.path, role: r.role, uidValidity: String(r.uid_validity), lastUid: Number(r.last_uid) }));
+}
+
+/**
+ * A reconciliation's result: what is on the server (below the cursor) and still not stored after it
+ * fetched what it could, and the server's count. Only under the UIDVALIDITY it compared (a reset since
+ * then voids the comparison).
+ */
+export async function recordReconciliation(em: Em, mailboxId: string, uidValidity: string, r: { missing: number; serverMessages: number }): Promise<void> {
+  await kysely(em).updateTable('mailbox')
+    .set({ missing_messages: r.missing, server_messages: r.serverMessages, reconciled_at: sql`now()` })
+    .where('id', '=', mailboxId).where('uid_validity', '=', uidValidity)
+    .execute();
+}

@@ -9,14 +9,18 @@ export type AccountSyncState = { id: string; status: string; lastSyncAt: Date | 
 /** Every account's status, last finished sync (the metrics scrape turns these into lag) and missing mail. */
 export async function listAccountSyncStates(em: Em): Promise<AccountSyncState[]> {
   const rows = await kysely(em).selectFrom('mail_account').select(['id', 'status', 'last_sync_at', 'created_at']).orderBy('id').execute();
-  const boxes = await kysely(em).selectFrom('mailbox').select(['account_id', 'server_messages', 'stored_messages']).execute();
+  const boxes = await kysely(em).selectFrom('mailbox').select(['account_id', 'server_messages', 'stored_messages', 'missing_messages']).execute();
   const missing = new Map<string, number>();
   for (const b of boxes) missing.set(b.account_id, (missing.get(b.account_id) ?? 0) + missingOf(b));
   return rows.map((r) => ({ id: r.id, status: r.status, lastSyncAt: r.last_sync_at ? new Date(r.last_sync_at) : null, createdAt: new Date(r.created_at), missing: missing.get(r.id) ?? 0 }));
 }
 
-// Stored can exceed the server's count for a moment (an expunge seen before the recount): never negative.
-const missingOf = (b: { server_messages: number; stored_messages: number }) => Math.max(0, b.server_messages - b.stored_messages);
+// The counts' difference, or what the last reconciliation (server UIDs against stored locations) found and
+// could not fetch, whichever is more: the counts can hide a gap (a duplicate location offsets a missing
+// message), the reconciliation is exact when it runs. Stored can exceed the server's count for a moment (an
+// expunge seen before the recount): never negative.
+const missingOf = (b: { server_messages: number; stored_messages: number; missing_messages: number }) =>
+  Math.max(0, b.server_messages - b.stored_messages, b.missing_messages);
 
 export type FolderHealth = { path: string; serverCount: number; storedCount: number; missing: number; lastSyncAt: string | null };
 export type AccountHealth = { accountId: string; name: string; status: string; lastSyncAt: string | null; lastError: string | null; folders: FolderHealth[] };
@@ -28,7 +32,7 @@ export async function listSyncHealth(em: Em, user: Pick<User, 'id' | 'role'>): P
   const rows = await accounts.execute();
   if (!rows.length) return [];
   const boxes = await kysely(em).selectFrom('mailbox')
-    .select(['account_id', 'path', 'server_messages', 'stored_messages', 'synced_at'])
+    .select(['account_id', 'path', 'server_messages', 'stored_messages', 'missing_messages', 'synced_at'])
     .where('account_id', 'in', rows.map((r) => r.id))
     .orderBy('account_id').orderBy('path')
     .execute();

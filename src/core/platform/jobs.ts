@@ -8,6 +8,10 @@ import { backoffDelayMs } from './backoff.ts';
 export type JobMap = {
   /** Sync every folder of one account (scheduler tick, IDLE wake-up, or "sync now"). */
   'sync-account': { accountId: string; reason: 'schedule' | 'idle' | 'manual' | 'created' };
+  /** Compare the server's UIDs per folder with the stored locations and fetch what is missing (hourly, and after a first pass). */
+  'reconcile-account': { accountId: string; reason: 'schedule' | 'after-sync' | 'manual' };
+  /** Open and close sync incidents (needs_reauth, stalled, missing mail): notify the owner and admins once per incident. */
+  'sync-alert-scan': { reason: 'schedule' | 'manual' };
   /** Keep an IDLE connection on an account's INBOX so new mail arrives within seconds. */
   'watch-account': { accountId: string };
   /** Answer an imap_check row for the API: verify a login or list folders (the API never opens IMAP). */
