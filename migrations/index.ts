@@ -19,6 +19,7 @@ import { Migration20261208051000FilingConsent } from './20261208051000-filing-co
 import { Migration20261208054000SyncReconcile } from './20261208054000-sync-reconcile.ts';
 import { Migration20261208003000OutboxTokens } from './20261208003000-outbox-tokens.ts';
 import { Migration20261208056000ClientOwner } from './20261208056000-client-owner.ts';
+import { Migration20261208056010DocumentCategories } from './20261208056010-document-categories.ts';
 import { Migration20261208057000SentMailLogged } from './20261208057000-sent-mail-logged.ts';
 import { Migration20261208057001ContactFiling } from './20261208057001-contact-filing.ts';
 import { Migration20261208057002FirmLogIndexes } from './20261208057002-firm-log-indexes.ts';
@@ -45,6 +46,7 @@ export const migrationsList = [
   { name: '20261208051000-filing-consent', class: Migration20261208051000FilingConsent },
   { name: '20261208054000-sync-reconcile', class: Migration20261208054000SyncReconcile },
   { name: '20261208056000-client-owner', class: Migration20261208056000ClientOwner },
+  { name: '20261208056010-document-categories', class: Migration20261208056010DocumentCategories },
   { name: '20261208057000-sent-mail-logged', class: Migration20261208057000SentMailLogged },
   { name: '20261208057001-contact-filing', class: Migration20261208057001ContactFiling },
   { name: '20261208057002-firm-log-indexes', class: Migration20261208057002FirmLogIndexes },

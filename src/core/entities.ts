@@ -5,7 +5,7 @@ import { Area, Communication, FilingExclusion, Reason } from './log/communicatio
 import { FilingConsent, PrivateMessage } from './log/filing-consent.entity.ts';
 import { CalendarFeed, Task } from './log/task.entity.ts';
 import { Discussion, DiscussionComment, DiscussionParticipant } from './collaboration/discussion.entity.ts';
-import { Document } from './documents/document.entity.ts';
+import { Document, DocumentCategory } from './documents/document.entity.ts';
 import { FileRequest, FileRequestDocument, FileRequestEvent, FileRequestItem, FileRequestRecipient } from './collaboration/file-request.entity.ts';
 import { MailAccount, Mailbox } from './mail/mail-account.entity.ts';
 import { ImapCheck } from './mail/imap-check.entity.ts';
@@ -21,7 +21,7 @@ import { ApiToken, RecoveryCode, Session, User } from './staff/user.entity.ts';
 export const entities = [
   User, Session, ApiToken, RecoveryCode, AuditEvent,
   MailAccount, Mailbox, ImapCheck, OAuthFlow, Message, MessageLocation, MessageAddress, Attachment, Blob, MessageRead,
-  Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, FilingConsent, PrivateMessage, Document,
+  Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, FilingConsent, PrivateMessage, Document, DocumentCategory,
   Outbox, MessageAwaitingClient,
   FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,
   Discussion, DiscussionParticipant, DiscussionComment, Share, ShareRecipient, ShareLink, ShareDownload,

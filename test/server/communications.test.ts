@@ -200,12 +200,17 @@ t.test('deleting a record removes it from the log only: the mail stays visible t
   t.match(audit, [{ action: 'communication.delete', client_id: client.id, details: { messageId: message.id } }]);
 });
 
-t.test('reasons and areas: everyone reads, admins write; names are unique; deleting one untags records', async (t) => {
+t.test('reasons and areas: everyone reads, staff add and rename, admins turn off and delete; names are unique; deleting one untags records', async (t) => {
   const staff = await userSession(ta);
   const admin = await userSession(ta, 'admin');
   for (const kind of ['reasons', 'areas'] as const) {
     const name = uniq(kind);
-    t.equal((await staff.request('POST', `/api/${kind}`, { name })).statusCode, 403, `staff cannot create ${kind}`);
+    const byStaff = await staff.request('POST', `/api/${kind}`, { name: `${name}-staff` });
+    t.equal(byStaff.statusCode, 201, `staff may create ${kind} (issue 15)`);
+    const renamed = await staff.request('PATCH', `/api/${kind}/${byStaff.json().id}`, { name: `${name}-renamed` });
+    t.equal(renamed.statusCode, 200, 'and rename them');
+    t.equal(renamed.json().name, `${name}-renamed`);
+    t.equal((await staff.request('POST', `/api/${kind}`, { name: `${name}-off`, active: false })).statusCode, 403, 'but not create one turned off');
     const created = await makeTag(admin, kind, name);
     t.equal((await admin.request('POST', `/api/${kind}`, { name: `  ${name} ` })).statusCode, 409, 'duplicate name');
     t.ok((await staff.request('GET', `/api/${kind}`)).json().items.some((i: { id: string }) => i.id === created.id), 'staff can list');

@@ -32,3 +32,15 @@ export const Document = defineEntity({
   },
 });
 export type Document = InferEntity<typeof Document>;
+
+/** The firm's managed list of document categories (staff add and rename, admins delete); documents name one as text. */
+export const DocumentCategory = defineEntity({
+  name: 'DocumentCategory',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    name: p.string().unique(),
+    active: p.boolean().default(true),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type DocumentCategory = InferEntity<typeof DocumentCategory>;

@@ -76,7 +76,7 @@ export async function createUploadedDocument(
   const client = await requireClient(em, clientId);
   await ensureBlobRow(em, file.sha256, file.size);
   const doc = em.create(Document, {
-    client, sha256: file.sha256, name: sanitizeFilename(file.filename, 'upload'), category: cleanCategory(file.category),
+    client, sha256: file.sha256, name: sanitizeFilename(file.filename, 'upload'), category: await resolveCategory(em, file.category),
     visibleToClient: file.visibleToClient ?? true, size: file.size, contentType: servableContentType(file.contentType),
     source: 'upload', status: 'saved', message: null, attachment: null, createdBy: actor?.id ?? null,
   });
@@ -84,9 +84,20 @@ export async function createUploadedDocument(
   return doc;
 }
 
-function cleanCategory(raw: string | null | undefined): string | null {
-  if (raw === undefined || raw === null) return null;
-  return cleanHeaderText(raw).slice(0, 100) || null;
+/**
+ * The category as the firm's managed list spells it (matched without regard to case). A name not yet on the
+ * list is added to it: staff may add categories (admins delete them). Blank or null means none.
+ */
+export async function resolveCategory(em: Em, raw: string | null | undefined): Promise<string | null> {
+  const name = raw === undefined || raw === null ? '' : cleanHeaderText(raw).replace(/\s+/gu, ' ').slice(0, 100);
+  if (!name) return null;
+  const db = kysely(em);
+  const row = await db.selectFrom('document_category').select('name')
+    .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase())).orderBy('created_at').executeTakeFirst();
+  if (row) return row.name;
+  await db.insertInto('document_category').values((eb) => ({ id: eb.fn<string>('gen_random_uuid'), name, active: true, created_at: eb.fn<Date>('now') }))
+    .onConflict((oc) => oc.column('name').doNothing()).execute();
+  return name;
 }
 
 export async function updateDocument(em: Em, actor: Actor, id: string, patch: DocumentPatch): Promise<Document> {
@@ -98,7 +109,10 @@ export async function updateDocument(em: Em, actor: Actor, id: string, patch: Do
     if (name === 'attachment' && !/attachment/i.test(patch.name)) throw new InvalidInputError('invalid_name', 'The name must contain a usable file name', 'name');
     if (name !== doc.name) changed.name = doc.name = name;
   }
-  if (patch.category !== undefined && cleanCategory(patch.category) !== doc.category) changed.category = doc.category = cleanCategory(patch.category);
+  if (patch.category !== undefined) {
+    const category = await resolveCategory(em, patch.category);
+    if (category !== doc.category) changed.category = doc.category = category;
+  }
   if (patch.visibleToClient !== undefined && patch.visibleToClient !== doc.visibleToClient) changed.visibleToClient = doc.visibleToClient = patch.visibleToClient;
   if (Object.keys(changed).length) recordAudit(em, { actorId: actor?.id ?? null, action: 'document.update', entityType: 'document', entityId: id, clientId: clientIdOf(doc), details: { changed } });
   return doc;

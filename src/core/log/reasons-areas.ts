@@ -1,15 +1,17 @@
-// The firm-defined tag tables of the communication log: reasons (why we talked) and areas (tax,
-// labour, accounting...). Plain CRUD; who may write is the route's business, not this module's.
-import type { Em } from '../platform/db.ts';
+// The firm-defined tag tables: the communication log's reasons (why we talked) and areas (tax, labour,
+// accounting...), and the documents' categories (a managed list; documents name one as text, so renaming or
+// deleting one follows through to them). Plain CRUD; who may write is the route's business, not this module's.
+import { kysely, type Em } from '../platform/db.ts';
 import { Area, Reason } from './communication.entity.ts';
+import { DocumentCategory } from '../documents/document.entity.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../platform/errors.ts';
 
-export type TagKind = 'reason' | 'area';
+export type TagKind = 'reason' | 'area' | 'category';
 export type TagView = { id: string; name: string; active: boolean; createdAt: string };
-type Tag = Reason | Area;
+type Tag = Reason | Area | DocumentCategory;
 
-const entityOf = (kind: TagKind) => (kind === 'reason' ? Reason : Area);
-const label = (kind: TagKind) => (kind === 'reason' ? 'Reason' : 'Area');
+const entityOf = (kind: TagKind) => (kind === 'reason' ? Reason : kind === 'area' ? Area : DocumentCategory);
+const label = (kind: TagKind) => (kind === 'reason' ? 'Reason' : kind === 'area' ? 'Area' : 'Category');
 
 export const viewTag = (t: Tag): TagView => ({ id: t.id, name: t.name, active: t.active, createdAt: t.createdAt.toISOString() });
 
@@ -47,15 +49,20 @@ export async function updateTag(em: Em, kind: TagKind, id: string, patch: { name
   if (patch.name !== undefined) {
     const name = cleanName(patch.name);
     await assertNameFree(em, kind, name, tag.id);
+    // Documents carry the category's name: a rename follows through to them.
+    if (kind === 'category' && name !== tag.name) {
+      await kysely(em).updateTable('document').set({ category: name }).where('category', '=', tag.name).execute();
+    }
     tag.name = name;
   }
   if (patch.active !== undefined) tag.active = patch.active;
   return tag;
 }
 
-/** Records tagged with it keep existing and lose the tag (foreign key ON DELETE SET NULL). */
+/** Records tagged with it keep existing and lose the tag (foreign key ON DELETE SET NULL); documents lose the category. */
 export async function deleteTag(em: Em, kind: TagKind, id: string): Promise<Tag> {
   const tag = await getTag(em, kind, id);
+  if (kind === 'category') await kysely(em).updateTable('document').set({ category: null }).where('category', '=', tag.name).execute();
   em.remove(tag);
   return tag;
 }

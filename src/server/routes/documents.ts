@@ -8,7 +8,8 @@ import { getClient } from '../../core/crm/clients.ts';
 import { InvalidInputError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
-import { DocumentPage, DocumentPatch, DocumentView, DocumentsCreated, PageOnlyQuery } from '../schemas/crm.ts';
+import { AttachmentSave, AttachmentSaved, DocumentPage, DocumentPatch, DocumentView, DocumentsCreated, PageOnlyQuery } from '../schemas/crm.ts';
+import { saveAttachmentToDocuments } from '../../core/documents/save-attachment.ts';
 import { HttpError, STATUS } from '../errors.ts';
 
 /** The plain-ASCII filename for clients that ignore filename*: accents dropped, anything else "_". */
@@ -72,6 +73,14 @@ export async function documentRoutes(app: FastifyInstance) {
       .header('content-security-policy', "default-src 'none'; sandbox")
       .header('cache-control', 'private, no-store')
       .send(stream);
+  });
+
+  // One attachment of a message the caller may see, to a client's documents; the same bytes again → 200 with the existing one.
+  app.post<{ Params: Static<typeof IdParams>; Body: AttachmentSave }>('/attachments/:id/save', {
+    schema: { tags, params: IdParams, body: AttachmentSave, response: { 200: AttachmentSaved, 201: AttachmentSaved } },
+  }, async (req, reply) => {
+    const { document, created } = await req.em.transactional((em) => saveAttachmentToDocuments(em, currentUser(req), req.params.id, req.body, { blobs: app.deps.blobs }));
+    return reply.status(created ? STATUS.created : STATUS.ok).send({ document: await getDocumentView(req.em, document.id), created });
   });
 
   app.delete<{ Params: Static<typeof IdParams> }>('/documents/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {

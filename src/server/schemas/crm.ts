@@ -142,6 +142,17 @@ export const DocumentPatch = Type.Object({
 }, { additionalProperties: false });
 export type DocumentPatch = Static<typeof DocumentPatch>;
 
+export const AttachmentSave = Type.Object({
+  clientId: Uuid,
+  filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  /** A name from the firm's document categories (a new name is added to the list); null or blank: none. */
+  category: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  visibleToClient: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+export type AttachmentSave = Static<typeof AttachmentSave>;
+/** `created`: false when the client already had these bytes (status 200), true for a new document (201). */
+export const AttachmentSaved = Type.Object({ document: DocumentView, created: Type.Boolean() });
+
 export const AuditItem = Type.Object({
   id: Uuid, at: DateTime, actor: Nullable(Ref), action: Type.String(), entityType: Type.String(), entityId: Nullable(Uuid),
   details: Type.Record(Type.String(), Type.Unknown()),

@@ -8,6 +8,7 @@ import { useI18n } from '../i18n/context.tsx';
 import { attachmentUrl, bodyUrl, type MessageDetail } from './message-api.ts';
 import { MailIcon } from './message-icons.tsx';
 import { MessageDialog } from './message-dialog.tsx';
+import { SaveAttachmentDialog } from './save-attachment-dialog.tsx';
 
 type Attachment = MessageDetail['attachments'][number];
 
@@ -66,6 +67,7 @@ export function ThreadMessage({ message, expanded, onToggle, children }: {
   const [images, setImages] = useState(false);
   const [plain, setPlain] = useState(false);
   const [preview, setPreview] = useState<Attachment | null>(null);
+  const [saving, setSaving] = useState<Attachment | null>(null);
   const from = message.from ? message.from.name || message.from.address : t('message.unknownSender');
   const date = formatDate(message.date, { dateStyle: 'medium', timeStyle: 'short' });
   const files = message.attachments.filter((a) => !a.inline);
@@ -169,11 +171,15 @@ export function ThreadMessage({ message, expanded, onToggle, children }: {
                     {t('message.preview')}
                   </button>
                 )}
+                <button type="button" class="btn btn-small" onClick={() => setSaving(a)} aria-label={t('saveDocument.actionFor', { name: a.filename })}>
+                  {t('saveDocument.action')}
+                </button>
               </li>
             ))}
           </ul>
         </section>
       )}
+      {saving && <SaveAttachmentDialog attachment={saving} clients={message.clients} onClose={() => setSaving(null)} />}
       {preview && (
         <MessageDialog title={preview.filename} onClose={() => setPreview(null)} wide labelId="attachment-preview-title">
           {preview.contentType === 'application/pdf' ? (
