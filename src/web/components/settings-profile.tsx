@@ -83,10 +83,11 @@ export function SettingsProfile() {
       </div>
       <ErrorAlert error={lang.error} />
       {/* New mail filed to a client you own: nothing, the bell, or the bell and an email digest (at most every 15 minutes). */}
-      <div class="field field-inline settings-display">
+      <div class="field settings-display">
         <label for="settings-client-mail">{t('settings.clientMailNotice')}</label>
         <select
           id="settings-client-mail"
+          aria-describedby="settings-client-mail-help"
           value={user.clientMailNotice}
           disabled={notice.busy}
           onChange={(e) => {
@@ -105,6 +106,9 @@ export function SettingsProfile() {
             </option>
           ))}
         </select>
+        <p id="settings-client-mail-help" class="muted small">
+          {t('settings.clientMailHelp')}
+        </p>
         {noticeSaved && (
           <span role="status" class="muted">
             {t('client.saved')}

@@ -1,10 +1,14 @@
-// Settings → reasons and areas (administrators): the firm's tags for the communication log. A tag in use
-// is better deactivated than deleted: it stays on old records but is no longer offered.
+// Settings → reasons, areas and document categories: the firm's managed lists. Everyone adds and renames;
+// administrators turn one off or delete it. A tag in use is better turned off than deleted: it stays on old
+// records but is no longer offered.
 import { useState } from 'preact/hooks';
 import type { TagView } from '../../server/schemas/communications.ts';
 import { deleteJson, getJson, patchJson, postJson } from '../api.ts';
 import { useI18n } from '../i18n/context.tsx';
 import { ErrorAlert, Switch, useAction, useLoad } from './client-ui.tsx';
+import { useUser } from '../session.tsx';
+
+type Kind = 'reasons' | 'areas' | 'document-categories';
 
 export function SettingsTags() {
   const { t } = useI18n();
@@ -15,12 +19,13 @@ export function SettingsTags() {
       <div class="two-columns">
         <TagList kind="reasons" title={t('settings.tags.reasons')} />
         <TagList kind="areas" title={t('settings.tags.areas')} />
+        <TagList kind="document-categories" title={t('settings.tags.categories')} />
       </div>
     </section>
   );
 }
 
-function TagList({ kind, title }: { kind: 'reasons' | 'areas'; title: string }) {
+function TagList({ kind, title }: { kind: Kind; title: string }) {
   const { t } = useI18n();
   const list = useLoad((signal) => getJson<{ items: TagView[] }>(`/${kind}`, { includeInactive: 'true' }, signal), [kind]);
   const [name, setName] = useState('');
@@ -56,8 +61,9 @@ function TagList({ kind, title }: { kind: 'reasons' | 'areas'; title: string }) 
   );
 }
 
-function TagRow({ kind, tag, onChanged }: { kind: 'reasons' | 'areas'; tag: TagView; onChanged: () => void }) {
+function TagRow({ kind, tag, onChanged }: { kind: Kind; tag: TagView; onChanged: () => void }) {
   const { t } = useI18n();
+  const admin = useUser().role === 'admin';
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(tag.name);
   const [active, setActive] = useState(tag.active);
@@ -94,7 +100,7 @@ function TagRow({ kind, tag, onChanged }: { kind: 'reasons' | 'areas'; tag: TagV
           <Switch
             label={active ? t('settings.tags.active') : t('settings.tags.inactive')}
             checked={active}
-            disabled={action.busy}
+            disabled={action.busy || !admin}
             onChange={async (on) => {
               setActive(on);
               if (await action.run(() => patchJson(`/${kind}/${tag.id}`, { active: on }))) onChanged();
@@ -104,9 +110,11 @@ function TagRow({ kind, tag, onChanged }: { kind: 'reasons' | 'areas'; tag: TagV
           <button type="button" class="btn btn-small" onClick={() => setEditing(true)} aria-label={t('settings.tags.renameNamed', { name: tag.name })}>
             {t('client.overview.rename')}
           </button>
-          <button type="button" class="btn btn-small btn-danger" onClick={onDelete} aria-label={t('settings.tags.deleteNamed', { name: tag.name })}>
-            {t('client.delete')}
-          </button>
+          {admin && (
+            <button type="button" class="btn btn-small btn-danger" onClick={onDelete} aria-label={t('settings.tags.deleteNamed', { name: tag.name })}>
+              {t('client.delete')}
+            </button>
+          )}
         </>
       )}
       <ErrorAlert error={action.error} />

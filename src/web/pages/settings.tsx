@@ -1,5 +1,5 @@
 // Settings: your profile, display language and signature; password and two-step sign-in; mail accounts; your API tokens; and for
-// administrators the reasons and areas of the log and the staff users. One page, one section each,
+// everyone the reasons, areas and document categories (administrators turn off and delete), and for administrators the staff users. One page, one section each,
 // with a table of contents so each section is one jump away.
 import { PageHeader } from '../components/page-header.tsx';
 import { useI18n } from '../i18n/context.tsx';
@@ -22,7 +22,8 @@ export default function SettingsPage() {
     ['settings-security', t('settings.security.title')],
     ['settings-accounts', t('accounts.title')],
     ['settings-filing-approvals', t('settings.filingApprovals.title')],
-    ...(admin ? [['settings-tags', t('settings.tags.title')], ['settings-users', t('settings.users.title')]] : []),
+    ['settings-tags', t('settings.tags.title')],
+    ...(admin ? [['settings-users', t('settings.users.title')]] : []),
     ['settings-tokens', t('settings.tokens.title')],
   ] as const;
   return (
@@ -41,7 +42,7 @@ export default function SettingsPage() {
       <SettingsSecurity />
       <AccountList />
       <SettingsFilingApprovals />
-      {admin && <SettingsTags />}
+      <SettingsTags />
       {admin && <SettingsUsers />}
       <SettingsTokens />
     </>
