@@ -19,6 +19,7 @@ export const pageRoutes: PageRoute[] = [
   { path: '/clients/:id/:tab?', component: lazy(() => import('./pages/client.tsx')) },
   { path: '/file-requests', component: lazy(() => import('./pages/requests.tsx')), nav: { href: '/file-requests', label: 'nav.requests', icon: 'requests' } },
   { path: '/file-requests/:id', component: lazy(() => import('./pages/request.tsx')) },
+  { path: '/log', component: lazy(() => import('./pages/log.tsx')), nav: { href: '/log', label: 'nav.log', icon: 'log' } },
   { path: '/tasks', component: lazy(() => import('./pages/tasks.tsx')), nav: { href: '/tasks', label: 'nav.tasks', icon: 'tasks' } },
   { path: '/settings', component: lazy(() => import('./pages/settings.tsx')), nav: { href: '/settings', label: 'nav.settings', icon: 'settings' } },
   // A section of Settings, e.g. /settings/mail-accounts where a provider's sign-in returns.

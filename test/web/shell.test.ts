@@ -35,7 +35,7 @@ t.test('sign in, switch language, sign out', async (t) => {
   t.equal(new URL(page.url()).pathname, '/clients', 'lands on the page asked for');
 
   const nav = page.getByRole('navigation', { name: 'Main' });
-  t.same(await nav.getByRole('link').allInnerTexts(), ['Inbox', 'Clients', 'Requests', 'Tasks', 'Settings'], 'main navigation');
+  t.same(await nav.getByRole('link').allInnerTexts(), ['Inbox', 'Clients', 'Requests', 'Log', 'Tasks', 'Settings'], 'main navigation');
   t.equal(await nav.getByRole('link', { name: 'Clients' }).getAttribute('aria-current'), 'page', 'current page marked');
   await nav.getByRole('link', { name: 'Inbox' }).click();
   await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
@@ -48,7 +48,7 @@ t.test('sign in, switch language, sign out', async (t) => {
   await page.getByRole('heading', { level: 1, name: 'Bandeja de entrada' }).waitFor();
   t.equal(await page.locator('html').getAttribute('lang'), 'es', '<html lang> follows');
   const navEs = page.getByRole('navigation', { name: 'Principal' });
-  t.same(await navEs.getByRole('link').allInnerTexts(), ['Bandeja de entrada', 'Clientes', 'Solicitudes', 'Tareas', 'Ajustes'], 'navigation in Spanish');
+  t.same(await navEs.getByRole('link').allInnerTexts(), ['Bandeja de entrada', 'Clientes', 'Solicitudes', 'Registro', 'Tareas', 'Ajustes'], 'navigation in Spanish');
   const me = await context.request.get(`${base}/api/me`);
   t.equal((await me.json()).user.language, 'es', 'saved on the user');
 
@@ -85,7 +85,7 @@ t.test('the signed-in layout fits a phone screen', async (t) => {
 
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   t.ok(overflow <= 0, `no sideways scrolling (overflow ${overflow}px)`);
-  for (const name of ['Inbox', 'Clients', 'Requests', 'Tasks', 'Settings']) {
+  for (const name of ['Inbox', 'Clients', 'Requests', 'Log', 'Tasks', 'Settings']) {
     t.ok(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).isVisible(), `${name} visible`);
   }
   await page.getByRole('button', { name: 'Account menu for Joost van der Berg' }).click();
