@@ -31,6 +31,8 @@ export type ParsePool = {
   /** Raw bytes are copied once and the copy transferred: the caller keeps its buffer (to store it raw if the parser gives up). */
   parse(task: ParseTask): Promise<ParseOutcome>;
   readonly threads: number;
+  /** Resolves once every thread has loaded the parser (the first task of a new worker otherwise pays for it). */
+  warm(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -48,6 +50,7 @@ export function createParsePool(config: Config, opts: { threads?: number } = {})
     workerData: { ...config, secretKey: null },
     resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: THREAD_YOUNG_MB },
   });
+  let warming: Promise<void> | undefined;
   return {
     threads,
     async parse(task) {
@@ -65,6 +68,11 @@ export function createParsePool(config: Config, opts: { threads?: number } = {})
         const reason = e.name === 'AbortError' || e.name === 'TimeoutError' ? `parsing took longer than ${PARSE_TIMEOUT_MS / 1000} s` : `the parser crashed: ${e.message}`;
         return { kind: 'gave-up', reason };
       }
+    },
+    warm() {
+      // A task for a source that does not exist: each thread loads its modules, then answers with an I/O error.
+      warming ??= Promise.allSettled(Array.from({ length: threads * 2 }, () => pool.run({ rawSha256: '0'.repeat(64) }))).then(() => undefined);
+      return warming;
     },
     async close() {
       await pool.destroy();

@@ -15,7 +15,7 @@ import type { FolderRole } from '../core/mail/mail-account.entity.ts';
 import { createContentHasher, dedupeKey, dedupeOf, finishDedupe } from '../core/mail/dedupe.ts';
 import { cleanFlags, findStoredMessages, refreshMailboxCounts, storeMessages, type MailboxStoreContext, type StoreItem } from '../core/ingest/store-message.ts';
 import {
-  advanceMailboxCursor, countFetchAttempt, forgiveFetchAttempt, countLiveLocations, finishMailboxSync, getMailboxLastError, getMailboxState, listLiveLocationFlags,
+  advanceMailboxCursor, countAloneAttempt, countFetchAttempt, forgiveFetchAttempt, countLiveLocations, finishMailboxSync, getMailboxLastError, getMailboxState, listLiveLocationFlags,
   listLiveLocationUids, markLocationsRemoved, recordMailboxError as recordMailboxProblem, resetMailboxCursor, setLocationFlags, startMailboxProgress, type MailboxState,
 } from '../core/mail/mailbox-state.ts';
 import type { FilingDeps } from '../core/log/filing.ts';
@@ -166,7 +166,10 @@ async function fetchNew(
   const storeCtx = storeContextFor(ctx, box, uidValidity);
 
   if (metas.length) {
-    const attempts = await countFetchAttempt(ctx.db.em.fork(), box.id, row, metas[0]!.uid);
+    // Runs that died count up to the point where the first message is tried alone; from there only deaths while
+    // it is being fetched and stored alone count, so that a worker killed at random (an operator, the OOM killer
+    // of a crowded host) is not mistaken for a message that takes the worker down.
+    const attempts = await countFetchAttempt(ctx.db.em.fork(), box.id, row, metas[0]!.uid, ALONE_AFTER_ATTEMPTS);
     if (attempts >= GIVE_UP_AFTER_ATTEMPTS) {
       // Poison mail: the same message failed (or took the worker down) again and again. Record it as
       // failed without its source rather than retry forever; the rest of the folder goes on.
@@ -198,11 +201,20 @@ async function fetchAndCommit(
   ctx: MailboxSyncContext, client: ImapFlow, box: MailboxRef, uidValidity: string, storeCtx: MailboxStoreContext, metas: Meta[], attempts: number,
   out: { fetched: number; stored: number; failed: number; lastUid: number },
 ): Promise<void> {
-  const batches = planBatches(metas, attempts >= ALONE_AFTER_ATTEMPTS && attempts < GIVE_UP_AFTER_ATTEMPTS);
+  const firstAlone = attempts >= ALONE_AFTER_ATTEMPTS && attempts < GIVE_UP_AFTER_ATTEMPTS;
+  const batches = planBatches(metas, firstAlone);
+  // Counted once the message is fetched, just before it is parsed and stored: the narrowest window a death can be its fault.
+  const aloneUid = firstAlone ? metas[0]!.uid : null;
+  const beforeParse = async (uid: number) => {
+    if (uid !== aloneUid) return;
+    // A cold parse thread (a worker just started) is not this message's doing: warm first, then count.
+    await ctx.pool.warm();
+    await countAloneAttempt(ctx.db.em.fork(), box.id, uid);
+  };
   // Batches are fetched ahead, parsed several at a time (so the threads never wait for one batch's last
   // message, or for a single large one) and committed in UID order while the next ones are parsed.
   const fetched = lookahead(fetchBatches(ctx, client, batches), 1);
-  const prepared = lookahead(mapOrdered(fetched, (b) => prepareBatch(ctx, b), PREPARE_BATCHES), 1);
+  const prepared = lookahead(mapOrdered(fetched, (b) => prepareBatch(ctx, b, beforeParse), PREPARE_BATCHES), 1);
   let batchNo = 0;
   let committed = 0;
   for await (const p of prepared) {
@@ -343,7 +355,7 @@ async function streamLarge(ctx: MailboxSyncContext, client: ImapFlow, meta: Meta
   return { meta, raw: null, blob, ...finishDedupe(hasher) };
 }
 
-async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[]): Promise<Prepared> {
+async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[], beforeParse?: (uid: number) => Promise<void>): Promise<Prepared> {
   const known = await findStoredMessages(ctx.db.em.fork(), [...new Set(fetched.map((f) => f.dedupeHash))]);
   const seen = new Set<string>();
   const settled = await Promise.allSettled(fetched.map(async (f): Promise<StoreItem> => {
@@ -352,6 +364,7 @@ async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[]): Promis
     // only a location is added, so it is neither parsed nor saved again.
     if (known.has(f.dedupeHash) || seen.has(f.dedupeHash)) return { ...base, raw: { sha256: '', size: 0 }, parsed: null, parseError: null };
     seen.add(f.dedupeHash);
+    await beforeParse?.(f.meta.uid);
     // The thread stores the raw source, parses, saves attachments and builds the search vector.
     const outcome = await ctx.pool.parse(f.raw ? { raw: f.raw } : { rawSha256: f.blob!.sha256 });
     if (outcome.kind === 'io-error') {

@@ -47,6 +47,8 @@ export type StartDovecotOptions = {
   oauth2?: { introspectionUrl: string };
   /** No Sent folder (as with some hosts, or a user who deleted it): every other special folder still exists. */
   withoutSent?: boolean;
+  /** Settings appended to the generated config (e.g. a benchmark's raised process limits). */
+  extraConfig?: string;
 };
 
 const NOT_FOUND = 'dovecot not found: apt-get install -y dovecot-imapd';
@@ -593,7 +595,7 @@ async function startOnce(bin: string, doveadm: string, version: string, opts: St
   const instance = `dossier-${path.basename(dir)}`;
   const write = isAtLeast24(version) ? config24 : config23;
   if (opts.oauth2 && isAtLeast24(version)) throw new Error('the OAuth2 Dovecot harness is written for Dovecot 2.3');
-  await writeFile(path.join(dir, 'dovecot.conf'), write({ dir, port, instance, oauth2: opts.oauth2, withoutSent: opts.withoutSent }));
+  await writeFile(path.join(dir, 'dovecot.conf'), write({ dir, port, instance, oauth2: opts.oauth2, withoutSent: opts.withoutSent }) + (opts.extraConfig ? `\n${opts.extraConfig}\n` : ''));
   if (opts.oauth2) {
     // Introspection on every login (no tokeninfo, no cache), so an expired or revoked token is refused at once.
     await writeFile(path.join(dir, 'dovecot-oauth2.conf.ext'), [

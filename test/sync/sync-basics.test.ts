@@ -183,10 +183,11 @@ t.test('poison mail: a message that took down five attempts is stored as failed 
   const account = await createTestImapAccount(env, mail);
   t.equal((await runSync(env, account.id)).outcome, 'done');
   const uids = await env.dovecot.appendMany(mail.user, [createTestMail({ subject: 'Poison' }), createTestMail({ subject: 'After 1' }), createTestMail({ subject: 'After 2' })]);
-  // What four runs that died on the same first UID (a worker killed mid-batch each time) leave behind:
-  // the attempt counter is committed before each try, so a crash counts too.
+  // What runs that died on the same first UID leave behind: three that died anywhere (connecting, listing, in a
+  // batch), then two that died while that message was fetched and stored alone. The counter is committed before
+  // each try, so a crash counts too.
   const inbox = await getFolder(env.db, account.id);
-  await query(env.db, "update mailbox set retry_uid = ?, retry_count = 4, last_error = 'the worker stopped' where id = ?", [uids[0], inbox!.id]);
+  await query(env.db, "update mailbox set retry_uid = ?, retry_count = 5, last_error = 'the worker stopped' where id = ?", [uids[0], inbox!.id]);
 
   const outcome = await runSync(env, account.id);
   t.equal(outcome.outcome, 'done', JSON.stringify(outcome));

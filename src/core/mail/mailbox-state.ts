@@ -82,11 +82,27 @@ export async function advanceMailboxCursor(em: Em, mailboxId: string, uidValidit
   return rows.length > 0;
 }
 
-/** Counts one more attempt at the folder's next UID (committed before trying, so a crash counts too). */
-export async function countFetchAttempt(em: Em, mailboxId: string, state: Pick<MailboxState, 'retryUid' | 'retryCount'>, firstUid: number): Promise<number> {
-  const attempts = state.retryUid !== null && state.retryUid === firstUid ? state.retryCount + 1 : 1;
+/**
+ * Counts one more attempt at the folder's next UID (committed before trying, so a crash counts too), up to `upTo`.
+ * Past it a run does not count when it starts: only an attempt at that message alone does (countAloneAttempt), so a
+ * worker killed again and again while it connects, lists or fetches other mail never makes a message poison.
+ */
+export async function countFetchAttempt(em: Em, mailboxId: string, state: Pick<MailboxState, 'retryUid' | 'retryCount'>, firstUid: number, upTo = Infinity): Promise<number> {
+  const same = state.retryUid !== null && state.retryUid === firstUid;
+  if (same && state.retryCount >= upTo) return state.retryCount;
+  const attempts = same ? state.retryCount + 1 : 1;
   await kysely(em).updateTable('mailbox').set({ retry_uid: firstUid, retry_count: attempts }).where('id', '=', mailboxId).execute();
   return attempts;
+}
+
+/** One more attempt at `uid` alone, counted (and committed) as it begins: a death from here on is laid at its door. */
+export async function countAloneAttempt(em: Em, mailboxId: string, uid: number): Promise<number> {
+  const rows = await kysely(em).updateTable('mailbox')
+    .set((eb) => ({ retry_count: eb(eb.ref('retry_count'), '+', 1) }))
+    .where('id', '=', mailboxId).where('retry_uid', '=', uid)
+    .returning('retry_count')
+    .execute();
+  return Number(rows[0]?.retry_count ?? 0);
 }
 
 /** A network failure is not the message's fault: it does not count as an attempt. */
