@@ -4,7 +4,7 @@
 import t from 'tap';
 import { startTestApp, userSession } from '../support/app.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
-import { createFiledTestMessage, createTestAccount, createTestClient, listMessageRecords } from '../support/factories.ts';
+import { createFiledTestMessage, createTestAccount, createTestClient, createTestMail, createTestMessageFromSource, listMessageRecords } from '../support/factories.ts';
 
 const ta = await startTestApp();
 t.teardown(ta.close);
@@ -102,4 +102,17 @@ t.test('mail arriving later for an address nobody consented to is held and its o
   const info = await createTestAccount(ta.db, alice.user, { visibility: 'public' });
   const shared = (await createFiledTestMessage(ta.db, ta.blobs, { from: address, to: [info.account.email], locations: [{ mailbox: info.inbox }, { mailbox: box.inbox }] }, deps)).message;
   t.same((await listMessageRecords(ta.db, shared.id)).map((r) => r.client_id), [client.id], 'a public copy files as today');
+});
+
+t.test('the sync pipeline holds new private mail and rings the owner’s bell itself', async (t) => {
+  const address = uniqEmail('synced');
+  const client = await createTestClient(ta.db);
+  await bob.request('POST', '/api/contacts', { name: 'Synced', emails: [{ address }], clientIds: [client.id] });
+  const raw = createTestMail({ from: address, to: box.account.email, subject: uniq('Synced private') });
+  const message = await createTestMessageFromSource(ta.db, ta.blobs, box.inbox, raw, deps);
+  t.same(await listMessageRecords(ta.db, message.id), [], 'stored, not filed');
+  const bell = (await notifications()).filter((n) => n.kind === 'filing_approval' && n.title.includes(address));
+  t.equal(bell.length, 1, 'announced in the same transaction as the batch');
+  t.match(bell[0]!.title, /An address of a client asks/);
+  t.equal((await bob.request('GET', `/api/messages/${message.id}`)).statusCode, 404);
 });

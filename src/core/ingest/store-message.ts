@@ -203,7 +203,9 @@ export async function storeMessages(em: Em, ctx: StoreContext, items: StoreItem[
     }
   }
   // Private mail held back for want of consent: its owners' bells (email copies go with the sync's mail).
-  ctx.queuedMail?.push(...(await announceFilingApprovals(em)));
+  // (Called first: `ctx.queuedMail?.push(...)` would skip the call itself when no one collects mail.)
+  const announced = await announceFilingApprovals(em);
+  ctx.queuedMail?.push(...announced);
   await em.flush();
   return results;
 }
