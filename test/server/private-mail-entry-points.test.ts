@@ -27,7 +27,7 @@ const ENTRY_POINTS = [
   'GET /api/filing-preview',
   // reveal
   'GET /api/messages', 'GET /api/messages/{id}', 'GET /api/messages/{id}/body', 'GET /api/messages/{id}/raw', 'GET /api/attachments/{id}',
-  'GET /api/threads/{threadId}', 'GET /api/clients/{id}/communications', 'GET /api/communications/{id}', 'GET /api/clients/{id}/documents',
+  'GET /api/threads/{threadId}', 'POST /api/attachments/{id}/save', 'GET /api/clients/{id}/communications', 'GET /api/communications/{id}', 'GET /api/clients/{id}/documents',
   'GET /api/documents/{id}/download', 'POST /api/messages/{id}/reply', 'POST /api/tasks', 'GET /api/messages/{id}/private', 'POST /api/messages/{id}/private',
   'GET /api/filing-approvals', 'GET /api/filing-consents', 'POST /api/filing-approvals/{id}', 'GET /api/notifications/page', 'GET /api/notifications',
   'GET /api/notifications/unread-count', 'GET /api/clients/{id}/audit',
@@ -197,6 +197,7 @@ async function probe(t: Test, visible: boolean) {
   t.equal(audit.some((e) => e.action === 'filing_consent.approved'), visible, 'GET /api/clients/{id}/audit says nothing before');
   if (!visible) {
     t.equal((await bob.request('POST', `/api/messages/${message.id}/reply`, { text: 'Hi' })).statusCode, 404, 'POST /api/messages/{id}/reply');
+    t.equal((await bob.request('POST', `/api/attachments/${attachmentId}/save`, { clientId: clients.d.id })).statusCode, 404, 'POST /api/attachments/{id}/save');
     const someone = (await pending())[0]!;
     t.equal((await bob.request('POST', `/api/filing-approvals/${someone.id}`, { decision: 'approve' })).statusCode, 404, 'POST /api/filing-approvals/{id}: owner only');
   }
