@@ -156,8 +156,27 @@ async function main() {
       await sleep(500);
     }
     const holdS = (performance.now() - t0) / 1000;
-    // Let the start-up's burst of syncs settle before measuring what holding costs.
-    await sleep(5000);
+    // Each watcher asks for a catch-up sync when its IDLE starts: the measurement begins once that backlog is worked
+    // off (new mail queued behind 1,000 such syncs would measure the start-up, not holding).
+    const { Queue } = await import('bullmq');
+    const { Redis: QueueRedis } = await import('ioredis');
+    const qRedis = new QueueRedis(args.redis!, { maxRetriesPerRequest: null });
+    const bull = new Queue('dossier', { connection: qRedis, prefix });
+    for (;;) {
+      alive();
+      const c = await bull.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      const left = (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0);
+      if (left === 0) break;
+      if (performance.now() - lastPrint > 10_000) {
+        lastPrint = performance.now();
+        console.log(`  ${((performance.now() - t0) / 1000).toFixed(0)} s: ${left} jobs still queued`);
+      }
+      await sleep(500);
+    }
+    await bull.close();
+    qRedis.disconnect();
+    console.log(`start-up backlog worked off ${((performance.now() - t0) / 1000).toFixed(0)} s after the worker started`);
+    await sleep(2000);
     const held = status(pid);
     const conns = connections(pid, dovecot.port);
     console.log(`all ${n} held in IDLE ${holdS.toFixed(0)} s after the worker started`);
