@@ -3,6 +3,8 @@
 // into a separate database, then times the core functions behind the client log, the inbox, full-text
 // search and retroactive filing of one new address, each next to its EXPLAIN ANALYZE plan summary.
 // Targets (issue 4): log page and inbox p95 ≤ 50 ms, search p95 ≤ 200 ms, retroactive filing ≤ 2 s.
+// Issue 15: the firm-wide log page (every client; period, reason, area, kind filters) p95 ≤ 100 ms and its
+// .xlsx export of 10,000 records ≤ 5 s.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { CompiledQuery } from 'kysely';
@@ -11,7 +13,8 @@ import path from 'node:path';
 import { ensureDatabase, pct } from './support.ts';
 import { kysely, openDb, type Db, type Em } from '../src/core/platform/db.ts';
 import { createLocalBlobStore } from '../src/core/blobs/blob-store.ts';
-import { listCommunications } from '../src/core/log/communications.ts';
+import { listCommunications, listFirmCommunications, type FirmCommunicationFilters } from '../src/core/log/communications.ts';
+import { exportFirmCommunicationsXlsx } from '../src/core/log/communications-export.ts';
 import { listMessages, type MessageFilters } from '../src/core/mail/message-queries.ts';
 import { runFileAddressJob } from '../src/core/log/retro-filing.ts';
 
@@ -378,6 +381,34 @@ async function main() {
 
   results.push(await measure(db, 'client log search (GET /api/clients/:id/communications?q=)', 200,
     clientIds.map((id, i) => () => listCommunications(fork(), id, { q: queries[i % queries.length] }, { limit: 50 })), mainSelect(/from "?communication"? (as )?"?c"?/)));
+
+  // The firm-wide log (issue 15): newest first over every client, with the filters staff use, and page two.
+  const records = Number(counts.records ?? 0);
+  const tags = await sql(em, `select (select id from reason order by name limit 1) as reason, (select id from area order by name limit 1) as area,
+    (select occurred_at from communication order by occurred_at desc, id desc offset ? limit 1) as month_ago`, [Math.max(1, Math.round(records / 24))]) as { reason: string; area: string; month_ago: Date }[];
+  const { reason, area } = tags[0]!;
+  const monthAgo = new Date(tags[0]!.month_ago);
+  const firmFilters: FirmCommunicationFilters[] = [
+    {}, { reasonId: reason }, { areaId: area }, { kind: 'call' }, { from: monthAgo }, { reasonId: reason, from: monthAgo }, { kind: 'email', areaId: area },
+  ];
+  const secondPage = new Map<number, string | null>();
+  for (const [i, f] of firmFilters.entries()) secondPage.set(i, (await listFirmCommunications(fork(), viewer(0), f, { limit: 50 })).nextCursor);
+  results.push(await measure(db, `firm-wide log page (GET /api/communications, 50 newest; ${firmFilters.length} filter sets, first and second pages)`, 100,
+    Array.from({ length: ITER }, (_, i) => {
+      const n = i % firmFilters.length;
+      const cursor = i % 2 === 1 ? secondPage.get(n) ?? undefined : undefined;
+      return () => listFirmCommunications(fork(), viewer(i), firmFilters[n]!, { limit: 50, cursor });
+    }), mainSelect(/from "?communication"? (as )?"?c"?/)));
+
+  // Export of 10,000 records: the newest 10,000 (a period) of every client, as the .xlsx the route sends.
+  const exportRows = Math.min(10_000, records);
+  const exportFrom = (await sql(em, `select occurred_at from communication order by occurred_at desc, id desc offset ? limit 1`, [exportRows - 1]) as { occurred_at: Date }[])[0]!.occurred_at;
+  const exportRuns = Array.from({ length: Math.min(ITER, 5) }, () => async () => {
+    const file = await exportFirmCommunicationsXlsx(fork(), viewer(0), { from: new Date(exportFrom) }, 'es');
+    if (file.rows < exportRows) throw new Error(`exported ${file.rows} of ${exportRows} records`);
+  });
+  results.push(await measure(db, `firm-wide log export (GET /api/communications/export.xlsx, ${exportRows.toLocaleString()} records)`, 5000,
+    exportRuns, mainSelect(/from "?communication"? (as )?"?c"?/)));
 
   // Retroactive filing: a new contact address for a client, whose existing mail (a stranger's, ~N
   // messages) gets filed. Setup (contact + address + link) is not timed; filing is.

@@ -77,7 +77,7 @@ t.test('one list over every client: filters, order, keyset pages, errors; the ex
   t.same(rows.map((r) => r.getCell(col('Cliente')).value), [b.name, a.name]);
   t.same(rows.map((r) => r.getCell(col('Tipo')).value), ['Reunión', 'Llamada'], 'kinds in words, not codes');
   t.same(rows.map((r) => r.getCell(col('Iniciado por')).value), ['Cliente', 'Despacho']);
-  t.same(rows.map((r) => r.getCell(col('Archivado')).value), ['', ''], 'manual records are not filed mail');
+  t.same(rows.map((r) => r.getCell(col('Archivado')).value ?? ''), ['', ''], 'manual records are not filed mail');
   t.same(rows.map((r) => r.getCell(col('Motivo')).value), [reason.name, reason.name]);
   for (const code of ['call', 'meeting', 'firm', 'client', 'auto', 'manual']) {
     t.notOk(rows.some((r) => (r.values as unknown[]).includes(code)), `no internal code "${code}"`);

@@ -2,6 +2,7 @@
 // column). The only exceljs import. Must not decide filters or visibility: it renders what
 // communications.ts lists.
 import ExcelJS from 'exceljs';
+import { PassThrough } from 'node:stream';
 import type { Em } from '../platform/db.ts';
 import { iterateCommunications, iterateFirmCommunications, type CommunicationFilters, type CommunicationView, type FirmCommunicationFilters } from './communications.ts';
 import type { Viewer } from '../mail/visibility.ts';
@@ -61,13 +62,20 @@ export async function exportFirmCommunicationsXlsx(em: Em, viewer: Viewer, filte
 
 async function writeWorkbook(records: AsyncIterable<CommunicationView>, language: Language, withClient: boolean): Promise<{ content: Buffer; rows: number }> {
   const labels = EXPORT_LABELS[language];
-  const workbook = new ExcelJS.Workbook();
+  // The streaming writer: each row is serialised as it is added (10,000 rows took 3–4x longer through the
+  // in-memory workbook, which keeps every cell as an object until the end). Inline strings, no shared table.
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   workbook.creator = 'Dossier';
   workbook.created = new Date();
   const sheet = workbook.addWorksheet(labels.sheet, { views: [{ state: 'frozen', ySplit: 1 }] });
   const columns = withClient ? [EXPORT_COLUMNS[0], { header: 'Client', key: 'client', width: 30 } as const, ...EXPORT_COLUMNS.slice(1)] : EXPORT_COLUMNS;
-  sheet.columns = columns.map((c) => ({ ...c, header: labels.columns[c.key] }));
+  const dated = new Set<string>(['occurredAt', 'createdAt', 'updatedAt']);
+  sheet.columns = columns.map((c) => ({ ...c, header: labels.columns[c.key], ...(dated.has(c.key) ? { style: { numFmt: 'yyyy-mm-dd hh:mm' } } : {}) }));
   sheet.getRow(1).font = { bold: true };
+  sheet.getRow(1).commit();
   let rows = 0;
   for await (const r of records) {
     if (withClient && rows >= FIRM_EXPORT_MAX_ROWS) {
@@ -91,9 +99,10 @@ async function writeWorkbook(records: AsyncIterable<CommunicationView>, language
       id: r.id,
       createdAt: new Date(r.createdAt),
       updatedAt: new Date(r.updatedAt),
-    });
+    }).commit();
     rows++;
   }
-  for (const key of ['occurredAt', 'createdAt', 'updatedAt']) sheet.getColumn(key).numFmt = 'yyyy-mm-dd hh:mm';
-  return { content: Buffer.from(await workbook.xlsx.writeBuffer()), rows };
+  sheet.commit();
+  await workbook.commit();
+  return { content: Buffer.concat(chunks), rows };
 }
