@@ -8,6 +8,7 @@ import { SettingsProfile } from '../components/settings-profile.tsx';
 import { SettingsSecurity } from '../components/settings-security.tsx';
 import { AccountList } from '../components/account-list.tsx';
 import { SettingsTokens } from '../components/settings-tokens.tsx';
+import { SettingsSyncHealth } from '../components/settings-sync-health.tsx';
 import { SettingsFilingApprovals } from '../components/settings-filing-approvals.tsx';
 import { SettingsTags } from '../components/settings-tags.tsx';
 import { SettingsUsers } from '../components/settings-users.tsx';
@@ -21,6 +22,7 @@ export default function SettingsPage() {
     ['settings-profile', t('settings.profile')],
     ['settings-security', t('settings.security.title')],
     ['settings-accounts', t('accounts.title')],
+    ['settings-sync-health', t('settings.syncHealth.title')],
     ['settings-filing-approvals', t('settings.filingApprovals.title')],
     ['settings-tags', t('settings.tags.title')],
     ...(admin ? [['settings-users', t('settings.users.title')]] : []),
@@ -41,6 +43,7 @@ export default function SettingsPage() {
       <SettingsProfile />
       <SettingsSecurity />
       <AccountList />
+      <SettingsSyncHealth />
       <SettingsFilingApprovals />
       <SettingsTags />
       {admin && <SettingsUsers />}
