@@ -1,13 +1,19 @@
 // Bulk switches for selected clients (TaxDome's bulk contact settings): enable / disable / keep notify,
-// sync and autoSaveAttachments on every address linked to each client. One transaction per client, so
+// sync, autoSaveAttachments and each notification category on every address linked to each client. One transaction per client, so
 // one failure undoes only that client; dryRun reports what would change and changes nothing.
 import { kysely, type Em } from '../platform/db.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Actor } from './contacts.ts';
+import { NOTIFY_CATEGORIES, type NotifyCategory } from './client.entity.ts';
 
 export type Toggle = 'enable' | 'disable';
-export type BulkSettingsInput = { clientIds: string[]; notify?: Toggle; sync?: Toggle; autoSaveAttachments?: Toggle; dryRun?: boolean };
+export type BulkSettingsInput = {
+  clientIds: string[]; notify?: Toggle; sync?: Toggle; autoSaveAttachments?: Toggle;
+  /** Turn single notification categories on or off, leaving the others as they are (issue 15). */
+  notifyCategories?: Partial<Record<NotifyCategory, Toggle>>;
+  dryRun?: boolean;
+};
 export type BulkClientResult = { clientId: string; changed: number; unchanged: number };
 export type BulkSettingsResult = {
   /** Addresses whose switches changed (or would change, in a dry run). */
@@ -46,7 +52,7 @@ export async function applyBulkContactSettings(em: Em, actor: Actor, input: Bulk
         const client = await db.selectFrom('client').select('name').where('id', '=', clientId).forUpdate().executeTakeFirst();
         if (!client) throw new DomainError('not_found', 'Client not found');
         const rows = await db.selectFrom('contact_email as ce').innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id')
-          .select(['ce.id', 'ce.address', 'ce.notify', 'ce.sync', 'ce.auto_save_attachments'])
+          .select(['ce.id', 'ce.address', 'ce.notify', 'ce.sync', 'ce.auto_save_attachments', 'ce.notify_categories'])
           .where('cc.client_id', '=', clientId)
           .orderBy('ce.address')
           .forUpdate('ce')
@@ -58,7 +64,8 @@ export async function applyBulkContactSettings(em: Em, actor: Actor, input: Bulk
           if (seen.has(row.id)) continue;
           seen.add(row.id);
           const diff = wanted.filter((w) => row[w.column] !== w.value);
-          if (!diff.length) {
+          const categories = nextCategories(row.notify_categories, input.notifyCategories);
+          if (!diff.length && !categories) {
             unchanged++;
             continue;
           }
@@ -67,13 +74,19 @@ export async function applyBulkContactSettings(em: Em, actor: Actor, input: Bulk
           if (!dryRun) {
             const set: { [C in (typeof COLUMNS)[Setting]]?: boolean } = {};
             for (const d of diff) set[d.column] = d.value;
-            await db.updateTable('contact_email').set((eb) => ({ ...set, updated_at: eb.fn<Date>('now') })).where('id', '=', row.id).execute();
+            await db.updateTable('contact_email')
+              .set((eb) => ({ ...set, ...(categories ? { notify_categories: categories } : {}), updated_at: eb.fn<Date>('now') }))
+              .where('id', '=', row.id).execute();
           }
         }
         if (!dryRun && changed) {
           recordAudit(tx, {
             actorId: actor?.id ?? null, action: 'client.contact_settings', entityType: 'client', entityId: clientId, clientId,
-            details: { settings: Object.fromEntries(wanted.map((w) => [w.key, w.value ? 'enable' : 'disable'])), addresses: changed },
+            details: {
+              settings: Object.fromEntries(wanted.map((w) => [w.key, w.value ? 'enable' : 'disable'])),
+              ...(input.notifyCategories && Object.keys(input.notifyCategories).length ? { notifyCategories: input.notifyCategories } : {}),
+              addresses: changed,
+            },
           });
         }
         return { changed, unchanged, syncOn };
@@ -88,4 +101,13 @@ export async function applyBulkContactSettings(em: Em, actor: Actor, input: Bulk
     }
   }
   return result;
+}
+
+/** The address's categories after the toggles, in the canonical order; null when nothing changes. */
+function nextCategories(current: readonly string[] | null, toggles: BulkSettingsInput['notifyCategories']): NotifyCategory[] | null {
+  if (!toggles) return null;
+  const have = new Set(current ?? []);
+  const next = NOTIFY_CATEGORIES.filter((c) => (toggles[c] === 'enable' ? true : toggles[c] === 'disable' ? false : have.has(c)));
+  const same = next.length === have.size && next.every((c) => have.has(c));
+  return same ? null : next;
 }

@@ -100,7 +100,12 @@ export const AddSenderResult = Type.Object({ contactId: Uuid, contactCreated: Ty
 // ---------------------------------------------------------------- bulk, import
 export const BulkSettingsBody = Type.Object({
   clientIds: Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 1000 }),
-  notify: Type.Optional(Toggle), sync: Type.Optional(Toggle), autoSaveAttachments: Type.Optional(Toggle), dryRun: Type.Optional(Type.Boolean()),
+  notify: Type.Optional(Toggle), sync: Type.Optional(Toggle), autoSaveAttachments: Type.Optional(Toggle),
+  /** Single notification categories on or off; the others stay as they are. */
+  notifyCategories: Type.Optional(Type.Object({
+    documents: Type.Optional(Toggle), file_requests: Type.Optional(Toggle), reminders: Type.Optional(Toggle), messages: Type.Optional(Toggle),
+  }, { additionalProperties: false })),
+  dryRun: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 export type BulkSettingsBody = Static<typeof BulkSettingsBody>;
 export const BulkSettingsResult = Type.Object({

@@ -10,10 +10,13 @@ import { Dialog, ErrorAlert, useAction } from './client-ui.tsx';
 type Result = Static<typeof BulkSettingsResult>;
 type Choice = '' | 'enable' | 'disable';
 const settings = ['notify', 'sync', 'autoSaveAttachments'] as const;
+const categories = ['documents', 'file_requests', 'reminders', 'messages'] as const;
+type Category = (typeof categories)[number];
 
 export function BulkSettingsDialog({ clients, onClose, onApplied }: { clients: ClientListItem[]; onClose: () => void; onApplied: () => void }) {
   const { t, formatNumber } = useI18n();
   const [choices, setChoices] = useState<Record<(typeof settings)[number], Choice>>({ notify: '', sync: '', autoSaveAttachments: '' });
+  const [cats, setCats] = useState<Record<Category, Choice>>({ documents: '', file_requests: '', reminders: '', messages: '' });
   const [result, setResult] = useState<Result | null>(null);
   const [nothing, setNothing] = useState(false);
   const action = useAction();
@@ -22,6 +25,8 @@ export function BulkSettingsDialog({ clients, onClose, onApplied }: { clients: C
   const submit = async (dryRun: boolean) => {
     const body: Record<string, unknown> = { clientIds: clients.map((c) => c.id), dryRun };
     for (const s of settings) if (choices[s]) body[s] = choices[s];
+    const notifyCategories = Object.fromEntries(categories.filter((c) => cats[c]).map((c) => [c, cats[c]]));
+    if (Object.keys(notifyCategories).length) body.notifyCategories = notifyCategories;
     if (Object.keys(body).length === 2) return setNothing(true);
     setNothing(false);
     await action.run(async () => {
@@ -48,6 +53,19 @@ export function BulkSettingsDialog({ clients, onClose, onApplied }: { clients: C
             </select>
           </div>
         ))}
+        <fieldset class="form">
+          <legend>{t('client.overview.notifyAbout')}</legend>
+          {categories.map((c) => (
+            <div class="field field-inline" key={c}>
+              <label for={`bulk-cat-${c}`}>{t(`client.overview.category.${c}`)}</label>
+              <select id={`bulk-cat-${c}`} value={cats[c]} onChange={(e) => { setCats({ ...cats, [c]: e.currentTarget.value as Choice }); setResult(null); }}>
+                <option value="">{t('clients.bulk.leave')}</option>
+                <option value="enable">{t('clients.bulk.enable')}</option>
+                <option value="disable">{t('clients.bulk.disable')}</option>
+              </select>
+            </div>
+          ))}
+        </fieldset>
         {nothing && <p class="field-error">{t('clients.bulk.nothing')}</p>}
         <ErrorAlert error={action.error} />
         {result && (
