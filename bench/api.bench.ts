@@ -420,11 +420,17 @@ async function main() {
       e as (insert into contact_email (id, contact_id, address, sync, notify, notify_categories, auto_save_attachments, language, created_at, updated_at)
             select gen_random_uuid(), c.id, ?, true, true, '{}', false, 'es', now(), now() from c returning contact_id)
       insert into client_contact (client_id, contact_id, created_at) select ?, contact_id, now() from e`, [`Bench ${address}`, address, clientId]);
+    // The generated mail sits in private mailboxes: their owners have consented to filing it (issue 12), as
+    // when an owner adds the address or approves the request; without consent nothing would be filed.
+    await sql(em, `insert into filing_consent (id, owner_id, address, client_id, status, asked, decided_at, created_at, updated_at)
+      select gen_random_uuid(), owner_id, ?, ?, 'approved', false, now(), now(), now() from mail_account
+      where visibility = 'private' and owner_id is not null group by owner_id on conflict do nothing`, [address, clientId]);
   };
   const unlink = async (address: string) => {
     await sql(em, `delete from communication where message_id in (select message_id from message_address where address = ?) and filed_by = 'auto'
       and client_id in (select cc.client_id from contact_email ce join client_contact cc on cc.contact_id = ce.contact_id where ce.address = ?)`, [address, address]);
     await sql(em, `delete from contact where id in (select contact_id from contact_email where address = ?)`, [address]);
+    await sql(em, `delete from filing_consent where address = ?`, [address]);
   };
   // Warm-up on the first address, then time each (only the filing itself), then undo for the next run.
   await link(strangerRows[0]!.address, clientIds[0]!);
