@@ -24,6 +24,7 @@ import { Migration20261208057000SentMailLogged } from './20261208057000-sent-mai
 import { Migration20261208057001ContactFiling } from './20261208057001-contact-filing.ts';
 import { Migration20261208057002FirmLogIndexes } from './20261208057002-firm-log-indexes.ts';
 import { Migration20261208058000MessageRead } from './20261208058000-message-read.ts';
+import { Migration20261208053000RestrictedClients } from './20261208053000-restricted-clients.ts';
 
 export const migrationsList = [
   { name: '20261125000000-initial', class: Migration20261125000000Initial },
@@ -45,6 +46,7 @@ export const migrationsList = [
   { name: '20261208003000-outbox-tokens', class: Migration20261208003000OutboxTokens },
   { name: '20261208051000-filing-consent', class: Migration20261208051000FilingConsent },
   { name: '20261208054000-sync-reconcile', class: Migration20261208054000SyncReconcile },
+  { name: '20261208053000-restricted-clients', class: Migration20261208053000RestrictedClients },
   { name: '20261208056000-client-owner', class: Migration20261208056000ClientOwner },
   { name: '20261208056010-document-categories', class: Migration20261208056010DocumentCategories },
   { name: '20261208057000-sent-mail-logged', class: Migration20261208057000SentMailLogged },

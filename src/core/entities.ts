@@ -1,6 +1,6 @@
 // The entity registry handed to MikroORM. Add new entities here.
 import { AuditEvent } from './staff/audit-event.entity.ts';
-import { Client, ClientContact, Contact, ContactEmail } from './crm/client.entity.ts';
+import { Client, ClientContact, ClientTeam, Contact, ContactEmail } from './crm/client.entity.ts';
 import { Area, Communication, FilingExclusion, Reason } from './log/communication.entity.ts';
 import { FilingConsent, PrivateMessage } from './log/filing-consent.entity.ts';
 import { CalendarFeed, Task } from './log/task.entity.ts';
@@ -21,7 +21,7 @@ import { ApiToken, RecoveryCode, Session, User } from './staff/user.entity.ts';
 export const entities = [
   User, Session, ApiToken, RecoveryCode, AuditEvent,
   MailAccount, Mailbox, ImapCheck, OAuthFlow, Message, MessageLocation, MessageAddress, Attachment, Blob, MessageRead,
-  Client, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, FilingConsent, PrivateMessage, Document, DocumentCategory,
+  Client, ClientTeam, Contact, ClientContact, ContactEmail, Reason, Area, Communication, FilingExclusion, FilingConsent, PrivateMessage, Document, DocumentCategory,
   Outbox, MessageAwaitingClient,
   FileRequest, FileRequestRecipient, FileRequestItem, FileRequestDocument, FileRequestEvent, Notification, FirmSetting,
   Discussion, DiscussionParticipant, DiscussionComment, Share, ShareRecipient, ShareLink, ShareDownload,

@@ -18,6 +18,7 @@ import type { Db, Em } from '../core/platform/db.ts';
 import type { JobQueue } from '../core/platform/jobs.ts';
 import type { BlobStore } from '../core/blobs/blob-store.ts';
 import { registerAuth } from './auth.ts';
+import { registerClientAccess } from './client-access.ts';
 import { handleError, HttpError, STATUS } from './errors.ts';
 import { routes } from './routes/index.ts';
 import { calendarFeedRoutes } from './routes/calendar.ts';
@@ -124,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   await app.register(metricsRoutes(metrics));
   await app.register(queueDashboard);
+  registerClientAccess(app);
   for (const plugin of routes) await app.register(plugin, { prefix: '/api' });
   // Share links are mailed to clients: short public URLs outside /api.
   await app.register(shareLinkRoutes);

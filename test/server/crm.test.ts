@@ -29,8 +29,8 @@ t.test('client list items carry contacts, notify and sync; q searches; cursor pa
   const page1 = await s.request('GET', `/api/clients?q=${encodeURIComponent(tag)}&limit=2`);
   t.equal(page1.statusCode, 200);
   const body = page1.json();
-  t.same(body.items[0], { id: a.id, name: `${tag} A`, taxId: null, contacts: 2, notify: true, sync: true, owner: null });
-  t.same(body.items[1], { id: b.id, name: `${tag} B`, taxId: tax, contacts: 0, notify: false, sync: false, owner: null });
+  t.same(body.items[0], { id: a.id, name: `${tag} A`, taxId: null, contacts: 2, notify: true, sync: true, owner: null, restricted: false });
+  t.same(body.items[1], { id: b.id, name: `${tag} B`, taxId: tax, contacts: 0, notify: false, sync: false, owner: null, restricted: false });
   t.ok(body.nextCursor);
   const page2 = (await s.request('GET', `/api/clients?q=${encodeURIComponent(tag)}&limit=2&cursor=${body.nextCursor}`)).json();
   t.same(page2.items.map((i: { name: string }) => i.name), [`${tag} C`]);

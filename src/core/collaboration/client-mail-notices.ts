@@ -4,7 +4,7 @@
 // what the queue lost. Only mail the owner may see (core/mail/visibility.ts). Never flushes the caller's work.
 import { kysely, type Db, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
-import { isVisibleMessage, listVisibleMailboxes } from '../mail/visibility.ts';
+import { filterVisibleClientIds, isVisibleMessage, listVisibleMailboxes } from '../mail/visibility.ts';
 import { Outbox } from '../outbox/outbox.entity.ts';
 import { enqueueSend, newMessageId } from '../outbox/outbox.ts';
 import type { Language } from '../staff/user.entity.ts';
@@ -28,12 +28,15 @@ export async function notifyClientOwners(em: Em, pairs: FiledPair[]): Promise<nu
   const db = kysely(em);
   const rows = await db.selectFrom('client as c')
     .innerJoin('app_user as u', 'u.id', 'c.owner_id')
-    .select(['c.id as client_id', 'c.name as client_name', 'u.id as user_id', 'u.client_mail_notice'])
+    .select(['c.id as client_id', 'c.name as client_name', 'u.id as user_id', 'u.role', 'u.client_mail_notice'])
     .where('c.id', 'in', [...new Set(pairs.map((p) => p.clientId))])
     .where('u.active', '=', true).where('u.client_mail_notice', '<>', 'off')
     .execute();
   if (!rows.length) return 0;
-  const byClient = new Map(rows.map((r) => [r.client_id, r]));
+  // An owner who may not see the client (restricted to a team they are not on) hears nothing of it.
+  const seen: typeof rows = [];
+  for (const r of rows) if ((await filterVisibleClientIds(em, { id: r.user_id, role: r.role }, [r.client_id])).length) seen.push(r);
+  const byClient = new Map(seen.map((r) => [r.client_id, r]));
   const subjects = new Map((await db.selectFrom('message').select(['id', 'subject'])
     .where('id', 'in', [...new Set(pairs.map((p) => p.messageId))]).execute()).map((m) => [m.id, m.subject]));
   let created = 0;
@@ -44,9 +47,10 @@ export async function notifyClientOwners(em: Em, pairs: FiledPair[]): Promise<nu
     let visible = visibleTo.get(owner.user_id);
     if (!visible) {
       // The one rule: the owner's mailboxes, then which of these messages they may see.
-      const boxes = (await listVisibleMailboxes(em, { id: owner.user_id })).map((b) => b.id);
+      const viewer = { id: owner.user_id, role: owner.role };
+      const boxes = (await listVisibleMailboxes(em, viewer)).map((b) => b.id);
       const ids = [...new Set(pairs.map((x) => x.messageId))];
-      visible = new Set((await db.selectFrom('message as m').select('m.id').where('m.id', 'in', ids).where(isVisibleMessage(boxes)).execute()).map((r) => r.id));
+      visible = new Set((await db.selectFrom('message as m').select('m.id').where('m.id', 'in', ids).where(isVisibleMessage(viewer, boxes)).execute()).map((r) => r.id));
       visibleTo.set(owner.user_id, visible);
     }
     if (!visible.has(p.messageId)) continue;

@@ -7,6 +7,7 @@ import type { JobQueue } from '../platform/jobs.ts';
 import { getAddressDomain, normalizeAddress } from '../mail/addresses.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { Client } from '../crm/client.entity.ts';
+import { filterVisibleClientIds, visibleClient, type Viewer } from '../mail/visibility.ts';
 import { Document } from '../documents/document.entity.ts';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import {
@@ -145,7 +146,8 @@ async function getRequestAccount(em: Em, user: User, accountId: string | undefin
 }
 
 async function planFileRequest(em: Em, user: User, input: CreateFileRequestInput): Promise<Plan> {
-  const client = await em.findOne(Client, { id: input.clientId });
+  // A client hidden from the user (restricted) answers as an unknown one.
+  const client = (await filterVisibleClientIds(em, user, [input.clientId])).length ? await em.findOne(Client, { id: input.clientId }) : null;
   if (!client) throw new InvalidInputError('client_not_found', 'The client does not exist', 'clientId');
   const account = await getRequestAccount(em, user, input.accountId);
   // Header-bound text: line breaks and controls are stripped (never injected, never refused).
@@ -430,8 +432,9 @@ async function summarize(em: Em, requests: FileRequest[]): Promise<FileRequestSu
 export type ListFilter = 'open' | 'overdue' | 'fulfilled' | 'cancelled' | 'partially_fulfilled';
 
 /** Requests newest first; `open` includes partially fulfilled ones, `overdue` is open past the due date. */
-export async function listFileRequests(em: Em, opts: { status?: ListFilter; clientId?: string; limit: number; cursor?: string }): Promise<{ items: FileRequestSummary[]; nextCursor: string | null }> {
-  let query = kysely(em).selectFrom('file_request as r').select((eb) => ['r.id', cursorTime(eb.ref('r.created_at')).as('at')]);
+export async function listFileRequests(em: Em, viewer: Viewer, opts: { status?: ListFilter; clientId?: string; limit: number; cursor?: string }): Promise<{ items: FileRequestSummary[]; nextCursor: string | null }> {
+  let query = kysely(em).selectFrom('file_request as r').select((eb) => ['r.id', cursorTime(eb.ref('r.created_at')).as('at')])
+    .where(visibleClient(viewer, 'r.client_id'));
   if (opts.status === 'open' || opts.status === 'overdue') query = query.where('r.status', 'in', ['open', 'partially_fulfilled']);
   else if (opts.status) query = query.where('r.status', '=', opts.status);
   if (opts.status === 'overdue') query = query.where('r.due_date', '<', today());

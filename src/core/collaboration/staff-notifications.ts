@@ -11,6 +11,7 @@ import { Outbox } from '../outbox/outbox.entity.ts';
 import { newMessageId } from '../outbox/outbox.ts';
 import { oneLine } from './templates/render.ts';
 import { User } from '../staff/user.entity.ts';
+import { filterVisibleClientIds, visibleClient, type Viewer } from '../mail/visibility.ts';
 
 export type NotificationInput = {
   userId: string;
@@ -49,6 +50,8 @@ export async function createNotification(em: Em, input: NotificationInput, opts:
   if (input.emailPending !== undefined) return { notification, outboxId: null };
   const user = await em.findOne(User, { id: input.userId });
   if (!user || !user.active || !user.notifyByEmail) return { notification, outboxId: null };
+  // No mail about a client the user may not see (restricted): the bell hides it too.
+  if (input.clientId && !(await filterVisibleClientIds(em, user, [input.clientId])).length) return { notification, outboxId: null };
   const account = await em.findOne(MailAccount, { visibility: 'public' }, { orderBy: { createdAt: 'asc' } });
   if (!account) return { notification, outboxId: null };
   const url = link && opts.publicUrl ? `${opts.publicUrl}${link}` : '';
@@ -74,13 +77,13 @@ function decode(cursor: string): [number, string, string] {
 }
 
 /** The user's notifications: unread first, then newest first; keyset pages over (unread, created_at, id). */
-export async function listNotificationPage(em: Em, user: { id: string }, opts: { limit: number; cursor?: string; unreadOnly?: boolean }): Promise<{ items: NotificationItem[]; nextCursor: string | null; unread: number }> {
+export async function listNotificationPage(em: Em, user: Viewer, opts: { limit: number; cursor?: string; unreadOnly?: boolean }): Promise<{ items: NotificationItem[]; nextCursor: string | null; unread: number }> {
   // Unread first: 1 for unread, 0 for read, the first key of the list's order and of its cursor.
   const unread = expressionBuilder<DB, 'notification'>().case().when('read_at', 'is', null).then(1).else(0).end();
   let query = kysely(em).selectFrom('notification')
     .select((eb) => ['id', 'kind', 'title', 'body', 'link', 'client_id', 'file_request_id', 'message_id', 'task_id', 'read_at', 'created_at',
       cursorTime(eb.ref('created_at')).as('at'), unread.as('unread')])
-    .where('user_id', '=', user.id);
+    .where('user_id', '=', user.id).where((eb) => eb.or([eb('client_id', 'is', null), visibleClient(user, 'notification.client_id')]));
   if (opts.unreadOnly) query = query.where('read_at', 'is', null);
   if (opts.cursor) {
     const [rank, at, id] = decode(opts.cursor);
@@ -99,9 +102,11 @@ export async function listNotificationPage(em: Em, user: { id: string }, opts: {
   };
 }
 
-export async function countUnreadNotifications(em: Em, user: { id: string }): Promise<number> {
+/** Unread notifications of the user, leaving out those about a client they may not see. */
+export async function countUnreadNotifications(em: Em, user: Viewer): Promise<number> {
   const row = await kysely(em).selectFrom('notification').select((eb) => eb.fn.countAll<string>().as('n'))
     .where('user_id', '=', user.id).where('read_at', 'is', null)
+    .where((eb) => eb.or([eb('client_id', 'is', null), visibleClient(user, 'notification.client_id')]))
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }

@@ -6,6 +6,7 @@ import { recordAudit } from '../staff/audit.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Actor } from './contacts.ts';
 import { NOTIFY_CATEGORIES, type NotifyCategory } from './client.entity.ts';
+import { visibleClient } from '../mail/visibility.ts';
 
 export type Toggle = 'enable' | 'disable';
 export type BulkSettingsInput = {
@@ -49,7 +50,9 @@ export async function applyBulkContactSettings(em: Em, actor: Actor, input: Bulk
     try {
       const outcome = await em.fork().transactional(async (tx) => {
         const db = kysely(tx);
-        const client = await db.selectFrom('client').select('name').where('id', '=', clientId).forUpdate().executeTakeFirst();
+        // A restricted client the actor is not on reads as an unknown one.
+        const client = await db.selectFrom('client as c').select('c.name').where('c.id', '=', clientId)
+          .$if(actor !== null, (qb) => qb.where(visibleClient(actor!, 'c.id'))).forUpdate().executeTakeFirst();
         if (!client) throw new DomainError('not_found', 'Client not found');
         const rows = await db.selectFrom('contact_email as ce').innerJoin('client_contact as cc', 'cc.contact_id', 'ce.contact_id')
           .select(['ce.id', 'ce.address', 'ce.notify', 'ce.sync', 'ce.auto_save_attachments', 'ce.notify_categories'])

@@ -11,6 +11,7 @@ import { listOwnAddresses } from '../log/filing.ts';
 import { EMAIL_DEFAULTS, type Actor } from './contacts.ts';
 import { LANGUAGES, type Language } from '../staff/user.entity.ts';
 import { cleanHeaderText } from '../platform/text.ts';
+import { filterVisibleClientIds } from '../mail/visibility.ts';
 
 export type ImportError = { line: number; code: string; message: string; field?: string };
 export type ImportResult = {
@@ -167,9 +168,12 @@ async function applyRow(em: Em, actor: Actor, row: Row): Promise<{ clientId: str
   let changed = false;
   const toFile: string[] = [];
   // The client: by tax id when the line has one, else by name (case-insensitive) among clients.
-  let client = row.taxId
-    ? await em.findOne(Client, { taxId: row.taxId }, { orderBy: { createdAt: 'asc' } })
-    : await em.findOne(Client, { name: { $ilike: row.clientName.replace(/[\\%_]/g, '\\$&') } }, { orderBy: { createdAt: 'asc' } });
+  // Only among clients the actor may see: a restricted client of another team is never matched (nor revealed).
+  const candidates = row.taxId
+    ? await em.find(Client, { taxId: row.taxId }, { orderBy: { createdAt: 'asc' } })
+    : await em.find(Client, { name: { $ilike: row.clientName.replace(/[\\%_]/g, '\\$&') } }, { orderBy: { createdAt: 'asc' } });
+  const visible = actor ? new Set(await filterVisibleClientIds(em, actor, candidates.map((c) => c.id))) : null;
+  let client = candidates.find((c) => !visible || visible.has(c.id)) ?? null;
   const isNew = !client;
   if (!client) {
     client = em.create(Client, { name: row.clientName, taxId: row.taxId, notes: '', createdBy: actor?.id ?? null });

@@ -14,6 +14,8 @@ export const Client = defineEntity({
     name: p.string().index(),
     taxId: p.string().nullable().index(),
     notes: p.text().default(''),
+    /** Visible only to its team (client_team) and to admins (core/mail/visibility.ts visibleClient). */
+    restricted: p.boolean().default(false),
     createdBy: () => p.manyToOne(User).nullable().deleteRule('set null'),
     /** The responsible staff member: told of new mail filed to the client (their clientMailNotice). */
     owner: () => p.manyToOne(User).nullable().deleteRule('set null').index(),
@@ -26,6 +28,17 @@ export type Client = InferEntity<typeof Client>;
 /** Where a contact's mail goes when the contact belongs to several clients (issue 15). */
 export const CONTACT_FILINGS = ['all', 'primary', 'ask'] as const;
 export type ContactFiling = (typeof CONTACT_FILINGS)[number];
+
+/** The staff who may see a restricted client (admins always may). */
+export const ClientTeam = defineEntity({
+  name: 'ClientTeam',
+  properties: {
+    client: () => p.manyToOne(Client).primary().deleteRule('cascade'),
+    user: () => p.manyToOne(User).primary().deleteRule('cascade').index(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type ClientTeam = InferEntity<typeof ClientTeam>;
 
 export const Contact = defineEntity({
   name: 'Contact',

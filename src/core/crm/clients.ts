@@ -1,22 +1,24 @@
 // Client accounts: create, edit, delete, and the list with per-client contact counts and whether any
 // linked address has notify / sync on. Deleting a client deletes its log and documents (cascade), never mail.
+// A restricted client is its team's and the admins' alone: every read here goes through visibleClient.
 import { sql, type ExpressionBuilder } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { kysely, type DB, type Em } from '../platform/db.ts';
 import { recordAudit } from '../staff/audit.ts';
-import { Client } from './client.entity.ts';
+import { Client, ClientTeam } from './client.entity.ts';
 import { InvalidInputError, NotFoundError } from '../platform/errors.ts';
+import { assertClientVisible, visibleClient, type Viewer } from '../mail/visibility.ts';
 import { cleanName, containsPattern, decodeNameCursor, encodeNameCursor, type Actor } from './contacts.ts';
 import { cleanHeaderText } from '../platform/text.ts';
 
-export type ClientInput = { name: string; taxId?: string | null; notes?: string; ownerId?: string | null };
+export type ClientInput = { name: string; taxId?: string | null; notes?: string; ownerId?: string | null; restricted?: boolean; teamUserIds?: string[] };
 export type ClientOwner = { id: string; name: string } | null;
-export type ClientListItem = { id: string; name: string; taxId: string | null; contacts: number; notify: boolean; sync: boolean; owner: ClientOwner };
+export type ClientListItem = { id: string; name: string; taxId: string | null; contacts: number; notify: boolean; sync: boolean; owner: ClientOwner; restricted: boolean };
 export type ClientContactView = {
   id: string; name: string; role: string | null;
   emails: { id: string; address: string; sync: boolean; notify: boolean; autoSaveAttachments: boolean }[];
 };
-export type ClientView = ClientListItem & { notes: string; createdAt: string; updatedAt: string; contactList: ClientContactView[] };
+export type ClientView = ClientListItem & { team: { id: string; name: string }[]; notes: string; createdAt: string; updatedAt: string; contactList: ClientContactView[] };
 
 const cleanTaxId = (raw: string | null | undefined): string | null => {
   if (raw === undefined || raw === null) return null;
@@ -38,8 +40,14 @@ export async function checkOwnerId(em: Em, ownerId: string | null, field = 'owne
   return row.id;
 }
 
+/** A client the viewer may see (NotFoundError otherwise: a restricted client is never revealed). */
+export async function getVisibleClient(em: Em, viewer: Viewer, id: string): Promise<Client> {
+  await assertClientVisible(em, viewer, id);
+  return getClient(em, id);
+}
+
 /** Creates the client; an owner is set afterwards with updateClient (it needs a lookup, this stays synchronous). */
-export function createClient(em: Em, actor: Actor, input: Omit<ClientInput, 'ownerId'>): Client {
+export function createClient(em: Em, actor: Actor, input: Omit<ClientInput, 'ownerId' | 'restricted' | 'teamUserIds'>): Client {
   const client = em.create(Client, {
     name: cleanName(input.name, 'name'), taxId: cleanTaxId(input.taxId), notes: input.notes ?? '', createdBy: actor?.id ?? null,
   });
@@ -49,8 +57,36 @@ export function createClient(em: Em, actor: Actor, input: Omit<ClientInput, 'own
 
 const ownerIdOf = (c: Client): string | null => (c.owner as unknown as { id: string } | null)?.id ?? null;
 
-export async function updateClient(em: Em, actor: Actor, id: string, patch: Partial<ClientInput>): Promise<Client> {
-  const client = await getClient(em, id);
+/**
+ * Restricts a client to a team or opens it to the firm again. The caller must see the client (admins
+ * and, once restricted, its team). A staff member who restricts a client stays on its team (they could
+ * not otherwise undo it): their id is added to `teamUserIds`. Team members must be active users.
+ */
+export async function setClientAccess(em: Em, actor: Viewer | null, client: Client, input: Pick<ClientInput, 'restricted' | 'teamUserIds'>, isNew = false): Promise<Record<string, unknown>> {
+  const changed: Record<string, unknown> = {};
+  if (input.restricted !== undefined && input.restricted !== client.restricted) client.restricted = changed.restricted = input.restricted;
+  const current = isNew ? [] : (await kysely(em).selectFrom('client_team').select('user_id').where('client_id', '=', client.id).execute()).map((r) => r.user_id);
+  let wanted = input.teamUserIds !== undefined ? [...new Set(input.teamUserIds)] : current;
+  if (client.restricted && actor && actor.role !== 'admin' && !wanted.includes(actor.id)) wanted = [...wanted, actor.id];
+  const added = wanted.filter((u) => !current.includes(u));
+  const removed = current.filter((u) => !wanted.includes(u));
+  if (added.length) {
+    const found = await kysely(em).selectFrom('app_user').select('id').where('id', 'in', added).where('active', '=', true).execute();
+    if (found.length !== added.length) throw new InvalidInputError('invalid_input', 'teamUserIds must name active users', 'teamUserIds');
+    for (const userId of added) em.create(ClientTeam, { client: client.id, user: userId });
+  }
+  if (removed.length) {
+    await em.flush();
+    await kysely(em).deleteFrom('client_team').where('client_id', '=', client.id).where('user_id', 'in', removed).execute();
+  }
+  if (added.length || removed.length) changed.team = wanted;
+  if (Object.keys(changed).length && !isNew) recordAudit(em, { actorId: actor?.id ?? null, action: 'client.access', entityType: 'client', entityId: client.id, clientId: client.id, details: { changed } });
+  return changed;
+}
+
+export async function updateClient(em: Em, actor: Viewer | null, id: string, patch: Partial<ClientInput>): Promise<Client> {
+  const client = actor ? await getVisibleClient(em, actor, id) : await getClient(em, id);
+  if (patch.restricted !== undefined || patch.teamUserIds !== undefined) await setClientAccess(em, actor, client, patch);
   const changed: Record<string, unknown> = {};
   if (patch.name !== undefined && cleanName(patch.name, 'name') !== client.name) client.name = changed.name = cleanName(patch.name, 'name');
   if (patch.taxId !== undefined && cleanTaxId(patch.taxId) !== client.taxId) client.taxId = changed.taxId = cleanTaxId(patch.taxId);
@@ -70,8 +106,8 @@ export async function updateClient(em: Em, actor: Actor, id: string, patch: Part
 }
 
 /** Removes the client with its log records and documents; its contacts stay (they may serve other clients). */
-export async function deleteClient(em: Em, actor: Actor, id: string): Promise<void> {
-  const client = await getClient(em, id);
+export async function deleteClient(em: Em, actor: Viewer, id: string): Promise<void> {
+  const client = await getVisibleClient(em, actor, id);
   recordAudit(em, { actorId: actor?.id ?? null, action: 'client.delete', entityType: 'client', entityId: id, clientId: id, details: { name: client.name, taxId: client.taxId } });
   em.remove(client);
 }
@@ -85,14 +121,14 @@ function selectClients(em: Em) {
       sql.lit(false),
     );
   return kysely(em).selectFrom('client as c').leftJoin('app_user as ow', 'ow.id', 'c.owner_id').select((eb) => [
-    'c.id', 'c.name', 'c.tax_id', 'ow.id as owner_id', 'ow.name as owner_name',
+    'c.id', 'c.name', 'c.tax_id', 'ow.id as owner_id', 'ow.name as owner_name', 'c.restricted',
     eb.selectFrom('client_contact as cc').select((sub) => sub.fn.countAll<string>().as('n')).whereRef('cc.client_id', '=', 'c.id').as('contacts'),
     anyAddress(eb, 'notify').as('notify'),
     anyAddress(eb, 'sync').as('sync'),
   ]);
 }
 type ListRow = Awaited<ReturnType<ReturnType<typeof selectClients>['executeTakeFirstOrThrow']>>;
-const toItem = (r: ListRow): ClientListItem => ({ id: r.id, name: r.name, taxId: r.tax_id, contacts: Number(r.contacts ?? 0), notify: r.notify === true, sync: r.sync === true,
+const toItem = (r: ListRow): ClientListItem => ({ id: r.id, name: r.name, taxId: r.tax_id, contacts: Number(r.contacts ?? 0), notify: r.notify === true, sync: r.sync === true, restricted: r.restricted,
   owner: r.owner_id && r.owner_name !== null ? { id: r.owner_id, name: r.owner_name } : null,
 });
 
@@ -100,8 +136,8 @@ const toItem = (r: ListRow): ClientListItem => ({ id: r.id, name: r.name, taxId:
  * Clients ordered by name (then id), keyset-paginated. `q` matches name, tax id, or the name or an
  * address of a linked contact (staff search for "who is juan@...").
  */
-export async function listClients(em: Em, opts: { q?: string; ownerId?: string; limit: number; cursor?: string }): Promise<{ items: ClientListItem[]; nextCursor: string | null }> {
-  let query = selectClients(em);
+export async function listClients(em: Em, viewer: Viewer, opts: { q?: string; ownerId?: string; limit: number; cursor?: string }): Promise<{ items: ClientListItem[]; nextCursor: string | null }> {
+  let query = selectClients(em).where(visibleClient(viewer, 'c.id'));
   if (opts.ownerId) query = query.where('c.owner_id', '=', opts.ownerId);
   const q = opts.q?.trim();
   if (q) {
@@ -128,9 +164,11 @@ export async function listClients(em: Em, opts: { q?: string; ownerId?: string; 
 }
 
 /** The list item plus notes, times and the linked contacts with their addresses. */
-export async function getClientView(em: Em, id: string): Promise<ClientView> {
-  const row = await selectClients(em).select(['c.notes', 'c.created_at', 'c.updated_at']).where('c.id', '=', id).executeTakeFirst();
+export async function getClientView(em: Em, viewer: Viewer, id: string): Promise<ClientView> {
+  const row = await selectClients(em).select(['c.notes', 'c.created_at', 'c.updated_at']).where('c.id', '=', id).where(visibleClient(viewer, 'c.id')).executeTakeFirst();
   if (!row) throw new NotFoundError('Client');
+  const team = await kysely(em).selectFrom('client_team as t').innerJoin('app_user as u', 'u.id', 't.user_id')
+    .select(['u.id', 'u.name']).where('t.client_id', '=', id).orderBy('u.name').orderBy('u.id').execute();
   const contactList = await kysely(em).selectFrom('client_contact as cc').innerJoin('contact as k', 'k.id', 'cc.contact_id')
     .select((eb) => ['k.id', 'k.name', 'cc.role', jsonArrayFrom(eb.selectFrom('contact_email as e')
       .select(['e.id', 'e.address', 'e.sync', 'e.notify', 'e.auto_save_attachments as autoSaveAttachments'])
@@ -139,7 +177,7 @@ export async function getClientView(em: Em, id: string): Promise<ClientView> {
     .orderBy('k.name').orderBy('k.id')
     .execute();
   return {
-    ...toItem(row), notes: row.notes, createdAt: new Date(row.created_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString(),
+    ...toItem(row), team, notes: row.notes, createdAt: new Date(row.created_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString(),
     contactList,
   };
 }
@@ -152,7 +190,9 @@ export async function setClientsOwner(em: Em, actor: Actor, input: { clientIds: 
   const result: BulkOwnerResult = { changed: 0, unchanged: 0, errors: [] };
   const ids = [...new Set(input.clientIds)];
   const valid = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
-  const rows = valid.length ? await kysely(em).selectFrom('client').select(['id', 'owner_id']).where('id', 'in', valid).forUpdate().execute() : [];
+  // A restricted client the actor may not see reads as not found.
+  const rows = valid.length ? await kysely(em).selectFrom('client as c').select(['c.id', 'c.owner_id']).where('c.id', 'in', valid)
+    .$if(actor !== null, (qb) => qb.where(visibleClient(actor!, 'c.id'))).forUpdate().execute() : [];
   const byId = new Map(rows.map((r) => [r.id, r.owner_id]));
   const toChange: string[] = [];
   for (const id of ids) {

@@ -12,9 +12,10 @@ import { fileAddress, fileMessages, listOwnAddresses, type FilingDeps } from '..
 import { listAwaitingOfContact } from '../log/contact-filing.ts';
 import type { Language } from '../staff/user.entity.ts';
 import { cleanHeaderText } from '../platform/text.ts';
-import { assertMessageVisible } from '../mail/visibility.ts';
+import { assertClientVisible, assertMessageVisible, visibleClient, type Viewer } from '../mail/visibility.ts';
 
-export type Actor = { id: string } | null;
+/** Who acts; with a role, an admin (restricted clients are checked against it). */
+export type Actor = { id: string; role?: string } | null;
 
 export type ContactEmailSettings = {
   notify?: boolean;
@@ -93,7 +94,9 @@ export async function getContactEmail(em: Em, id: string): Promise<ContactEmail>
   return e;
 }
 
-async function getClientRow(em: Em, id: string): Promise<Client> {
+/** The client, when the actor may see it (a restricted client is NotFound to others). */
+async function getClientRow(em: Em, id: string, actor: Actor): Promise<Client> {
+  if (actor) await assertClientVisible(em, actor, id);
   const c = await em.findOne(Client, { id });
   if (!c) throw new NotFoundError('Client');
   return c;
@@ -112,12 +115,12 @@ async function auditContact(em: Em, actor: Actor, contactId: string, action: str
   }
 }
 
-export async function getContactView(em: Em, id: string): Promise<ContactView> {
+export async function getContactView(em: Em, viewer: Viewer, id: string): Promise<ContactView> {
   const contact = await getContact(em, id);
   const emails = await em.find(ContactEmail, { contact: id }, { orderBy: { createdAt: 'asc', address: 'asc' } });
   const clients = await kysely(em).selectFrom('client_contact as cc').innerJoin('client as c', 'c.id', 'cc.client_id')
     .select(['c.id', 'c.name', 'cc.role'])
-    .where('cc.contact_id', '=', id)
+    .where('cc.contact_id', '=', id).where(visibleClient(viewer, 'c.id'))
     .orderBy('c.name').orderBy('c.id')
     .execute();
   return {
@@ -130,13 +133,13 @@ export async function getContactView(em: Em, id: string): Promise<ContactView> {
 export type ContactListItem = { id: string; name: string; emails: string[]; clients: { id: string; name: string }[] };
 
 /** Contacts by name, searchable by name or address (for "link an existing contact"). */
-export async function listContacts(em: Em, opts: { q?: string; limit: number; cursor?: string }): Promise<{ items: ContactListItem[]; nextCursor: string | null }> {
+export async function listContacts(em: Em, viewer: Viewer, opts: { q?: string; limit: number; cursor?: string }): Promise<{ items: ContactListItem[]; nextCursor: string | null }> {
   let query = kysely(em).selectFrom('contact as k').select((eb) => [
     'k.id', 'k.name',
     eb.selectFrom('contact_email as e').select((sub) => sub.fn.agg<string[]>('array_agg', ['e.address']).orderBy('e.address').as('a'))
       .whereRef('e.contact_id', '=', 'k.id').as('emails'),
     jsonArrayFrom(eb.selectFrom('client_contact as cc').innerJoin('client as c', 'c.id', 'cc.client_id')
-      .select(['c.id', 'c.name']).whereRef('cc.contact_id', '=', 'k.id').orderBy('c.name')).as('clients'),
+      .select(['c.id', 'c.name']).whereRef('cc.contact_id', '=', 'k.id').where(visibleClient(viewer, 'c.id')).orderBy('c.name')).as('clients'),
   ]);
   const q = opts.q?.trim();
   if (q) {
@@ -207,7 +210,7 @@ export async function createContact(em: Em, actor: Actor, input: ContactInput, d
   }
   const clientIds = [...new Set(input.clientIds ?? [])];
   const clients = [];
-  for (const id of clientIds) clients.push(await getClientRow(em, id));
+  for (const id of clientIds) clients.push(await getClientRow(em, id, actor));
   const contact = em.create(Contact, { name, notes: input.notes ?? '' });
   emails.forEach((e, i) => createEmailRow(em, contact, addresses[i]!, e));
   for (const client of clients) em.create(ClientContact, { client, contact, role: null });
@@ -299,7 +302,7 @@ export async function deleteContactEmail(em: Em, actor: Actor, id: string): Prom
 
 /** Links a contact to a client (or updates the link's role) and files the contact's mail to that client. */
 export async function linkContact(em: Em, actor: Actor, clientId: string, contactId: string, opts: { role?: string | null }, deps: FilingDeps): Promise<{ created: boolean; filed: number }> {
-  const client = await getClientRow(em, clientId);
+  const client = await getClientRow(em, clientId, actor);
   const contact = await getContact(em, contactId);
   const link = await em.findOne(ClientContact, { client: clientId, contact: contactId });
   const created = !link;
@@ -332,7 +335,7 @@ export async function addSenderAsContact(
   em: Em, actor: { id: string }, messageId: string, input: { clientId: string; name?: string }, deps: FilingDeps,
 ): Promise<{ contactId: string; contactCreated: boolean; address: string; clientId: string; filed: number }> {
   await assertMessageVisible(em, actor, messageId);
-  const client = await getClientRow(em, input.clientId);
+  const client = await getClientRow(em, input.clientId, actor);
   const msg = await kysely(em).selectFrom('message').select(['from_address', 'from_name']).where('id', '=', messageId).executeTakeFirst();
   const address = normalizeAddress(msg?.from_address);
   if (!address) throw new RuleError('no_sender', 'This message has no usable sender address');

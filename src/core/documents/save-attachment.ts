@@ -4,7 +4,7 @@
 import { kysely, type Em } from '../platform/db.ts';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { getAttachmentFile } from '../mail/message-queries.ts';
-import type { Viewer } from '../mail/visibility.ts';
+import { visibleClient, type Viewer } from '../mail/visibility.ts';
 import { recordAudit } from '../staff/audit.ts';
 import { InvalidInputError, RuleError } from '../platform/errors.ts';
 import { sanitizeFilename } from '../platform/filenames.ts';
@@ -21,7 +21,8 @@ export type SaveAttachmentInput = { clientId: string; filename?: string; categor
  */
 export async function saveAttachmentToDocuments(em: Em, actor: Viewer, attachmentId: string, input: SaveAttachmentInput, deps: { blobs: BlobStore }): Promise<{ document: Document; created: boolean }> {
   const file = await getAttachmentFile(em, actor, attachmentId);
-  const client = await kysely(em).selectFrom('client').select('id').where('id', '=', input.clientId).executeTakeFirst();
+  // A restricted client the actor may not see reads as no such client.
+  const client = await kysely(em).selectFrom('client as c').select('c.id').where('c.id', '=', input.clientId).where(visibleClient(actor, 'c.id')).executeTakeFirst();
   if (!client) throw new InvalidInputError('client_not_found', 'No such client', 'clientId');
   const existing = await em.findOne(Document, { client: client.id, sha256: file.sha256, status: 'saved' }, { orderBy: { createdAt: 'asc' } });
   if (existing) return { document: existing, created: false };

@@ -10,7 +10,7 @@ import { Area, Communication, FilingExclusion, Reason, type CommunicationKind, t
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { messageTextQuery, textQuery, type Page } from '../mail/message-queries.ts';
-import { assertMessageVisible, type Viewer } from '../mail/visibility.ts';
+import { assertClientVisible, assertMessageVisible, type Viewer } from '../mail/visibility.ts';
 import { clearAwaitingClient } from './contact-filing.ts';
 
 export type CommunicationFilters = {
@@ -315,6 +315,7 @@ export async function deleteCommunication(em: Em, actor: Viewer, id: string): Pr
  */
 export async function fileMessageToClient(em: Em, actor: Viewer, messageId: string, clientId: string): Promise<{ record: Communication; created: boolean }> {
   await assertMessageVisible(em, actor, messageId);
+  await assertClientVisible(em, actor, clientId);
   const client = await assertClient(em, clientId);
   // Kept private by its owner (issue 12): no filing, by hand either, until they undo it.
   if (await kysely(em).selectFrom('private_message').select('message_id').where('message_id', '=', messageId).executeTakeFirst()) {
@@ -357,6 +358,7 @@ export async function fileMessageToClient(em: Em, actor: Viewer, messageId: stri
  */
 export async function unfileMessageFromClient(em: Em, actor: Viewer, messageId: string, clientId: string): Promise<void> {
   await assertMessageVisible(em, actor, messageId);
+  await assertClientVisible(em, actor, clientId);
   const record = await em.findOne(Communication, { client: clientId, message: messageId });
   if (!record) throw new NotFoundError('Filing');
   recordAudit(em, { actorId: actor.id, action: 'message.unfile', entityType: 'message', entityId: messageId, clientId, details: { communicationId: record.id, subject: record.subject } });

@@ -263,7 +263,7 @@ export async function previewFiling(em: Em, viewer: Viewer, rawAddress: string, 
     .select((eb) => eb.fn.count<string>('ma.message_id').distinct().as('n'))
     .where('ma.address', '=', address).where('ma.role', 'in', FILING_ROLES)
     .where((eb) => eb.not(isKeptPrivate()))
-    .where((eb) => eb.or([isVisibleMessage(boxIds), wouldFileAtOnce(clients.map((c) => c.id), viewer.id)]));
+    .where((eb) => eb.or([isVisibleMessage(viewer, boxIds), wouldFileAtOnce(clients.map((c) => c.id), viewer.id)]));
   // Some target client lacks a record of the message and has not excluded it.
   if (targetIds.length) {
     count = count.where((eb) => eb.exists(eb.selectFrom('client as t').select(sql.lit(1).as('one'))

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { kysely, type Em } from '../platform/db.ts';
 import { InvalidInputError, NotFoundError } from '../platform/errors.ts';
 import { cleanHeaderText } from '../platform/text.ts';
-import { isMessageVisible, type Viewer } from '../mail/visibility.ts';
+import { filterVisibleClientIds, isMessageVisible, visibleClient, type Viewer } from '../mail/visibility.ts';
 import { CalendarFeed, Task, type TaskStatus } from './task.entity.ts';
 
 export type Ref = { id: string; name: string };
@@ -39,20 +39,23 @@ async function requireActiveUser(em: Em, id: string, field: string): Promise<str
   return row.id;
 }
 
-async function requireClient(em: Em, id: string): Promise<string> {
-  const row = await kysely(em).selectFrom('client').select('id').where('id', '=', id).executeTakeFirst();
+/** A client the actor may see (a restricted client of another team reads as no client at all). */
+async function requireClient(em: Em, actor: Viewer, id: string): Promise<string> {
+  const row = await kysely(em).selectFrom('client as c').select('c.id').where('c.id', '=', id).where(visibleClient(actor, 'c.id')).executeTakeFirst();
   if (!row) throw new InvalidInputError('unknown_reference', 'clientId names no client', 'clientId');
   return row.id;
 }
 
 /** The client a log record or a message belongs to when the caller named none (a message filed to one client only). */
-async function impliedClient(em: Em, communicationId: string | null, messageId: string | null): Promise<string | null> {
+async function impliedClient(em: Em, actor: Viewer, communicationId: string | null, messageId: string | null): Promise<string | null> {
   if (communicationId) {
     const row = await kysely(em).selectFrom('communication').select('client_id').where('id', '=', communicationId).executeTakeFirst();
     return row?.client_id ?? null;
   }
   if (messageId) {
-    const rows = await kysely(em).selectFrom('communication').select('client_id').where('message_id', '=', messageId).limit(2).execute();
+    // Of the clients the actor may see: a restricted client they are not on is never implied.
+    const rows = await kysely(em).selectFrom('communication').select('client_id').where('message_id', '=', messageId)
+      .where(visibleClient(actor, 'communication.client_id')).limit(2).execute();
     return rows.length === 1 ? rows[0]!.client_id : null;
   }
   return null;
@@ -64,12 +67,12 @@ export async function createTask(em: Em, actor: Viewer, input: TaskInput): Promi
   const communicationId = input.communicationId ?? null;
   const messageId = input.messageId ?? null;
   if (communicationId) {
-    const found = await kysely(em).selectFrom('communication').select('id').where('id', '=', communicationId).executeTakeFirst();
-    if (!found) throw new NotFoundError('Communication');
+    const found = await kysely(em).selectFrom('communication').select(['id', 'client_id']).where('id', '=', communicationId).executeTakeFirst();
+    if (!found || !(await filterVisibleClientIds(em, actor, [found.client_id])).length) throw new NotFoundError('Communication');
   }
   // 404, not 422: whether a message id exists is itself private when the caller cannot see it.
   if (messageId && !(await isMessageVisible(em, actor, messageId))) throw new NotFoundError('Message');
-  const clientId = input.clientId ? await requireClient(em, input.clientId) : await impliedClient(em, communicationId, messageId);
+  const clientId = input.clientId ? await requireClient(em, actor, input.clientId) : await impliedClient(em, actor, communicationId, messageId);
   return em.create(Task, {
     title, notes: input.notes ?? '', dueAt: parseDue(input.dueAt), status: 'open', assignee, createdBy: actor.id,
     client: clientId, communication: communicationId, message: messageId,
@@ -161,9 +164,9 @@ function decodeTaskCursor(cursor: string): TaskCursor {
 }
 
 /** A page of tasks: open first (soonest due first, undated last), then done; keyset over (rank, due, id). */
-export async function listTasks(em: Em, filters: TaskFilters, page: { limit: number; cursor?: string }): Promise<{ items: TaskView[]; nextCursor: string | null }> {
+export async function listTasks(em: Em, viewer: Viewer, filters: TaskFilters, page: { limit: number; cursor?: string }): Promise<{ items: TaskView[]; nextCursor: string | null }> {
   const rank = sql<number>`(case when t.status = 'open' then 0 else 1 end)`;
-  let q = selectTasks(em);
+  let q = selectTasks(em).where((eb) => eb.or([eb('t.client_id', 'is', null), visibleClient(viewer, 't.client_id')]));
   if (filters.assigneeId) q = q.where('t.assignee_id', '=', filters.assigneeId);
   if (filters.status) q = q.where('t.status', '=', filters.status);
   if (filters.clientId) q = q.where('t.client_id', '=', filters.clientId);
@@ -181,13 +184,15 @@ export async function listTasks(em: Em, filters: TaskFilters, page: { limit: num
 }
 
 /** Open tasks of one user and how many of them are overdue (the navigation's count). */
-export async function countOpenTasks(em: Em, userId: string, now = new Date()): Promise<{ open: number; overdue: number }> {
+export async function countOpenTasks(em: Em, viewer: Viewer, now = new Date()): Promise<{ open: number; overdue: number }> {
+  const userId = viewer.id;
   const row = await kysely(em).selectFrom('task')
     .select([
       sql<number>`count(*)::int`.as('open'),
       sql<number>`(count(*) filter (where due_at <= ${now}))::int`.as('overdue'),
     ])
     .where('assignee_id', '=', userId).where('status', '=', 'open')
+    .where((eb) => eb.or([eb('client_id', 'is', null), visibleClient(viewer, 'task.client_id')]))
     .executeTakeFirstOrThrow();
   return { open: Number(row.open), overdue: Number(row.overdue) };
 }
@@ -210,20 +215,22 @@ export async function rotateCalendarFeed(em: Em, userId: string): Promise<string
 }
 
 /** The owner of a feed token, or null for an unknown or replaced one (and for a deactivated user). */
-export async function findCalendarFeedOwner(em: Em, token: string): Promise<{ id: string; name: string } | null> {
+export async function findCalendarFeedOwner(em: Em, token: string): Promise<{ id: string; name: string; role: string } | null> {
   if (!/^[A-Za-z0-9_-]{20,100}$/u.test(token)) return null;
   const row = await kysely(em).selectFrom('calendar_feed as f').innerJoin('app_user as u', 'u.id', 'f.user_id')
-    .select(['u.id', 'u.name']).where('f.token_hash', '=', hashToken(token)).where('u.active', '=', true).executeTakeFirst();
+    .select(['u.id', 'u.name', 'u.role']).where('f.token_hash', '=', hashToken(token)).where('u.active', '=', true).executeTakeFirst();
   return row ?? null;
 }
 
 export type FeedTask = { id: string; title: string; notes: string; dueAt: Date; revision: number; updatedAt: Date; createdAt: Date; clientName: string | null };
 
 /** What a user's feed shows: their open tasks that have a due time. */
-export async function listFeedTasks(em: Em, userId: string): Promise<FeedTask[]> {
+export async function listFeedTasks(em: Em, owner: Viewer): Promise<FeedTask[]> {
+  const userId = owner.id;
   const rows = await kysely(em).selectFrom('task as t').leftJoin('client as c', 'c.id', 't.client_id')
     .select(['t.id', 't.title', 't.notes', 't.due_at', 't.revision', 't.updated_at', 't.created_at', 'c.name as client_name'])
     .where('t.assignee_id', '=', userId).where('t.status', '=', 'open').where('t.due_at', 'is not', null)
+    .where((eb) => eb.or([eb('t.client_id', 'is', null), visibleClient(owner, 't.client_id')]))
     .orderBy('t.due_at').orderBy('t.id').limit(5000)
     .execute();
   return rows.map((r) => ({

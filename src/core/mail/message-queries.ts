@@ -9,7 +9,7 @@ import { sanitizeMailHtml } from './html.ts';
 import { cursorTime, decodeCursor, encodeCursor, type KeysetPosition } from '../platform/keyset-cursor.ts';
 import type { Direction, ParseStatus } from './message.entity.ts';
 import { tsqueryLiteral } from './search-terms.ts';
-import { hasLiveLocation, isFiled, isVisibleMessage, listVisibleMailboxes, type Viewer, type VisibleMailbox, type WithMessage } from './visibility.ts';
+import { hasLiveLocation, hidesClients, isFiled, isFiledToAnyClient, isVisibleMessage, listVisibleMailboxes, visibleClient, type Viewer, type VisibleMailbox, type WithMessage } from './visibility.ts';
 import { isReadBy } from './read-state.ts';
 
 export type MessageFilters = {
@@ -174,7 +174,7 @@ function mailboxBranch(mailboxIds: string[], where: Condition[], cursor: KeysetP
  * qualify, each ordered and limited on its own (an OR of two EXISTS would make PostgreSQL hash a
  * whole table before returning the first row). Null when nothing can match.
  */
-function planBranches(filters: MessageFilters, boxes: VisibleMailbox[], cursor: KeysetPosition | null, viewer: Viewer): Plan | null {
+function planBranches(filters: MessageFilters, boxes: VisibleMailbox[], cursor: KeysetPosition | null, viewer: Viewer, hidden: boolean): Plan | null {
   const where: Condition[] = [];
   // Mail waiting for a client is unfiled mail (it is visible only through its mailboxes) with a waiting row.
   const f = filters.ambiguous === true ? { ...filters, filed: false } : filters;
@@ -186,16 +186,17 @@ function planBranches(filters: MessageFilters, boxes: VisibleMailbox[], cursor: 
     const { clientId, reasonId, areaId } = f;
     where.push(msg('m.id', 'in', msg.selectFrom('communication as fc').select('fc.message_id')
       .where('fc.message_id', 'is not', null)
+      .where(visibleClient(viewer, 'fc.client_id'))
       .$if(clientId !== undefined, (qb) => qb.where('fc.client_id', '=', clientId!))
       .$if(reasonId !== undefined, (qb) => qb.where('fc.reason_id', '=', reasonId!))
       .$if(areaId !== undefined, (qb) => qb.where('fc.area_id', '=', areaId!))));
-    impliesVisible = true; // filed mail is visible to everyone
+    impliesVisible = true; // mail filed to a client the viewer sees is visible to them
   }
   if (f.filed === true) {
-    where.push(isFiled());
+    where.push(isFiled(viewer));
     impliesVisible = true;
   }
-  if (f.filed === false) where.push(msg.not(isFiled()));
+  if (f.filed === false) where.push(msg.not(isFiled(viewer)));
   if (f.hasAttachments !== undefined) where.push(msg('m.has_attachments', '=', f.hasAttachments));
   if (f.direction !== undefined) where.push(msg('m.direction', '=', f.direction));
   const chosen = f.accountId !== undefined || f.folder !== undefined
@@ -205,19 +206,24 @@ function planBranches(filters: MessageFilters, boxes: VisibleMailbox[], cursor: 
     : null;
   if (chosen?.length === 0) return null;
   // What puts a message in this view (read state aside): conversations count and group by it.
-  const inView = msg.and([...where, chosen ? hasLiveLocation(chosen) : isVisibleMessage(boxes.map((b) => b.id))]);
+  const inView = msg.and([...where, chosen ? hasLiveLocation(chosen) : isVisibleMessage(viewer, boxes.map((b) => b.id))]);
   if (f.view === 'conversations') where.push(newestOfThreadInView(inView));
   if (f.unread !== undefined) where.push(f.unread ? msg.not(isReadBy(viewer)) : isReadBy(viewer));
   const plan = (branches: Branch[]): Plan => ({ branches, inView });
-  if (chosen) return plan([mailboxBranch(chosen, where, cursor, f.filed === false)]);
+  // With a client hidden from the viewer, "unfiled for them" includes mail the flag calls filed.
+  if (chosen) return plan([mailboxBranch(chosen, where, cursor, f.filed === false && !hidden)]);
   if (impliesVisible) return plan([messageBranch(where, cursor)]);
   const mine = boxes.map((b) => b.id);
   // Unfiled mail is visible only through a mailbox; otherwise through a mailbox or through filing. The
   // filed branch brings the filed mail of the viewer's mailboxes too, so the mailboxes need give only
   // their unfiled locations (their own small index; the two branches no longer overlap). The filed
   // branch comes first: a search walks it first, the much sparser unfiled mail only as far back.
-  const branches = f.filed !== false ? [messageBranch([...where, isFiled()], cursor)] : [];
+  const branches = f.filed !== false ? [messageBranch([...where, isFiled(viewer)], cursor)] : [];
   if (mine.length) branches.push(mailboxBranch(mine, where, cursor, true));
+  // Mail of the viewer's mailboxes filed only to clients hidden from them (restricted) is still theirs
+  // through the mailbox: its locations are flagged filed, so the unfiled branch above skips it. Only
+  // when some client is hidden; the union and the search's merge drop the overlap.
+  if (mine.length && hidden && f.filed !== true) branches.push(mailboxBranch(mine, [...where, isFiledToAnyClient(), msg.not(isFiled(viewer))], cursor));
   return branches.length ? plan(branches) : null;
 }
 
@@ -256,7 +262,7 @@ export async function listMessages(
 ): Promise<Page<MessageSummary>> {
   const cursor = page.cursor ? decodeCursor(page.cursor) : null;
   const boxes = await listVisibleMailboxes(em, viewer);
-  const plan = planBranches(filters, boxes, cursor, viewer);
+  const plan = planBranches(filters, boxes, cursor, viewer, await hidesClients(em, viewer));
   if (!plan) return { items: [], nextCursor: null };
   const { branches } = plan;
   const n = page.limit + 1;
@@ -485,7 +491,7 @@ export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visib
       jsonArrayFrom(eb.selectFrom('message_address as a').select(['a.role', 'a.name', 'a.address'])
         .whereRef('a.message_id', '=', 'm.id').where('a.role', 'in', ['to', 'cc']).orderBy('a.position').orderBy('a.id')).as('addresses'),
       jsonArrayFrom(eb.selectFrom('communication as c').innerJoin('client as cl', 'cl.id', 'c.client_id').select(['cl.id', 'cl.name'])
-        .whereRef('c.message_id', '=', 'm.id').orderBy('cl.name').orderBy('cl.id')).as('clients'),
+        .whereRef('c.message_id', '=', 'm.id').where(visibleClient(viewer, 'cl.id')).orderBy('cl.name').orderBy('cl.id')).as('clients'),
       jsonArrayFrom(eb.selectFrom('message_location as l').innerJoin('mailbox as mb', 'mb.id', 'l.mailbox_id')
         // IMAP flags are case-insensitive (RFC 3501 §2.3.2); unnest has no builder form.
         .select(['mb.account_id as accountId', 'mb.path'])
@@ -522,7 +528,7 @@ export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visib
 /** How many unread messages the view holds, counted up to `cap` (`more`: there are more than that). */
 export async function countUnread(em: Em, viewer: Viewer, filters: Omit<MessageFilters, 'q' | 'unread' | 'view'>, cap = 999): Promise<{ unread: number; more: boolean }> {
   const boxes = await listVisibleMailboxes(em, viewer);
-  const plan = planBranches({ ...filters, unread: true }, boxes, null, viewer);
+  const plan = planBranches({ ...filters, unread: true }, boxes, null, viewer, await hidesClients(em, viewer));
   if (!plan) return { unread: 0, more: false };
   // The list's own ordered, limited walks with the read test on each row: bounded by the cap and by the view.
   const rows = await newestRows(em, plan.branches, cap + 1);
@@ -605,7 +611,7 @@ const toIsoOrNull = (d: Date | string | null | undefined) => (d ? new Date(d).to
 export async function getMessage(em: Em, viewer: Viewer, id: string, opts: DetailOptions): Promise<MessageDetail> {
   const boxes = await listVisibleMailboxes(em, viewer);
   const found = await kysely(em).selectFrom('message as m').select('m.id')
-    .where('m.id', '=', id).where(isVisibleMessage(boxes.map((b) => b.id))).executeTakeFirst();
+    .where('m.id', '=', id).where(isVisibleMessage(viewer, boxes.map((b) => b.id))).executeTakeFirst();
   if (!found) throw new NotFoundError('Message');
   return (await loadDetails(em, viewer, [id], opts, boxes))[0]!;
 }
@@ -614,7 +620,7 @@ export async function getMessage(em: Em, viewer: Viewer, id: string, opts: Detai
 export async function listThread(em: Em, viewer: Viewer, threadId: string, opts: DetailOptions, limit = 200): Promise<MessageDetail[]> {
   const boxes = await listVisibleMailboxes(em, viewer);
   const rows = await kysely(em).selectFrom('message as m').select('m.id')
-    .where('m.thread_id', '=', threadId).where(isVisibleMessage(boxes.map((b) => b.id)))
+    .where('m.thread_id', '=', threadId).where(isVisibleMessage(viewer, boxes.map((b) => b.id)))
     .orderBy('m.sent_at', 'asc').orderBy('m.id', 'asc').limit(limit)
     .execute();
   if (rows.length === 0) throw new NotFoundError('Thread');
@@ -627,7 +633,7 @@ export type StoredFile = { sha256: string; size: number; filename: string; conte
 export async function getMessageRaw(em: Em, viewer: Viewer, id: string): Promise<StoredFile> {
   const boxes = await listVisibleMailboxes(em, viewer);
   const row = await kysely(em).selectFrom('message as m').select(['m.raw_blob', 'm.raw_size', 'm.subject'])
-    .where('m.id', '=', id).where(isVisibleMessage(boxes.map((b) => b.id)))
+    .where('m.id', '=', id).where(isVisibleMessage(viewer, boxes.map((b) => b.id)))
     .executeTakeFirst();
   if (!row) throw new NotFoundError('Message');
   return { sha256: row.raw_blob, size: Number(row.raw_size), filename: `${row.subject.trim() || 'message'}.eml`, contentType: 'message/rfc822' };
@@ -638,7 +644,7 @@ export async function getAttachmentFile(em: Em, viewer: Viewer, attachmentId: st
   const boxes = await listVisibleMailboxes(em, viewer);
   const row = await kysely(em).selectFrom('attachment as a').innerJoin('message as m', 'm.id', 'a.message_id').leftJoin('blob as b', 'b.sha256', 'a.sha256')
     .select(['a.sha256', 'a.size', 'b.size as blob_size', 'a.filename', 'a.content_type', 'a.message_id', 'a.inline'])
-    .where('a.id', '=', attachmentId).where(isVisibleMessage(boxes.map((b) => b.id)))
+    .where('a.id', '=', attachmentId).where(isVisibleMessage(viewer, boxes.map((b) => b.id)))
     .executeTakeFirst();
   if (!row) throw new NotFoundError('Attachment');
   return {

@@ -22,7 +22,7 @@ export async function setMessagesRead(em: Em, viewer: Viewer, ids: string[], rea
   const boxes = await listVisibleMailboxes(em, viewer);
   const k = kysely(em);
   const visible = await k.selectFrom('message as m').select('m.id')
-    .where('m.id', 'in', unique).where(isVisibleMessage(boxes.map((b) => b.id))).execute();
+    .where('m.id', 'in', unique).where(isVisibleMessage(viewer, boxes.map((b) => b.id))).execute();
   if (visible.length !== unique.length) throw new NotFoundError('Message');
   if (read) {
     const at = new Date();

@@ -1,12 +1,14 @@
-// Who may see which message, as conditions that list queries embed (one rule, used everywhere).
-// A message is visible when it has a live location in a mailbox the viewer may see, or is filed to a
-// client. Must not special-case admins: unfiled mail of a private mailbox is its owner's alone.
-import { expressionBuilder, type Expression, type SqlBool } from 'kysely';
+// Who may see which message and which client, as conditions that list queries embed (one rule, used
+// everywhere). A message is visible when it has a live location in a mailbox the viewer may see, or is
+// filed to a client the viewer may see. Mailboxes must not special-case admins: unfiled mail of a private
+// mailbox is its owner's alone. Clients do: a restricted client is its team's and the admins' alone.
+import { expressionBuilder, sql, type Expression, type SqlBool } from 'kysely';
 import { kysely, type DB, type Em } from '../platform/db.ts';
 import { NotFoundError } from '../platform/errors.ts';
 
-/** What the rule needs to know about the caller. Role is deliberately absent (admins see no more). */
-export type Viewer = { id: string };
+/** What the rule needs to know about the caller. Mailboxes ignore the role (admins see no more private
+ *  mail); clients do not: an admin sees every restricted client. No role means no admin rights. */
+export type Viewer = { id: string; role?: string };
 
 /** Queries that name their mail_account `ma`. */
 export type WithAccount = DB & { ma: DB['mail_account'] };
@@ -46,11 +48,57 @@ export function hasLiveLocation(mailboxIds: string[]): Expression<SqlBool> {
 }
 
 /**
- * True when the message aliased `m` is filed to at least one client: client history is the whole
- * firm's. Lists use this and hasLiveLocation as separate ordered branches (message-queries.ts): an OR
- * of the two EXISTS makes PostgreSQL hash a whole table first instead of probing per row.
+ * The client whose id is `clientId` (a column such as 'c.id', or an expression) is one the viewer may
+ * see: not restricted, or the viewer is on its team, or the viewer is an admin. Every client-scoped
+ * query and route goes through this (or assertClientVisible): a hidden client is a 404, never a 403.
  */
-export function isFiled(): Expression<SqlBool> {
+export function visibleClient(viewer: Viewer, clientId: string | Expression<string>): Expression<SqlBool> {
+  const eb = expressionBuilder<DB & { vcl: DB['client'] }, 'vcl'>();
+  const id = typeof clientId === 'string' ? sql.ref<string>(clientId) : clientId;
+  const access: Expression<SqlBool>[] = [];
+  if (viewer.role !== 'admin') {
+    access.push(eb.or([
+      eb('vcl.restricted', '=', false),
+      eb.exists(eb.selectFrom('client_team as vct').select(eb.lit(1).as('one')).whereRef('vct.client_id', '=', 'vcl.id').where('vct.user_id', '=', viewer.id)),
+    ]));
+  }
+  return eb.exists(eb.selectFrom('client as vcl').select(eb.lit(1).as('one')).where('vcl.id', '=', id).where(eb.and(access)));
+}
+
+/** Throws NotFoundError('Client') unless the client exists and the viewer may see it. */
+export async function assertClientVisible(em: Em, viewer: Viewer, clientId: string): Promise<void> {
+  const row = await kysely(em).selectFrom('client as c').select('c.id').where('c.id', '=', clientId).where(visibleClient(viewer, 'c.id')).executeTakeFirst();
+  if (!row) throw new NotFoundError('Client');
+}
+
+/** The ids among `clientIds` the viewer may see (order kept). */
+export async function filterVisibleClientIds(em: Em, viewer: Viewer, clientIds: string[]): Promise<string[]> {
+  if (clientIds.length === 0) return [];
+  const rows = await kysely(em).selectFrom('client as c').select('c.id').where('c.id', 'in', clientIds).where(visibleClient(viewer, 'c.id')).execute();
+  const ok = new Set(rows.map((r) => r.id));
+  return clientIds.filter((id) => ok.has(id));
+}
+
+/** Whether some client is hidden from the viewer (then mail filed only to it is not "filed" for them). */
+export async function hidesClients(em: Em, viewer: Viewer): Promise<boolean> {
+  const row = await kysely(em).selectFrom('client as c').select('c.id').where((eb) => eb.not(visibleClient(viewer, 'c.id'))).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * True when the message aliased `m` is filed to at least one client the viewer may see: client history
+ * is the firm's, except a restricted client's. Lists use this and hasLiveLocation as separate ordered
+ * branches (message-queries.ts): an OR of the two EXISTS makes PostgreSQL hash a whole table first
+ * instead of probing per row.
+ */
+export function isFiled(viewer: Viewer): Expression<SqlBool> {
+  const eb = expressionBuilder<WithMessage, 'm'>();
+  return eb.exists(eb.selectFrom('communication as vc').select(eb.lit(1).as('one')).whereRef('vc.message_id', '=', 'm.id')
+    .where(visibleClient(viewer, 'vc.client_id')));
+}
+
+/** True when the message aliased `m` is filed to some client, visible to the viewer or not. */
+export function isFiledToAnyClient(): Expression<SqlBool> {
   const eb = expressionBuilder<WithMessage, 'm'>();
   return eb.exists(eb.selectFrom('communication as vc').select(eb.lit(1).as('one')).whereRef('vc.message_id', '=', 'm.id'));
 }
@@ -67,16 +115,16 @@ export function isSentThrough(mailboxIds: string[]): Expression<SqlBool> {
 }
 
 /** The rule as one condition on the message aliased `m`, for lookups by id (where an OR costs nothing). */
-export function isVisibleMessage(mailboxIds: string[]): Expression<SqlBool> {
+export function isVisibleMessage(viewer: Viewer, mailboxIds: string[]): Expression<SqlBool> {
   const eb = expressionBuilder<WithMessage, 'm'>();
-  return eb.or([hasLiveLocation(mailboxIds), isFiled(), isSentThrough(mailboxIds)]);
+  return eb.or([hasLiveLocation(mailboxIds), isFiled(viewer), isSentThrough(mailboxIds)]);
 }
 
 /** Whether one message is visible to the viewer (false for unknown ids too). */
 export async function isMessageVisible(em: Em, viewer: Viewer, messageId: string): Promise<boolean> {
   const boxes = await listVisibleMailboxes(em, viewer);
   const row = await kysely(em).selectFrom('message as m').select('m.id')
-    .where('m.id', '=', messageId).where(isVisibleMessage(boxes.map((b) => b.id)))
+    .where('m.id', '=', messageId).where(isVisibleMessage(viewer, boxes.map((b) => b.id)))
     .executeTakeFirst();
   return row !== undefined;
 }

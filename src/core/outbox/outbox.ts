@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { kysely, type Em } from '../platform/db.ts';
 import type { JobQueue } from '../platform/jobs.ts';
 import { getAddressDomain, normalizeAddress } from '../mail/addresses.ts';
-import { Client } from '../crm/client.entity.ts';
 import { Document } from '../documents/document.entity.ts';
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import { htmlToText, sanitizeMailHtml } from '../mail/html.ts';
@@ -16,7 +15,7 @@ import { Outbox, type OutboxAddress, type OutboxStatus } from './outbox.entity.t
 import { cleanBodyText, cleanHeaderText, escapeHtml } from '../platform/text.ts';
 import { capReferences, normalizeMessageId } from '../mail/threading.ts';
 import type { User } from '../staff/user.entity.ts';
-import { assertMessageVisible, visibleAccount } from '../mail/visibility.ts';
+import { assertMessageVisible, filterVisibleClientIds, visibleAccount, type Viewer } from '../mail/visibility.ts';
 
 /** Recipients of one message (To + Cc + Bcc). Reply all to a 5,000-recipient mail is refused, not trimmed. */
 export const MAX_RECIPIENTS = 100;
@@ -218,11 +217,14 @@ async function findReplyAccount(em: Em, user: User, messageId: string): Promise<
   return row?.id ?? null;
 }
 
-async function checkDocuments(em: Em, ids: readonly string[] | undefined): Promise<string[]> {
+/** The documents to attach; a document of a client the user may not see (restricted) is an unknown one. */
+async function checkDocuments(em: Em, user: Viewer, ids: readonly string[] | undefined): Promise<string[]> {
   const unique = [...new Set(ids ?? [])];
   if (unique.length === 0) return [];
   if (unique.length > MAX_ATTACHMENTS) throw new RuleError('too_many_attachments', `At most ${MAX_ATTACHMENTS} documents can be attached`, 'documentIds');
-  const docs = await em.find(Document, { id: { $in: unique } });
+  const found = await em.find(Document, { id: { $in: unique } });
+  const visible = new Set(await filterVisibleClientIds(em, user, [...new Set(found.map((d) => d.client.id))]));
+  const docs = found.filter((d) => visible.has(d.client.id));
   let total = 0;
   for (const [i, id] of unique.entries()) {
     const doc = docs.find((d) => d.id === id);
@@ -270,7 +272,7 @@ export async function queueReply(em: Em, user: User, messageId: string, input: R
   const accountId = input.accountId ?? (await findReplyAccount(em, user, messageId));
   if (!accountId) throw new RuleError('account_required', 'Choose the mailbox to reply from: this message is not in one you can send from', 'accountId');
   const account = await getSendingAccount(em, user, accountId);
-  const documentIds = await checkDocuments(em, input.documentIds);
+  const documentIds = await checkDocuments(em, user, input.documentIds);
   checkBody(input, documentIds.length > 0);
 
   const ours = await listOwnAddresses(em, user);
@@ -336,13 +338,13 @@ export async function queueMessage(em: Em, user: User, input: NewMessageInput): 
   const bcc = dedupeAddresses(parseAddressList(input.bcc, 'bcc'), seen);
   checkRecipientCount(to, cc, bcc);
   if (to.length === 0) throw new InvalidInputError('no_recipients', 'to needs at least one address', 'to');
-  if (input.clientId && !(await em.count(Client, { id: input.clientId }))) throw new InvalidInputError('client_not_found', 'The client does not exist', 'clientId');
+  if (input.clientId && !(await filterVisibleClientIds(em, user, [input.clientId])).length) throw new InvalidInputError('client_not_found', 'The client does not exist', 'clientId');
   let forward: Message | null = null;
   if (input.forwardMessageId) {
     await assertMessageVisible(em, user, input.forwardMessageId);
     forward = await em.findOneOrFail(Message, { id: input.forwardMessageId });
   }
-  const documentIds = await checkDocuments(em, input.documentIds);
+  const documentIds = await checkDocuments(em, user, input.documentIds);
   checkBody(input, documentIds.length > 0 || forward !== null);
   const body = composeBody(input, user.signature);
   return em.create(Outbox, {

@@ -19,7 +19,7 @@ export async function calendarFeedRoutes(app: FastifyInstance) {
     const token = req.params.file.replace(/\.ics$/u, '');
     const owner = await findCalendarFeedOwner(req.em, token);
     if (!owner) throw new HttpError(STATUS.notFound, 'not_found', 'No such calendar');
-    const body = renderCalendarFeed(await listFeedTasks(req.em, owner.id), {
+    const body = renderCalendarFeed(await listFeedTasks(req.em, owner), {
       ownerName: owner.name, publicUrl: app.deps.config.publicUrl, host: new URL(app.deps.config.publicUrl).hostname,
     });
     return reply

@@ -2,7 +2,7 @@
 // settings and the client's audit trail. Thin: each handler calls core functions and commits once.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { createClient, deleteClient, getClientView, listClients, setClientsOwner, updateClient } from '../../core/crm/clients.ts';
+import { createClient, deleteClient, getClientView, listClients, setClientAccess, setClientsOwner, updateClient } from '../../core/crm/clients.ts';
 import { linkContact, unlinkContact } from '../../core/crm/contacts.ts';
 import { applyBulkContactSettings } from '../../core/crm/bulk-contact-settings.ts';
 import { enqueueAddressFiling } from '../../core/log/retro-filing.ts';
@@ -21,27 +21,31 @@ export async function clientRoutes(app: FastifyInstance) {
   const filingDeps = () => ({ blobs: app.deps.blobs, maxAttachmentBytes: app.deps.config.maxAttachmentBytes });
 
   app.get<{ Querystring: ClientListQuery }>('/clients', { schema: { tags, querystring: ClientListQuery, response: { 200: ClientPage } } }, async (req) => {
-    return listClients(req.em, { q: req.query.q, ownerId: req.query.ownerId, limit: req.query.limit ?? 50, cursor: req.query.cursor });
+    return listClients(req.em, currentUser(req), { q: req.query.q, ownerId: req.query.ownerId, limit: req.query.limit ?? 50, cursor: req.query.cursor });
   });
 
   app.post<{ Body: ClientCreate }>('/clients', { schema: { tags, body: ClientCreate, response: { 201: ClientView } } }, async (req, reply) => {
-    const { ownerId, ...input } = req.body;
+    const { ownerId, restricted, teamUserIds, ...input } = req.body;
     const client = await req.em.transactional(async (em) => {
       const created = createClient(em, currentUser(req), input);
-      if (ownerId !== undefined) await updateClient(em, currentUser(req), created.id, { ownerId });
+      if (restricted !== undefined || teamUserIds !== undefined) await setClientAccess(em, currentUser(req), created, { restricted, teamUserIds }, true);
+      if (ownerId !== undefined) {
+        await em.flush(); // updateClient reads the client back through the visibility rule
+        await updateClient(em, currentUser(req), created.id, { ownerId });
+      }
       return created;
     });
-    return reply.status(STATUS.created).send(await getClientView(req.em, client.id));
+    return reply.status(STATUS.created).send(await getClientView(req.em, currentUser(req), client.id));
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/clients/:id', { schema: { tags, params: IdParams, response: { 200: ClientView } } }, async (req) => {
-    return getClientView(req.em, req.params.id);
+    return getClientView(req.em, currentUser(req), req.params.id);
   });
 
   app.patch<{ Params: Static<typeof IdParams>; Body: ClientPatch }>('/clients/:id', { schema: { tags, params: IdParams, body: ClientPatch, response: { 200: ClientView } } }, async (req) => {
     await updateClient(req.em, currentUser(req), req.params.id, req.body);
     await req.em.flush();
-    return getClientView(req.em, req.params.id);
+    return getClientView(req.em, currentUser(req), req.params.id);
   });
 
   // A client's deletion takes its log and documents with it: administrators only (issue 12).

@@ -18,21 +18,21 @@ export async function contactRoutes(app: FastifyInstance) {
   const filingDeps = () => ({ blobs: app.deps.blobs, maxAttachmentBytes: app.deps.config.maxAttachmentBytes });
 
   app.get<{ Querystring: ListQuery }>('/contacts', { schema: { tags, querystring: ListQuery, response: { 200: ContactPage } } }, async (req) => {
-    return listContacts(req.em, { q: req.query.q, limit: req.query.limit ?? 50, cursor: req.query.cursor });
+    return listContacts(req.em, currentUser(req), { q: req.query.q, limit: req.query.limit ?? 50, cursor: req.query.cursor });
   });
 
   app.post<{ Body: ContactCreate }>('/contacts', { schema: { tags, body: ContactCreate, response: { 201: ContactCreated } } }, async (req, reply) => {
     const { contact, filed } = await fileAndAnnounce(app, req.em, (em) => createContact(em, currentUser(req), req.body, filingDeps()));
-    return reply.status(STATUS.created).send({ ...(await getContactView(req.em, contact.id)), filed });
+    return reply.status(STATUS.created).send({ ...(await getContactView(req.em, currentUser(req), contact.id)), filed });
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/contacts/:id', { schema: { tags, params: IdParams, response: { 200: ContactView } } }, async (req) => {
-    return getContactView(req.em, req.params.id);
+    return getContactView(req.em, currentUser(req), req.params.id);
   });
 
   app.patch<{ Params: Static<typeof IdParams>; Body: ContactPatch }>('/contacts/:id', { schema: { tags, params: IdParams, body: ContactPatch, response: { 200: ContactView } } }, async (req) => {
     await req.em.transactional((em) => updateContact(em, currentUser(req), req.params.id, req.body, filingDeps()));
-    return getContactView(req.em, req.params.id);
+    return getContactView(req.em, currentUser(req), req.params.id);
   });
 
   app.delete<{ Params: Static<typeof IdParams> }>('/contacts/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {

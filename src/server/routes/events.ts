@@ -1,11 +1,12 @@
 // GET /api/events: the live event stream (text/event-stream) an open web app listens to instead of polling.
 // Each event goes only to a user who may see what it is about, by the same rule as every query
 // (core/mail/visibility.ts): a message event needs a filed client or a live location in an account the user
-// may see, and lists only those accounts; a private mailbox's unfiled mail never reaches a colleague's stream,
+// may see, and lists only those accounts and the clients the user may see (a restricted client's mail never
+// reaches a colleague outside its team); a private mailbox's unfiled mail never reaches a colleague's stream,
 // not even its id. Notifications go to their user alone; sync progress to those who see the account.
 import type { FastifyInstance } from 'fastify';
 import type { LiveEvent } from '../../core/platform/live-events.ts';
-import { listVisibleMailboxes } from '../../core/mail/visibility.ts';
+import { filterVisibleClientIds, listVisibleMailboxes } from '../../core/mail/visibility.ts';
 import { isCredentialLive } from '../../core/staff/sessions.ts';
 import { currentUser } from '../auth.ts';
 
@@ -64,7 +65,9 @@ export async function eventRoutes(app: FastifyInstance) {
       } else {
         const visibleAccounts: string[] = [];
         for (const id of event.accountIds) if (await seesAccount(id)) visibleAccounts.push(id);
-        if (event.clientIds.length || visibleAccounts.length) write('message', { id: event.id, accountIds: visibleAccounts, clientIds: event.clientIds });
+        // Asked at each event, not cached: a client restricted a moment ago must not leak.
+        const clientIds = event.clientIds.length ? await filterVisibleClientIds(db.em.fork(), user, event.clientIds) : [];
+        if (clientIds.length || visibleAccounts.length) write('message', { id: event.id, accountIds: visibleAccounts, clientIds });
       }
     };
     const connection: Connection = {

@@ -1,6 +1,8 @@
 // File requests answered by email: create (queues one mail per recipient, then sends after the commit),
 // preview, list, view, cancel, resend, tick items, accept a held reply; firm defaults; staff notifications.
 import type { FastifyInstance } from 'fastify';
+import { filterVisibleClientIds } from '../../core/mail/visibility.ts';
+import { countUnreadNotifications } from '../../core/collaboration/staff-notifications.ts';
 import { Type, type Static } from 'typebox';
 import {
   cancelFileRequest, createFileRequest, enqueueFileRequestJobs, getFileRequestSettings, getFileRequestView, listFileRequests,
@@ -36,7 +38,7 @@ export async function fileRequestRoutes(app: FastifyInstance) {
     schema: { tags, querystring: FileRequestListQuery, response: { 200: FileRequestPage } },
   }, async (req) => {
     const { status, clientId, limit = 50, cursor } = req.query;
-    return listFileRequests(req.em, { status, clientId, limit, cursor });
+    return listFileRequests(req.em, currentUser(req), { status, clientId, limit, cursor });
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/file-requests/:id', {
@@ -95,7 +97,13 @@ export async function fileRequestRoutes(app: FastifyInstance) {
 
   app.get<{ Querystring: Static<typeof NotificationQuery> }>('/notifications', {
     schema: { tags: ['notifications'], querystring: NotificationQuery, response: { 200: NotificationList } },
-  }, async (req) => listNotifications(req.em, currentUser(req), { unread: req.query.unread, limit: req.query.limit ?? 50 }));
+  }, async (req) => {
+    const user = currentUser(req);
+    const list = await listNotifications(req.em, user, { unread: req.query.unread, limit: req.query.limit ?? 50 });
+    // Notifications about a client the user may not see (restricted) are left out, as in the bell.
+    const visible = new Set(await filterVisibleClientIds(req.em, user, list.items.flatMap((n) => (n.clientId ? [n.clientId] : []))));
+    return { items: list.items.filter((n) => !n.clientId || visible.has(n.clientId)), unread: await countUnreadNotifications(req.em, user) };
+  });
 
   app.post<{ Params: Static<typeof IdParams> }>('/notifications/:id/read', {
     schema: { tags: ['notifications'], params: IdParams, response: { 204: Type.Null() } },

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { previewFiling } from '../../core/log/filing.ts';
+import { filterVisibleClientIds } from '../../core/mail/visibility.ts';
 import { addSenderAsContact } from '../../core/crm/contacts.ts';
 import { currentUser } from '../auth.ts';
 import { fileAndAnnounce } from '../filing-announce.ts';
@@ -14,7 +15,12 @@ export async function filingRoutes(app: FastifyInstance) {
   const tags = ['filing'];
 
   app.get<{ Querystring: FilingPreviewQuery }>('/filing-preview', { schema: { tags, querystring: FilingPreviewQuery, response: { 200: FilingPreview } } }, async (req) => {
-    return previewFiling(req.em, currentUser(req), req.query.address, { clientId: req.query.clientId });
+    // Clients the caller may not see (restricted) are neither a target nor named in the answer.
+    const user = currentUser(req);
+    const clientId = req.query.clientId && (await filterVisibleClientIds(req.em, user, [req.query.clientId])).length ? req.query.clientId : undefined;
+    const preview = await previewFiling(req.em, user, req.query.address, { clientId });
+    const visible = new Set(await filterVisibleClientIds(req.em, user, preview.clients.map((c) => c.id)));
+    return { ...preview, clients: preview.clients.filter((c) => visible.has(c.id)) };
   });
 
   app.post<{ Params: Static<typeof IdParams>; Body: AddSenderBody }>('/messages/:id/add-sender-as-contact', {

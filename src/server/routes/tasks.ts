@@ -34,10 +34,10 @@ export async function taskRoutes(app: FastifyInstance) {
     const { assignee, status, clientId, limit, cursor } = req.query;
     // A client's tasks are everyone's; otherwise the list is one person's, the caller's unless named.
     const assigneeId = assignee && assignee !== 'me' ? assignee : clientId && !assignee ? undefined : currentUser(req).id;
-    return listTasks(req.em, { assigneeId, status, clientId }, { limit: limit ?? 50, cursor });
+    return listTasks(req.em, currentUser(req), { assigneeId, status, clientId }, { limit: limit ?? 50, cursor });
   });
 
-  app.get('/tasks/count', { schema: { tags, response: { 200: TaskCount } } }, async (req) => countOpenTasks(req.em, currentUser(req).id));
+  app.get('/tasks/count', { schema: { tags, response: { 200: TaskCount } } }, async (req) => countOpenTasks(req.em, currentUser(req)));
 
   app.get<{ Params: Static<typeof IdParams> }>('/tasks/:id', { schema: { tags, params: IdParams, response: { 200: TaskView } } }, async (req) => getTaskView(req.em, req.params.id));
 

@@ -18,21 +18,25 @@ export type PageOnlyQuery = Static<typeof PageOnlyQuery>;
 // ---------------------------------------------------------------- clients
 /** The responsible staff member (an active user), told of new client mail; null clears it. */
 const OwnerId = Type.Optional(Nullable(Uuid));
-export const ClientCreate = Type.Object({ name: Name, taxId: Type.Optional(TaxId), notes: Type.Optional(Notes), ownerId: OwnerId }, { additionalProperties: false });
+/** A restricted client is visible to its team (these users) and to admins alone (issue 12). */
+const Access = { restricted: Type.Optional(Type.Boolean()), teamUserIds: Type.Optional(Type.Array(Uuid, { maxItems: 200, uniqueItems: true })) };
+export const ClientCreate = Type.Object({ name: Name, taxId: Type.Optional(TaxId), notes: Type.Optional(Notes), ownerId: OwnerId, ...Access }, { additionalProperties: false });
 export type ClientCreate = Static<typeof ClientCreate>;
-export const ClientPatch = Type.Object({ name: Type.Optional(Name), taxId: Type.Optional(TaxId), notes: Type.Optional(Notes), ownerId: OwnerId }, { additionalProperties: false });
+export const ClientPatch = Type.Object({ name: Type.Optional(Name), taxId: Type.Optional(TaxId), notes: Type.Optional(Notes), ownerId: OwnerId, ...Access }, { additionalProperties: false });
 export type ClientPatch = Static<typeof ClientPatch>;
 
 export const ClientListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })), ownerId: Type.Optional(Uuid), ...PageQuery }, { additionalProperties: false });
 export type ClientListQuery = Static<typeof ClientListQuery>;
 export const ClientListItem = Type.Object({
   id: Uuid, name: Type.String(), taxId: Nullable(Type.String()), contacts: Type.Integer(), notify: Type.Boolean(), sync: Type.Boolean(), owner: Nullable(Ref),
+  restricted: Type.Boolean(),
 });
 export type ClientListItem = Static<typeof ClientListItem>;
 export const ClientPage = page(ClientListItem);
 
 export const ClientView = Type.Object({
   id: Uuid, name: Type.String(), taxId: Nullable(Type.String()), contacts: Type.Integer(), notify: Type.Boolean(), sync: Type.Boolean(), owner: Nullable(Ref),
+  restricted: Type.Boolean(), team: Type.Array(Ref),
   notes: Type.String(), createdAt: DateTime, updatedAt: DateTime,
   /** The linked contacts with their addresses (list items carry only the count, `contacts`). */
   contactList: Type.Array(Type.Object({

@@ -69,6 +69,9 @@ function ClientDetails({ client, onChanged }: { client: ClientView; onChanged: (
   const [taxId, setTaxId] = useState(client.taxId ?? '');
   const [notes, setNotes] = useState(client.notes);
   const [ownerId, setOwnerId] = useState(client.owner?.id ?? '');
+  const [restricted, setRestricted] = useState(client.restricted);
+  const [team, setTeam] = useState<string[]>(client.team.map((u) => u.id));
+  const colleagues = useLoad((signal) => getJson<{ items: { id: string; name: string }[] }>('/staff', undefined, signal), []);
   const [saved, setSaved] = useState(false);
   const save = useAction();
   const remove = useAction();
@@ -77,7 +80,7 @@ function ClientDetails({ client, onChanged }: { client: ClientView; onChanged: (
   const onSubmit = async (event: Event) => {
     event.preventDefault();
     setSaved(false);
-    if (await save.run(() => patchJson(`/clients/${client.id}`, { name: name.trim(), taxId: taxId.trim() || null, notes, ownerId: ownerId || null }))) {
+    if (await save.run(() => patchJson(`/clients/${client.id}`, { name: name.trim(), taxId: taxId.trim() || null, notes, ownerId: ownerId || null, restricted, teamUserIds: team }))) {
       setSaved(true);
       onChanged();
     }
@@ -107,6 +110,22 @@ function ClientDetails({ client, onChanged }: { client: ClientView; onChanged: (
           <label for="client-notes">{t('client.notes')}</label>
           <textarea id="client-notes" rows={3} value={notes} onInput={(e) => setNotes(e.currentTarget.value)} />
         </div>
+        <fieldset class="field field-wide client-access">
+          <legend>{t('client.access.title')}</legend>
+          <Switch label={t('client.access.restricted')} checked={restricted} onChange={setRestricted} />
+          <p class="muted">{restricted ? t('client.access.restrictedHint') : t('client.access.openHint')}</p>
+          {restricted && (
+            <div role="group" aria-label={t('client.access.team')} class="team-picker">
+              <span>{t('client.access.team')}</span>
+              {(colleagues.data?.items ?? []).map((u) => (
+                <label key={u.id} class="checkbox">
+                  <input type="checkbox" checked={team.includes(u.id)} onChange={(e) => setTeam(e.currentTarget.checked ? [...team, u.id] : team.filter((id) => id !== u.id))} />
+                  {u.name}
+                </label>
+              ))}
+            </div>
+          )}
+        </fieldset>
         <div class="field-wide toolbar">
           <button type="submit" class="btn btn-primary" disabled={save.busy || !name.trim()}>
             {t('client.save')}

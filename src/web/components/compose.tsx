@@ -46,7 +46,7 @@ export function Compose({ mode, message, onClose, onSent }: {
   const [subject, setSubject] = useState(message ? (mode === 'forward' ? prefixed('Fwd', message.subject) : prefixed('Re', message.subject)) : '');
   const [body, setBody] = useState<EditorValue>({ html: '', text: '' });
   const [clientId, setClientId] = useState(message?.clients[0]?.id ?? '');
-  const [clients, setClients] = useState<ClientListItem[]>(message?.clients.map((c) => ({ id: c.id, name: c.name, taxId: null, contacts: 0, notify: false, sync: false, owner: null })) ?? []);
+  const [clients, setClients] = useState<ClientListItem[]>(message?.clients.map((c) => ({ id: c.id, name: c.name, taxId: null, contacts: 0, notify: false, sync: false, owner: null, restricted: false })) ?? []);
   const [documents, setDocuments] = useState<DocumentView[] | null>(null);
   const [picked, setPicked] = useState<string[]>([]);
   const [state, setState] = useState<SendState>({ phase: 'idle' });

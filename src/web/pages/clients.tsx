@@ -6,6 +6,7 @@ import type { ClientListItem, ClientView } from '../../server/schemas/crm.ts';
 import { postJson } from '../api.ts';
 import { PageHeader } from '../components/page-header.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
+import { Icon } from '../components/icon.tsx';
 import { Dialog, ErrorAlert, useAction, useDebounced } from '../components/client-ui.tsx';
 import { LoadMoreButton, usePagedList } from '../components/use-paged-list.tsx';
 import { BulkSettingsDialog } from '../components/bulk-settings-dialog.tsx';
@@ -97,6 +98,13 @@ export default function ClientsPage() {
                   </td>
                   <td>
                     <a href={`/clients/${c.id}`}>{c.name}</a>
+                    {c.restricted && (
+                      <span class="restricted-mark" title={t('clients.restricted')}>
+                        {' '}
+                        <Icon name="lock" size={14} />
+                        <span class="visually-hidden">{t('clients.restricted')}</span>
+                      </span>
+                    )}
                   </td>
                   <td>{c.taxId ?? '—'}</td>
                   <td class="num">{formatNumber(c.contacts)}</td>
