@@ -20,6 +20,7 @@ import { Migration20261208054000SyncReconcile } from './20261208054000-sync-reco
 import { Migration20261208003000OutboxTokens } from './20261208003000-outbox-tokens.ts';
 import { Migration20261208056000ClientOwner } from './20261208056000-client-owner.ts';
 import { Migration20261208056010DocumentCategories } from './20261208056010-document-categories.ts';
+import { Migration20261208052000MessageAuthentication } from './20261208052000-message-authentication.ts';
 import { Migration20261208057000SentMailLogged } from './20261208057000-sent-mail-logged.ts';
 import { Migration20261208057001ContactFiling } from './20261208057001-contact-filing.ts';
 import { Migration20261208057002FirmLogIndexes } from './20261208057002-firm-log-indexes.ts';
@@ -45,6 +46,7 @@ export const migrationsList = [
   { name: '20261208000000-two-factor', class: Migration20261208000000TwoFactor },
   { name: '20261208003000-outbox-tokens', class: Migration20261208003000OutboxTokens },
   { name: '20261208051000-filing-consent', class: Migration20261208051000FilingConsent },
+  { name: '20261208052000-message-authentication', class: Migration20261208052000MessageAuthentication },
   { name: '20261208054000-sync-reconcile', class: Migration20261208054000SyncReconcile },
   { name: '20261208053000-restricted-clients', class: Migration20261208053000RestrictedClients },
   { name: '20261208056000-client-owner', class: Migration20261208056000ClientOwner },

@@ -8,7 +8,7 @@ import { createWatcherRegistry } from './idle.ts';
 export type { AccountRuntime };
 
 export function createAccountRuntime(deps: WorkerDeps, opts: { adoptAll?: boolean; parseThreads?: number } = {}): AccountRuntime {
-  const pool = createParsePool(deps.config, { threads: opts.parseThreads });
+  const pool = createParsePool(deps.config, { threads: opts.parseThreads, resolver: deps.dnsResolver });
   const watchers = createWatcherRegistry(deps, {
     adoptAll: opts.adoptAll ?? false,
     onNewMail: (accountId) => requestAccountSync(deps.queue, accountId, 'idle'),

@@ -372,7 +372,7 @@ async function prepareBatch(ctx: MailboxSyncContext, fetched: Fetched[], beforeP
       throw new Error(`could not store the message: ${outcome.error}`);
     }
     if (outcome.kind === 'gave-up') return { ...base, raw: f.blob ?? (await ctx.blobs.put(f.raw!)), parsed: null, parseError: outcome.reason };
-    return { ...base, raw: outcome.raw ?? f.blob!, parsed: outcome.message, parseError: null, search: outcome.search };
+    return { ...base, raw: outcome.raw ?? f.blob!, parsed: outcome.message, parseError: null, search: outcome.search, authentication: outcome.authentication };
   }));
   // A failed batch fails only once every message of it is settled: no blob write of it is still under way when
   // the run ends (and a retry starts), so a full disk leaves complete files or none, never one being written.

@@ -6,6 +6,7 @@ import type { BlobStore } from '../core/blobs/blob-store.ts';
 import type { LiveEvents } from '../core/platform/live-events.ts';
 import type { ParsePool } from './parse-pool.ts';
 import type { MetricsRecorder } from '../core/platform/metrics.ts';
+import type { DnsResolver } from './sender-auth.ts';
 
 /** The IDLE watchers of one process (idle.ts). */
 export type WatcherRegistry = {
@@ -43,6 +44,8 @@ export type WorkerDeps = {
   workerId: string;
   /** The sync engine's per-process state (parse threads, IDLE watchers); startWorker creates it when absent. */
   accounts?: AccountRuntime;
+  /** Where sender verification looks up DKIM keys and DMARC records; absent: the system's DNS. */
+  dnsResolver?: DnsResolver;
   /** Schedule and watch every mail account in the database on start (deployments; tests leave it off). */
   adoptAccounts?: boolean;
   /** Test hook: observe ping jobs. */

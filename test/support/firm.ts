@@ -11,6 +11,8 @@ import { signIn, startTestApp, type Session, type TestApp } from './app.ts';
 import { getDovecot, type Dovecot, type MailUser } from './dovecot.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 import { createTestUser } from './factories.ts';
+import { testConfig } from './env.ts';
+import type { DnsResolver } from '../../src/sync/sender-auth.ts';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -18,11 +20,12 @@ export type FirmStack = { ta: TestApp; dovecot: Dovecot; sink: SmtpSink; close: 
 
 /**
  * The server whose queue is worked in this process by the real job handlers with an account runtime (so sends,
- * syncs and IDLE run), the per-file Dovecot and an SMTP sink. Register `close` with `t.teardown`.
+ * syncs and IDLE run), the per-file Dovecot and an SMTP sink. Register `close` with `t.teardown`. `env` adds to
+ * the test configuration; `dnsResolver` stands in for DNS in sender verification (the outside world, not our code).
  */
-export async function startFirmStack(): Promise<FirmStack> {
-  const ta = await startTestApp();
-  const deps: WorkerDeps = { config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `test-${randomUUID()}` };
+export async function startFirmStack(opts: { env?: Record<string, string>; dnsResolver?: DnsResolver } = {}): Promise<FirmStack> {
+  const ta = await startTestApp(opts.env ? { config: testConfig(opts.env) } : {});
+  const deps: WorkerDeps = { config: ta.config, db: ta.db, queue: ta.queue, blobs: ta.blobs, log: silent, workerId: `test-${randomUUID()}`, dnsResolver: opts.dnsResolver };
   const runtime = createAccountRuntime(deps, { parseThreads: 2 });
   deps.accounts = runtime;
   ta.queue.work(createHandlers(deps), { concurrency: 4 });

@@ -1,6 +1,6 @@
 // Fulfilment by reply: decides whether a newly stored message answers a file request (token in
-// To/Cc/Delivered-To, a request Message-ID in In-Reply-To/References, or — only as a fallback — the sender
-// of exactly one open request) and records it. Runs inside the sync's store transaction; never sends.
+// To/Cc/Delivered-To, a request Message-ID in In-Reply-To/References, or — only as a fallback, and only
+// with a verified sender — the sender of exactly one open request) and records it. Runs inside the sync's store transaction; never sends.
 import type { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import { kysely, type Em } from '../platform/db.ts';
@@ -20,9 +20,12 @@ import { assertReviewable, listHeldReviewers } from '../mail/visibility.ts';
 export type ReplyMatch =
   | { kind: 'none' }
   | { kind: 'accepted'; requestId: string; via: 'token' | 'thread' | 'sender'; documentIds: string[]; acknowledgementOutboxId: string | null }
-  | { kind: 'held'; requestId: string; via: 'token' | 'thread' }
+  /** reason: from someone the request was not sent to, or matched by its sender alone without a verified sender (issue 12). */
+  | { kind: 'held'; requestId: string; via: 'token' | 'thread' | 'sender'; reason: HeldReason }
   /** Matching threw; its work was rolled back to the savepoint. The caller logs it (core has no logger). */
   | { kind: 'failed'; messageId: string; error: string };
+
+export type HeldReason = 'not_recipient' | 'sender_not_verified';
 
 const TOKEN = /\+r-([0-9a-f]{24})@/iu;
 const HEADER_LIMIT = 64 * 1024;
@@ -178,16 +181,23 @@ async function matchReply(em: Em, message: Message, deps: FilingDeps): Promise<R
 
   if (!sender) {
     // Someone else holds the token (forwarded mail, a guessed or leaked address): staff decide.
-    const via = candidate.via === 'sender' ? 'thread' : candidate.via;
-    addEvent(em, request, 'held_for_review', { address: from, message: message.id, details: { via } });
-    // Only those who may accept it hear of it (the mailbox's owner; admins for a public one): issue 12.
-    for (const userId of await listHeldReviewers(em, message.id, [request.createdBy?.id])) {
-      await notifyUser(em, userId, { kind: 'request_held', title: `Reply held for review: ${request.subject}`, body: `From ${from}, who is not a recipient of the request`, clientId: request.client.id, fileRequestId: request.id, messageId: message.id });
-    }
-    await em.flush();
-    return { kind: 'held', requestId: request.id, via };
+    return holdReply(em, request, message, from, candidate.via === 'sender' ? 'thread' : candidate.via, 'not_recipient');
   }
+  // Matched by the From address alone (no token, no thread): anyone can write that, so only a verified
+  // sender (an aligned DKIM signature, DMARC pass) fulfils the request; otherwise staff decide (issue 12).
+  if (candidate.via === 'sender' && message.authentication?.verdict !== 'pass') return holdReply(em, request, message, from, 'sender', 'sender_not_verified');
   return acceptReply(em, request, message, from, candidate.via, deps);
+}
+
+async function holdReply(em: Em, request: FileRequest, message: Message, from: string, via: Candidate['via'], reason: HeldReason): Promise<ReplyMatch> {
+  addEvent(em, request, 'held_for_review', { address: from, message: message.id, details: { via, reason } });
+  const body = reason === 'not_recipient' ? `From ${from}, who is not a recipient of the request` : `From ${from}, but the sender could not be verified`;
+  // Only those who may accept it hear of it (the mailbox's owner; admins for a public one): issue 12.
+  for (const userId of await listHeldReviewers(em, message.id, [request.createdBy?.id])) {
+    await notifyUser(em, userId, { kind: 'request_held', title: `Reply held for review: ${request.subject}`, body, clientId: request.client.id, fileRequestId: request.id, messageId: message.id });
+  }
+  await em.flush();
+  return { kind: 'held', requestId: request.id, via, reason };
 }
 
 async function acceptReply(em: Em, request: FileRequest, message: Message, from: string, via: Candidate['via'], deps: FilingDeps): Promise<ReplyMatch> {

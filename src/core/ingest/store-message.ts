@@ -15,7 +15,7 @@ import { messageSearchVector, type SearchVector } from '../mail/search-terms.ts'
 import { getThreadRootId, listThreadCandidates, normalizeMessageId, threadIdFromRootId } from '../mail/threading.ts';
 import { Message, type AddressRole, type ParseStatus } from '../mail/message.entity.ts';
 import type { Mailbox } from '../mail/mail-account.entity.ts';
-import type { IncomingMessage, MailAddress } from '../mail/incoming-message.ts';
+import type { IncomingMessage, MailAddress, MessageAuthentication } from '../mail/incoming-message.ts';
 
 export type StoreItem = {
   uid: number;
@@ -36,6 +36,8 @@ export type StoreItem = {
   parseError: string | null;
   /** The message's search vector when the parse thread built it (see search-terms.ts); else built here. */
   search?: SearchVector;
+  /** Sender verification from the parse thread (issue 12); absent when it was not checked. */
+  authentication?: MessageAuthentication | null;
 };
 
 export type StoreContext = {
@@ -284,6 +286,7 @@ function createContent(ctx: StoreContext, item: StoreItem, threadOf: Map<string,
     snippet: snippetOf(text), thread_id: threadId, in_reply_to: p?.inReplyTo ?? null, references,
     has_attachments: p ? p.attachments.some((a) => !a.inline) : false, direction: outbound ? 'outbound' : 'inbound', parse_status: status,
     parse_error: p ? (p.parseError ?? (status === 'ok' ? null : 'could not be fully parsed')) : (item.parseError ?? 'not parsed'), created_at: now,
+    authentication: item.authentication ?? null,
     // node-postgres sends a Buffer in binary (tsvector's own wire format, see search-terms.ts); PGlite
     // takes the literal. The cast names the parameter's type, which the builder has no form for.
     search: sql<string>`${search}::tsvector`,

@@ -82,3 +82,22 @@ export type IncomingMessage = IncomingHeaders & {
   parseStatus: IncomingParseStatus;
   parseError: string | null;
 };
+
+/** One authentication method's outcome, as RFC 8601 names results (fail also stands for neutral, policy and permerror). */
+export type AuthMethodResult = 'pass' | 'fail' | 'none' | 'temperror' | 'softfail';
+
+/**
+ * Whether the sender in From is who the mail says (issue 12): DKIM and ARC checked by the sync itself,
+ * SPF and DMARC as the firm's own receiving hosts recorded them (trusted Authentication-Results), DMARC
+ * also from our own DKIM check. verdict pass: an aligned DKIM signature or a DMARC pass vouches for the
+ * From domain; fail: a check failed (a broken signature, a DMARC fail); none: nothing says either way.
+ */
+export type MessageAuthentication = {
+  verdict: 'pass' | 'fail' | 'none';
+  dkim: AuthMethodResult;
+  spf: AuthMethodResult;
+  dmarc: AuthMethodResult;
+  arc: AuthMethodResult;
+  /** The authserv-id of the trusted Authentication-Results used, if any. */
+  trustedAuthservId: string | null;
+};

@@ -8,6 +8,7 @@ import { NotFoundError } from '../platform/errors.ts';
 import { sanitizeMailHtml } from './html.ts';
 import { cursorTime, decodeCursor, encodeCursor, type KeysetPosition } from '../platform/keyset-cursor.ts';
 import type { Direction, ParseStatus } from './message.entity.ts';
+import type { MessageAuthentication } from './incoming-message.ts';
 import { tsqueryLiteral } from './search-terms.ts';
 import { hasLiveLocation, hidesClients, isFiled, isFiledToAnyClient, isVisibleMessage, listVisibleMailboxes, visibleClient, type Viewer, type VisibleMailbox, type WithMessage } from './visibility.ts';
 import { isReadBy } from './read-state.ts';
@@ -64,6 +65,8 @@ export type MessageDetail = MessageSummary & {
   blockedImages: number;
   /** When it reached the firm (earliest IMAP INTERNALDATE of a visible copy); `date` is its Date header. */
   receivedAt: string | null;
+  /** Sender verification at ingest (issue 12); null when it was not checked. */
+  authentication: MessageAuthentication | null;
 };
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
@@ -564,7 +567,7 @@ async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOp
   if (ids.length === 0) return [];
   const [summaries, rows, attachments, arrivals] = await Promise.all([
     loadSummaries(em, viewer, ids, boxes),
-    kysely(em).selectFrom('message').select(['id', 'message_id_header', 'in_reply_to', 'references', 'text', 'html', 'parse_status'])
+    kysely(em).selectFrom('message').select(['id', 'message_id_header', 'in_reply_to', 'references', 'text', 'html', 'parse_status', 'authentication'])
       .where('id', 'in', ids).execute(),
     kysely(em).selectFrom('attachment').select(['id', 'message_id', 'filename', 'content_type', 'size', 'inline', 'content_id'])
       .where('message_id', 'in', ids).orderBy('position').orderBy('id').execute(),
@@ -601,6 +604,7 @@ async function loadDetails(em: Em, viewer: Viewer, ids: string[], opts: DetailOp
       parseStatus: row.parse_status,
       blockedImages: clean?.blockedRemote ?? 0,
       receivedAt: toIsoOrNull(arrivalById.get(s.id)),
+      authentication: row.authentication ?? null,
     };
   });
 }

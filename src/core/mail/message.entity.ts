@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Mailbox } from './mail-account.entity.ts';
 import { messageSearchVector } from './search-terms.ts';
 import { TsvectorLiteralType } from './tsvector-literal-type.ts';
+import type { MessageAuthentication } from './incoming-message.ts';
 
 export const PARSE_STATUSES = ['ok', 'partial', 'failed'] as const;
 export type ParseStatus = (typeof PARSE_STATUSES)[number];
@@ -39,6 +40,8 @@ export const Message = defineEntity({
     direction: p.enum(DIRECTIONS).default('inbound'),
     parseStatus: p.enum(PARSE_STATUSES),
     parseError: p.text().nullable(),
+    /** Sender verification at ingest (issue 12; see incoming-message.ts); null when not checked (stored before, or sent by us). */
+    authentication: p.json<MessageAuthentication>().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     /** Full-text terms (tsvector literal, core/mail/search-terms.ts); the sync builds it in its parse threads. Never loaded. */
     search: p.type(TsvectorLiteralType).nullable().lazy().onCreate((m) => messageSearchVector(m)),

@@ -51,6 +51,8 @@ export type Config = Readonly<{
   allowPrivateMailHosts: boolean;
   /** Bearer token for GET /metrics (Prometheus); null: no metrics endpoint. */
   metricsToken: string | null;
+  /** authserv-ids (lowercase) of the firm's own receiving hosts, whose Authentication-Results header fields are believed. */
+  trustedAuthservIds: readonly string[];
 }>;
 
 export class ConfigError extends Error {
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = {}): Config {
     oauth,
     allowPrivateMailHosts: bool('DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS', false),
     metricsToken,
+    trustedAuthservIds: (env.DOSSIER_TRUSTED_AUTHSERV_IDS ?? '').split(',').map((id) => id.trim().toLowerCase()).filter(Boolean),
   });
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -76,6 +76,16 @@ export type MessageSummary = Static<typeof MessageSummary>;
 export const AttachmentView = Type.Object({ id: Uuid, filename: Type.String(), contentType: Type.String(), size: Type.Integer(), inline: Type.Boolean() });
 export type AttachmentView = Static<typeof AttachmentView>;
 
+const AuthMethodResult = Type.Union(['pass', 'fail', 'none', 'temperror', 'softfail'].map((r) => Type.Literal(r)));
+export const MessageAuthenticationView = Type.Object({
+  verdict: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('none')]),
+  dkim: AuthMethodResult,
+  spf: AuthMethodResult,
+  dmarc: AuthMethodResult,
+  arc: AuthMethodResult,
+  trustedAuthservId: Type.Union([Type.String(), Type.Null()]),
+});
+
 export const MessageDetail = Type.Object({
   ...MessageSummary.properties,
   messageIdHeader: Type.Union([Type.String(), Type.Null()]),
@@ -87,6 +97,8 @@ export const MessageDetail = Type.Object({
   parseStatus: Type.Union([Type.Literal('ok'), Type.Literal('partial'), Type.Literal('failed')]),
   blockedImages: Type.Integer(),
   receivedAt: Type.Union([DateTime, Type.Null()]),
+  /** Sender verification at ingest (issue 12); null for mail stored before it, or not checked. */
+  authentication: Type.Union([MessageAuthenticationView, Type.Null()]),
 });
 export type MessageDetail = Static<typeof MessageDetail>;
 

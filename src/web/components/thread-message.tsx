@@ -11,6 +11,21 @@ import { MessageDialog } from './message-dialog.tsx';
 import { SaveAttachmentDialog } from './save-attachment-dialog.tsx';
 
 type Attachment = MessageDetail['attachments'][number];
+type Authentication = NonNullable<MessageDetail['authentication']>;
+
+/** Whether the From is who it says (DKIM/DMARC checked at sync, issue 12): a word, the checks in its title. */
+function SenderBadge({ auth }: { auth: Authentication }) {
+  const { t } = useI18n();
+  const label = auth.verdict === 'pass' ? t('message.senderPass') : auth.verdict === 'fail' ? t('message.senderFail') : t('message.senderNone');
+  return (
+    <>
+      {' '}
+      <span class={`badge sender-badge sender-${auth.verdict}`} title={t('message.senderDetails', { dkim: auth.dkim, spf: auth.spf, dmarc: auth.dmarc })} data-verdict={auth.verdict}>
+        {label}
+      </span>
+    </>
+  );
+}
 
 const previewable = (a: Attachment) => a.contentType === 'application/pdf' || /^image\/(png|jpeg|gif|webp)$/.test(a.contentType);
 const formatAddress = (a: { name: string | null; address: string }) => (a.name ? `${a.name} <${a.address}>` : a.address);
@@ -95,7 +110,10 @@ export function ThreadMessage({ message, expanded, onToggle, children }: {
         </button>
         <dl class="headers">
           <dt>{t('message.from')}</dt>
-          <dd>{message.from ? formatAddress(message.from) : t('message.unknownSender')}</dd>
+          <dd>
+            {message.from ? formatAddress(message.from) : t('message.unknownSender')}
+            {message.direction === 'inbound' && message.authentication && <SenderBadge auth={message.authentication} />}
+          </dd>
           <dt>{t('message.to')}</dt>
           <dd>{message.to.map(formatAddress).join(', ') || '—'}</dd>
           {message.cc.length > 0 && (
