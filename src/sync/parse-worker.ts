@@ -10,7 +10,7 @@ import type { StoredBlob } from '../core/blobs/blob-store.ts';
 import type { IncomingMessage, MessageAuthentication } from '../core/mail/incoming-message.ts';
 import { messageSearchVector, type SearchVector } from '../core/mail/search-terms.ts';
 import { parseMessage } from './parse-message.ts';
-import { verifySender, type DnsResolver } from './sender-auth.ts';
+import { verifySender, verifyStoredSender, type DnsResolver } from './sender-auth.ts';
 
 /** Raw bytes (transferred, not copied) to store and parse, or the key of a source already stored (streamed). */
 export type ParseTask = { raw: Uint8Array } | { rawSha256: string };
@@ -57,7 +57,7 @@ export default async function parseTask(task: PoolTask): Promise<ParseTaskResult
       raw = await blobs.put(source);
     } else {
       source = await blobs.get(task.rawSha256);
-      if (verifyOpts) verifying = blobs.get(task.rawSha256).then((second) => verifySender(second, verifyOpts), () => null);
+      if (verifyOpts) verifying = verifyStoredSender(() => blobs.get(task.rawSha256), verifyOpts);
     }
     const message = await parseMessage(source, { writeBlob: (content) => blobs.put(content) });
     const authentication = await verifying.finally(() => task.dns?.close());

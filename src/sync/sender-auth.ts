@@ -162,7 +162,101 @@ export async function verifySender(raw: Buffer | Readable, opts: VerifyOptions):
   }
 }
 
+/**
+ * What mailauth needs to read: the whole message when it carries a DKIM or ARC signature (their body hashes),
+ * else only its header block. Most mail is unsigned or a few KB of headers in front of a large body: this
+ * halves the cost per message in the parse threads (about 1 ms for 30 KB).
+ */
+export function signedPart(raw: Buffer): Buffer {
+  const end = headerEnd(raw);
+  if (end < 0) return raw;
+  return SIGNED.test(raw.subarray(0, end).toString('latin1')) ? raw : raw.subarray(0, end);
+}
+
+/** Where the header block ends (after its blank line), or -1. */
+function headerEnd(raw: Buffer): number {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  return crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : -1;
+}
+
+const SIGNED = /^(?:dkim-signature|arc-seal|arc-message-signature)[ \t]*:/imu;
+const RESULTS = /^authentication-results[ \t]*:/imu;
+
+const PEEK_BYTES = 256 * 1024;
+
+/**
+ * verifySender for a stored source too large to hold (streamed from the blob store): its header block is
+ * read first, and the whole source streamed through mailauth only when it is signed (body hashes).
+ */
+export async function verifyStoredSender(open: () => Promise<Readable>, opts: VerifyOptions): Promise<MessageAuthentication> {
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const first = await open();
+    try {
+      for await (const chunk of first) {
+        chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size >= PEEK_BYTES) break;
+      }
+    } finally {
+      first.destroy();
+    }
+    const prefix = Buffer.concat(chunks);
+    const part = signedPart(prefix);
+    if (part.length < prefix.length) return await verifySender(part, opts);
+    return await verifySender(await open(), opts);
+  } catch {
+    return { ...NOTHING };
+  }
+}
+
+/** The domain of the only From address of a header block, or null (none, several, unreadable). */
+export function fromDomainOf(head: string): string | null {
+  const fields = head.replace(/\r?\n[ \t]+/gu, ' ').split(/\r?\n/u).filter((l) => /^from[ \t]*:/iu.test(l));
+  if (fields.length !== 1) return null;
+  const value = fields[0]!.slice(fields[0]!.indexOf(':') + 1);
+  const addresses = [...value.matchAll(/<([^<>\s]+@[^<>\s]+)>|(?:^|[\s,])([^<>\s",]+@[^<>\s",]+)/gu)].map((m) => m[1] ?? m[2]!);
+  if (addresses.length !== 1) return null;
+  const domain = domainOf(addresses[0]);
+  return /^[a-z0-9-]+(?:\.[a-z0-9-]+)+$/u.test(domain) ? domain : null;
+}
+
+/**
+ * DMARC for mail with no signature at all (RFC 7489 §6.6.3, without the Public Suffix List: the From domain,
+ * then its parents down to two labels): nothing can align, so a published policy means fail.
+ */
+async function unsignedDmarc(fromDomain: string | null, resolver: DnsResolver): Promise<AuthMethodResult> {
+  if (!fromDomain) return 'none';
+  const labels = fromDomain.split('.');
+  for (let i = 0; i <= labels.length - 2; i++) {
+    try {
+      const records = await resolver(`_dmarc.${labels.slice(i).join('.')}`, 'TXT');
+      const texts = records.map((r) => (Array.isArray(r) ? r.join('') : r));
+      if (texts.some((t) => /^v=DMARC1\s*(;|$)/iu.test(t.trim()))) return 'fail';
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== 'ENOTFOUND' && code !== 'ENODATA') return 'temperror';
+    }
+  }
+  return 'none';
+}
+
 async function check(raw: Buffer | Readable, opts: VerifyOptions): Promise<MessageAuthentication> {
+  if (Buffer.isBuffer(raw)) {
+    const end = headerEnd(raw);
+    const head = raw.subarray(0, end < 0 ? Math.min(raw.length, PEEK_BYTES) : end).toString('latin1');
+    const signed = SIGNED.test(head);
+    // Most mail carries neither a signature nor our hosts' results: nothing can pass, and mailauth (about a
+    // millisecond a message in the parse threads, the sync benchmark's cost) has only the DMARC policy to check.
+    if (!signed && !(opts.trustedAuthservIds.length && RESULTS.test(head))) {
+      const dmarc = await unsignedDmarc(fromDomainOf(head), opts.resolver);
+      return { ...NOTHING, dmarc, verdict: dmarc === 'fail' ? 'fail' : 'none' };
+    }
+    // Unsigned (only our hosts' results to read): the header block is enough.
+    if (!signed && end >= 0) raw = raw.subarray(0, end);
+  }
   // No client IP or HELO: SPF is left to the receiving host's own Authentication-Results.
   const r = await authenticate(raw, { resolver: opts.resolver, disableBimi: true, mta: 'dossier.invalid' });
   const fromDomain = domainOf(r.dkim.headerFrom?.[0]);

@@ -9,6 +9,7 @@ import { kysely, type Db, type Em } from '../../src/core/platform/db.ts';
 import { createMailAccount } from '../../src/core/mail/accounts.ts';
 import { MailAccount, Mailbox, type SentCopyMode, type Visibility } from '../../src/core/mail/mail-account.entity.ts';
 import { Attachment, Message, MessageAddress, MessageLocation, type AddressRole, type Direction, type ParseStatus } from '../../src/core/mail/message.entity.ts';
+import type { MessageAuthentication } from '../../src/core/mail/incoming-message.ts';
 import { normalizeAddress } from '../../src/core/mail/addresses.ts';
 import { dedupeOf } from '../../src/core/mail/dedupe.ts';
 import { createClient } from '../../src/core/crm/clients.ts';
@@ -160,6 +161,8 @@ export type TestMessageSpec = {
   parseStatus?: ParseStatus;
   messageIdHeader?: string;
   attachments?: TestAttachment[];
+  /** Sender verification as the sync records it (issue 12); default none (not checked). */
+  authentication?: MessageAuthentication | null;
 };
 
 let nextUid = Math.floor(Math.random() * 1e6);
@@ -189,7 +192,7 @@ async function buildTestMessage(em: Em, blobs: BlobStore, spec: TestMessageSpec)
     rawBlob: raw.sha256, rawSize: raw.size, subject, fromAddress: from.address, fromName: from.name, sentAt,
     text, html: spec.html ?? null, snippet: text.slice(0, 200), threadId: spec.threadId ?? randomUUID(),
     inReplyTo: null, references: [], hasAttachments: atts.some((a) => !a.inline),
-    direction: spec.direction ?? 'inbound', parseStatus: spec.parseStatus ?? 'ok', parseError: null,
+    direction: spec.direction ?? 'inbound', parseStatus: spec.parseStatus ?? 'ok', parseError: null, authentication: spec.authentication ?? null,
   } as never);
   let position = 0;
   const addr = (role: AddressRole, a: TestAddress) => em.create(MessageAddress, { message, role, ...addressOf(a), position: position++ } as never);

@@ -7,7 +7,7 @@ import t from 'tap';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { dkimSign } from 'mailauth';
 import { requestAccountSync } from '../../src/core/mail/accounts.ts';
-import { createCachedResolver, parseAuthResults, type DnsResolver } from '../../src/sync/sender-auth.ts';
+import { createCachedResolver, fromDomainOf, parseAuthResults, signedPart, verifySender, type DnsResolver } from '../../src/sync/sender-auth.ts';
 import type { Session } from '../support/app.ts';
 import { uniq } from '../support/env.ts';
 import { createFirm, startFirmStack, type Firm } from '../support/firm.ts';
@@ -171,6 +171,16 @@ t.test('the DNS cache answers repeated look-ups once and bounds a slow server by
   t.same(await cached('_DMARC.A.example', 'TXT'), [['v=DMARC1; p=none']]);
   t.equal(calls, 1, 'one look-up for both');
   await t.rejects(cached('hang.example', 'TXT'), { code: 'ETIMEOUT' });
+  // Unsigned mail skips mailauth: only the From domain's DMARC policy is looked up (a policy means fail).
+  t.equal(fromDomainOf('Subject: x\r\nFrom: "Jo, <Client>" <Jo@Sub.Test.Example>\r\n'), 'sub.test.example');
+  t.equal(fromDomainOf('From: a@x.example, b@y.example\r\n'), null, 'two authors: no single domain');
+  const plain = (from: string) => Buffer.from(`From: ${from}\r\nSubject: x\r\n\r\nbody\r\n`);
+  t.match(await verifySender(plain(`jo@mail.${CLIENT_DOMAIN}`), { resolver, trustedAuthservIds: [] }), { verdict: 'fail', dkim: 'none', dmarc: 'fail' }, 'the parent domain\'s policy applies');
+  t.match(await verifySender(plain('jo@nopolicy.example'), { resolver, trustedAuthservIds: [] }), { verdict: 'none', dmarc: 'none' });
+  const unsigned = Buffer.from('From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n');
+  t.equal(signedPart(unsigned).toString(), 'From: a@b.example\r\nSubject: x\r\n\r\n', 'unsigned: the header block is enough');
+  const signedRaw = Buffer.from('DKIM-Signature: v=1; d=b.example\r\nFrom: a@b.example\r\n\r\nbody\r\n');
+  t.equal(signedPart(signedRaw), signedRaw, 'signed: the whole message (body hash)');
   t.same(parseAuthResults('mx.example.com (comment; with semicolon) 1; dkim=pass header.d="ex.com"; dmarc=fail (p=none) header.from=ex.com'),
     { authservId: 'mx.example.com', results: [{ method: 'dkim', result: 'pass', props: { 'header.d': 'ex.com' } }, { method: 'dmarc', result: 'fail', props: { 'header.from': 'ex.com' } }] });
 });
