@@ -15,7 +15,7 @@ import { kysely, openDb, type Db, type Em } from '../src/core/platform/db.ts';
 import { createLocalBlobStore } from '../src/core/blobs/blob-store.ts';
 import { listCommunications, listFirmCommunications, type FirmCommunicationFilters } from '../src/core/log/communications.ts';
 import { exportFirmCommunicationsXlsx } from '../src/core/log/communications-export.ts';
-import { listMessages, type MessageFilters } from '../src/core/mail/message-queries.ts';
+import { countUnread, listMessages, type MessageFilters } from '../src/core/mail/message-queries.ts';
 import { runFileAddressJob } from '../src/core/log/retro-filing.ts';
 
 const { values: args } = parseArgs({
@@ -356,6 +356,18 @@ async function main() {
 
   results.push(await measure(db, 'messages of one client (GET /api/messages?clientId=)', 50,
     clientIds.map((id, i) => () => listMessages(fork(), viewer(i), { clientId: id }, { limit: 50 })), mainSelect(LIST_QUERY)));
+
+  // Read state per user (issue 16): the view's unread count (capped at 999), unread only, and conversations.
+  results.push(await measure(db, 'unread count of the inbox (GET /api/messages/unread-count)', 50,
+    Array.from({ length: ITER }, (_, i) => () => countUnread(fork(), viewer(i), {})), mainSelect(LIST_QUERY)));
+  results.push(await measure(db, 'unread count of one client (GET /api/messages/unread-count?clientId=)', 50,
+    clientIds.map((id, i) => () => countUnread(fork(), viewer(i), { clientId: id })), mainSelect(LIST_QUERY)));
+  results.push(await measure(db, 'unread only (GET /api/messages?unread=true)', 50,
+    Array.from({ length: ITER }, (_, i) => () => listMessages(fork(), viewer(i), { unread: true }, { limit: 50 })), mainSelect(LIST_QUERY)));
+  results.push(await measure(db, 'conversations (GET /api/messages?view=conversations)', 50,
+    Array.from({ length: ITER }, (_, i) => () => listMessages(fork(), viewer(i), { view: 'conversations' }, { limit: 50 })), mainSelect(LIST_QUERY)));
+  results.push(await measure(db, 'one client\'s conversations (GET /api/messages?clientId=&view=conversations)', 50,
+    clientIds.map((id, i) => () => listMessages(fork(), viewer(i), { clientId: id, view: 'conversations' }, { limit: 50 })), mainSelect(LIST_QUERY)));
 
   // Search terms across the frequency range: very common, common, rare, a two-word query, a miss.
   const terms = await sql(em, `select w from bench_vocab where i in (1, 3, 10, 40, 90, 150, 400, 1500, 6000, 15000) order by i`) as { w: string }[];

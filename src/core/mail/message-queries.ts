@@ -528,8 +528,14 @@ export async function loadSummaries(em: Em, viewer: Viewer, ids: string[], visib
   return ids.map((id) => byId.get(id)).filter((s): s is MessageSummary => s !== undefined);
 }
 
+/**
+ * Unread counts stop here ("99+", as the bell): each branch of the view walks newest-first until it has this
+ * many unread rows, so a larger cap costs in proportion (999 made the count ten times the list's cost).
+ */
+export const UNREAD_COUNT_CAP = 99;
+
 /** How many unread messages the view holds, counted up to `cap` (`more`: there are more than that). */
-export async function countUnread(em: Em, viewer: Viewer, filters: Omit<MessageFilters, 'q' | 'unread' | 'view'>, cap = 999): Promise<{ unread: number; more: boolean }> {
+export async function countUnread(em: Em, viewer: Viewer, filters: Omit<MessageFilters, 'q' | 'unread' | 'view'>, cap = UNREAD_COUNT_CAP): Promise<{ unread: number; more: boolean }> {
   const boxes = await listVisibleMailboxes(em, viewer);
   const plan = planBranches({ ...filters, unread: true }, boxes, null, viewer, await hidesClients(em, viewer));
   if (!plan) return { unread: 0, more: false };

@@ -28,7 +28,7 @@ export const MessageListQuery = Type.Object({
   ...PageQuery,
 }, { additionalProperties: false });
 
-/** The unread count of a view: the list's filters (no search); counted up to 999, `more` beyond. */
+/** The unread count of a view: the list's filters (no search); counted up to 99, `more` beyond. */
 export const UnreadCountQuery = Type.Object(ViewFilters, { additionalProperties: false });
 export const UnreadCountResponse = Type.Object({ unread: Type.Integer(), more: Type.Boolean() });
 export const ReadBody = Type.Object({ read: Type.Boolean() }, { additionalProperties: false });
