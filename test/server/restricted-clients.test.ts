@@ -69,7 +69,23 @@ t.test('a restricted client and everything of it: 404 to a colleague outside the
 });
 
 t.test('lists, search and counts leave it out for a colleague outside the team', async (t) => {
+  const since = new Date(Date.now() - 60_000).toISOString();
   const r = await restrictedClient();
+  // The firm-wide log (and its export, which pages through the same query): every page since the record was made.
+  const firmLog = async (s: Session, filter = '') => {
+    const clients: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await s.request('GET', `/api/communications?from=${encodeURIComponent(since)}&limit=200${filter}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      if (res.statusCode !== 200) throw new Error(res.body);
+      clients.push(...res.json().items.map((c: { client: { id: string } }) => c.client.id));
+      cursor = res.json().nextCursor;
+    } while (cursor);
+    return clients;
+  };
+  t.notOk((await firmLog(bob)).includes(r.client.id), 'the firm-wide log leaves its records out for Bob');
+  t.same(await firmLog(bob, `&clientId=${r.client.id}`), [], 'and filtering by it reads as an unknown client');
+  for (const s of [alice, admin]) t.ok((await firmLog(s, `&clientId=${r.client.id}`)).includes(r.client.id), `${s.user.name} sees them in the firm-wide log`);
   const listed = async (s: Session) => {
     const byName = (await s.request('GET', `/api/clients?q=${encodeURIComponent(r.name)}`)).json().items.map((c: { id: string }) => c.id);
     const byAddress = (await s.request('GET', `/api/clients?q=${encodeURIComponent(r.contactAddress)}`)).json().items.map((c: { id: string }) => c.id);

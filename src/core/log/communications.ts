@@ -10,7 +10,7 @@ import { Area, Communication, FilingExclusion, Reason, type CommunicationKind, t
 import { InvalidInputError, NotFoundError, RuleError } from '../platform/errors.ts';
 import { cursorTime, cursorTimestamp, decodeCursor, encodeCursor } from '../platform/keyset-cursor.ts';
 import { messageTextQuery, textQuery, type Page } from '../mail/message-queries.ts';
-import { assertClientVisible, assertMessageVisible, type Viewer } from '../mail/visibility.ts';
+import { assertClientVisible, assertMessageVisible, visibleClient, type Viewer } from '../mail/visibility.ts';
 import { clearAwaitingClient } from './contact-filing.ts';
 
 export type CommunicationFilters = {
@@ -145,19 +145,11 @@ export type FirmCommunicationFilters = CommunicationFilters & { clientId?: strin
  */
 export async function listFirmCommunications(em: Em, viewer: Viewer, filters: FirmCommunicationFilters, page: { limit: number; cursor?: string }): Promise<Page<CommunicationView>> {
   const { clientId, ...rest } = filters;
-  const clientIds = await visibleClientScope(em, viewer, clientId);
-  if (clientIds !== 'all' && clientIds.length === 0) return { items: [], nextCursor: null };
-  return listRecords(em, clientIds === 'all' ? {} : { clientIds }, rest, page);
-}
-
-/**
- * The clients whose records the viewer may list, as 'all' or ids. Every client's history is the firm's on
- * this branch of the code (core/mail/visibility.ts decides who sees which client: restricted clients plug in
- * here); `clientId` narrows it to one.
- */
-async function visibleClientScope(em: Em, _viewer: Viewer, clientId: string | undefined): Promise<'all' | string[]> {
-  if (clientId === undefined) return 'all';
-  return (await em.count(Client, { id: clientId })) ? [clientId] : [];
+  if (clientId === undefined) return listRecords(em, { visibleTo: viewer }, rest, page);
+  // One client: known and visible to the viewer, or an empty log (a restricted client reads as unknown).
+  const visible = await kysely(em).selectFrom('client as vc').select('vc.id').where('vc.id', '=', clientId)
+    .where(visibleClient(viewer, 'vc.id')).executeTakeFirst();
+  return visible ? listRecords(em, { clientIds: [clientId] }, rest, page) : { items: [], nextCursor: null };
 }
 
 /** Every record of the firm-wide log matching the filters, in pages (the export). */
@@ -170,10 +162,12 @@ export async function* iterateFirmCommunications(em: Em, viewer: Viewer, filters
   } while (cursor);
 }
 
-async function listRecords(em: Em, scope: { clientIds?: string[] }, filters: CommunicationFilters, page: { limit: number; cursor?: string }): Promise<Page<CommunicationView>> {
+/** `clientIds`: those clients' logs (already checked); `visibleTo`: every client that viewer may see (core/mail/visibility.ts). */
+async function listRecords(em: Em, scope: { clientIds?: string[]; visibleTo?: Viewer }, filters: CommunicationFilters, page: { limit: number; cursor?: string }): Promise<Page<CommunicationView>> {
   const f = filters;
   let query = selectRecords(em);
   if (scope.clientIds) query = scope.clientIds.length === 1 ? query.where('c.client_id', '=', scope.clientIds[0]!) : query.where('c.client_id', 'in', scope.clientIds);
+  if (scope.visibleTo) query = query.where(visibleClient(scope.visibleTo, 'c.client_id'));
   if (f.kind !== undefined) query = query.where('c.kind', '=', f.kind);
   if (f.reasonId !== undefined) query = query.where('c.reason_id', '=', f.reasonId);
   if (f.areaId !== undefined) query = query.where('c.area_id', '=', f.areaId);
