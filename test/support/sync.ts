@@ -6,6 +6,7 @@ import type { Config } from '../../src/core/platform/config.ts';
 import type { BlobStore } from '../../src/core/blobs/blob-store.ts';
 import { createBlobStore } from '../../src/core/blobs/blob-stores.ts';
 import { createLocalQueue, type JobQueue } from '../../src/core/platform/jobs.ts';
+import { requestAccountSync } from '../../src/core/mail/accounts.ts';
 import type { WorkerDeps } from '../../src/sync/worker-deps.ts';
 import { createAccountRuntime, type AccountRuntime } from '../../src/sync/account-runtime.ts';
 import { syncAccount, type SyncOutcome, type SyncReason } from '../../src/sync/sync-account.ts';
@@ -66,4 +67,16 @@ export async function getFolder(db: Db, accountId: string, path = 'INBOX') {
   const rows = await query<{ id: string; server_messages: number; stored_messages: number; failed_messages: number; last_uid: number; uid_validity: string; synced_at: Date | null; progress_total: number }>(db,
     'select id, server_messages, stored_messages, failed_messages, last_uid::int as last_uid, uid_validity::text as uid_validity, synced_at, progress_total from mailbox where account_id = ? and path = ?', [accountId, path]);
   return rows[0];
+}
+
+/** Asks for the account's sync (as IDLE or the scheduler would) until `done` says the result is in. */
+export async function syncUntil<T>(queue: JobQueue, accountId: string, done: () => Promise<T | null | undefined | false>, timeoutMs = 40_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await done();
+    if (value) return value;
+    if (Date.now() > until) throw new Error('timed out waiting for the sync to bring the result');
+    await requestAccountSync(queue, accountId, 'manual');
+    await new Promise((r) => setTimeout(r, 700));
+  }
 }

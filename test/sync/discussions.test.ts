@@ -3,19 +3,18 @@
 // stranger's reply in the thread is held (not a comment), and a staff comment goes out in the same thread.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { requestAccountSync } from '../../src/core/mail/accounts.ts';
 import { extractReplyText } from '../../src/core/collaboration/discussion-replies.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
 import { signIn, type Session } from '../support/app.ts';
 import { uniq, uniqEmail } from '../support/env.ts';
 import { headerValues } from '../support/sending.ts';
 import type { SmtpMessage } from '../support/smtp-sink.ts';
-import { createFirm, startFirmStack, type Firm } from '../support/firm.ts';
+import { createFirm, startFirmStack } from '../support/firm.ts';
 import { createTestClientWithContacts, createTestUser, type TestContactSpec } from '../support/factories.ts';
+import { syncUntil } from '../support/sync.ts';
 
 const { ta, dovecot, sink, close } = await startFirmStack();
 t.teardown(close);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const setupFirm = () => createFirm(ta, dovecot, sink, { prefix: 'disc' });
 
@@ -25,16 +24,6 @@ async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
   return ta.db.em.fork().execute<T[]>(sql, params);
 }
 
-async function syncUntil<T>(firm: Firm, done: () => Promise<T | null | undefined | false>, timeoutMs = 40_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await done();
-    if (value) return value;
-    if (Date.now() > until) throw new Error('timed out waiting for the sync to bring the result');
-    await requestAccountSync(ta.queue, firm.accountId, 'manual');
-    await sleep(700);
-  }
-}
 
 function replyMail(opts: { from: string; to: string; inReplyTo: string; references: string[]; subject: string; body: string }): { raw: Buffer; messageId: string } {
   const messageId = `${randomUUID()}@client.example`;
@@ -82,7 +71,7 @@ t.test('a topic goes to the group as one mail; a participant\'s email reply beco
     body: `Yes, let us do that before June.\r\n\r\nOn Tue, 3 Mar 2026, Ana Firm wrote:\r\n> Shall we move the shares into a holding?`,
   });
   await dovecot.deliver(firm.mail.user, reply.raw);
-  const withReply = await syncUntil(firm, async () => {
+  const withReply = await syncUntil(ta.queue, firm.accountId, async () => {
     const d = await getDiscussion(firm.s, discussion.id);
     return d.comments.length >= 2 ? d : null;
   });
@@ -103,7 +92,7 @@ t.test('a topic goes to the group as one mail; a participant\'s email reply beco
     inReplyTo: reply.messageId, references: [root!.root_message_id_header, reply.messageId], body: 'I am not in this discussion.',
   });
   await dovecot.deliver(firm.mail.user, strangerReply.raw);
-  const withHeld = await syncUntil(firm, async () => {
+  const withHeld = await syncUntil(ta.queue, firm.accountId, async () => {
     const d = await getDiscussion(firm.s, discussion.id);
     return d.held.length >= 1 ? d : null;
   });
@@ -125,7 +114,7 @@ t.test('a topic goes to the group as one mail; a participant\'s email reply beco
   t.equal((await parseMessage(second.raw)).subject, 'Re: Holding structure 2026');
 
   // Our own mails come back through Sent: filed to the client too, and never taken as client comments.
-  await syncUntil(firm, async () => {
+  await syncUntil(ta.queue, firm.accountId, async () => {
     const rows = await query<{ n: number }>(
       `select count(*)::int as n from communication cm join message m on m.id = cm.message_id where cm.client_id = ? and m.message_id_header in (?, ?)`,
       [client.id, root!.root_message_id_header, commentRow!.message_id_header]);

@@ -5,14 +5,14 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { requestAccountSync } from '../../src/core/mail/accounts.ts';
 import { runFileRequestScan } from '../../src/core/collaboration/file-request-reminders.ts';
 import { parseMessage } from '../../src/sync/parse-message.ts';
 import { signIn, type Session } from '../support/app.ts';
 import { headerFields, headerValues } from '../support/sending.ts';
 import type { SmtpMessage } from '../support/smtp-sink.ts';
-import { createFirm, startFirmStack, type Firm } from '../support/firm.ts';
+import { createFirm, startFirmStack } from '../support/firm.ts';
 import { createTestClientWithContacts, createTestPdf, createTestUser, type TestContactSpec } from '../support/factories.ts';
+import { syncUntil } from '../support/sync.ts';
 
 const HOSTILE = new URL('../../../shared/corpus/hostile/', import.meta.url);
 const { ta, dovecot, sink, close } = await startFirmStack();
@@ -49,17 +49,6 @@ async function remindersQueued(address: string): Promise<number> {
   return rows[0]!.n;
 }
 
-/** Syncs the firm's mailbox (as IDLE or the scheduler would) until `done` says the result is in. */
-async function syncUntil<T>(firm: Firm, done: () => Promise<T | null | undefined | false>, timeoutMs = 40_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await done();
-    if (value) return value;
-    if (Date.now() > until) throw new Error('timed out waiting for the sync to bring the result');
-    await requestAccountSync(ta.queue, firm.accountId, 'manual');
-    await sleep(700);
-  }
-}
 
 /** A reply from `from` with PDFs attached, addressed to the token and threaded to the request mail. */
 function replyMail(opts: { from: string; to: string; inReplyTo?: string; subject: string; files: { name: string; content: Buffer }[]; body?: string }): Buffer {
@@ -109,7 +98,7 @@ t.test('a request to two contacts: each gets it in their language with a reply t
 
   // The Sent copy is synced and filed: the client's log shows the request mail.
   const ids = recipients.map((r) => r.message_id_header);
-  const logged = await syncUntil(firm, async () => {
+  const logged = await syncUntil(ta.queue, firm.accountId, async () => {
     const rows = await query<{ subject: string; initiated_by: string }>(
       'select c.subject, c.initiated_by from communication c join message m on m.id = c.message_id where c.client_id = ? and m.message_id_header in (?)', [client.id, ids]);
     return rows.length === 2 ? rows : null;
@@ -144,7 +133,7 @@ t.test('a contact\'s reply with two PDFs fulfils the request; the owner is notif
 
   const pdfs = [{ name: 'tax-return-2025.pdf', content: createTestPdf(30_000) }, { name: 'engagement-letter-signed.pdf', content: createTestPdf(31_000) }];
   await dovecot.deliver(firm.mail.user, replyMail({ from: `Jo Client <${address}>`, to: replyTo, inReplyTo: messageId, subject: 'Re: File request: Tax return documents', files: pdfs }));
-  const view = await syncUntil(firm, async () => {
+  const view = await syncUntil(ta.queue, firm.accountId, async () => {
     const v = await getRequest(firm.s, request.id);
     return v.status === 'fulfilled' ? v : null;
   });
@@ -179,7 +168,7 @@ t.test('a reply with files from a stranger quoting the token is held for review,
   const sent = await sink.waitFor(to(address!), 30_000);
   const replyTo = headerValues(sent.raw, 'reply-to')[0]!;
   await dovecot.deliver(firm.mail.user, replyMail({ from: 'Mallory <mallory@attacker.example>', to: replyTo, subject: 'Re: Bank statements', files: [{ name: 'statement.pdf', content: createTestPdf() }] }));
-  const view = await syncUntil(firm, async () => {
+  const view = await syncUntil(ta.queue, firm.accountId, async () => {
     const v = await getRequest(firm.s, request.id);
     return v.heldForReview > 0 ? v : null;
   });
@@ -230,7 +219,7 @@ t.test('reminders: sent on schedule in the thread, none after cancel, none to an
   t.same(headerValues(reminder.raw, 'reply-to'), headerValues(firstA.raw, 'reply-to'), 'same reply token');
   t.match((await parseMessage(reminder.raw)).text, /friendly reminder/);
 
-  const view = await syncUntil(firm, async () => {
+  const view = await syncUntil(ta.queue, firm.accountId, async () => {
     const v = await getRequest(firm.s, request.id);
     return v.remindersSent === 2 ? v : null;
   }, 30_000);
@@ -367,7 +356,7 @@ t.test('with acknowledgement on, a reply with files is thanked in the thread; an
   const withFile = replyMail({ from: `Sanne <${address}>`, to: replyTo, subject: 'Re: Loonstroken', files: [{ name: 'loonstrook.pdf', content: createTestPdf() }] })
     .toString('latin1').replace(/^Message-ID: <[^>]+>/m, `Message-ID: <${replyId}>`);
   await dovecot.deliver(firm.mail.user, withFile);
-  const view = await syncUntil(firm, async () => {
+  const view = await syncUntil(ta.queue, firm.accountId, async () => {
     const v = await getRequest(firm.s, request.id);
     return v.status === 'fulfilled' ? v : null;
   });

@@ -6,12 +6,12 @@
 import t from 'tap';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { dkimSign } from 'mailauth';
-import { requestAccountSync } from '../../src/core/mail/accounts.ts';
 import { createCachedResolver, fromDomainOf, parseAuthResults, signedPart, verifySender, type DnsResolver } from '../../src/sync/sender-auth.ts';
 import type { Session } from '../support/app.ts';
 import { uniq } from '../support/env.ts';
 import { createFirm, startFirmStack, type Firm } from '../support/firm.ts';
 import { createTestClientWithContacts, createTestPdf } from '../support/factories.ts';
+import { syncUntil } from '../support/sync.ts';
 
 const TRUSTED = 'mx.trusted-firm.example';
 const CLIENT_DOMAIN = 'test.example';
@@ -35,18 +35,7 @@ const resolver: DnsResolver = async (name, rrtype) => {
 const { ta, dovecot, sink, close } = await startFirmStack({ env: { DOSSIER_TRUSTED_AUTHSERV_IDS: `other.example, ${TRUSTED.toUpperCase()}` }, dnsResolver: resolver });
 t.teardown(close);
 t.jobs = 2;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function syncUntil<T>(firm: Firm, done: () => Promise<T | null | undefined | false>, timeoutMs = 40_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await done();
-    if (value) return value;
-    if (Date.now() > until) throw new Error('timed out waiting for the sync to bring the result');
-    await requestAccountSync(ta.queue, firm.accountId, 'manual');
-    await sleep(700);
-  }
-}
 
 async function getJson(s: Session, url: string) {
   const res = await s.request('GET', url);
@@ -90,7 +79,7 @@ async function setup(subject: string) {
 /** Delivers the reply and waits until the request has either accepted or held it. */
 async function deliverAndMatch(firm: Firm, requestId: string, raw: Buffer) {
   await dovecot.deliver(firm.mail.user, raw);
-  return syncUntil(firm, async () => {
+  return syncUntil(ta.queue, firm.accountId, async () => {
     const v = await getJson(firm.s, `/api/file-requests/${requestId}`);
     return v.timeline.some((e: { kind: string }) => e.kind === 'replied' || e.kind === 'held_for_review') ? v : null;
   });
