@@ -142,8 +142,9 @@ t.test('a contact\'s reply with two PDFs fulfils the request; the owner is notif
   t.ok(view.items.every((i: { fulfilled: boolean; documentIds: string[] }) => i.fulfilled && i.documentIds.length === 1), 'each item got its file');
   t.same(view.timeline.map((e: { kind: string }) => e.kind), ['sent', 'replied', 'document_received', 'fulfilled']);
   t.equal(view.nextReminderAt, null);
-  const docs = await query<{ name: string; source: string }>('select name, source from document where client_id = ? order by name', [client.id]);
-  t.same(docs, [{ name: 'engagement-letter-signed.pdf', source: 'request' }, { name: 'tax-return-2025.pdf', source: 'request' }], 'client documents with source request');
+  const docs = await query<{ name: string; source: string; visible_to_client: boolean }>('select name, source, visible_to_client from document where client_id = ? order by name', [client.id]);
+  t.same(docs, [{ name: 'engagement-letter-signed.pdf', source: 'request', visible_to_client: true }, { name: 'tax-return-2025.pdf', source: 'request', visible_to_client: true }],
+    'client documents with source request, visible to the client (the default for request replies)');
 
   const notes = await firm.s.request('GET', '/api/notifications');
   t.equal(notes.statusCode, 200, notes.body);

@@ -105,13 +105,22 @@ t.test('documents: upload, rename, visible to the client, download', async (t) =
   t.match(await row.innerText(), /Annual accounts/, 'listed with its category');
   t.match(await row.innerText(), /Upload/, 'and its source');
 
+  t.ok(await row.getByRole('switch').isChecked(), 'an upload is visible to the client by default');
+  await row.getByText('Visible', { exact: true }).waitFor();
+  await page.getByRole('navigation', { name: 'Client sections' }).getByRole('link', { name: 'Overview' }).click();
+  const card = page.getByRole('region', { name: 'Visible to client' });
+  await card.getByText("1 document the client's contacts may receive").waitFor();
+  t.match(await card.innerText(), /jaaroverzicht 2025\.txt/, 'the overview lists what is visible to the client');
+  await page.getByRole('navigation', { name: 'Client sections' }).getByRole('link', { name: 'Documents' }).click();
+  await row.waitFor();
+
   // The switch shows its new state at once; the server has it when the PATCH has answered.
   const saved = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/documents/'));
-  await row.getByRole('switch').check();
-  await row.getByText('Visible', { exact: true }).waitFor();
+  await row.getByRole('switch').uncheck();
+  await row.getByText('Hidden', { exact: true }).waitFor();
   await saved;
   let docs = (await get(`/clients/${client.id}/documents`)).items;
-  t.equal(docs[0].visibleToClient, true, 'visible to the client on the server');
+  t.equal(docs[0].visibleToClient, false, 'hidden from the client on the server');
 
   await row.getByRole('button', { name: 'Edit jaaroverzicht 2025.txt' }).click();
   const dialog = page.getByRole('dialog', { name: 'Edit document' });

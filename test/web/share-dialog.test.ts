@@ -24,7 +24,9 @@ t.test('share a document with a contact from the Documents tab', async (t) => {
   const content = createTestPdf(5000);
   const stored = await ta.blobs.put(content);
   const em = ta.db.em.fork();
-  const doc = await createUploadedDocument(em, null, client.id, { ...stored, filename: 'annual-report.pdf', contentType: 'application/pdf', visibleToClient: false });
+  const doc = await createUploadedDocument(em, null, client.id, { ...stored, filename: 'annual-report.pdf', contentType: 'application/pdf' });
+  // Hidden from the client: the dialog offers only documents the client's contacts may receive.
+  await createUploadedDocument(em, null, client.id, { ...(await ta.blobs.put(createTestPdf(4000))), filename: 'internal-draft.pdf', contentType: 'application/pdf', visibleToClient: false });
   await em.flush();
 
   const { context, page, problems } = await openPage(browser);
@@ -33,6 +35,7 @@ t.test('share a document with a contact from the Documents tab', async (t) => {
   await page.getByRole('button', { name: 'Share documents…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Share documents' });
   await dialog.getByRole('checkbox', { name: 'annual-report.pdf' }).check();
+  t.equal(await dialog.getByRole('checkbox', { name: 'internal-draft.pdf' }).count(), 0, 'a hidden document is not offered');
   t.ok(await dialog.getByRole('checkbox', { name: new RegExp(`Noah No <${no}>`) }).isDisabled(), 'notify off: cannot be chosen');
   await dialog.getByText('does not receive notifications').waitFor();
   await dialog.getByRole('checkbox', { name: new RegExp(`Yara Yes <${yes}>`) }).check();
@@ -55,7 +58,7 @@ t.test('share a document with a contact from the Documents tab', async (t) => {
   t.equal(download.status(), 200, 'the link works without signing in');
   t.ok(Buffer.from(await download.body()).equals(content), 'and gives the document');
   const [visible] = await ta.db.em.fork().execute<{ visible_to_client: boolean }[]>('select visible_to_client from document where id = ?', [doc.id]);
-  t.equal(visible!.visible_to_client, true, 'the document is now visible to the client');
+  t.equal(visible!.visible_to_client, true, 'the shared document is visible to the client');
 
   // The client's shares: who downloaded what, and withdrawing the links.
   await dialog.getByRole('button', { name: 'Close' }).first().click();

@@ -217,7 +217,8 @@ async function acceptReply(em: Em, request: FileRequest, message: Message, from:
   if (request.status !== 'cancelled' && message.hasAttachments) {
     await autoSaveAttachments(em, { messageId: message.id, clientId }, deps);
     await em.flush();
-    await db.updateTable('document').set((eb) => ({ source: 'request', updated_at: eb.fn<Date>('now') }))
+    // A reply to a request is meant for the client's file: visible, like an upload (auto-saved mail stays hidden).
+    await db.updateTable('document').set((eb) => ({ source: 'request', visible_to_client: true, updated_at: eb.fn<Date>('now') }))
       .where('client_id', '=', clientId).where('message_id', '=', message.id).where('source', '=', 'email')
       .execute();
     // This message's files, including ones the client already had (same content, saved once).

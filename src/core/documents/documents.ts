@@ -37,9 +37,10 @@ export const servableContentType = (ct: string | null | undefined) =>
   ct && /^[a-z0-9][\w.+-]*\/[\w.+-]+$/i.test(ct.trim()) ? ct.trim().toLowerCase() : 'application/octet-stream';
 
 /** A client's documents, newest first. */
-export async function listDocuments(em: Em, clientId: string, page: { limit: number; cursor?: string }): Promise<{ items: DocumentView[]; nextCursor: string | null }> {
+export async function listDocuments(em: Em, clientId: string, page: { limit: number; cursor?: string }, filter: { visible?: boolean } = {}): Promise<{ items: DocumentView[]; nextCursor: string | null }> {
   await requireClient(em, clientId);
   let query = selectDocuments(em).where('d.client_id', '=', clientId);
+  if (filter.visible !== undefined) query = query.where('d.visible_to_client', '=', filter.visible);
   if (page.cursor) {
     const pos = decodeCursor(page.cursor);
     query = query.where((eb) => eb(eb.refTuple('d.created_at', 'd.id'), '<', eb.tuple(cursorTimestamp(pos), pos.id)));
@@ -49,6 +50,20 @@ export async function listDocuments(em: Em, clientId: string, page: { limit: num
   const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];
   return { items: items.map(toView), nextCursor: more && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null };
+}
+
+/**
+ * What is visible to the client: documents its contacts may receive (uploads, request replies, explicitly
+ * saved attachments and anything shared; auto-saved attachments stay hidden until someone shows or shares them).
+ * The newest `limit` kept ones and how many there are.
+ */
+export async function listVisibleDocuments(em: Em, clientId: string, limit: number): Promise<{ items: DocumentView[]; total: number }> {
+  await requireClient(em, clientId);
+  const rows = await selectDocuments(em).where('d.client_id', '=', clientId).where('d.visible_to_client', '=', true)
+    .orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(limit).execute();
+  const count = await kysely(em).selectFrom('document').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('client_id', '=', clientId).where('visible_to_client', '=', true).executeTakeFirstOrThrow();
+  return { items: rows.map(toView), total: Number(count.n) };
 }
 
 export async function getDocumentView(em: Em, id: string): Promise<DocumentView> {

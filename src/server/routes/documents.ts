@@ -3,12 +3,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { create as contentDisposition } from 'content-disposition';
-import { createUploadedDocument, deleteDocument, getDocumentView, listDocuments, openDocument, updateDocument } from '../../core/documents/documents.ts';
+import { createUploadedDocument, deleteDocument, getDocumentView, listDocuments, listVisibleDocuments, openDocument, updateDocument } from '../../core/documents/documents.ts';
 import { getClient } from '../../core/crm/clients.ts';
 import { InvalidInputError } from '../../core/platform/errors.ts';
 import { currentUser } from '../auth.ts';
 import { IdParams } from '../schemas.ts';
-import { AttachmentSave, AttachmentSaved, DocumentPage, DocumentPatch, DocumentView, DocumentsCreated, PageOnlyQuery } from '../schemas/crm.ts';
+import { AttachmentSave, AttachmentSaved, DocumentPage, DocumentPatch, DocumentView, DocumentsCreated, DocumentPageQuery, VisibleDocuments } from '../schemas/crm.ts';
 import { saveAttachmentToDocuments } from '../../core/documents/save-attachment.ts';
 import { HttpError, STATUS } from '../errors.ts';
 
@@ -19,9 +19,13 @@ const asBool = (v: string | undefined) => (v === undefined ? undefined : ['true'
 export async function documentRoutes(app: FastifyInstance) {
   const tags = ['documents'];
 
-  app.get<{ Params: Static<typeof IdParams>; Querystring: PageOnlyQuery }>('/clients/:id/documents', {
-    schema: { tags, params: IdParams, querystring: PageOnlyQuery, response: { 200: DocumentPage } },
-  }, async (req) => listDocuments(req.em, req.params.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor }));
+  app.get<{ Params: Static<typeof IdParams>; Querystring: DocumentPageQuery }>('/clients/:id/documents', {
+    schema: { tags, params: IdParams, querystring: DocumentPageQuery, response: { 200: DocumentPage } },
+  }, async (req) => listDocuments(req.em, req.params.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor }, { visible: req.query.visible }));
+
+  app.get<{ Params: Static<typeof IdParams> }>('/clients/:id/visible-documents', {
+    schema: { tags, params: IdParams, response: { 200: VisibleDocuments } },
+  }, async (req) => listVisibleDocuments(req.em, req.params.id, 5));
 
   app.post<{ Params: Static<typeof IdParams> }>('/clients/:id/documents', {
     schema: { tags, params: IdParams, consumes: ['multipart/form-data'], response: { 201: DocumentsCreated } },

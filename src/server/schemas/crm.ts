@@ -144,6 +144,11 @@ export const DocumentView = Type.Object({
 });
 export type DocumentView = Static<typeof DocumentView>;
 export const DocumentPage = page(DocumentView);
+/** GET /api/clients/:id/documents: `visible=true` lists only what the client's contacts may receive (shares offer these). */
+export const DocumentPageQuery = Type.Object({ ...PageQuery, visible: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export type DocumentPageQuery = Static<typeof DocumentPageQuery>;
+/** GET /api/clients/:id/visible-documents: the newest visible documents and how many there are. */
+export const VisibleDocuments = Type.Object({ items: Type.Array(DocumentView), total: Type.Integer() });
 export const DocumentsCreated = Type.Object({ items: Type.Array(DocumentView) });
 export const DocumentPatch = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), category: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),

@@ -118,7 +118,8 @@ function UploadForm({ clientId, onUploaded }: { clientId: string; onUploaded: ()
   const { t } = useI18n();
   const fileInput = useRef<HTMLInputElement>(null);
   const [category, setCategory] = useState('');
-  const [visible, setVisible] = useState(false);
+  // Uploads are visible to the client by default, as in the API (docs/API-additions.md, issue 15).
+  const [visible, setVisible] = useState(true);
   const [missing, setMissing] = useState(false);
   const [done, setDone] = useState<number | null>(null);
   const action = useAction();

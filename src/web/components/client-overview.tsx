@@ -11,6 +11,7 @@ import { languages } from '../i18n/i18n.ts';
 import { useUser } from '../session.tsx';
 import { Dialog, ErrorAlert, Switch, useAction, useDebounced, useLoad } from './client-ui.tsx';
 import { ClientTasks } from './client-tasks.tsx';
+import { ClientVisibleDocuments } from './client-visible-documents.tsx';
 import { OwnerSelect } from './owner-select.tsx';
 
 type Preview = Static<typeof FilingPreviewShape>;
@@ -30,6 +31,7 @@ export function ClientOverview({ client, onChanged }: { client: ClientView; onCh
     <div class="overview">
       <ClientDetails client={client} onChanged={onChanged} />
       <ClientTasks clientId={client.id} />
+      <ClientVisibleDocuments clientId={client.id} />
       <section class="card" aria-labelledby="contacts-heading">
         <div class="section-head">
           <h2 id="contacts-heading">{t('client.overview.contacts')}</h2>

@@ -1,6 +1,7 @@
 // "Share documents" on a client's Documents tab: pick documents and contacts (only addresses with notify
 // and the "documents" category; the others say why), an expiry (1–90 days) and a note; each contact gets
-// their own email with personal download links. The documents become visible to the client. "Shares"
+// their own email with personal download links. Only documents visible to the client are offered (mark a hidden
+// one visible on the Documents tab first); the server also makes any shared document visible. "Shares"
 // lists the client's shares with who downloaded which file when, and revokes one.
 import { useState } from 'preact/hooks';
 import type { Static } from 'typebox';
@@ -75,7 +76,7 @@ function SharesDialog({ clientId, onClose }: { clientId: string; onClose: () => 
 
 function ShareDialog({ clientId, onClose, onShared }: { clientId: string; onClose: () => void; onShared: () => void }) {
   const { t, formatDate } = useI18n();
-  const docs = useLoad((signal) => getJson<Static<typeof DocumentPage>>(`/clients/${clientId}/documents`, { limit: 200 }, signal), [clientId]);
+  const docs = useLoad((signal) => getJson<Static<typeof DocumentPage>>(`/clients/${clientId}/documents`, { limit: 200, visible: true }, signal), [clientId]);
   const addresses = useLoad((signal) => getJson<Static<typeof ContactAddressList>>(`/clients/${clientId}/contact-addresses`, undefined, signal), [clientId]);
   const [documentIds, setDocumentIds] = useState<string[]>([]);
   const [contactEmailIds, setContactEmailIds] = useState<string[]>([]);
