@@ -25,6 +25,21 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
+/**
+ * The environment of a Dossier process (`runDossier`) that shares `config`'s database, Redis, key, data dir and
+ * queue prefix with the test, so the test's own connections see what the process does. Scheduled syncs hourly
+ * unless `extra` says otherwise.
+ */
+export function processEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: config.databaseUrl!, REDIS_URL: config.redisUrl!, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
+    DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '3600', LOG_LEVEL: 'warn',
+    // Dovecot listens on 127.0.0.1: the on-premises allowance, as testConfig sets it.
+    DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true',
+    ...extra,
+  };
+}
+
 /** Unique, readable values so every test owns its rows. */
 export const uniq = (label = 'x') => `${label}-${randomUUID().slice(0, 8)}`;
 export const uniqEmail = (label = 'user') => `${uniq(label)}@test.example`;

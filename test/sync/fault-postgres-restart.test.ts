@@ -4,7 +4,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { openDb } from '../../src/core/platform/db.ts';
-import { testConfig } from '../support/env.ts';
+import { testConfig, processEnv } from '../support/env.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { runDossier, waitWhileRunning, type Proc } from '../support/processes.ts';
 import { listEveryPage, signIn, startTestApp, type TestApp } from '../support/app.ts';
@@ -33,11 +33,7 @@ t.test('PostgreSQL stopped mid-batch and restarted: the worker keeps going, ever
   await (await openDb(config)).close(); // migrates
   ta = await startTestApp({ config });
   const db = ta.db;
-  const env = {
-    DATABASE_URL: url, REDIS_URL: config.redisUrl!, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
-    DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '5', LOG_LEVEL: 'warn',
-    DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true',
-  };
+  const env = processEnv(config, { DOSSIER_SYNC_INTERVAL: '5' });
   const dovecot = await getDovecot();
   const mail = await dovecot.addUser();
   const raws = Array.from({ length: MESSAGES }, (_, i) => createTestMail({ subject: `Pg ${i}`, attachment: i % 4 === 0 ? { name: `a${i}.bin`, content: randomBytes(20_000 + i) } : undefined }));

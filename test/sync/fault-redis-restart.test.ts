@@ -3,7 +3,7 @@
 // every message is listed exactly once through the API. Runs on a database of its own: a worker adopts every account.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { TEST_DATABASE_URL, testConfig } from '../support/env.ts';
+import { TEST_DATABASE_URL, testConfig, processEnv } from '../support/env.ts';
 import { getDovecot } from '../support/dovecot.ts';
 import { runDossier, waitWhileRunning, type Proc } from '../support/processes.ts';
 import { listEveryPage, signIn, startTestApp, type TestApp } from '../support/app.ts';
@@ -36,11 +36,7 @@ t.test('Redis killed and restarted mid-sync: the worker goes on, every message e
   // This process's own Redis connections reconnect by themselves; their refused connects are expected here.
   ta.redis.on('error', () => undefined);
   const db = ta.db;
-  const env = {
-    DATABASE_URL: own.url, REDIS_URL: redis.url, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
-    DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '3600', LOG_LEVEL: 'warn',
-    DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true',
-  };
+  const env = processEnv(config);
   const dovecot = await getDovecot();
   const mail = await dovecot.addUser();
   const raws = Array.from({ length: MESSAGES }, (_, i) => createTestMail({ subject: `Redis ${i}`, attachment: i % 4 === 0 ? { name: `a${i}.bin`, content: randomBytes(20_000 + i) } : undefined }));

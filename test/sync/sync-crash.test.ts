@@ -8,7 +8,7 @@ import { createBullQueue } from '../../src/core/platform/jobs.ts';
 import { createLocalBlobStore } from '../../src/core/blobs/blob-store.ts';
 import { sweepOrphanBlobs } from '../../src/core/blobs/blob-sweep.ts';
 import { getDovecot } from '../support/dovecot.ts';
-import { TEST_REDIS_URL, testConfig } from '../support/env.ts';
+import { TEST_REDIS_URL, testConfig, processEnv } from '../support/env.ts';
 import { runDossier, waitWhileRunning, type Proc } from '../support/processes.ts';
 import { query } from '../support/sync.ts';
 import { createOwnDatabase } from '../support/own-database.ts';
@@ -30,12 +30,7 @@ t.teardown(async () => {
 
 t.test('kill -9 mid-batch, restart: every message exactly once, no orphan blobs', async (t) => {
   const config = testConfig({ DATABASE_URL: own!.url, DOSSIER_SYNC_INTERVAL: '3600' });
-  const env = {
-    DATABASE_URL: own!.url, REDIS_URL: TEST_REDIS_URL, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
-    DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '3600', LOG_LEVEL: 'warn',
-    // Dovecot listens on 127.0.0.1: the on-premises allowance, as testConfig sets it.
-    DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true',
-  };
+  const env = processEnv(config);
   const dovecot = await getDovecot();
   const mail = await dovecot.addUser();
   // Enough mail for several batches, with attachments so blobs are written before each commit.

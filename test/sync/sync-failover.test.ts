@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { openDb, type Db } from '../../src/core/platform/db.ts';
 import { getDovecot, type MailUser } from '../support/dovecot.ts';
 import type { MailAccount } from '../../src/core/mail/mail-account.entity.ts';
-import { TEST_REDIS_URL, testConfig } from '../support/env.ts';
+import { TEST_REDIS_URL, testConfig, processEnv } from '../support/env.ts';
 import { freePort, runDossier, waitForHttp, waitWhileRunning, type Proc } from '../support/processes.ts';
 import { query } from '../support/sync.ts';
 import { createOwnDatabase } from '../support/own-database.ts';
@@ -38,12 +38,7 @@ t.test('a worker killed with -9: its accounts resume on another worker, new mail
   const config = testConfig({ DATABASE_URL: own!.url, DOSSIER_SYNC_INTERVAL: '3600' });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = {
-    DATABASE_URL: own!.url, REDIS_URL: TEST_REDIS_URL, DOSSIER_SECRET_KEY: config.secretKey!.toString('hex'),
-    DOSSIER_DATA_DIR: config.dataDir, DOSSIER_QUEUE_PREFIX: config.queuePrefix, DOSSIER_SYNC_INTERVAL: '3600', LOG_LEVEL: 'warn',
-    // Dovecot listens on 127.0.0.1: the on-premises allowance, as testConfig sets it.
-    DOSSIER_ALLOW_PRIVATE_MAIL_HOSTS: 'true', PORT: String(port),
-  };
+  const env = processEnv(config, { PORT: String(port) });
   const dovecot = await getDovecot();
   const { user: owner, email, password } = await createTestUser(db);
   const accounts: { mail: MailUser; account: MailAccount }[] = [];
