@@ -3,7 +3,7 @@
 // the client already has the file.
 import t from 'tap';
 import { startWebTest } from '../support/web.ts';
-import { saveScreenshot } from '../support/browser.ts';
+import { openPage, saveScreenshot } from '../support/browser.ts';
 import { createTestAccount, createTestClient, createTestCommunication, createTestMessage, createTestPdf, createTestUser, TEST_PASSWORD } from '../support/factories.ts';
 import { uniq } from '../support/env.ts';
 
@@ -20,9 +20,9 @@ t.test('save one attachment to the client\'s documents, renamed and categorised;
     attachments: [{ filename: 'scan0001.pdf', contentType: 'application/pdf', content: createTestPdf(25_000) }],
   });
   await createTestCommunication(w.ta.db, message, client);
-  const context = await w.browser.newContext();
+  // The message on a page of its own (the shared test viewport): see the closing note on the reading pane.
+  const { context, page } = await openPage(w.browser);
   t.teardown(() => context.close());
-  const page = await context.newPage();
   await w.signIn(page, email, TEST_PASSWORD, `/inbox/${message.id}`);
   await page.getByRole('heading', { level: 1, name: subject }).waitFor();
 
